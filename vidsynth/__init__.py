@@ -1,0 +1,19 @@
+"""vidsynth: video synthesis with content/motion-decomposed GANs (DIGAN, MoCoGAN-HD) in pure PyTorch.
+
+Quick start::
+
+    import vidsynth
+    g = vidsynth.load("runs/00000-digan-shapes")   # a run folder or an exported model folder
+    videos = g.sample(4, frames=16, seed=0)          # float [4, 3, 16, H, W] in [-1, 1]
+"""
+__version__ = "0.1.0"
+
+
+def load(path, device="cpu"):
+    """Load a trained generator from a run folder or an exported model folder (never unpickles)."""
+    from vidsynth.export import load_generator
+
+    return load_generator(path, device=device)
+
+
+__all__ = ["load", "__version__"]

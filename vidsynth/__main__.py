@@ -1,0 +1,3 @@
+from vidsynth.cli import main
+
+main()
