@@ -1,3 +1,3 @@
-from vidsynth.cli import main
+from vidsynth.cli import run
 
-main()
+run()

@@ -53,5 +53,22 @@ def main():
     """
 
 
+def run():
+    """Entry point: user-facing errors become one clear line and exit code 2, not a traceback."""
+    from vidsynth.errors import VidsynthError
+
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        raise SystemExit(130)
+    except click.ClickException as e:
+        e.show()
+        raise SystemExit(e.exit_code)
+    except VidsynthError as e:
+        click.echo(f"Error: {e}", err=True)
+        raise SystemExit(2)
+
+
 if __name__ == "__main__":
-    main()
+    run()
