@@ -1,0 +1,186 @@
+"""Training configurations: one flat dataclass per method, named presets, and typed overrides.
+
+A run's resolved config is written to ``config.json`` in its run folder, and any field can be
+overridden from the command line with ``--set field=value`` (checked against the field's type).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import typing
+from dataclasses import dataclass
+
+from vidsynth.errors import ConfigError
+
+
+@dataclass
+class DIGANConfig:
+    """DIGAN: defaults are the official 128 px configuration (paper App. A, official code)."""
+
+    method: str = "digan"
+    # --- generator (INR-GAN + motion) ---
+    resolution: int = 128
+    input_resolution: int = 32        # coordinate grid of the first blocks; later blocks upsample x2
+    z_dim: int = 512
+    w_dim: int = 512
+    motion_dim: int = 512             # size of the motion code z_M
+    mapping_layers: int = 2
+    g_channel_base: int = 32768       # channels per block: min(base // res, max)
+    g_channel_max: int = 512
+    emb_size: int = 128               # Fourier features per embedding (sin and cos each)
+    fourier_scale: float = math.sqrt(10)   # sigma_x = sigma_y
+    sigma_t: float = 0.25             # 0.5 for 128-frame training (paper §4.2)
+    fmm_rank: int = 10
+    extra_layers_from: int = 128      # one extra FMM layer in blocks of this resolution and above
+    # --- discriminators ---
+    d_channel_base: int = 32768
+    d_channel_max: int = 512
+    mbstd_group: int = 4
+    # --- data ---
+    frames: int = 16                  # frames per training clip (they span t in [0, 1])
+    stride: int = 1                   # take every stride-th frame of the source video
+    xflip: bool = True
+    conditional: bool = False         # class-conditional (labels from sub-folders or labels.json)
+    # --- optimisation ---
+    batch: int = 64                   # global batch size (split across processes)
+    lr: float = 0.0025
+    beta1: float = 0.0
+    beta2: float = 0.99
+    r1_gamma: float = 1.0
+    r1_interval: int = 16             # lazy R1
+    g_reg_interval: int = 4           # the official code scales G's Adam as if it had a lazy reg phase
+    ema_kimg: float = 20.0            # EMA half-life of the generator weights
+    ema_rampup: float = 0.05
+    diffaugment: str = "color,translation"
+
+
+@dataclass
+class LoopConfig:
+    """Options of the generic training loop (all methods)."""
+
+    data: str = "builtin:shapes"
+    kimg: float = 1000.0              # stop after this many thousand real videos shown to D
+    minutes: float = 0.0              # or after this many minutes (0 = no time limit)
+    seed: int = 0
+    snapshot_kimg: float = 50.0       # write samples, exported model and a checkpoint this often
+    snapshot_minutes: float = 0.0     # ... or this often in wall-clock minutes (0 = off)
+    keep_checkpoints: int = 3
+    sample_videos: int = 16           # videos in each sample grid
+    sample_frames: int = 16
+    num_workers: int = 2
+    device: str = "auto"
+    fps: int = 8
+
+
+PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
+    "digan": {
+        # The official 128 px configuration (paper: UCF-101, Sky, TaiChi, Kinetics-food at 128 px).
+        "paper128": {},
+        # 128-frame long-video training (paper §4.2): sigma_t 0.5.
+        "paper128-long": {"frames": 128, "sigma_t": 0.5},
+        # Small enough to learn something in minutes on a laptop CPU.
+        "tiny": dict(resolution=32, input_resolution=16, z_dim=128, w_dim=128, motion_dim=128, emb_size=32,
+                     g_channel_base=2048, g_channel_max=128, d_channel_base=1024, d_channel_max=128,
+                     extra_layers_from=128, batch=16, lr=0.002, r1_gamma=0.05, ema_kimg=1.0, ema_rampup=0.0,
+                     diffaugment="translation"),
+        # For unit tests: a few layers, 16 px.
+        "test": dict(resolution=16, input_resolution=8, z_dim=16, w_dim=16, motion_dim=16, emb_size=8,
+                     g_channel_base=128, g_channel_max=16, d_channel_base=128, d_channel_max=16,
+                     frames=4, batch=4, r1_gamma=0.1, ema_kimg=0.01, mbstd_group=2),
+    },
+}
+
+METHOD_CONFIGS: dict[str, type] = {"digan": DIGANConfig}
+
+
+def _convert(name: str, value: typing.Any, annotation: typing.Any) -> typing.Any:
+    """Convert a string (from the CLI) or JSON value to the field's type, or raise ConfigError."""
+    type_name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    kind = {"int": int, "float": float, "bool": bool, "str": str}.get(type_name)
+    if kind is None:
+        return value
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(value).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        if kind is int and isinstance(value, str):
+            return int(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"option '{name}' expects {kind.__name__}, got {value!r}") from None
+
+
+def apply_overrides(cfg, overrides: dict[str, typing.Any]):
+    """Return a copy of dataclass ``cfg`` with ``overrides`` applied; unknown keys are an error."""
+    fields = {f.name: f for f in dataclasses.fields(cfg)}
+    changes = {}
+    for key, value in overrides.items():
+        key = key.replace("-", "_")
+        if key not in fields:
+            close = [k for k in fields if key in k or k in key]
+            hint = f" Did you mean: {', '.join(close)}?" if close else ""
+            raise ConfigError(f"unknown option '{key}' for {type(cfg).__name__}.{hint} "
+                              f"Valid options: {', '.join(sorted(fields))}")
+        changes[key] = _convert(key, value, fields[key].type)
+    return dataclasses.replace(cfg, **changes)
+
+
+def parse_set_options(items: typing.Iterable[str]) -> dict[str, str]:
+    """``["lr=0.002", "xflip=false"]`` -> ``{"lr": "0.002", "xflip": "false"}``."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--set expects key=value, got '{item}'")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def method_config(method: str, preset: str = "paper128", overrides: dict | None = None):
+    """The resolved config of ``method``: defaults, then the preset, then the overrides."""
+    if method not in METHOD_CONFIGS:
+        raise ConfigError(f"unknown method '{method}'; choose from {', '.join(METHOD_CONFIGS)}")
+    presets = PRESETS.get(method, {})
+    if preset not in presets:
+        raise ConfigError(f"unknown preset '{preset}' for {method}; choose from {', '.join(presets)}")
+    cfg = apply_overrides(METHOD_CONFIGS[method](), presets[preset])
+    return apply_overrides(cfg, overrides or {})
+
+
+def validate_digan(cfg: DIGANConfig) -> None:
+    """Reject impossible DIGAN settings with a message that says what to change."""
+    for name in ("resolution", "input_resolution"):
+        r = getattr(cfg, name)
+        if r < 4 or r & (r - 1):
+            raise ConfigError(f"{name} must be a power of two >= 4 (e.g. 32, 64, 128, 256), got {r}")
+    if cfg.input_resolution > cfg.resolution:
+        raise ConfigError(f"input_resolution ({cfg.input_resolution}) must not exceed resolution ({cfg.resolution})")
+    if cfg.frames < 2:
+        raise ConfigError(f"frames must be >= 2 (DIGAN's motion D compares two frames), got {cfg.frames}")
+    if cfg.batch < 1 or cfg.stride < 1:
+        raise ConfigError("batch and stride must be >= 1")
+    for name in ("z_dim", "w_dim", "motion_dim", "emb_size", "fmm_rank", "g_channel_max", "d_channel_max"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{name} must be >= 1")
+
+
+def to_json(*cfgs) -> dict:
+    out = {}
+    for cfg in cfgs:
+        out.update(dataclasses.asdict(cfg))
+    return out
+
+
+def save_json(path, data: dict) -> None:
+    from vidsynth.runs import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+

@@ -1,0 +1,118 @@
+"""Exported models: ``config.json`` (class name, version, constructor kwargs, metadata) plus
+``model.safetensors`` (the weights). Loading builds the class from the registry and reads plain
+tensors: nothing is ever unpickled, so a model file cannot run code."""
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from vidsynth.errors import CheckpointError
+from vidsynth.runs import atomic_write, atomic_write_text
+
+FORMAT_VERSION = 1
+
+# class name -> "module:attr". Add one line per exportable model.
+MODEL_CLASSES = {
+    "DIGANGenerator": "vidsynth.models.digan.generator:DIGANGenerator",
+}
+
+# class name -> "module:attr" of the sampler wrapping it for vidsynth.load().
+SAMPLERS = {
+    "DIGANGenerator": "vidsynth.models.digan.sampler:DIGANSampler",
+}
+
+
+def _import(spec: str):
+    module, attr = spec.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def save_model(module: nn.Module, folder: str | Path, kwargs: dict, metadata: dict | None = None) -> Path:
+    """Write ``module`` (built as ``type(module)(**kwargs)``) to ``folder`` atomically."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    class_name = type(module).__name__
+    if class_name not in MODEL_CLASSES:
+        raise ValueError(f"{class_name} is not registered in vidsynth.export.MODEL_CLASSES")
+    state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    atomic_write(folder / "model.safetensors", lambda tmp: save_file(state, str(tmp)))
+    config = {"class_name": class_name, "version": FORMAT_VERSION, "kwargs": kwargs, "metadata": metadata or {}}
+    atomic_write_text(folder / "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")
+    return folder
+
+
+def read_model_config(folder: str | Path) -> dict:
+    path = Path(folder) / "config.json"
+    try:
+        config = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"no exported model in '{folder}' (missing config.json)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"'{path}' is not valid JSON ({e}); the export is corrupt, re-export it") from None
+    if not isinstance(config, dict) or "class_name" not in config or "kwargs" not in config:
+        raise CheckpointError(f"'{path}' is not a vidsynth model config (needs class_name and kwargs)")
+    if config["class_name"] not in MODEL_CLASSES:
+        raise CheckpointError(f"'{path}' names an unknown model class {config['class_name']!r}; "
+                              f"known: {', '.join(MODEL_CLASSES)}")
+    return config
+
+
+def load_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+    """Rebuild the model of an exported folder; strict: every key and shape must match."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    config = read_model_config(folder)
+    cls = _import(MODEL_CLASSES[config["class_name"]])
+    try:
+        module = cls(**config["kwargs"])
+    except TypeError as e:
+        raise CheckpointError(f"'{folder}/config.json' has kwargs that {cls.__name__} does not accept: {e}") from None
+    try:
+        state = load_file(str(folder / "model.safetensors"), device="cpu")
+    except FileNotFoundError:
+        raise CheckpointError(f"'{folder}' has config.json but no model.safetensors") from None
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"'{folder}/model.safetensors' is corrupt or not a safetensors file ({e})") from None
+    check_state_dict(module, state, str(folder / "model.safetensors"))
+    module.load_state_dict(state, strict=True)
+    return module.to(device).eval().requires_grad_(False), config
+
+
+def check_state_dict(module: nn.Module, state: dict, source: str) -> None:
+    """Raise CheckpointError naming every missing, unexpected and mis-shaped tensor."""
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    shapes = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
+    if missing or unexpected or shapes:
+        lines = [f"'{source}' does not fit {type(module).__name__}:"]
+        lines += [f"  missing: {k} {tuple(expected[k].shape)}" for k in missing[:20]]
+        lines += [f"  unexpected: {k} {tuple(state[k].shape)}" for k in unexpected[:20]]
+        lines += [f"  shape: {k} file {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}" for k in shapes[:20]]
+        more = len(missing) + len(unexpected) + len(shapes) - len(lines) + 1
+        if more > 0:
+            lines.append(f"  ... and {more} more")
+        raise CheckpointError("\n".join(lines))
+
+
+def load_generator(path: str | Path, device: str | torch.device = "cpu"):
+    """A sampler for a run folder (its exported ``model/``) or an exported model folder."""
+    from vidsynth.device import resolve_device
+
+    path = Path(path)
+    folder = path / "model" if (path / "model" / "config.json").is_file() else path
+    if not (folder / "config.json").is_file():
+        raise CheckpointError(f"'{path}' holds no exported model: expected '{path}/model/config.json' (a run "
+                              "folder after its first snapshot) or '{path}/config.json' (an exported model)")
+    module, config = load_model(folder, resolve_device(device))
+    sampler_spec = SAMPLERS.get(config["class_name"])
+    if sampler_spec is None:
+        raise CheckpointError(f"{config['class_name']} is not a video generator that vidsynth.load can sample")
+    return _import(sampler_spec)(module, config.get("metadata", {}))

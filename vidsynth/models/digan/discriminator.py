@@ -1,0 +1,38 @@
+"""DIGAN's two discriminators (paper §3.2).
+
+- Image D: StyleGAN2 ResNet D on single frames (3 channels).
+- Motion D: the same 2D architecture on a triplet (frame t1, frame t2, a constant plane of
+  dt = t2 - t1): 7 channels. Judging two frames and their gap, instead of a whole clip with 3D
+  convs, is what makes DIGAN cheap to train on long videos.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from vidsynth.models.resnet_discriminator import ResNetDiscriminator
+
+
+def motion_input(frame1: torch.Tensor, frame2: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
+    """``[B, 3, H, W]`` x2 and ``dt [B]`` -> the motion D's 7-channel input ``[B, 7, H, W]``."""
+    plane = dt.view(-1, 1, 1, 1).to(frame1.dtype).expand(-1, 1, *frame1.shape[2:])
+    return torch.cat([frame1, frame2, plane], dim=1)
+
+
+class DIGANDiscriminator(nn.Module):
+    """Holds the image D and the motion D; ``forward`` scores a batch of frame pairs with both."""
+
+    def __init__(self, resolution: int = 128, c_dim: int = 0, channel_base: int = 32768, channel_max: int = 512,
+                 mbstd_group_size: int = 4):
+        super().__init__()
+        kwargs = dict(channel_base=channel_base, channel_max=channel_max, mbstd_group_size=mbstd_group_size,
+                      c_dim=c_dim)
+        self.image_d = ResNetDiscriminator(resolution, 3, **kwargs)
+        self.motion_d = ResNetDiscriminator(resolution, 7, **kwargs)
+        self.c_dim = c_dim
+
+    def forward(self, pair: torch.Tensor, c: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``pair [B, 7, H, W]`` (motion input) -> (motion logits ``[B, 1]``, image logits ``[2B, 1]``)."""
+        frames = torch.cat([pair[:, 0:3], pair[:, 3:6]], dim=0)          # both frames of every pair
+        c2 = torch.cat([c, c], dim=0) if c is not None else None
+        return self.motion_d(pair, c), self.image_d(frames, c2)

@@ -1,0 +1,118 @@
+"""DIGAN generator (Yu et al., ICLR 2022): an INR-GAN whose coordinate input carries time.
+
+A video is a function (x, y, t) -> RGB. The content code z gives w = mapping(z), which sets every
+layer's weights (FMM) and the spatial Fourier features; the motion code z_M moves the phase of
+those features over time (see ``embedding.py``). The network is a per-pixel MLP evaluated on a
+coordinate grid of ``input_resolution`` (32 in the paper), then nearest-upsampled x2 per block up to
+``resolution``, with fresh coordinate features concatenated after each upsampling.
+
+All frames of a video share one set of modulated weights, so any set of times renders in one
+batched pass: features are ``[B, C, T, H, W]`` and each 1x1 layer is one ``bmm`` per video.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vidsynth.models.digan.coordinates import coordinate_grid
+from vidsynth.models.digan.embedding import SpaceTimeEmbedding
+from vidsynth.nn.fmm import FMMLayer, ModulatedToRGB
+from vidsynth.nn.mapping import MappingNetwork
+
+
+class SynthesisBlock(nn.Module):
+    """[upsample x2] -> [concat space-time embedding] -> ``num_layers`` FMM layers -> toRGB (skip sum)."""
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, motion_dim: int, up: bool, embed: bool,
+                 num_layers: int, emb_size: int, fourier_scale: float, sigma_t: float, rank: int):
+        super().__init__()
+        self.up = up
+        self.embedding = SpaceTimeEmbedding(w_dim, motion_dim, emb_size, fourier_scale, sigma_t) if embed else None
+        first_in = in_channels + (self.embedding.out_channels if embed else 0)
+        self.layers = nn.ModuleList(FMMLayer(first_in if i == 0 else out_channels, out_channels, w_dim, rank)
+                                    for i in range(num_layers))
+        self.torgb = ModulatedToRGB(out_channels, w_dim)
+
+    def forward(self, x, img, w, z_motion, times, grid_res: int, coord_range):
+        # x: [B, C, T, h, w] or None; img: [B, 3, T, h, w] or None; times: [B, T]
+        if self.up:
+            x = F.interpolate(x, scale_factor=(1, 2, 2), mode="nearest")
+            img = F.interpolate(img, scale_factor=(1, 2, 2), mode="nearest")
+        b, t = times.shape
+        if self.embedding is not None:
+            coords = coordinate_grid(grid_res, coord_range, device=w.device)
+            e = self.embedding(w, z_motion, times, coords).view(b, -1, t, grid_res, grid_res)
+            x = e if x is None else torch.cat([x, e], dim=1)
+        shape = x.shape
+        h = x.flatten(2)                                            # [B, C, T*H*W]
+        for layer in self.layers:
+            h = layer(h, w)
+        x = h.view(b, -1, *shape[2:])
+        rgb = self.torgb(h, w).view(b, 3, *shape[2:])
+        img = rgb if img is None else img + rgb
+        return x, img
+
+
+class DIGANGenerator(nn.Module):
+    """``(z [B, z_dim], z_motion [B, motion_dim], times [B, T] or [T])`` -> video ``[B, 3, T, R*s, R*s]``.
+
+    ``scale`` renders a denser grid (space interpolation: 4 gives a 4x larger video from the same
+    INR); ``coord_range`` widens or narrows the view ((-0.25, 1.25) zooms out as in the paper).
+    """
+
+    def __init__(self, resolution: int = 128, input_resolution: int = 32, z_dim: int = 512, w_dim: int = 512,
+                 motion_dim: int = 512, c_dim: int = 0, mapping_layers: int = 2, channel_base: int = 32768,
+                 channel_max: int = 512, emb_size: int = 128, fourier_scale: float = math.sqrt(10),
+                 sigma_t: float = 0.25, fmm_rank: int = 10, extra_layers_from: int = 128):
+        super().__init__()
+        for name, r in (("resolution", resolution), ("input_resolution", input_resolution)):
+            if r < 4 or r & (r - 1):
+                raise ValueError(f"{name} must be a power of two >= 4, got {r}")
+        if input_resolution > resolution:
+            raise ValueError(f"input_resolution {input_resolution} exceeds resolution {resolution}")
+        self.resolution, self.input_resolution = resolution, input_resolution
+        self.z_dim, self.w_dim, self.motion_dim, self.c_dim = z_dim, w_dim, motion_dim, c_dim
+        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, c_dim)
+        # Blocks as in the official code: b4 .. b_input all run on the input grid; each later block
+        # doubles it. b4 starts from the embedding alone (one layer), up-blocks add a fresh embedding.
+        resolutions = [2 ** i for i in range(2, int(math.log2(resolution)) + 1)]
+        channels = {r: min(channel_base // r, channel_max) for r in resolutions}
+        self.blocks = nn.ModuleList()
+        self.block_resolutions = []
+        for r in resolutions:
+            first = r == 4
+            up = r > input_resolution
+            num_layers = 1 if first else 2 + (1 if r >= extra_layers_from else 0)
+            self.blocks.append(SynthesisBlock(
+                0 if first else channels[r // 2], channels[r], w_dim, motion_dim, up=up, embed=first or up,
+                num_layers=num_layers, emb_size=emb_size, fourier_scale=fourier_scale, sigma_t=sigma_t,
+                rank=fmm_rank))
+            self.block_resolutions.append(max(r, input_resolution))
+
+    def synthesize(self, w: torch.Tensor, z_motion: torch.Tensor, times: torch.Tensor, scale: float = 1.0,
+                   coord_range: tuple[float, float] = (0.0, 1.0)) -> torch.Tensor:
+        """Render ``w [B, w_dim]`` with motion ``z_motion [B, motion_dim]`` at ``times [B, T]`` -> ``[B, 3, T, H, W]``."""
+        if times.ndim == 1:
+            times = times.unsqueeze(0).expand(w.shape[0], -1)
+        base = self.input_resolution * scale
+        if abs(base - round(base)) > 1e-6 or base < 1:
+            raise ValueError(f"scale {scale} must make input_resolution*scale ({base}) a positive integer")
+        x = img = None
+        for block, r in zip(self.blocks, self.block_resolutions):
+            grid_res = int(round(r * scale))
+            x, img = block(x, img, w, z_motion, times.to(w.dtype), grid_res, coord_range)
+        return img
+
+    def forward(self, z: torch.Tensor, z_motion: torch.Tensor, times: torch.Tensor, c: torch.Tensor | None = None,
+                truncation_psi: float = 1.0, scale: float = 1.0,
+                coord_range: tuple[float, float] = (0.0, 1.0)) -> torch.Tensor:
+        w = self.mapping(z, c, truncation_psi)
+        return self.synthesize(w, z_motion, times, scale, coord_range)
+
+    @staticmethod
+    def frame_times(num_frames: int, train_frames: int = 16, device=None) -> torch.Tensor:
+        """Times of frames ``0..num_frames-1`` when ``train_frames`` frames span [0, 1] (official convention)."""
+        return torch.arange(num_frames, device=device, dtype=torch.float32) / max(train_frames - 1, 1)

@@ -1,0 +1,65 @@
+"""Factorized multiplicative modulation (FMM, Skorokhodov et al. 2021, INR-GAN).
+
+A per-pixel linear layer (a 1x1 conv) whose weight matrix is modulated by a low-rank matrix
+predicted from the style vector w:  W_b = W * (1 + A_b B_b / sqrt(rank)),  then each output row is
+normalized (demodulation). Because the layer is 1x1 it acts on any set of points: here the
+points of all frames of a video at once, ``[B, C, N]`` with ``N = T*H*W``, which is what lets
+DIGAN render many frames in parallel with one weight matrix per video.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+import torch.nn.functional as F
+
+from vidsynth.nn.equalized import LRELU_GAIN, EqualLinear, activate
+
+
+class FMMLayer(nn.Module):
+    """``x [B, C_in, N]``, ``w [B, w_dim]`` -> ``[B, C_out, N]`` (lrelu with gain sqrt(2))."""
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, rank: int = 10, activation: str = "lrelu"):
+        super().__init__()
+        self.in_channels, self.out_channels, self.rank = in_channels, out_channels, rank
+        self.affine = EqualLinear(w_dim, (in_channels + out_channels) * rank, bias_init=0.0)
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.activation = activation
+
+    def modulated_weight(self, w: torch.Tensor) -> torch.Tensor:
+        """Per-sample weight ``[B, C_out, C_in]``, demodulated row-wise."""
+        b = w.shape[0]
+        styles = self.affine(w)
+        left = styles[:, : self.out_channels * self.rank].view(b, self.out_channels, self.rank)
+        right = styles[:, self.out_channels * self.rank:].view(b, self.rank, self.in_channels)
+        modulation = left @ right / math.sqrt(self.rank)              # [B, C_out, C_in]
+        weight = self.weight.unsqueeze(0) * (modulation + 1.0)
+        return weight / (weight.norm(dim=2, keepdim=True) + 1e-8)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        weight, bias = self.modulated_weight(w).to(x.dtype), self.bias.to(x.dtype)
+        if self.activation != "lrelu":
+            return activate(torch.baddbmm(bias.view(1, -1, 1), weight, x), self.activation)
+        # lrelu(g*y) = g*lrelu(y) for g > 0: fold the sqrt(2) gain into weight and bias, add the bias
+        # inside the matmul and apply the activation in place (one pass over [B, C_out, N], not three).
+        out = torch.baddbmm((bias * LRELU_GAIN).view(1, -1, 1), weight * LRELU_GAIN, x)   # [B, C_out, N]
+        return F.leaky_relu_(out, 0.2) if not out.requires_grad else F.leaky_relu(out, 0.2)
+
+
+class ModulatedToRGB(nn.Module):
+    """StyleGAN2's toRGB: a 1x1 conv modulated by w without demodulation, ``[B, C, N] -> [B, 3, N]``."""
+
+    def __init__(self, in_channels: int, w_dim: int, out_channels: int = 3):
+        super().__init__()
+        self.affine = EqualLinear(w_dim, in_channels, bias_init=1.0)
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.weight_gain = 1 / math.sqrt(in_channels)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        styles = self.affine(w) * self.weight_gain                     # [B, C_in]
+        weight = self.weight.unsqueeze(0) * styles.unsqueeze(1)       # [B, 3, C_in]
+        return torch.baddbmm(self.bias.to(x.dtype).view(1, -1, 1), weight.to(x.dtype), x)
