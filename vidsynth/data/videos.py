@@ -103,7 +103,12 @@ def read_video(storage, name: str, indices, resolution: int | None, fps: float |
     if not indices:
         raise ValueError("no frames requested")
     wanted = set(indices)
-    got: dict[int, np.ndarray] = {}
+    got: dict[int, np.ndarray] = {}  # index -> [R, R, 3] (resized as decoded, so memory stays small)
+    if resolution is None:
+        convert = _decode_rgb
+    else:
+        def convert(frame):
+            return crop_resize(_decode_rgb(frame)[None], resolution)[0]
     try:
         with _open(storage.av_input(name)) as container:
             stream = container.streams.video[0]
@@ -111,12 +116,12 @@ def read_video(storage, name: str, indices, resolution: int | None, fps: float |
             first = min(wanted)
             done = False
             if first >= SEEK_MIN_FRAME and fps and not name.lower().endswith(".gif"):
-                done = _decode_after_seek(container, stream, wanted, fps, got)
+                done = _decode_after_seek(container, stream, wanted, fps, got, convert)
                 if not done:
                     got.clear()
                     container.seek(0)
             if not done:
-                _decode_sequential(container, stream, wanted, got)
+                _decode_sequential(container, stream, wanted, got, convert)
     except VideoReadError:
         raise
     except Exception as e:
@@ -133,21 +138,20 @@ def read_video(storage, name: str, indices, resolution: int | None, fps: float |
                       DataWarning, stacklevel=2)
         for i in missing:
             got[i] = got[max(j for j in got if j <= i)] if any(j <= i for j in got) else got[min(got)]
-    out = np.stack([got[i] for i in indices])  # [n, H, W, 3]
-    return out if resolution is None else crop_resize(out, resolution)
+    return np.stack([got[i] for i in indices])  # [n, R, R, 3]
 
 
-def _decode_sequential(container, stream, wanted: set, out: dict) -> None:
+def _decode_sequential(container, stream, wanted: set, out: dict, convert) -> None:
     """Fill ``out[index] = rgb`` for the ``wanted`` frames, decoding from the start."""
     last = max(wanted)
     for i, frame in enumerate(container.decode(stream)):
         if i in wanted:
-            out[i] = _decode_rgb(frame)
+            out[i] = convert(frame)
         if i >= last:
             break
 
 
-def _decode_after_seek(container, stream, wanted: set, fps: float, out: dict) -> bool:
+def _decode_after_seek(container, stream, wanted: set, fps: float, out: dict, convert) -> bool:
     """Fill ``out[index] = rgb`` for the ``wanted`` frames after seeking to the keyframe before the first.
 
     Frame indices come from timestamps (constant frame rate assumed). Returns False when that
@@ -172,7 +176,7 @@ def _decode_after_seek(container, stream, wanted: set, fps: float, out: dict) ->
             return False  # overshot: the seek went past the first wanted frame
         seen = True
         if i in wanted:
-            out[i] = _decode_rgb(frame)
+            out[i] = convert(frame)
         if i >= last:
             break
     return bool(out)
