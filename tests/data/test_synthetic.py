@@ -1,0 +1,80 @@
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from vidsynth.data import open_dataset
+from vidsynth.data.synthetic import BUILTINS, SyntheticSource, render_scene, render_shapes
+
+
+@pytest.mark.parametrize("name", sorted(BUILTINS))
+def test_deterministic_under_seed_any_size(name):
+    for res, frames in [(32, 16), (17, 3), (64, 1), (128, 8)]:
+        a = open_dataset(f"builtin:{name}", res, frames, seed=5)
+        b = open_dataset(f"builtin:{name}", res, frames, seed=5)
+        ca, la = a.clip(7, 11)
+        cb, _ = b.clip(7, 11)
+        assert ca.shape == (3, frames, res, res) and ca.dtype == torch.uint8 and la == -1
+        assert torch.equal(ca, cb)
+    other_seed = open_dataset(f"builtin:{name}", 32, 8, seed=6).clip(7, 11)[0]
+    other_video = open_dataset(f"builtin:{name}", 32, 8, seed=5).clip(8, 11)[0]
+    same = open_dataset(f"builtin:{name}", 32, 8, seed=5).clip(7, 11)[0]
+    assert not torch.equal(same, other_seed) and not torch.equal(same, other_video)
+
+
+@pytest.mark.parametrize("render", [render_shapes, render_scene])
+def test_frames_are_consistent_across_clips_and_strides(render):
+    whole = render(0, 3, np.arange(40), 32)
+    assert np.array_equal(render(0, 3, np.arange(10, 40, 3), 32), whole[10:40:3])
+    ds = open_dataset(f"builtin:{render.__name__[7:]}", 32, 5, stride=3, seed=0)
+    clip = ds.clip(3, 10)[0].permute(1, 2, 3, 0).numpy()  # [T, R, R, 3]
+    assert np.array_equal(clip, whole[10:25:3])
+
+
+@pytest.mark.parametrize("render", [render_shapes, render_scene])
+def test_motion_visible_and_smooth(render):
+    for i in range(8):
+        v = render(0, i, np.arange(16), 32).astype(np.float64)
+        step = np.abs(np.diff(v, axis=0)).mean(axis=(1, 2, 3))  # mean change per frame
+        assert step.min() > 0.2, "something must move between consecutive frames"
+        far = np.abs(v[8:] - v[0]).mean()
+        assert far > step.mean(), "motion accumulates: frames far apart differ more than neighbours"
+
+
+def test_shapes_anti_aliased_and_bouncing():
+    v = render_shapes(0, 0, np.arange(128), 32)
+    # soft edges: intermediate values exist besides background and sprite colours
+    assert len(np.unique(v[0].reshape(-1, 3), axis=0)) > 6
+    assert v.min() >= 0 and v.shape == (128, 32, 32, 3)
+    # sprites stay in the frame (bounce): no frame is just background
+    bg = v[:, 0, 0]
+    assert all((np.abs(f.astype(int) - b).sum(-1) > 30).mean() > 0.02 for f, b in zip(v, bg))
+
+
+def test_render_speed():
+    """Well under 5 ms per 16x32x32 clip (best of a few rounds: the machine may be busy)."""
+    def best(fn, rounds=5, n=10):
+        times = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            for i in range(n):
+                fn(i)
+            times.append((time.perf_counter() - t0) / n)
+        return min(times)
+
+    for name in sorted(BUILTINS):
+        ds = open_dataset(f"builtin:{name}", 32, 16)
+        assert best(lambda i: ds.clip(i, 0)) < 0.005
+        big = open_dataset(f"builtin:{name}", 128, 16)
+        assert best(lambda i: big.clip(i, 0), rounds=3, n=3) < 0.1
+
+
+def test_unknown_builtin():
+    from vidsynth.errors import DatasetError
+
+    with pytest.raises(DatasetError, match="builtin:shapes"):
+        open_dataset("builtin:nope", 32, 16)
+    with pytest.raises(DatasetError, match="129"):
+        open_dataset("builtin:shapes", 32, 129)
+    assert len(SyntheticSource("scene", num_videos=10)) == 10

@@ -1,0 +1,116 @@
+"""``vidsynth dataset ...``: inspect, convert and preview datasets."""
+from __future__ import annotations
+
+import json
+import warnings
+
+import click
+
+LABELS_HELP = ("Class labels: auto (labels.json at the dataset root, if any), folders (first sub-folder), "
+               "none, or a path to a JSON file mapping video paths to class names.")
+
+
+@click.group("dataset", context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+def dataset_group():
+    """Inspect, convert and preview video datasets.
+
+    SPEC is a folder of videos (mp4, avi, webm, mkv, mov, gif; searched recursively), a folder of
+    frame folders (<video>/<frame>.png|jpg|jpeg|webp), a .zip of either, or builtin:shapes /
+    builtin:scene. Unreadable, corrupt and empty files are skipped with a warning naming them.
+
+    \b
+    Examples:
+      vidsynth dataset info ~/videos
+      vidsynth dataset info data.zip --json
+      vidsynth dataset convert ~/videos videos64.zip --resolution 64 --max-frames 128
+      vidsynth dataset preview builtin:shapes --out shapes.mp4
+    """
+
+
+@dataset_group.command("info")
+@click.argument("spec")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of text.")
+@click.option("--labels", default="auto", help=LABELS_HELP)
+def info_command(spec, as_json, labels):
+    """Summarise a dataset: videos, frames, resolutions, lengths, fps, classes, skipped files.
+
+    \b
+    SPEC: see `vidsynth dataset --help`.
+    Examples:
+      vidsynth dataset info ~/ucf101 --labels folders
+      vidsynth dataset info builtin:scene --json
+    """
+    from vidsynth.data.info import dataset_info, format_info
+
+    info = dataset_info(spec, labels=labels)
+    click.echo(json.dumps(info, indent=1) if as_json else format_info(info))
+
+
+@dataset_group.command("convert")
+@click.argument("src")
+@click.argument("dst", type=click.Path(dir_okay=False))
+@click.option("--resolution", "-r", type=click.IntRange(min=1), required=True,
+              help="Output frame size in pixels (centre square crop, then antialiased resize).")
+@click.option("--max-frames", type=click.IntRange(min=1), default=None,
+              help="Keep at most this many frames per video (after --fps-stride). Default: all.")
+@click.option("--fps-stride", type=click.IntRange(min=1), default=1,
+              help="Keep every S-th frame (2 halves the frame rate).")
+@click.option("--max-videos", type=click.IntRange(min=1), default=None,
+              help="Convert only the first N videos (natural order). Useful for builtin: datasets.")
+@click.option("--labels", default="auto", help=LABELS_HELP + " Written to labels.json in the zip.")
+@click.option("--force", is_flag=True, help="Overwrite DST if it exists.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def convert_command(src, dst, resolution, max_frames, fps_stride, max_videos, labels, force, quiet):
+    """Convert SRC to DST, a zip of PNG frame folders at one resolution: the fastest format to train from.
+
+    \b
+    SRC: see `vidsynth dataset --help`. Unreadable and corrupt files are skipped with a warning.
+    The zip is written atomically (temp file, then rename) and never overwrites DST without --force.
+    Examples:
+      vidsynth dataset convert ~/videos videos128.zip --resolution 128
+      vidsynth dataset convert ~/ucf101 ucf64.zip -r 64 --labels folders --fps-stride 2 --max-frames 64
+      vidsynth dataset convert builtin:shapes shapes32.zip -r 32 --max-videos 256 --max-frames 32
+    """
+    from vidsynth.data.convert import convert_dataset
+
+    out = convert_dataset(src, dst, resolution, max_frames=max_frames, fps_stride=fps_stride,
+                          max_videos=max_videos, force=force, labels=labels, progress=not quiet)
+    click.echo(f"wrote {out['path']}: {out['videos']} videos, {out['frames']} frames at {resolution}x{resolution}"
+               + (f", {len(out['classes'])} classes" if out["classes"] else "")
+               + (f"; {len(out['skipped'])} files skipped" if out["skipped"] else ""))
+
+
+@dataset_group.command("preview")
+@click.argument("spec")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
+              help="Output file: .mp4 or .gif (a video grid) or .png (one strip of frames per clip).")
+@click.option("--resolution", "-r", type=click.IntRange(min=1), default=64, help="Clip size in pixels.")
+@click.option("--frames", "-t", type=click.IntRange(min=1), default=16, help="Frames per clip.")
+@click.option("--stride", type=click.IntRange(min=1), default=1, help="Take every S-th frame.")
+@click.option("--n", "count", type=click.IntRange(min=1), default=9, help="Number of clips.")
+@click.option("--seed", type=int, default=0, help="Which clips (and which built-in videos).")
+@click.option("--fps", type=float, default=8, help="Frame rate of the written video.")
+def preview_command(spec, out, resolution, frames, stride, count, seed, fps):
+    """Write a grid of random clips from SPEC, to check what training will see.
+
+    \b
+    Examples:
+      vidsynth dataset preview builtin:shapes --out shapes.mp4
+      vidsynth dataset preview data.zip -o data.png -r 128 --n 4
+    """
+    import numpy as np
+    import torch
+
+    from vidsynth.data.clips import open_dataset
+    from vidsynth.io import frame_strip, make_grid, write_png, write_video
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = open_dataset(spec, resolution, frames, stride=stride, seed=seed)
+    clips = torch.stack([ds.clip(*key)[0] for key in ds.clip_keys(0, count, seed)])  # uint8 [N, 3, T, R, R]
+    videos = clips.float() / 127.5 - 1
+    if out.lower().endswith(".png"):
+        write_png(out, np.concatenate([frame_strip(v, max_frames=frames) for v in videos], axis=0))
+    else:
+        write_video(out, make_grid(videos), fps=fps)
+    click.echo(f"wrote {out}: {count} clips of {frames} frames at {resolution}px from {spec}")

@@ -1,0 +1,161 @@
+"""Training clips: :func:`open_dataset` -> :class:`ClipDataset`, deterministic batch keys, and
+:func:`iterate_batches` (a prefetching loader that yields the same batches for any worker count).
+
+A *key* ``(video_index, start, flip)`` names one clip: frames ``start, start+stride, ...`` of one video,
+centre-cropped, resized to ``R x R`` and optionally mirrored left-right. Batch ``step`` is a pure
+function of ``(seed, step)``, which makes resuming exact and sharding across ranks trivial.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from vidsynth.data.labels import resolve_labels
+from vidsynth.data.sources import open_source
+from vidsynth.errors import DatasetError
+
+
+class ClipDataset(Dataset):
+    """Fixed-size clips (uint8 ``[3, frames, R, R]``) from the videos of a source.
+
+    Videos shorter than ``(frames - 1) * stride + 1`` were skipped when the source was opened.
+    Picklable (DataLoader workers): files are opened lazily in each process.
+    ``len(dataset)`` is the number of videos; index it with keys, not integers.
+    """
+
+    def __init__(self, source, resolution: int, frames: int, stride: int = 1, xflip: bool = False, labels=None):
+        self.source = source
+        self.resolution, self.frames, self.stride, self.xflip = int(resolution), int(frames), int(stride), bool(xflip)
+        self.span = (self.frames - 1) * self.stride + 1  # source frames one clip covers
+        self.class_names, self._labels = resolve_labels(source, labels)
+        self._lengths = np.array([source.num_frames(i) for i in range(len(source))], dtype=np.int64)
+
+    def __repr__(self):
+        return (f"ClipDataset('{self.source.spec}', videos={self.num_videos}, resolution={self.resolution}, "
+                f"frames={self.frames}, stride={self.stride}, xflip={self.xflip}, classes={len(self.class_names)})")
+
+    @property
+    def num_videos(self) -> int:
+        return len(self.source)
+
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        """``(path, reason)`` of every file left out when the dataset was opened."""
+        return self.source.skipped
+
+    def __len__(self):
+        return self.num_videos
+
+    def video_name(self, video_index: int) -> str:
+        return self.source.name(video_index)
+
+    def num_frames(self, video_index: int) -> int:
+        return int(self._lengths[video_index])
+
+    def label(self, video_index: int) -> int:
+        return self._labels[video_index]
+
+    def clip(self, video_index: int, start: int, flip: bool = False) -> tuple[torch.Tensor, int]:
+        """uint8 ``[3, frames, R, R]`` clip starting at frame ``start``, and the video's label (-1 if none)."""
+        i, start = int(video_index), int(start)
+        if not 0 <= i < self.num_videos:
+            raise IndexError(f"video index {i} out of range for {self.num_videos} videos")
+        last_start = self.num_frames(i) - self.span
+        if not 0 <= start <= last_start:
+            raise IndexError(f"clip start {start} out of range for video {i} "
+                             f"({self.num_frames(i)} frames, clips span {self.span}): use 0..{last_start}")
+        indices = start + self.stride * np.arange(self.frames)
+        x = self.source.read(i, indices, self.resolution)  # [T, R, R, 3]
+        if flip:
+            x = x[:, :, ::-1]
+        clip = torch.from_numpy(np.ascontiguousarray(x)).permute(3, 0, 1, 2).contiguous()  # [3, T, R, R]
+        return clip, self._labels[i]
+
+    def __getitem__(self, key) -> tuple[torch.Tensor, int]:
+        video_index, start, flip = key
+        return self.clip(video_index, start, flip)
+
+    def clip_keys(self, step: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1) -> list[tuple]:
+        """Keys ``(video_index, start, flip)`` of this rank's share of global batch number ``step``.
+
+        ``batch_size`` is the GLOBAL batch size (it must divide by ``world_size``); rank ``r`` gets
+        items ``[r * b, (r + 1) * b)`` with ``b = batch_size // world_size``, so the ranks together
+        cover the global batch exactly, whatever the world size. Videos are drawn uniformly (with
+        replacement), starts uniformly among valid ones, flips with probability 1/2 when ``xflip``.
+        A pure function of its arguments and the dataset's videos.
+        """
+        if batch_size < 1 or world_size < 1 or batch_size % world_size:
+            raise ValueError(f"global batch_size {batch_size} must be a positive multiple of world_size {world_size}")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} out of range for world_size {world_size}")
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed) % 2**63, int(step) % 2**63]))
+        videos = rng.integers(0, self.num_videos, batch_size)
+        starts = np.floor(rng.random(batch_size) * (self._lengths[videos] - self.span + 1)).astype(np.int64)
+        flips = rng.random(batch_size) < 0.5  # drawn even without xflip: the rest stays the same
+        flips &= self.xflip
+        per = batch_size // world_size
+        part = slice(rank * per, (rank + 1) * per)
+        return [(int(v), int(s), bool(f)) for v, s, f in zip(videos[part], starts[part], flips[part])]
+
+
+def open_dataset(spec, resolution: int, frames: int, stride: int = 1, xflip: bool = False, seed: int = 0,
+                 labels=None) -> ClipDataset:
+    """Open ``spec`` for training: ``builtin:NAME``, a folder of videos or frame folders, or a ``.zip`` of either.
+
+    ``seed`` picks the built-in datasets' videos (file datasets ignore it). ``labels``: ``None``/``"auto"``
+    (a ``labels.json`` at the root, if any), ``"folders"``, ``"none"`` or a path to a JSON file.
+    Raises :class:`DatasetError` when nothing usable is found.
+    """
+    for name, value in (("resolution", resolution), ("frames", frames), ("stride", stride)):
+        if int(value) < 1:
+            raise DatasetError(f"{name} must be >= 1, got {value}")
+    span = (int(frames) - 1) * int(stride) + 1
+    source = open_source(spec, min_frames=span, seed=seed, need=f"{frames} frames at stride {stride}")
+    return ClipDataset(source, resolution, frames, stride, xflip, labels)
+
+
+class BatchKeys:
+    """Batch sampler for a DataLoader: the key lists of steps ``start_step, start_step + 1, ...``."""
+
+    def __init__(self, dataset: ClipDataset, batch_size: int, seed: int, start_step: int = 0,
+                 rank: int = 0, world_size: int = 1, num_steps: int | None = None):
+        self.dataset, self.batch_size, self.seed = dataset, batch_size, seed
+        self.start_step, self.rank, self.world_size, self.num_steps = start_step, rank, world_size, num_steps
+        dataset.clip_keys(start_step, batch_size, seed, rank, world_size)  # validate arguments now
+
+    def __iter__(self):
+        step = self.start_step
+        while self.num_steps is None or step < self.start_step + self.num_steps:
+            yield self.dataset.clip_keys(step, self.batch_size, self.seed, self.rank, self.world_size)
+            step += 1
+
+    def __len__(self):
+        if self.num_steps is None:
+            raise TypeError("an endless BatchKeys has no length")
+        return self.num_steps
+
+
+def collate_clips(items) -> tuple[torch.Tensor, torch.Tensor]:
+    """``[(clip [3, T, R, R], label), ...]`` -> ``(uint8 [B, 3, T, R, R], int64 [B])``."""
+    clips, labels = zip(*items)
+    return torch.stack(clips), torch.tensor(labels, dtype=torch.int64)
+
+
+def _worker_init(_):
+    torch.set_num_threads(1)  # workers run side by side; one thread each avoids oversubscription
+
+
+def iterate_batches(dataset: ClipDataset, batch_size: int, seed: int, start_step: int = 0, rank: int = 0,
+                    world_size: int = 1, num_workers: int = 0, num_steps: int | None = None):
+    """Yield ``(uint8 [B, 3, T, R, R], int64 labels [B])`` for steps ``start_step, start_step + 1, ...``.
+
+    ``batch_size`` is global; each rank gets ``B = batch_size // world_size``. Workers prefetch, and
+    the batches are identical for any ``num_workers`` (they come back in order and the keys fix the
+    content). Endless unless ``num_steps`` is given.
+    """
+    sampler = BatchKeys(dataset, batch_size, seed, start_step, rank, world_size, num_steps)
+    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, collate_fn=collate_clips,
+                        worker_init_fn=_worker_init if num_workers else None,
+                        prefetch_factor=2 if num_workers else None)
+    yield from loader

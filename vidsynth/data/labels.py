@@ -1,0 +1,69 @@
+"""Class labels of a dataset's videos.
+
+``labels`` (the option of ``open_dataset``):
+- ``None`` / ``"auto"``: a ``labels.json`` at the dataset root if there is one, else unlabeled;
+- ``"folders"``: the first sub-folder under the root (``root/<class>/.../video``);
+- a path to a JSON file ``{"relative/path/of/video": "class name", ...}``;
+- ``"none"``: unlabeled.
+Class indices follow the *sorted* class names; an unlabeled video gets ``-1``.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path, PurePosixPath
+
+from vidsynth.data.naming import sanitize_member
+from vidsynth.data.videos import DataWarning
+from vidsynth.errors import DatasetError
+
+LABEL_MODES = ("auto", "folders", "none")
+
+
+def resolve_labels(source, labels=None) -> tuple[list[str], list[int]]:
+    """``(class_names, label per video)`` for ``source`` (see the module docstring for ``labels``)."""
+    n = len(source)
+    mode = "auto" if labels is None else str(labels)
+    if mode == "none":
+        return [], [-1] * n
+    if mode == "auto":
+        if source.label_json is None:
+            return [], [-1] * n
+        mapping = _parse(source.label_json, f"{source.spec}:labels.json")
+        classes = [mapping.get(source.name(i)) for i in range(n)]
+        origin = "labels.json"
+    elif mode == "folders":
+        if source.spec.startswith("builtin:"):
+            raise DatasetError(f"'{source.spec}' has no folders to take labels from; use labels=None")
+        classes = [PurePosixPath(source.name(i)).parts[0] if "/" in source.name(i) else None for i in range(n)]
+        origin = "folder names"
+    else:
+        path = Path(mode).expanduser()
+        if not path.is_file():
+            raise DatasetError(f"labels file '{mode}' not found; labels must be one of {', '.join(LABEL_MODES)} "
+                               "or a JSON file mapping video paths (relative to the dataset root) to class names")
+        mapping = _parse(path.read_bytes(), str(path))
+        classes = [mapping.get(source.name(i)) for i in range(n)]
+        origin = str(path)
+    names = sorted({c for c in classes if c is not None})
+    missing = sum(c is None for c in classes)
+    if missing and names:
+        warnings.warn(f"{missing} of {n} videos have no label in {origin}; they get label -1", DataWarning, stacklevel=3)
+    index = {c: k for k, c in enumerate(names)}
+    return names, [index[c] if c is not None else -1 for c in classes]
+
+
+def _parse(data: bytes, where: str) -> dict[str, str]:
+    try:
+        mapping = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise DatasetError(f"cannot parse {where}: {e}") from None
+    if not isinstance(mapping, dict):
+        raise DatasetError(f"{where} must be a JSON object mapping video paths to class names")
+    return {sanitize_member(str(k)).removesuffix("/"): str(v) for k, v in mapping.items()}
+
+
+def labels_json(names: list[str], labels: list[int], class_names: list[str]) -> bytes:
+    """The ``labels.json`` bytes for videos ``names`` (unlabeled ones left out)."""
+    mapping = {name: class_names[lab] for name, lab in zip(names, labels) if lab >= 0}
+    return json.dumps(mapping, indent=1, sort_keys=True).encode()

@@ -1,0 +1,59 @@
+"""Pixel preprocessing shared by every on-disk format: any pixel layout -> RGB uint8, and
+centre square crop + antialiased resize to the training resolution."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """Any image ``[H, W]`` / ``[H, W, 1|2|3|4]`` of uint8/uint16/int/float -> uint8 ``[H, W, 3]``.
+
+    Grayscale is repeated to 3 channels, alpha is dropped (not composited), 16-bit is scaled down
+    (``>> 8``), floats are taken as [0, 1].
+    """
+    a = np.asarray(image)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.dtype == np.uint8:
+        pass
+    elif a.dtype == np.uint16:
+        a = (a >> 8).astype(np.uint8)
+    elif np.issubdtype(a.dtype, np.floating):
+        a = (np.clip(a, 0, 1) * 255 + 0.5).astype(np.uint8)
+    elif np.issubdtype(a.dtype, np.integer):  # e.g. PIL mode "I": 32-bit ints, usually 16-bit data
+        top = 65535 if a.max(initial=0) > 255 else 255
+        a = (np.clip(a, 0, top) * (255 / top) + 0.5).astype(np.uint8)
+    elif a.dtype == np.bool_:
+        a = a.astype(np.uint8) * 255
+    channels = a.shape[2]
+    if channels in (1, 2):  # gray, gray + alpha
+        a = np.repeat(a[:, :, :1], 3, axis=2)
+    elif channels >= 3:  # RGB, RGBA
+        a = a[:, :, :3]
+    return np.ascontiguousarray(a)
+
+
+def center_crop_box(height: int, width: int) -> tuple[int, int, int]:
+    """``(top, left, size)`` of the largest centred square."""
+    size = min(height, width)
+    return (height - size) // 2, (width - size) // 2, size
+
+
+def crop_resize(frames: np.ndarray, resolution: int) -> np.ndarray:
+    """uint8 ``[T, H, W, 3]`` -> uint8 ``[T, R, R, 3]``: centre square crop, then antialiased bilinear resize.
+
+    Antialiasing matters when shrinking (e.g. 720p -> 64 px): without it thin edges alias and
+    flicker from frame to frame, which a video discriminator happily learns.
+    """
+    t, h, w, _ = frames.shape
+    top, left, size = center_crop_box(h, w)
+    frames = frames[:, top:top + size, left:left + size]
+    if size == resolution:
+        return np.ascontiguousarray(frames)
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()  # [T, 3, S, S]
+    x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False,
+                      antialias=size > resolution)
+    x = x.round_().clamp_(0, 255).to(torch.uint8)
+    return x.permute(0, 2, 3, 1).contiguous().numpy()  # [T, R, R, 3]
