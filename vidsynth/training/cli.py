@@ -1,0 +1,81 @@
+"""``vidsynth train``: parse options into a method config and a loop config, then run the loop."""
+from __future__ import annotations
+
+import click
+
+from vidsynth.config import PRESETS, LoopConfig, apply_overrides, method_config, parse_set_options
+
+EPILOG = """\b
+Examples:
+  vidsynth train --method digan --data builtin:shapes --preset tiny --minutes 10
+  vidsynth train --method digan --data ~/videos --preset paper128 --kimg 5000
+  vidsynth train --method digan --data clips.zip --preset paper128 --set sigma_t=0.5 --set frames=128
+  vidsynth train --method digan --data ~/ucf101 --preset paper128 --set conditional=true
+  vidsynth train --method digan --resume runs/00003-digan-shapes --kimg 2000
+  vidsynth train --method digan --resume auto
+  torchrun --nproc_per_node 8 -m vidsynth train --method digan --data ~/videos --preset paper128
+
+\b
+Every field of the method config can be set with --set key=value; `vidsynth train --method digan
+--preset tiny --show-config` prints them all with their values.
+"""
+
+
+def _method_names():
+    return sorted(PRESETS)
+
+
+@click.command("train", epilog=EPILOG, context_settings={"show_default": True})
+@click.option("--method", type=click.Choice(_method_names()), default="digan", help="Which model family to train.")
+@click.option("--data", default=None, help="builtin:NAME, a folder of videos or frame folders, or a .zip. "
+              "[default: builtin:shapes]")
+@click.option("--preset", default=None, help="Named configuration: paper128, paper128-long, tiny, test (DIGAN). "
+              "[default: paper128]")
+@click.option("--kimg", type=float, default=None, help="Train until this many thousand real videos were shown to D.")
+@click.option("--minutes", type=float, default=None, help="Stop after this many minutes (0 = no limit); ends with a snapshot.")
+@click.option("--outdir", default="runs", help="Parent folder of the auto-numbered run folders.")
+@click.option("--name", default=None, help="Run folder suffix (default: from the dataset).")
+@click.option("--resume", default=None, help="Continue a run exactly: a run folder, or 'auto' for the newest in --outdir.")
+@click.option("--batch", type=int, default=None, help="Global batch size (split across processes).")
+@click.option("--resolution", type=int, default=None, help="Training resolution (power of two).")
+@click.option("--frames", type=int, default=None, help="Frames per training clip.")
+@click.option("--seed", type=int, default=None, help="Random seed (weights, data order, latents).")
+@click.option("--snapshot-kimg", type=float, default=None, help="Write samples/model/checkpoint every N kimg.")
+@click.option("--snapshot-minutes", type=float, default=None, help="... and/or every N minutes (0 = off).")
+@click.option("--workers", type=int, default=None, help="Data loader worker processes.")
+@click.option("--device", default=None, help="auto, cpu, cuda, cuda:1 ... [default: auto]")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field (repeatable).")
+@click.option("--show-config", is_flag=True, help="Print the resolved configuration and exit.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train_command(method, data, preset, kimg, minutes, outdir, name, resume, batch, resolution, frames, seed,
+                  snapshot_kimg, snapshot_minutes, workers, device, sets, show_config, quiet):
+    """Train a video generator; writes an auto-numbered run folder under --outdir."""
+    import dataclasses
+    import json
+
+    from vidsynth.training.distributed import distributed_context
+    from vidsynth.training.loop import train
+
+    overrides = parse_set_options(sets)
+    for key, value in (("batch", batch), ("resolution", resolution), ("frames", frames)):
+        if value is not None:
+            overrides[key] = value
+    cfg = method_config(method, preset or "paper128", overrides)
+    if method == "digan":
+        from vidsynth.config import validate_digan
+
+        validate_digan(cfg)
+    loop_overrides = {k: v for k, v in dict(data=data, kimg=kimg, minutes=minutes, seed=seed,
+                                            snapshot_kimg=snapshot_kimg, snapshot_minutes=snapshot_minutes,
+                                            num_workers=workers, device=device).items() if v is not None}
+    loop = apply_overrides(LoopConfig(), loop_overrides)
+    if show_config:
+        click.echo(json.dumps({"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}, indent=2))
+        return
+    with distributed_context(loop.device) as dist:
+        loop = dataclasses.replace(loop, device=dist.device)
+        run = train(cfg, loop, outdir=outdir, resume=resume, run_name=name, progress=not quiet,
+                    rank=dist.rank, world_size=dist.world_size, wrap=dist.wrap)
+    if run is not None:
+        click.echo(f"Run folder: {run}")
+        click.echo(f"  samples: {run}/samples-latest.gif   model: {run}/model   resume: --resume {run}")

@@ -1,0 +1,196 @@
+"""DIGAN training step: losses of the paper and the official code.
+
+Per step (global batch split across processes):
+- G: a fake video per sample, rendered only at two times t1 < t2 (t1 ~ Beta(2, 1), t2 ~ Beta(1, 2),
+  sorted) -- the INR never renders the frames D does not look at. Non-saturating loss on the
+  motion D (frames + dt plane) and on the image D (both frames).
+- D: the same for real pairs (frame indices floor(u * T) with the same Beta draws, dt measured in
+  clip time, frame i at t = i / (T - 1)), lazy R1 (gamma 1, every 16 steps) on both Ds.
+- DiffAugment (colour, translation) with one parameter draw per pair, so both frames move together.
+- EMA of G with half-life ``ema_kimg``.
+
+All randomness of a step comes from a generator seeded by ``(seed, step, rank)``; with the data
+keys also a pure function of the step, resuming from a checkpoint replays exactly the same run.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import torch
+import torch.nn.functional as F
+
+from vidsynth.config import DIGANConfig
+from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator, motion_input
+from vidsynth.nn.diffaugment import diff_augment
+
+
+def beta21(n: int, g: torch.Generator, device) -> torch.Tensor:
+    """Beta(2, 1) by inverse CDF (F(x) = x^2), so it can use an explicit generator."""
+    return torch.rand(n, generator=g, device=device).sqrt()
+
+
+def beta12(n: int, g: torch.Generator, device) -> torch.Tensor:
+    """Beta(1, 2) by inverse CDF (F(x) = 1 - (1 - x)^2)."""
+    return 1 - torch.rand(n, generator=g, device=device).sqrt()
+
+
+def sample_pair_times(n: int, g: torch.Generator, device) -> torch.Tensor:
+    """``[n, 2]`` sorted times in [0, 1]: the paper's Beta(2,1) / Beta(1,2) pair."""
+    t = torch.stack([beta21(n, g, device), beta12(n, g, device)], dim=1)
+    return t.sort(dim=1).values
+
+
+def generator_kwargs(cfg: DIGANConfig, c_dim: int = 0) -> dict:
+    return dict(resolution=cfg.resolution, input_resolution=cfg.input_resolution, z_dim=cfg.z_dim, w_dim=cfg.w_dim,
+                motion_dim=cfg.motion_dim, c_dim=c_dim, mapping_layers=cfg.mapping_layers,
+                channel_base=cfg.g_channel_base, channel_max=cfg.g_channel_max, emb_size=cfg.emb_size,
+                fourier_scale=cfg.fourier_scale, sigma_t=cfg.sigma_t, fmm_rank=cfg.fmm_rank,
+                extra_layers_from=cfg.extra_layers_from)
+
+
+class DIGANTrainer:
+    """Owns G, G_ema, D and their optimizers; ``step`` runs one G and one D update."""
+
+    method = "digan"
+
+    def __init__(self, cfg: DIGANConfig, device: torch.device, c_dim: int = 0, seed: int = 0,
+                 rank: int = 0, world_size: int = 1, wrap=None):
+        self.cfg, self.device, self.c_dim = cfg, device, c_dim
+        self.rank, self.world_size, self.seed = rank, world_size, seed
+        torch.manual_seed(seed)  # identical initial weights on every rank
+        self.g_kwargs = generator_kwargs(cfg, c_dim)
+        self.G = DIGANGenerator(**self.g_kwargs).to(device)
+        self.D = DIGANDiscriminator(cfg.resolution, c_dim, cfg.d_channel_base, cfg.d_channel_max,
+                                    cfg.mbstd_group).to(device)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        # The official code folds its lazy-regularization phases into Adam's lr and betas.
+        g_ratio = cfg.g_reg_interval / (cfg.g_reg_interval + 1) if cfg.g_reg_interval else 1.0
+        d_ratio = cfg.r1_interval / (cfg.r1_interval + 1) if cfg.r1_interval else 1.0
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr * g_ratio,
+                                      betas=(cfg.beta1 ** g_ratio, cfg.beta2 ** g_ratio), eps=1e-8)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.lr * d_ratio,
+                                      betas=(cfg.beta1 ** d_ratio, cfg.beta2 ** d_ratio), eps=1e-8)
+        # ``wrap`` (DistributedDataParallel in multi-process runs) gives the modules used for updates.
+        self.G_train = wrap(self.G) if wrap else self.G
+        self.D_train = wrap(self.D) if wrap else self.D
+
+    # ------------------------------------------------------------------ helpers
+    def _augment(self, pair: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        if not self.cfg.diffaugment:
+            return pair
+        frames = diff_augment(pair[:, :6], self.cfg.diffaugment, rgb_groups=2, generator=g)
+        return torch.cat([frames, pair[:, 6:]], dim=1)
+
+    def _fake_pair(self, n: int, c, g: torch.Generator) -> torch.Tensor:
+        z = torch.randn(n, self.cfg.z_dim, generator=g, device=self.device)
+        zm = torch.randn(n, self.cfg.motion_dim, generator=g, device=self.device)
+        times = sample_pair_times(n, g, self.device)                       # [n, 2]
+        video = self.G_train(z, zm, times, c)                             # [n, 3, 2, H, W]
+        return motion_input(video[:, :, 0], video[:, :, 1], times[:, 1] - times[:, 0])
+
+    def _real_pair(self, clips: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        n, _, t = clips.shape[:3]
+        u = torch.stack([beta21(n, g, self.device), beta12(n, g, self.device)], dim=1)
+        idx = (u * t).floor().long().clamp_(max=t - 1).sort(dim=1).values  # [n, 2]
+        ar = torch.arange(n, device=self.device)
+        f1, f2 = clips[ar, :, idx[:, 0]], clips[ar, :, idx[:, 1]]         # [n, 3, H, W] uint8
+        to_float = lambda x: x.float() / 127.5 - 1
+        dt = (idx[:, 1] - idx[:, 0]).float() / max(t - 1, 1)
+        return motion_input(to_float(f1), to_float(f2), dt)
+
+    def _one_hot(self, labels: torch.Tensor):
+        if self.c_dim == 0:
+            return None
+        return F.one_hot(labels.clamp(min=0).to(self.device), self.c_dim).float()
+
+    def step_generator(self, step: int) -> torch.Generator:
+        g = torch.Generator(device=self.device)
+        g.manual_seed(hash((self.seed, step, self.rank)) & 0x7FFF_FFFF_FFFF_FFFF)
+        return g
+
+    # ------------------------------------------------------------------ one step
+    def step(self, step: int, clips: torch.Tensor, labels: torch.Tensor, cur_nimg: int) -> dict[str, float]:
+        """One G update and one D update on ``clips`` (uint8 ``[B, 3, T, R, R]``, this rank's share)."""
+        cfg, g = self.cfg, self.step_generator(step)
+        clips = clips.to(self.device, non_blocking=True)
+        c = self._one_hot(labels)
+        n = clips.shape[0]
+        stats = {}
+
+        # --- G: make D call fakes real (non-saturating) ---
+        self.G_train.requires_grad_(True)
+        self.D_train.requires_grad_(False)
+        motion_logits, image_logits = self.D_train(self._augment(self._fake_pair(n, c, g), g), c)
+        loss_g = F.softplus(-motion_logits).mean() + F.softplus(-image_logits).mean()
+        self.opt_G.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_G.step()
+        stats["loss/G"] = loss_g.item()
+
+        # --- D: fakes low, reals high, lazy R1 on reals ---
+        self.G_train.requires_grad_(False)
+        self.D_train.requires_grad_(True)
+        with torch.no_grad():
+            fake = self._fake_pair(n, c, g)
+        real = self._real_pair(clips, g)
+        do_r1 = cfg.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0
+        real.requires_grad_(do_r1)
+        f_motion, f_image = self.D_train(self._augment(fake, g), c)
+        r_motion, r_image = self.D_train(self._augment(real, g), c)
+        loss_d = (F.softplus(f_motion).mean() + F.softplus(-r_motion).mean()
+                  + F.softplus(f_image).mean() + F.softplus(-r_image).mean())
+        stats["loss/D"] = loss_d.item()
+        stats["D/real_motion"], stats["D/fake_motion"] = r_motion.mean().item(), f_motion.mean().item()
+        stats["D/real_image"], stats["D/fake_image"] = r_image.mean().item(), f_image.mean().item()
+        if do_r1:
+            # R1 = gamma/2 * ||grad D(x_real)||^2, for each D separately; x the un-augmented pair.
+            grad_m, = torch.autograd.grad(r_motion.sum(), real, create_graph=True)
+            grad_i, = torch.autograd.grad(r_image.sum(), real, create_graph=True)
+            r1 = grad_m.square().sum([1, 2, 3]).mean() + grad_i[:, :6].square().sum([1, 2, 3]).mean()
+            loss_d = loss_d + r1 * (cfg.r1_gamma / 2) * cfg.r1_interval
+            stats["loss/R1"] = r1.item()
+        self.opt_D.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_D.step()
+        self.D_train.requires_grad_(False)
+
+        self.update_ema(cur_nimg)
+        return stats
+
+    @torch.no_grad()
+    def update_ema(self, cur_nimg: int) -> None:
+        ema_nimg = self.cfg.ema_kimg * 1000
+        if self.cfg.ema_rampup > 0:
+            ema_nimg = min(ema_nimg, cur_nimg * self.cfg.ema_rampup)
+        beta = 0.5 ** (self.cfg.batch / max(ema_nimg, 1e-8))
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            p_ema.copy_(p.detach().lerp(p_ema, beta))
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            b_ema.copy_(b)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
+                "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.G_ema.load_state_dict(state["G_ema"])
+        self.opt_G.load_state_dict(state["opt_G"])
+        self.opt_D.load_state_dict(state["opt_D"])
+
+    def export(self) -> tuple[torch.nn.Module, dict]:
+        """The module to export (EMA generator) and its constructor kwargs."""
+        return self.G_ema, dict(self.g_kwargs)
+
+    def sample(self, z: torch.Tensor, z_motion: torch.Tensor, num_frames: int, c=None) -> torch.Tensor:
+        """Snapshot videos from G_ema: ``[n, 3, T, R, R]`` in [-1, 1] on CPU (frame i at i / (frames - 1))."""
+        times = DIGANGenerator.frame_times(num_frames, self.cfg.frames, device=self.device)
+        with torch.no_grad():
+            return self.G_ema(z.to(self.device), z_motion.to(self.device), times, c).clamp(-1, 1).cpu()
+
+
+def config_dict(cfg: DIGANConfig) -> dict:
+    return dataclasses.asdict(cfg)

@@ -1,0 +1,192 @@
+"""The generic training loop: data, device, run folder, progress, logging, snapshots, resume.
+
+Method-specific work (networks, losses) lives in a *trainer* object (e.g. ``DIGANTrainer``) with
+``step(step, clips, labels, cur_nimg) -> stats``, ``state_dict``/``load_state_dict``, ``export`` and
+``sample``. This loop never looks inside the networks.
+
+Counters: ``step`` counts optimisation steps, ``nimg`` the real videos shown to D (step * global
+batch). A run stops at ``kimg`` thousand videos or after ``minutes``; either way it ends with a
+snapshot (samples, exported EMA generator, resume checkpoint), so nothing trained is lost.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+
+from vidsynth import io
+from vidsynth.config import LoopConfig, save_json, to_json
+from vidsynth.device import resolve_device
+from vidsynth.errors import CheckpointError, ConfigError
+from vidsynth.export import save_model
+from vidsynth.runs import append_jsonl, atomic_write, new_run_dir
+from vidsynth.training import checkpoint as ckpt
+
+TICK_SECONDS = 10.0   # how often a stats line is written
+
+
+def _build_trainer(cfg, device, c_dim, seed, rank, world_size, wrap):
+    if cfg.method == "digan":
+        from vidsynth.training.digan import DIGANTrainer
+
+        return DIGANTrainer(cfg, device, c_dim=c_dim, seed=seed, rank=rank, world_size=world_size, wrap=wrap)
+    raise ConfigError(f"no trainer for method '{cfg.method}'")
+
+
+def _open_data(cfg, loop: LoopConfig):
+    from vidsynth.data import open_dataset
+
+    return open_dataset(loop.data, resolution=cfg.resolution, frames=cfg.frames, stride=cfg.stride,
+                        xflip=cfg.xflip, seed=loop.seed, labels="auto" if cfg.conditional else "none")
+
+
+class _TensorBoard:
+    """SummaryWriter when tensorboard is installed, else a no-op."""
+
+    def __init__(self, folder: Path, enabled: bool):
+        self.writer = None
+        if enabled:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self.writer = SummaryWriter(str(folder))
+            except ImportError:
+                pass
+
+    def scalars(self, values: dict, kimg: float):
+        if self.writer:
+            for k, v in values.items():
+                if isinstance(v, (int, float)):
+                    self.writer.add_scalar(k, v, int(kimg * 1000))
+            self.writer.flush()
+
+    def close(self):
+        if self.writer:
+            self.writer.close()
+
+
+def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path | None = None,
+          run_name: str | None = None, progress: bool = True, rank: int = 0, world_size: int = 1,
+          wrap=None) -> Path:
+    """Train ``cfg`` (a method config) as ``loop`` says; returns the run folder.
+
+    ``resume``: a run folder (or ``auto`` = the newest run in ``outdir`` of the same method) to
+    continue exactly where its last checkpoint left off; the run's saved config is used and only
+    ``kimg``/``minutes``/snapshot options may change.
+    """
+    from tqdm.auto import tqdm
+
+    device = resolve_device(loop.device)
+    state = None
+    if resume:
+        run_dir, state = ckpt.load_latest(resume, outdir, cfg.method)
+        saved = state["config"]
+        cfg = dataclasses.replace(cfg, **{k: v for k, v in saved["method"].items() if hasattr(cfg, k)})
+        keep = {k: getattr(loop, k) for k in ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes",
+                                              "num_workers", "device", "keep_checkpoints")}
+        loop = dataclasses.replace(LoopConfig(**saved["loop"]), **keep)
+    dataset = _open_data(cfg, loop)
+    c_dim = len(dataset.class_names) if cfg.conditional else 0
+    if cfg.conditional and c_dim == 0:
+        raise ConfigError(f"conditional=true but '{loop.data}' has no classes: put videos in one sub-folder per "
+                          "class or add a labels.json")
+    if cfg.batch % world_size:
+        raise ConfigError(f"batch {cfg.batch} must be divisible by the number of processes ({world_size})")
+    trainer = _build_trainer(cfg, device, c_dim, loop.seed, rank, world_size, wrap)
+    step = nimg = 0
+    if state is not None:
+        trainer.load_state_dict(state["trainer"])
+        step, nimg = state["step"], state["nimg"]
+    is_main = rank == 0
+    if state is None:
+        run_dir = new_run_dir(outdir, cfg.method, loop.data, run_name) if is_main else None
+    if is_main:
+        save_json(run_dir / "config.json", {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop),
+                                            "class_names": dataset.class_names, "world_size": world_size,
+                                            "num_videos": dataset.num_videos})
+        if dataset.skipped:
+            save_json(run_dir / "skipped_files.json", {"skipped": [list(s) for s in dataset.skipped]})
+
+    meta = {"method": cfg.method, "train_frames": cfg.frames, "fps": loop.fps, "class_names": dataset.class_names,
+            "dataset": loop.data, "resolution": cfg.resolution}
+    # Fixed latents for every sample grid, so snapshots are comparable over training.
+    gen = torch.Generator().manual_seed(loop.seed + 12345)
+    grid_z = torch.randn(loop.sample_videos, cfg.z_dim, generator=gen)
+    grid_zm = torch.randn(loop.sample_videos, getattr(cfg, "motion_dim", cfg.z_dim), generator=gen)
+    grid_c = None
+    if c_dim:
+        grid_c = torch.nn.functional.one_hot(torch.arange(loop.sample_videos) % c_dim, c_dim).float().to(device)
+
+    def snapshot(final: bool = False):
+        if not is_main:
+            return
+        kimg = nimg / 1000
+        videos = trainer.sample(grid_z, grid_zm, loop.sample_frames, grid_c)
+        grid = io.make_grid(videos)
+        io.write_video(run_dir / f"samples-{kimg:09.3f}kimg.mp4", grid, fps=loop.fps)
+        io.write_video(run_dir / "samples-latest.gif", grid, fps=loop.fps)
+        io.write_png(run_dir / "samples-latest.png", io.frame_strip(grid, 4))
+        module, kwargs = trainer.export()
+        save_model(module, run_dir / "model", kwargs, dict(meta, kimg=kimg, step=step))
+        ckpt.save(run_dir, {"trainer": trainer.state_dict(), "step": step, "nimg": nimg, "method": cfg.method,
+                            "config": {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}},
+                  step, keep=loop.keep_checkpoints)
+        append_jsonl(run_dir / "snapshots.jsonl", {"kimg": kimg, "step": step, "final": final, "time": time.time()})
+
+    tb = _TensorBoard(run_dir / "tensorboard", is_main) if is_main else None
+    if is_main and state is None:
+        real = torch.stack([dataset.clip(i % dataset.num_videos, 0)[0] for i in range(min(8, loop.sample_videos))])
+        io.write_video(run_dir / "reals.mp4", io.make_grid(real.float() / 127.5 - 1), fps=loop.fps)
+
+    total_nimg = int(loop.kimg * 1000)
+    start_time = time.time()
+    last_snap_nimg, last_snap_time, last_tick = nimg, start_time, start_time
+    tick_stats: dict[str, list[float]] = {}
+    bar = tqdm(total=round(loop.kimg, 3), initial=round(nimg / 1000, 3), unit="kimg", disable=not (progress and is_main),
+               desc=f"{cfg.method} {run_dir.name if is_main else ''}", dynamic_ncols=True,
+               bar_format="{l_bar}{bar}| {n:.3f}/{total:.3f} kimg [{elapsed}<{remaining}, {rate_fmt}]")
+    from vidsynth.data import iterate_batches
+
+    batches = iterate_batches(dataset, cfg.batch, loop.seed, start_step=step, rank=rank, world_size=world_size,
+                              num_workers=loop.num_workers)
+    stop = nimg >= total_nimg
+    try:
+        while not stop:
+            clips, labels = next(batches)
+            stats = trainer.step(step, clips, labels, nimg)
+            for k, v in stats.items():
+                if not math.isfinite(v):
+                    raise FloatingPointError(f"{k} = {v} at step {step} (kimg {nimg / 1000:.3f})")
+                tick_stats.setdefault(k, []).append(v)
+            step += 1
+            nimg += cfg.batch
+            bar.update(round(nimg / 1000 - bar.n, 3))
+            now = time.time()
+            out_of_time = loop.minutes > 0 and now - start_time >= loop.minutes * 60
+            stop = nimg >= total_nimg or out_of_time
+            if is_main and (now - last_tick >= TICK_SECONDS or stop):
+                record = {k: sum(v) / len(v) for k, v in tick_stats.items()}
+                record.update(step=step, kimg=nimg / 1000, time=now - start_time,
+                              sec_per_kimg=(now - last_tick) / max((sum(len(v) for v in tick_stats.values())
+                                                                   / max(len(tick_stats), 1)) * cfg.batch / 1000, 1e-9))
+                if device.type == "cuda":
+                    record["peak_mem_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
+                append_jsonl(run_dir / "stats.jsonl", record)
+                tb.scalars(record, nimg / 1000)
+                bar.set_postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in record.items() if k.startswith("loss/")})
+                tick_stats, last_tick = {}, now
+            snap_due = (loop.snapshot_kimg > 0 and nimg - last_snap_nimg >= loop.snapshot_kimg * 1000) or \
+                       (loop.snapshot_minutes > 0 and now - last_snap_time >= loop.snapshot_minutes * 60)
+            if snap_due and not stop:
+                snapshot()
+                last_snap_nimg, last_snap_time = nimg, time.time()
+    finally:
+        bar.close()
+    snapshot(final=True)
+    if tb:
+        tb.close()
+    return run_dir if is_main else None
