@@ -9,16 +9,16 @@ from vidsynth.models.stylegan2 import StyleGAN2Generator, stylegan2_channels
 @pytest.fixture(scope="module")
 def g16():
     torch.manual_seed(0)
-    g = StyleGAN2Generator(16, n_mlp=2).eval()
+    g = StyleGAN2Generator(16, n_mlp=2, channel_max=32).eval()
     with torch.no_grad():  # non-zero noise strengths, so noise modes actually differ
         for conv in [g.conv1, *g.convs]:
             conv.noise.weight.fill_(0.5)
     return g
 
 
-@pytest.mark.parametrize("resolution, cm", [(8, 2), (16, 1), (64, 1)])
-def test_output_shapes(resolution, cm):
-    g = StyleGAN2Generator(resolution, style_dim=64, n_mlp=1, channel_multiplier=cm)
+@pytest.mark.parametrize("resolution, cm, channel_max", [(8, 2, 512), (32, 1, 16), (64, 2, 16)])
+def test_output_shapes(resolution, cm, channel_max):
+    g = StyleGAN2Generator(resolution, style_dim=64, n_mlp=1, channel_multiplier=cm, channel_max=channel_max)
     z = torch.randn(2, 64)
     with torch.no_grad():
         img = g(z)
@@ -33,7 +33,7 @@ def test_output_shapes(resolution, cm):
 
 
 def test_channels_table():
-    assert stylegan2_channels(32, 2) == 512
+    assert stylegan2_channels(32, 2) == 512 and stylegan2_channels(32, 2, channel_max=64) == 64
     assert stylegan2_channels(64, 2) == 512 and stylegan2_channels(256, 2) == 128 and stylegan2_channels(1024, 1) == 16
 
 

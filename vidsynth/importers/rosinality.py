@@ -37,10 +37,14 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         with torch.serialization.safe_globals([argparse.Namespace]):
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
+        found = re.search(r"GLOBAL (\S+) was not an allowed global", str(e))
+        if found is None:   # corrupt, or not a pickle at all
+            raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (corrupt, or not written by "
+                                  f"torch.save)") from e
         raise CheckpointError(
             f"{path}: refused to load. It holds Python objects other than tensors, so reading it would run "
             f"arbitrary code (NVIDIA .pkl network pickles are such files). Convert it to a rosinality .pt "
-            f"state dict in a trusted environment first. Details: {str(e).splitlines()[0]}") from e
+            f"state dict in a trusted environment first. First such object: {found.group(1)}") from e
     except Exception as e:  # truncated zip, not a torch file at all, ...
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(e).__name__}: {e})") from e
     if not isinstance(ckpt, dict):

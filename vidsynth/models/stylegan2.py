@@ -30,10 +30,10 @@ from vidsynth.nn.resample import blur_upsample
 NOISE_MODES = ("random", "const", "none")
 
 
-def stylegan2_channels(resolution: int, channel_multiplier: int) -> int:
-    """Feature channels at one resolution (rosinality's / config F's table)."""
+def stylegan2_channels(resolution: int, channel_multiplier: int, channel_max: int = 512) -> int:
+    """Feature channels at one resolution: rosinality's / config F's table, capped at ``channel_max``."""
     table = {4: 512, 8: 512, 16: 512, 32: 512, 64: 256, 128: 128, 256: 64, 512: 32, 1024: 16}
-    return table[resolution] * (channel_multiplier if resolution >= 64 else 1)
+    return min(table[resolution] * (channel_multiplier if resolution >= 64 else 1), channel_max)
 
 
 class PixelNorm(nn.Module):
@@ -114,17 +114,20 @@ class StyleGAN2Generator(nn.Module):
         c_dim: number of classes for conditioning (0: unconditional). As StyleGAN2-ADA, an embedding
             of the one-hot label is pixel-normalised and concatenated to the normalised z.
         w_avg_beta: decay of the running mean of w tracked in training (``mapping(..., update_w_avg=True)``).
+        channel_max: cap on the channel table (512 = the paper; smaller gives tiny CPU models for tests
+            and demos; rosinality checkpoints need 512).
     """
 
     latent_space = "w"
 
     def __init__(self, resolution: int = 256, style_dim: int = 512, n_mlp: int = 8, channel_multiplier: int = 2,
-                 lr_mlp: float = 0.01, c_dim: int = 0, w_avg_beta: float = 0.995):
+                 lr_mlp: float = 0.01, c_dim: int = 0, w_avg_beta: float = 0.995, channel_max: int = 512):
         super().__init__()
         if resolution < 8 or resolution > 1024 or resolution & (resolution - 1):
             raise ValueError(f"StyleGAN2 resolution must be a power of two in [8, 1024], got {resolution}")
         self.resolution, self.style_dim, self.n_mlp = resolution, style_dim, n_mlp
         self.channel_multiplier, self.c_dim, self.w_avg_beta = channel_multiplier, c_dim, w_avg_beta
+        self.channel_max = channel_max
         self.latent_dim = style_dim
         self.log_size = int(math.log2(resolution))
         self.num_layers = 2 * (self.log_size - 2) + 1     # StyledConvs, each with its own noise
@@ -139,7 +142,7 @@ class StyleGAN2Generator(nn.Module):
         self.register_buffer("w_avg", torch.zeros(style_dim))
 
         # Synthesis network.
-        ch = lambda r: stylegan2_channels(r, channel_multiplier)  # noqa: E731
+        ch = lambda r: stylegan2_channels(r, channel_multiplier, channel_max)  # noqa: E731
         self.input = ConstantInput(ch(4))
         self.conv1 = StyledConv(ch(4), ch(4), style_dim)
         self.to_rgb1 = ToRGB(ch(4), style_dim)
@@ -241,4 +244,4 @@ class StyleGAN2Generator(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"resolution={self.resolution}, style_dim={self.style_dim}, n_mlp={self.n_mlp}, "
-                f"channel_multiplier={self.channel_multiplier}, c_dim={self.c_dim}")
+                f"channel_multiplier={self.channel_multiplier}, c_dim={self.c_dim}, channel_max={self.channel_max}")
