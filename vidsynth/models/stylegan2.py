@@ -125,6 +125,9 @@ class StyleGAN2Generator(nn.Module):
         super().__init__()
         if resolution < 8 or resolution > 1024 or resolution & (resolution - 1):
             raise ValueError(f"StyleGAN2 resolution must be a power of two in [8, 1024], got {resolution}")
+        self.init_kwargs = dict(resolution=resolution, style_dim=style_dim, n_mlp=n_mlp,
+                                channel_multiplier=channel_multiplier, lr_mlp=lr_mlp, c_dim=c_dim,
+                                w_avg_beta=w_avg_beta, channel_max=channel_max)   # for save_model
         self.resolution, self.style_dim, self.n_mlp = resolution, style_dim, n_mlp
         self.channel_multiplier, self.c_dim, self.w_avg_beta = channel_multiplier, c_dim, w_avg_beta
         self.channel_max = channel_max
