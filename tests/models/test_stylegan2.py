@@ -145,3 +145,13 @@ def test_parameter_count_256_config_f():
         g = StyleGAN2Generator(256, channel_multiplier=2)
     n = sum(p.numel() for p in g.parameters())
     assert n == rosinality_parameter_count(256) == 30_034_338
+
+
+def test_export_round_trip(tmp_path, g16):
+    from vidsynth.models.export_format import load_model, save_model
+
+    save_model(g16, tmp_path / "m", "StyleGAN2Generator", g16.init_kwargs)
+    loaded = load_model(tmp_path / "m")
+    w = g16.sample_latents(2, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(g16.synthesize(w), loaded.synthesize(w))
