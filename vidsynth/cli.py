@@ -12,6 +12,7 @@ COMMANDS = {
     "train": "vidsynth.training.cli:train_command",
     "generate": "vidsynth.generate:generate_command",
     "dataset": "vidsynth.data.cli:dataset_group",
+    "convert": "vidsynth.convert:convert_command",
 }
 
 HELP = {
@@ -19,6 +20,7 @@ HELP = {
     "train": "Train a video (or image) generator on a dataset; resumable.",
     "generate": "Sample videos from a trained run or exported model.",
     "dataset": "Inspect and convert video datasets.",
+    "convert": "Import a rosinality StyleGAN2 .pt checkpoint (strict key/shape check) as a vidsynth model.",
 }
 
 

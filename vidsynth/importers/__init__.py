@@ -1,0 +1,1 @@
+"""Importers for generator checkpoints written by other code bases (read safely, checked strictly)."""
