@@ -1,0 +1,230 @@
+"""MoCoGAN-HD training losses, as the official trainer computes them (train_func_*_domain.py).
+
+``generator_losses`` (motion generator step) and ``discriminator_losses`` (D_V + D_I step) each
+return a dict of scalar tensors: every term separately for logging plus ``"total"`` to backprop.
+
+Loss forms (official code):
+* video D (both settings) and in-domain image D: relativistic-average LSGAN, summed over the
+  PatchGAN scales: ``mean((D(a) - mean D(b) - target)^2)``; D uses ``0.5 * (real + fake)``, G the
+  symmetric ``0.5 * (ra(fake, real, 1) + ra(real, fake, 0))``.
+* video D also gets a WGAN-GP gradient penalty on real/fake interpolates (weight 10, averaged over
+  scales; the gradient norm is taken over the channel axis at every position).
+* cross-domain image D: hinge loss where augmented *first* frames of generated videos (straight
+  from the pretrained image generator) are "real" and augmented *later* frames are "fake", plus
+  2 x the contrastive loss; G gets the non-saturating hinge term ``-mean D(x_t)`` and
+  ``w_match`` x feature matching.
+* G always adds the mutual-information loss with weight 1.
+* each call picks one frame index t in [2, T] (same t for real and fake), and reverses the time of
+  the whole real batch / fake batch for D_V with probability 1/2 each (official ``flip_video``).
+
+Schedule (for the trainer): Adam lr 1e-4, betas (0.5, 0.999) for G_M and D_V (and the in-domain
+D_I); the cross-domain D_I uses betas (0, 0.999), eps 1e-6; 5 G steps per D step (``--G_step``);
+call ``image_discriminator.update_ema()`` after every cross-domain D optimiser step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vidsynth.models.image_generator import LatentImageGenerator
+from vidsynth.models.mocogan_hd.augment import contrastive_augment
+from vidsynth.models.mocogan_hd.contrastive import ContrastiveImageDiscriminator, feature_matching_loss
+from vidsynth.models.mocogan_hd.image_discriminator import PairImageDiscriminator
+from vidsynth.models.mocogan_hd.motion_generator import MotionGenerator, MotionOutput, render_latents
+from vidsynth.models.mocogan_hd.video_discriminator import VideoDiscriminator
+
+MODES = ("in_domain", "cross_domain")
+
+
+@dataclass
+class LossWeights:
+    """Loss weights; defaults are the official trainer's."""
+    video_gan: float = 1.0          # G_loss_3d added with weight 1; D_V loss 0.5*(real+fake) with weight 1
+    image_gan: float = 1.0          # G_loss_2d / D_I GAN terms, weight 1
+    mutual_info: float = 1.0        # l_mutual, weight 1
+    feature_match: float = 1.0      # --w_match default 1.0 (the FFHQ-VoxCeleb scripts pass 5.0)
+    contrastive: float = 2.0        # D_I loss = hinge + 2 * cntr_loss (hard-coded)
+    gradient_penalty: float = 10.0  # WGAN-GP on D_V, hard-coded x10 in compute_gradient_penalty_T
+
+
+# --- elementary losses -------------------------------------------------------------------------
+def ra_lsgan_loss(pred: list[torch.Tensor], other: list[torch.Tensor], target_real: bool) -> torch.Tensor:
+    """Relativistic-average LSGAN summed over scales: ``sum_s mean((pred_s - mean(other_s) - y)^2)``, y = 1 or 0."""
+    target = 1.0 if target_real else 0.0
+    return sum(F.mse_loss(p - o.mean(), torch.full_like(p, target)) for p, o in zip(pred, other))
+
+
+def hinge_discriminator_loss(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(mean relu(1 - D(real)), mean relu(1 + D(fake)))``."""
+    return F.relu(1.0 - real).mean(), F.relu(1.0 + fake).mean()
+
+
+def hinge_generator_loss(fake: torch.Tensor) -> torch.Tensor:
+    return -fake.mean()
+
+
+def video_gradient_penalty(video_discriminator: VideoDiscriminator, real_video: torch.Tensor,
+                           fake_video: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """``mean_s mean((||grad_x D_s(x)||_2 over channels - 1)^2)`` at x = alpha * real + (1 - alpha) * fake
+    (alpha ~ U(0, 1) per video), on the prepared D input (resized; paired in-domain). Unweighted."""
+    real = video_discriminator.prepare(real_video).detach()
+    fake = video_discriminator.prepare(fake_video).detach()
+    alpha = _rand((real.shape[0], 1, 1, 1, 1), real, generator)
+    x = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    penalty = 0.0
+    for out in video_discriminator.forward_prepared(x):
+        (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+        penalty = penalty + ((grad.norm(2, dim=1) - 1) ** 2).mean()
+    return penalty / len(video_discriminator.scales)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+def _rand(shape, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    device = generator.device if generator is not None else like.device
+    return torch.rand(shape, generator=generator, device=device).to(like.device, like.dtype)
+
+
+def _randint(low: int, high: int, generator: torch.Generator | None) -> int:
+    """Integer in [low, high) from ``generator`` (CPU draw)."""
+    device = generator.device if generator is not None else "cpu"
+    return int(torch.randint(low, high, (1,), generator=generator, device=device))
+
+
+def _coin(generator: torch.Generator | None) -> bool:
+    return _randint(0, 2, generator) == 1
+
+
+def freeze_image_generator(image_generator) -> None:
+    """Put a torch image generator in eval mode with no parameter requiring a gradient."""
+    if isinstance(image_generator, nn.Module):
+        image_generator.eval().requires_grad_(False)
+
+
+def _check_frozen(image_generator) -> None:
+    if isinstance(image_generator, nn.Module) and any(p.requires_grad for p in image_generator.parameters()):
+        raise ValueError("the image generator must be frozen in MoCoGAN-HD: call freeze_image_generator(G_I) first")
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+
+
+def sample_fake_videos(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, batch: int,
+                       num_frames: int, generator: torch.Generator | None = None,
+                       device: torch.device | str | None = None) -> tuple[torch.Tensor, MotionOutput]:
+    """Draw content codes w_1 from G_I's prior, unroll G_M, render: ``(video [B,3,T,R,R], motion)``."""
+    with torch.no_grad():
+        w1 = image_generator.sample_latents(batch, generator=generator)
+    if device is not None:
+        w1 = w1.to(device)
+    motion = motion_generator(w1, num_frames, generator=generator)
+    return render_latents(image_generator, motion.latents), motion
+
+
+# --- the two steps -----------------------------------------------------------------------------
+def generator_losses(motion_generator: MotionGenerator, image_generator: LatentImageGenerator,
+                     video_discriminator: VideoDiscriminator,
+                     image_discriminator: PairImageDiscriminator | ContrastiveImageDiscriminator,
+                     real_video: torch.Tensor, mode: str = "in_domain", weights: LossWeights | None = None,
+                     generator: torch.Generator | None = None, update_banks: bool = True) -> dict[str, torch.Tensor]:
+    """Losses of one motion-generator step for a real batch ``real_video [B, 3, T, H, W]``.
+
+    Keys: ``video_gan``, ``image_gan``, ``mutual_info``, ``feature_match`` (cross-domain only), ``total``.
+    Cross-domain with ``update_banks``: enqueues EMA keys of this batch's augmented frames in the
+    memory banks (the official trainer fills the banks in the G step). Only ``total`` carries gradient
+    to G_M; D outputs on real data are computed without graph.
+    """
+    _check_mode(mode)
+    _check_frozen(image_generator)
+    w = weights or LossWeights()
+    b, _, t_len = real_video.shape[:3]
+    fake, motion = sample_fake_videos(motion_generator, image_generator, b, t_len, generator, real_video.device)
+    losses: dict[str, torch.Tensor] = {"mutual_info": motion_generator.mutual_information_loss(motion)}
+
+    # video D: symmetric relativistic LSGAN
+    reverse_real, reverse_fake = _coin(generator), _coin(generator)
+    with torch.no_grad():
+        d_real = video_discriminator(real_video, reverse_time=reverse_real)
+    d_fake = video_discriminator(fake, reverse_time=reverse_fake)
+    losses["video_gan"] = 0.5 * (ra_lsgan_loss(d_fake, d_real, True) + ra_lsgan_loss(d_real, d_fake, False))
+
+    t = _randint(1, t_len, generator)
+    if mode == "in_domain":
+        with torch.no_grad():
+            i_real = image_discriminator(real_video[:, :, 0], real_video[:, :, t])
+        i_fake = image_discriminator(fake[:, :, 0], fake[:, :, t])
+        losses["image_gan"] = 0.5 * (ra_lsgan_loss(i_fake, i_real, True) + ra_lsgan_loss(i_real, i_fake, False))
+        extra = 0.0
+    else:
+        later = contrastive_augment(fake[:, :, t], generator)
+        first = contrastive_augment(fake[:, :, 0], generator)
+        if update_banks:
+            image_discriminator.enqueue(image_discriminator.keys(first), image_discriminator.keys(later))
+        logit_later, proj_later = image_discriminator(later)
+        _, proj_first = image_discriminator(first)
+        losses["image_gan"] = hinge_generator_loss(logit_later)
+        losses["feature_match"] = feature_matching_loss(proj_later, proj_first)
+        extra = w.feature_match * losses["feature_match"]
+
+    losses["total"] = (w.video_gan * losses["video_gan"] + w.image_gan * losses["image_gan"]
+                       + w.mutual_info * losses["mutual_info"] + extra)
+    return losses
+
+
+def discriminator_losses(motion_generator: MotionGenerator, image_generator: LatentImageGenerator,
+                         video_discriminator: VideoDiscriminator,
+                         image_discriminator: PairImageDiscriminator | ContrastiveImageDiscriminator,
+                         real_video: torch.Tensor, mode: str = "in_domain", weights: LossWeights | None = None,
+                         generator: torch.Generator | None = None,
+                         fake_video: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """Losses of one discriminator step (D_V and D_I together; their parameters are disjoint, so one
+    backward of ``total`` gives each its own gradient). ``fake_video`` is generated without graph if
+    not given.
+
+    Keys: ``video_real``, ``video_fake``, ``video_gp``, ``video_total``, ``image_real``, ``image_fake``,
+    ``contrastive`` (cross-domain only), ``image_total``, ``total``.
+    """
+    _check_mode(mode)
+    _check_frozen(image_generator)
+    w = weights or LossWeights()
+    b, _, t_len = real_video.shape[:3]
+    if fake_video is None:
+        with torch.no_grad():
+            fake_video, _ = sample_fake_videos(motion_generator, image_generator, b, t_len, generator,
+                                               real_video.device)
+    fake = fake_video.detach()
+    losses: dict[str, torch.Tensor] = {}
+
+    reverse_fake, reverse_real = _coin(generator), _coin(generator)
+    d_fake = video_discriminator(fake, reverse_time=reverse_fake)
+    d_real = video_discriminator(real_video, reverse_time=reverse_real)
+    losses["video_real"] = ra_lsgan_loss(d_real, d_fake, True)
+    losses["video_fake"] = ra_lsgan_loss(d_fake, d_real, False)
+    losses["video_gp"] = video_gradient_penalty(video_discriminator, real_video, fake, generator)
+    losses["video_total"] = (w.video_gan * 0.5 * (losses["video_real"] + losses["video_fake"])
+                             + w.gradient_penalty * losses["video_gp"])
+
+    t = _randint(1, t_len, generator)
+    if mode == "in_domain":
+        i_real = image_discriminator(real_video[:, :, 0], real_video[:, :, t])
+        i_fake = image_discriminator(fake[:, :, 0], fake[:, :, t])
+        losses["image_real"] = ra_lsgan_loss(i_real, i_fake, True)
+        losses["image_fake"] = ra_lsgan_loss(i_fake, i_real, False)
+        losses["image_total"] = w.image_gan * 0.5 * (losses["image_real"] + losses["image_fake"])
+    else:
+        first, later = fake[:, :, 0], fake[:, :, t]
+        logit_first, proj_first1 = image_discriminator(contrastive_augment(first, generator))
+        _, proj_first2 = image_discriminator(contrastive_augment(first, generator))
+        logit_later, proj_later1 = image_discriminator(contrastive_augment(later, generator))
+        _, proj_later2 = image_discriminator(contrastive_augment(later, generator))
+        losses["image_real"], losses["image_fake"] = hinge_discriminator_loss(logit_first, logit_later)
+        losses["contrastive"] = image_discriminator.contrastive_loss(proj_first1, proj_first2, proj_later1, proj_later2)
+        losses["image_total"] = (w.image_gan * (losses["image_real"] + losses["image_fake"])
+                                 + w.contrastive * losses["contrastive"])
+
+    losses["total"] = losses["video_total"] + losses["image_total"]
+    return losses
