@@ -127,3 +127,26 @@ def test_cache_gives_the_same_clips(tmp_path):
         warnings.simplefilter("error")
         again = [ds.clip(0, s)[0] for s in reversed(range(0, 20, 4))][::-1]
     assert all((a == b).all() for a, b in zip(first, again))
+
+
+def test_truncated_webm_and_mkv_count_only_what_is_there(tmp_path):
+    write_with_pyav(tmp_path / "a.webm", pattern(30, 32, 32), "libvpx-vp9", "yuv420p")
+    write_with_pyav(tmp_path / "b.mkv", pattern(30, 32, 32), "ffv1", "yuv444p")
+    for name in ("a.webm", "b.mkv"):
+        data = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(data[: len(data) // 2])
+    ds = open_dataset(tmp_path, 16, 4)
+    for i in range(2):
+        n = ds.num_frames(i)
+        assert 5 < n < 30
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the last clip decodes for real, nothing padded
+            ds.clip(i, n - 4)
+
+
+def test_corrupt_zip_is_a_dataset_error(tmp_path):
+    from vidsynth.errors import DatasetError
+
+    (tmp_path / "d.zip").write_bytes(b"not a zip at all")
+    with pytest.raises(DatasetError, match="cannot open zip"):
+        open_dataset(tmp_path / "d.zip", 16, 4)
