@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from vidsynth.data import natural_sorted, open_dataset
-from vidsynth.data.naming import natural_key, output_name, sanitize_member
+from vidsynth.data.naming import output_name, sanitize_member
 from vidsynth.data.zipdata import ZipStorage
 from vidsynth.io import write_mp4
 
