@@ -1,6 +1,7 @@
 """``vidsynth dataset ...``: inspect, convert and preview datasets."""
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 
@@ -8,6 +9,17 @@ import click
 
 LABELS_HELP = ("Class labels: auto (labels.json at the dataset root, if any), folders (first sub-folder), "
                "none, or a path to a JSON file mapping video paths to class names.")
+
+
+@contextlib.contextmanager
+def _short_warnings():
+    """Print warnings as one ``warning: ...`` line each (no source line of vidsynth's code)."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        click.echo(f"warning: {message}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 @click.group("dataset", context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -36,6 +48,8 @@ def info_command(spec, as_json, labels):
 
     \b
     SPEC: see `vidsynth dataset --help`.
+
+    \b
     Examples:
       vidsynth dataset info ~/ucf101 --labels folders
       vidsynth dataset info builtin:scene --json
@@ -66,6 +80,8 @@ def convert_command(src, dst, resolution, max_frames, fps_stride, max_videos, la
     \b
     SRC: see `vidsynth dataset --help`. Unreadable and corrupt files are skipped with a warning.
     The zip is written atomically (temp file, then rename) and never overwrites DST without --force.
+
+    \b
     Examples:
       vidsynth dataset convert ~/videos videos128.zip --resolution 128
       vidsynth dataset convert ~/ucf101 ucf64.zip -r 64 --labels folders --fps-stride 2 --max-frames 64
@@ -73,8 +89,9 @@ def convert_command(src, dst, resolution, max_frames, fps_stride, max_videos, la
     """
     from vidsynth.data.convert import convert_dataset
 
-    out = convert_dataset(src, dst, resolution, max_frames=max_frames, fps_stride=fps_stride,
-                          max_videos=max_videos, force=force, labels=labels, progress=not quiet)
+    with _short_warnings():
+        out = convert_dataset(src, dst, resolution, max_frames=max_frames, fps_stride=fps_stride,
+                              max_videos=max_videos, force=force, labels=labels, progress=not quiet)
     click.echo(f"wrote {out['path']}: {out['videos']} videos, {out['frames']} frames at {resolution}x{resolution}"
                + (f", {len(out['classes'])} classes" if out["classes"] else "")
                + (f"; {len(out['skipped'])} files skipped" if out["skipped"] else ""))

@@ -52,8 +52,9 @@ def crop_resize(frames: np.ndarray, resolution: int) -> np.ndarray:
     frames = frames[:, top:top + size, left:left + size]
     if size == resolution:
         return np.ascontiguousarray(frames)
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()  # [T, 3, S, S]
-    x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False,
-                      antialias=size > resolution)
-    x = x.round_().clamp_(0, 255).to(torch.uint8)
-    return x.permute(0, 2, 3, 1).contiguous().numpy()  # [T, R, R, 3]
+    # [T, S, S, 3] viewed as channels-last [T, 3, S, S]: torch's uint8 bilinear kernel works on this
+    # layout directly, ~50x faster than a float round trip and within 1 level of it.
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)
+    y = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False,
+                      antialias=size > resolution)  # uint8 [T, 3, R, R], channels-last
+    return y.permute(0, 2, 3, 1).contiguous().numpy()  # [T, R, R, 3]

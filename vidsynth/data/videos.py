@@ -103,12 +103,7 @@ def read_video(storage, name: str, indices, resolution: int | None, fps: float |
     if not indices:
         raise ValueError("no frames requested")
     wanted = set(indices)
-    got: dict[int, np.ndarray] = {}  # index -> [R, R, 3] (resized as decoded, so memory stays small)
-    if resolution is None:
-        convert = _decode_rgb
-    else:
-        def convert(frame):
-            return crop_resize(_decode_rgb(frame)[None], resolution)[0]
+    got = _Collector(resolution)  # index -> [R, R, 3], resized in small batches as decoded
     try:
         with _open(storage.av_input(name)) as container:
             stream = container.streams.video[0]
@@ -116,18 +111,19 @@ def read_video(storage, name: str, indices, resolution: int | None, fps: float |
             first = min(wanted)
             done = False
             if first >= SEEK_MIN_FRAME and fps and not name.lower().endswith(".gif"):
-                done = _decode_after_seek(container, stream, wanted, fps, got, convert)
+                done = _decode_after_seek(container, stream, wanted, fps, got)
                 if not done:
                     got.clear()
                     container.seek(0)
             if not done:
-                _decode_sequential(container, stream, wanted, got, convert)
+                _decode_sequential(container, stream, wanted, got)
     except VideoReadError:
         raise
     except Exception as e:
         if not got:
             raise VideoReadError(f"cannot decode ({type(e).__name__}: {e})") from None
         # a decode error part way: keep what we have, pad below
+    got = got.finish()
     if not got:
         raise VideoReadError("no decodable frames")
     last = max(got)
@@ -141,17 +137,17 @@ def read_video(storage, name: str, indices, resolution: int | None, fps: float |
     return np.stack([got[i] for i in indices])  # [n, R, R, 3]
 
 
-def _decode_sequential(container, stream, wanted: set, out: dict, convert) -> None:
+def _decode_sequential(container, stream, wanted: set, out) -> None:
     """Fill ``out[index] = rgb`` for the ``wanted`` frames, decoding from the start."""
     last = max(wanted)
     for i, frame in enumerate(container.decode(stream)):
         if i in wanted:
-            out[i] = convert(frame)
+            out.add(i, _decode_rgb(frame))
         if i >= last:
             break
 
 
-def _decode_after_seek(container, stream, wanted: set, fps: float, out: dict, convert) -> bool:
+def _decode_after_seek(container, stream, wanted: set, fps: float, out) -> bool:
     """Fill ``out[index] = rgb`` for the ``wanted`` frames after seeking to the keyframe before the first.
 
     Frame indices come from timestamps (constant frame rate assumed). Returns False when that
@@ -176,7 +172,43 @@ def _decode_after_seek(container, stream, wanted: set, fps: float, out: dict, co
             return False  # overshot: the seek went past the first wanted frame
         seen = True
         if i in wanted:
-            out[i] = convert(frame)
+            out.add(i, _decode_rgb(frame))
         if i >= last:
             break
-    return bool(out)
+    return len(out) > 0
+
+
+class _Collector:
+    """Keeps decoded frames by index, resizing them in batches of ``BATCH`` (one resize call per
+    batch is several times faster than one per frame, and full-size frames never pile up)."""
+
+    BATCH = 16
+
+    def __init__(self, resolution: int | None):
+        self.resolution, self.done, self.pending = resolution, {}, []
+
+    def __len__(self):
+        return len(self.done) + len(self.pending)
+
+    def clear(self):
+        self.done, self.pending = {}, []
+
+    def add(self, index: int, rgb: np.ndarray) -> None:
+        if self.resolution is None:
+            self.done[index] = rgb
+            return
+        if self.pending and self.pending[0][1].shape != rgb.shape:  # the stream changed size
+            self._flush()
+        self.pending.append((index, rgb))
+        if len(self.pending) >= self.BATCH:
+            self._flush()
+
+    def _flush(self):
+        if self.pending:
+            resized = crop_resize(np.stack([f for _, f in self.pending]), self.resolution)
+            self.done.update((i, f) for (i, _), f in zip(self.pending, resized))
+            self.pending = []
+
+    def finish(self) -> dict[int, np.ndarray]:
+        self._flush()
+        return self.done
