@@ -11,7 +11,7 @@ from vidsynth.convert import convert_checkpoint
 from vidsynth.errors import CheckpointError
 from vidsynth.importers.rosinality import (check_state_dict, import_rosinality, infer_config,
                                            to_rosinality_state_dict)
-from vidsynth.models.export_format import load_model
+from vidsynth.export import load_model
 from vidsynth.models.stylegan2 import StyleGAN2Generator
 
 # Rosinality checkpoints always have 512 channels up to 32 px, so the smallest real layout is 8 px.
@@ -45,7 +45,7 @@ def test_round_trip_identical_outputs(tmp_path, source):
     config = json.loads((folder / "config.json").read_text())
     assert config["class_name"] == "StyleGAN2Generator" and config["version"] == 1
     assert config["kwargs"] == {"resolution": 8, "style_dim": 512, "n_mlp": 2, "channel_multiplier": 2}
-    loaded = load_model(folder)
+    loaded, _ = load_model(folder)
     z = torch.randn(2, 512, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         expected = g(z, truncation_psi=0.7, noise_mode="const")

@@ -4,14 +4,14 @@ from __future__ import annotations
 import click
 
 from vidsynth.importers.rosinality import import_rosinality
-from vidsynth.models.export_format import save_model
+from vidsynth.export import save_model
 
 
 def convert_checkpoint(src, dst, size=None, channel_multiplier=None, n_mlp=None, log=print):
     """Read a rosinality ``.pt`` (strictly checked), write ``dst/config.json`` + ``dst/model.safetensors``."""
     model, kwargs = import_rosinality(src, resolution=size, channel_multiplier=channel_multiplier,
                                       n_mlp=n_mlp, log=log)
-    folder = save_model(model, dst, "StyleGAN2Generator", kwargs)
+    folder = save_model(model, dst, kwargs, {"source": str(src)})
     log(f"wrote {folder}")
     return folder
 

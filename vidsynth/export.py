@@ -18,6 +18,8 @@ FORMAT_VERSION = 1
 # class name -> "module:attr". Add one line per exportable model.
 MODEL_CLASSES = {
     "DIGANGenerator": "vidsynth.models.digan.generator:DIGANGenerator",
+    "StyleGAN2Generator": "vidsynth.models.stylegan2:StyleGAN2Generator",
+    "BigGANGenerator": "vidsynth.models.biggan:BigGANGenerator",
 }
 
 # class name -> "module:attr" of the sampler wrapping it for vidsynth.load().

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from vidsynth.models.biggan import BigGANGenerator, biggan_channels
-from vidsynth.models.export_format import load_model, save_model
+from vidsynth.export import load_model, save_model
 from vidsynth.models.image_generator import LatentImageGenerator
 
 
@@ -65,8 +65,8 @@ def test_export_round_trip(tmp_path):
     g = BigGANGenerator(32, z_dim=16, width=4)
     g(torch.randn(4, 16))           # update BN running stats and spectral-norm vectors
     g.eval()
-    save_model(g, tmp_path / "m", "BigGANGenerator", g.init_kwargs)
-    loaded = load_model(tmp_path / "m")
+    save_model(g, tmp_path / "m", g.init_kwargs)
+    loaded, _ = load_model(tmp_path / "m")
     z = torch.randn(2, 16)
     with torch.no_grad():
         assert torch.equal(g(z), loaded(z))

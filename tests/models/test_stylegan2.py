@@ -148,10 +148,10 @@ def test_parameter_count_256_config_f():
 
 
 def test_export_round_trip(tmp_path, g16):
-    from vidsynth.models.export_format import load_model, save_model
+    from vidsynth.export import load_model, save_model
 
-    save_model(g16, tmp_path / "m", "StyleGAN2Generator", g16.init_kwargs)
-    loaded = load_model(tmp_path / "m")
+    save_model(g16, tmp_path / "m", g16.init_kwargs)
+    loaded, _ = load_model(tmp_path / "m")
     w = g16.sample_latents(2, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.equal(g16.synthesize(w), loaded.synthesize(w))
