@@ -56,6 +56,95 @@ class DIGANConfig:
 
 
 @dataclass
+class StyleGAN2Config:
+    """An image generator for MoCoGAN-HD, trained on single frames (or images).
+
+    Defaults follow rosinality's StyleGAN2 training at 256 px (non-saturating loss, lazy R1 gamma 10
+    every 16 steps, style mixing 0.9, G EMA half-life 10 kimg); path-length regularisation is not
+    implemented. ``family=biggan`` swaps in the Z-space ``BigGANGenerator`` with the same D and losses.
+    """
+
+    method: str = "stylegan2"
+    family: str = "stylegan2"         # "stylegan2" (W space) or "biggan" (Z space)
+    # --- generator ---
+    resolution: int = 256
+    z_dim: int = 512                  # StyleGAN2 style_dim (z and w) / BigGAN z_dim
+    n_mlp: int = 8                    # mapping layers (StyleGAN2)
+    channel_multiplier: int = 2       # StyleGAN2 config F
+    g_channel_max: int = 512          # cap on StyleGAN2 channels (small for tiny CPU models)
+    biggan_width: int = 64            # BigGAN ``ch`` (family=biggan)
+    # --- discriminator (StyleGAN2 ResNet D) ---
+    d_channel_base: int = 32768
+    d_channel_max: int = 512
+    mbstd_group: int = 4
+    # --- data: one random frame of a random video (or one image) per sample ---
+    frames: int = 1                   # always 1 (kept for the generic loop)
+    stride: int = 1
+    xflip: bool = True
+    conditional: bool = False         # not supported for the image trainer
+    # --- optimisation ---
+    batch: int = 32
+    lr: float = 0.002
+    beta1: float = 0.0
+    beta2: float = 0.99
+    r1_gamma: float = 10.0
+    r1_interval: int = 16
+    g_reg_interval: int = 4           # Adam of G scaled as if it had a lazy reg phase (as StyleGAN2)
+    style_mixing: float = 0.9         # probability of mixing two w's (StyleGAN2 only)
+    ema_kimg: float = 10.0
+    ema_rampup: float = 0.0
+    diffaugment: str = ""             # e.g. "color,translation,cutout" for small datasets
+
+
+@dataclass
+class MoCoGANHDConfig:
+    """MoCoGAN-HD motion generator training (official in-domain / cross-domain recipes).
+
+    ``image_generator``: a stylegan2 run folder (its ``model/``) or an exported model folder
+    (``vidsynth convert``); it stays frozen. ``resolution`` is the size real clips are loaded at and
+    the discriminators' input size (128 official); generated frames are resized to it.
+    """
+
+    method: str = "mocogan-hd"
+    image_generator: str = ""         # run folder or exported model folder (required)
+    cross_domain: bool = False        # contrastive image D on generated frames only (no paired reals)
+    # --- motion generator (paper A.1) ---
+    hidden_dim: int = 384
+    n_pca: int = 384                  # clamped to the image generator's latent size
+    motion_scale: float = 0.2         # lambda of Eq. 2 (official --w_residual default, every script)
+    mi_hidden: int = 512
+    pca_samples: int = 1_000_000      # latents sampled for the PCA
+    pca_batch: int = 4000
+    # --- discriminators ---
+    d_base_channels: int = 64         # PatchGAN width (D_V and in-domain D_I)
+    d_num_scales: int = 2
+    d_layers: int = 3
+    contrastive_channels: int = 96    # BigGAN D width of the cross-domain D_I
+    proj_dim: int = 256
+    queue_size: int = 4096
+    moco_momentum: float = 0.999
+    temperature: float = 0.07
+    # --- data: 16 frames every 2nd frame of 32 consecutive (official --n_frames_G 16 --time_step 2) ---
+    resolution: int = 128
+    frames: int = 16
+    stride: int = 2
+    xflip: bool = False
+    conditional: bool = False
+    # --- optimisation ---
+    batch: int = 16
+    lr: float = 1e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    g_steps: int = 5                  # G updates per D update, on the same real batch (--G_step)
+    w_video_gan: float = 1.0
+    w_image_gan: float = 1.0
+    w_mutual_info: float = 1.0
+    w_feature_match: float = 1.0      # cross-domain only (--w_match; FFHQ-VoxCeleb scripts use 5)
+    w_contrastive: float = 2.0
+    w_gradient_penalty: float = 10.0
+
+
+@dataclass
 class LoopConfig:
     """Options of the generic training loop (all methods)."""
 
@@ -89,9 +178,35 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
                      g_channel_base=128, g_channel_max=16, d_channel_base=128, d_channel_max=16,
                      frames=4, batch=4, r1_gamma=0.1, ema_kimg=0.01, mbstd_group=2),
     },
+    "stylegan2": {
+        # Official-ish 256 px StyleGAN2 config F (MoCoGAN-HD's image generators).
+        "paper256": {},
+        # 32 px, narrow: learns coarse images in minutes on a CPU.
+        "tiny": dict(resolution=32, z_dim=128, n_mlp=4, g_channel_max=128, biggan_width=32, d_channel_base=2048,
+                     d_channel_max=128, batch=16, r1_gamma=0.1, style_mixing=0.0, ema_kimg=1.0,
+                     diffaugment="translation"),
+        # Unit tests: 16 px, a few channels.
+        "test": dict(resolution=16, z_dim=16, n_mlp=2, g_channel_max=16, biggan_width=8, d_channel_base=128,
+                     d_channel_max=16, mbstd_group=2, batch=4, r1_gamma=0.1, r1_interval=2, ema_kimg=0.01),
+    },
+    "mocogan-hd": {
+        # Official in-domain / cross-domain settings (128 px discriminators, 1e6-sample PCA).
+        "paper": {},
+        # For the tiny image generators (32 px): small Ds, small PCA, short clips.
+        "tiny": dict(resolution=32, hidden_dim=128, n_pca=64, mi_hidden=128, pca_samples=20_000, pca_batch=2000,
+                     d_base_channels=16, d_num_scales=1, contrastive_channels=16, proj_dim=64, queue_size=256,
+                     frames=8, stride=2, batch=8, lr=2e-4, g_steps=2),
+        # Unit tests.
+        "test": dict(resolution=16, hidden_dim=16, n_pca=8, mi_hidden=16, pca_samples=256, pca_batch=128,
+                     d_base_channels=4, d_num_scales=1, contrastive_channels=4, proj_dim=8, queue_size=16,
+                     frames=4, stride=2, batch=2, g_steps=2),
+    },
 }
 
-METHOD_CONFIGS: dict[str, type] = {"digan": DIGANConfig}
+METHOD_CONFIGS: dict[str, type] = {"digan": DIGANConfig, "stylegan2": StyleGAN2Config, "mocogan-hd": MoCoGANHDConfig}
+
+# The preset used when --preset is not given.
+DEFAULT_PRESETS = {"digan": "paper128", "stylegan2": "paper256", "mocogan-hd": "paper"}
 
 
 def _convert(name: str, value: typing.Any, annotation: typing.Any) -> typing.Any:

@@ -20,11 +20,13 @@ MODEL_CLASSES = {
     "DIGANGenerator": "vidsynth.models.digan.generator:DIGANGenerator",
     "StyleGAN2Generator": "vidsynth.models.stylegan2:StyleGAN2Generator",
     "BigGANGenerator": "vidsynth.models.biggan:BigGANGenerator",
+    "MoCoGANHDVideoGenerator": "vidsynth.models.mocogan_hd.video_generator:MoCoGANHDVideoGenerator",
 }
 
 # class name -> "module:attr" of the sampler wrapping it for vidsynth.load().
 SAMPLERS = {
     "DIGANGenerator": "vidsynth.models.digan.sampler:DIGANSampler",
+    "MoCoGANHDVideoGenerator": "vidsynth.models.mocogan_hd.sampler:MoCoGANHDSampler",
 }
 
 

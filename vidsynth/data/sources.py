@@ -97,6 +97,10 @@ def open_source(spec, min_frames: int = 1, seed: int = 0, need: str = "") -> Fil
     Raises :class:`DatasetError` for a missing path, an unknown built-in, or nothing usable.
     """
     spec = str(spec)
+    if spec.startswith("images:"):  # every image a one-frame video (vidsynth/data/images.py)
+        from vidsynth.data.images import open_image_source
+
+        return open_image_source(spec[len("images:"):], min_frames)
     if spec.startswith("builtin:"):
         source = SyntheticSource(spec[len("builtin:"):], seed=seed)
         if source.frames_per_video < min_frames:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from vidsynth.config import PRESETS, LoopConfig, apply_overrides, method_config, parse_set_options
+from vidsynth.config import DEFAULT_PRESETS, PRESETS, LoopConfig, apply_overrides, method_config, parse_set_options
 
 EPILOG = """\b
 Examples:
@@ -14,6 +14,10 @@ Examples:
   vidsynth train --method digan --resume runs/00003-digan-shapes --kimg 2000
   vidsynth train --method digan --resume auto
   torchrun --nproc_per_node 8 -m vidsynth train --method digan --data ~/videos --preset paper128
+  vidsynth train --method stylegan2 --data builtin:shapes --preset tiny --minutes 10
+  vidsynth train --method stylegan2 --data ~/frames_or_images --preset paper256 --set diffaugment=color,translation
+  vidsynth train --method mocogan-hd --image-generator runs/00004-stylegan2-shapes --data builtin:shapes --preset tiny
+  vidsynth train --method mocogan-hd --image-generator ffhq256/ --data ~/vox --cross-domain --preset paper
 
 \b
 Every field of the method config can be set with --set key=value; `vidsynth train --method digan
@@ -29,8 +33,8 @@ def _method_names():
 @click.option("--method", type=click.Choice(_method_names()), default="digan", help="Which model family to train.")
 @click.option("--data", default=None, help="builtin:NAME, a folder of videos or frame folders, or a .zip. "
               "[default: builtin:shapes]")
-@click.option("--preset", default=None, help="Named configuration: paper128, paper128-long, tiny, test (DIGAN). "
-              "[default: paper128]")
+@click.option("--preset", default=None, help="Named configuration: paper128, paper128-long, tiny, test (DIGAN); "
+              "paper256, tiny, test (stylegan2); paper, tiny, test (mocogan-hd). [default: paper128 / paper256 / paper]")
 @click.option("--kimg", type=float, default=None, help="Train until this many thousand real videos were shown to D.")
 @click.option("--minutes", type=float, default=None, help="Stop after this many minutes (0 = no limit); ends with a snapshot.")
 @click.option("--outdir", default="runs", help="Parent folder of the auto-numbered run folders.")
@@ -44,11 +48,16 @@ def _method_names():
 @click.option("--snapshot-minutes", type=float, default=None, help="... and/or every N minutes (0 = off).")
 @click.option("--workers", type=int, default=None, help="Data loader worker processes.")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:1 ... [default: auto]")
+@click.option("--image-generator", default=None, help="mocogan-hd: the frozen image generator, a stylegan2 run "
+              "folder or an exported model folder (= --set image_generator=PATH).")
+@click.option("--cross-domain", is_flag=True, default=None, help="mocogan-hd: cross-domain training (contrastive "
+              "image D; videos from another domain than the image generator) (= --set cross_domain=true).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field (repeatable).")
 @click.option("--show-config", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train_command(method, data, preset, kimg, minutes, outdir, name, resume, batch, resolution, frames, seed,
-                  snapshot_kimg, snapshot_minutes, workers, device, sets, show_config, quiet):
+                  snapshot_kimg, snapshot_minutes, workers, device, image_generator, cross_domain, sets, show_config,
+                  quiet):
     """Train a video generator; writes an auto-numbered run folder under --outdir."""
     import dataclasses
     import json
@@ -57,10 +66,11 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
     from vidsynth.training.loop import train
 
     overrides = parse_set_options(sets)
-    for key, value in (("batch", batch), ("resolution", resolution), ("frames", frames)):
+    for key, value in (("batch", batch), ("resolution", resolution), ("frames", frames),
+                       ("image_generator", image_generator), ("cross_domain", cross_domain or None)):
         if value is not None:
             overrides[key] = value
-    cfg = method_config(method, preset or "paper128", overrides)
+    cfg = method_config(method, preset or DEFAULT_PRESETS.get(method, "paper128"), overrides)
     if method == "digan":
         from vidsynth.config import validate_digan
 

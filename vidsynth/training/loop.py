@@ -34,12 +34,24 @@ def _build_trainer(cfg, device, c_dim, seed, rank, world_size, wrap):
         from vidsynth.training.digan import DIGANTrainer
 
         return DIGANTrainer(cfg, device, c_dim=c_dim, seed=seed, rank=rank, world_size=world_size, wrap=wrap)
+    if cfg.method == "stylegan2":
+        from vidsynth.training.stylegan2 import StyleGAN2Trainer
+
+        return StyleGAN2Trainer(cfg, device, c_dim=c_dim, seed=seed, rank=rank, world_size=world_size, wrap=wrap)
+    if cfg.method == "mocogan-hd":
+        from vidsynth.training.mocogan_hd import MoCoGANHDTrainer
+
+        return MoCoGANHDTrainer(cfg, device, c_dim=c_dim, seed=seed, rank=rank, world_size=world_size, wrap=wrap)
     raise ConfigError(f"no trainer for method '{cfg.method}'")
 
 
 def _open_data(cfg, loop: LoopConfig):
     from vidsynth.data import open_dataset
 
+    if cfg.method == "stylegan2":  # single frames, or the images of an image folder
+        from vidsynth.data.images import open_image_dataset
+
+        return open_image_dataset(loop.data, resolution=cfg.resolution, xflip=cfg.xflip, seed=loop.seed)
     return open_dataset(loop.data, resolution=cfg.resolution, frames=cfg.frames, stride=cfg.stride,
                         xflip=cfg.xflip, seed=loop.seed, labels="auto" if cfg.conditional else "none")
 
@@ -115,8 +127,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
             "dataset": loop.data, "resolution": cfg.resolution}
     # Fixed latents for every sample grid, so snapshots are comparable over training.
     gen = torch.Generator().manual_seed(loop.seed + 12345)
-    grid_z = torch.randn(loop.sample_videos, cfg.z_dim, generator=gen)
-    grid_zm = torch.randn(loop.sample_videos, getattr(cfg, "motion_dim", cfg.z_dim), generator=gen)
+    grid_z = torch.randn(loop.sample_videos, getattr(cfg, "z_dim", 1), generator=gen)  # mocogan-hd: unused
+    grid_zm = torch.randn(loop.sample_videos, getattr(cfg, "motion_dim", getattr(cfg, "z_dim", 1)), generator=gen)
     grid_c = None
     if c_dim:
         grid_c = torch.nn.functional.one_hot(torch.arange(loop.sample_videos) % c_dim, c_dim).float().to(device)

@@ -1,0 +1,95 @@
+"""One module that samples MoCoGAN-HD videos: the frozen image generator G_I plus the motion
+generator G_M (whose buffers hold the latent PCA), exported and loaded as a single folder.
+
+``MoCoGANHDVideoGenerator(image_generator_class, image_generator_kwargs, motion_kwargs)`` rebuilds
+both from JSON-able arguments (``vidsynth.export`` stores them in ``config.json``); the weights of
+both live in one ``model.safetensors`` under the prefixes ``image_generator.`` and
+``motion_generator.``. Training wraps its live modules instead (keyword-only arguments).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from vidsynth.models.mocogan_hd.motion_generator import MotionGenerator, render_latents
+
+
+def load_image_generator(path, device="cpu") -> tuple[nn.Module, dict]:
+    """A frozen image generator from a run folder (its ``model/``) or an exported model folder.
+
+    Returns ``(module, export config)``; raises ``CheckpointError`` if the folder holds something
+    that is not a latent image generator (see ``vidsynth.models.image_generator``).
+    """
+    from pathlib import Path
+
+    from vidsynth.errors import CheckpointError
+    from vidsynth.export import load_model
+
+    path = Path(path).expanduser()
+    folder = path / "model" if (path / "model" / "config.json").is_file() else path
+    if not (folder / "config.json").is_file():
+        raise CheckpointError(f"no image generator in '{path}': expected a stylegan2 run folder (with model/) or "
+                              "an exported model folder (vidsynth convert); set --image-generator")
+    module, config = load_model(folder, device)
+    if isinstance(module, MoCoGANHDVideoGenerator):      # reuse the image generator of a MoCoGAN-HD export
+        config = {"class_name": module.image_generator_class, "kwargs": module.image_generator_kwargs}
+        module = module.image_generator
+    if not all(hasattr(module, a) for a in ("latent_dim", "sample_latents", "synthesize")):
+        raise CheckpointError(f"'{folder}' holds a {config['class_name']}, not an image generator with a latent "
+                              "space (StyleGAN2Generator or BigGANGenerator)")
+    return module.eval().requires_grad_(False), config
+
+
+class MoCoGANHDVideoGenerator(nn.Module):
+    """``forward(w1 [B, D], num_frames, noise=None, generator=None) -> video [B, 3, T, R, R]`` in [-1, 1].
+
+    Args:
+        image_generator_class: a name in ``vidsynth.export.MODEL_CLASSES`` (e.g. ``StyleGAN2Generator``).
+        image_generator_kwargs: its constructor arguments.
+        motion_kwargs: ``MotionGenerator`` constructor arguments.
+        image_generator, motion_generator: existing modules to wrap (training); built if not given.
+    """
+
+    def __init__(self, image_generator_class: str, image_generator_kwargs: dict, motion_kwargs: dict, *,
+                 image_generator: nn.Module | None = None, motion_generator: MotionGenerator | None = None):
+        super().__init__()
+        if image_generator is None:
+            from vidsynth.export import MODEL_CLASSES, _import
+
+            image_generator = _import(MODEL_CLASSES[image_generator_class])(**image_generator_kwargs)
+        self.image_generator_class = image_generator_class
+        self.image_generator_kwargs = dict(image_generator_kwargs)
+        self.motion_kwargs = dict(motion_kwargs)
+        self.image_generator = image_generator.eval().requires_grad_(False)
+        self.motion_generator = motion_generator if motion_generator is not None else MotionGenerator(**motion_kwargs)
+
+    @property
+    def init_kwargs(self) -> dict:
+        """What ``vidsynth.export.save_model`` stores to rebuild this module."""
+        return {"image_generator_class": self.image_generator_class,
+                "image_generator_kwargs": self.image_generator_kwargs, "motion_kwargs": self.motion_kwargs}
+
+    @property
+    def resolution(self) -> int:
+        return self.image_generator.resolution
+
+    @property
+    def latent_dim(self) -> int:
+        return self.motion_generator.latent_dim
+
+    @property
+    def noise_dim(self) -> int:
+        return self.motion_generator.noise_dim
+
+    def motion(self, w1: torch.Tensor, num_frames: int, noise: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """The latent trajectory ``[B, T, D]`` starting at ``w1`` (``noise [B, >= T-1, noise_dim]`` fixes the motion)."""
+        return self.motion_generator(w1, num_frames, generator=generator, noise=noise).latents
+
+    def synthesize(self, latents: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
+        """Latents ``[B, T, D]`` -> video ``[B, 3, T, R, R]``, frames rendered ``batch_size`` at a time."""
+        return render_latents(self.image_generator, latents, batch_size=batch_size)
+
+    def forward(self, w1: torch.Tensor, num_frames: int, noise: torch.Tensor | None = None,
+                generator: torch.Generator | None = None, batch_size: int | None = None) -> torch.Tensor:
+        return self.synthesize(self.motion(w1, num_frames, noise, generator), batch_size).clamp(-1, 1)

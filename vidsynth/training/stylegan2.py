@@ -1,0 +1,194 @@
+"""Image-generator training for MoCoGAN-HD: StyleGAN2 (W space) or BigGAN-style (Z space) on frames.
+
+Each real sample is one image ``[3, R, R]``: a random frame of a random video, or an image of an
+image folder (``vidsynth/data/images.py``). Per step (StyleGAN2, Karras et al. 2020):
+- G: non-saturating loss ``softplus(-D(aug(G(z))))``; with probability ``style_mixing`` two
+  latents are mixed at a random layer (StyleGAN2 only).
+- D: ``softplus(D(aug(fake))) + softplus(-D(aug(real)))`` and lazy R1 (``gamma / 2 * |grad D(real)|^2``
+  every ``r1_interval`` steps, scaled by the interval) on the un-augmented reals.
+- DiffAugment (Zhao et al. 2020) on real and fake alike when ``diffaugment`` is set (small data).
+- EMA of G with half-life ``ema_kimg``; the EMA generator is what is sampled and exported.
+Path-length regularisation is left out (it helps projection quality, not needed for MoCoGAN-HD).
+
+Same contract as ``DIGANTrainer``: ``step``/``state_dict``/``load_state_dict``/``export``/``sample``,
+all randomness of a step from a generator seeded by ``(seed, step, rank)`` (per-layer noise maps
+included), so a resumed run replays the straight run exactly.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vidsynth.config import StyleGAN2Config
+from vidsynth.errors import ConfigError
+from vidsynth.models.biggan import BigGANGenerator
+from vidsynth.models.resnet_discriminator import ResNetDiscriminator
+from vidsynth.models.stylegan2 import StyleGAN2Generator
+from vidsynth.nn.diffaugment import diff_augment
+
+FAMILIES = ("stylegan2", "biggan")
+
+
+def build_image_generator(cfg: StyleGAN2Config) -> nn.Module:
+    """The untrained generator of ``cfg.family`` (both have ``init_kwargs`` for export)."""
+    if cfg.family == "stylegan2":
+        return StyleGAN2Generator(resolution=cfg.resolution, style_dim=cfg.z_dim, n_mlp=cfg.n_mlp,
+                                  channel_multiplier=cfg.channel_multiplier, channel_max=cfg.g_channel_max)
+    if cfg.family == "biggan":
+        return BigGANGenerator(resolution=cfg.resolution, z_dim=cfg.z_dim, width=cfg.biggan_width)
+    raise ConfigError(f"family must be one of {', '.join(FAMILIES)}, got {cfg.family!r}")
+
+
+class GeneratorStep(nn.Module):
+    """One training forward of G from explicit randomness (what DDP wraps).
+
+    StyleGAN2: ``z, z_mix [N, z_dim]``, ``cutoff`` (layers >= cutoff take ``mapping(z_mix)``; None = no
+    mixing), ``noise`` (the per-layer noise maps). BigGAN: only ``z``.
+    """
+
+    def __init__(self, generator: nn.Module):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, z, z_mix=None, cutoff=None, noise=None, update_w_avg: bool = False) -> torch.Tensor:
+        G = self.generator
+        if not isinstance(G, StyleGAN2Generator):
+            return G(z)
+        w = G.mapping(z, update_w_avg=update_w_avg)                       # [N, D]
+        ws = w.unsqueeze(1).repeat(1, G.num_ws, 1)                        # [N, num_ws, D]
+        if cutoff is not None:
+            ws[:, cutoff:] = G.mapping(z_mix).unsqueeze(1)
+        return G.synthesis(ws, noise=noise)                               # [N, 3, R, R]
+
+
+class StyleGAN2Trainer:
+    """Owns G, G_ema, D and their optimizers; ``step`` runs one G and one D update."""
+
+    method = "stylegan2"
+
+    def __init__(self, cfg: StyleGAN2Config, device: torch.device, c_dim: int = 0, seed: int = 0,
+                 rank: int = 0, world_size: int = 1, wrap=None):
+        if c_dim:
+            raise ConfigError("the image-generator trainer is unconditional; use conditional=false")
+        if cfg.frames != 1:
+            raise ConfigError(f"the image-generator trainer sees single frames: frames must be 1, got {cfg.frames}")
+        self.cfg, self.device, self.seed, self.rank = cfg, device, seed, rank
+        torch.manual_seed(seed)  # identical initial weights on every rank
+        self.G = build_image_generator(cfg).to(device)
+        self.D = ResNetDiscriminator(cfg.resolution, 3, cfg.d_channel_base, cfg.d_channel_max,
+                                     cfg.mbstd_group).to(device)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        # Lazy regularisation folded into Adam's lr and betas, as in StyleGAN2.
+        g_ratio = cfg.g_reg_interval / (cfg.g_reg_interval + 1) if cfg.g_reg_interval else 1.0
+        d_ratio = cfg.r1_interval / (cfg.r1_interval + 1) if cfg.r1_interval else 1.0
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr * g_ratio,
+                                      betas=(cfg.beta1 ** g_ratio, cfg.beta2 ** g_ratio), eps=1e-8)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.lr * d_ratio,
+                                      betas=(cfg.beta1 ** d_ratio, cfg.beta2 ** d_ratio), eps=1e-8)
+        step_module = GeneratorStep(self.G)
+        self.G_train = wrap(step_module) if wrap else step_module
+        self.D_train = wrap(self.D) if wrap else self.D
+
+    # ------------------------------------------------------------------ helpers
+    def step_generator(self, step: int) -> torch.Generator:
+        g = torch.Generator(device=self.device)
+        g.manual_seed(hash((self.seed, step, self.rank)) & 0x7FFF_FFFF_FFFF_FFFF)
+        return g
+
+    def _augment(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        return diff_augment(x, self.cfg.diffaugment, generator=g) if self.cfg.diffaugment else x
+
+    def _fake(self, n: int, g: torch.Generator, update_w_avg: bool = False) -> torch.Tensor:
+        """``n`` generated images ``[n, 3, R, R]``; every random draw from ``g``."""
+        cfg, dev = self.cfg, self.device
+        z = torch.randn(n, cfg.z_dim, generator=g, device=dev)
+        if not isinstance(self.G, StyleGAN2Generator):
+            return self.G_train(z)
+        mix = torch.rand((), generator=g, device=dev).item() < cfg.style_mixing
+        z_mix = torch.randn(n, cfg.z_dim, generator=g, device=dev)      # drawn always: same stream either way
+        cutoff = int(torch.randint(1, self.G.num_ws, (), generator=g, device=dev)) if mix else None
+        noise = [torch.randn(n, 1, *m.shape[2:], generator=g, device=dev) for m in self.G.make_noise(1, "const")]
+        return self.G_train(z, z_mix, cutoff, noise, update_w_avg)
+
+    # ------------------------------------------------------------------ one step
+    def step(self, step: int, clips: torch.Tensor, labels: torch.Tensor, cur_nimg: int) -> dict[str, float]:
+        """One G update and one D update; ``clips`` uint8 ``[B, 3, 1, R, R]`` (this rank's share)."""
+        cfg, g = self.cfg, self.step_generator(step)
+        real = clips.to(self.device, non_blocking=True)[:, :, 0].float() / 127.5 - 1   # [B, 3, R, R]
+        n = real.shape[0]
+        stats = {}
+
+        # --- G: make D call fakes real (non-saturating) ---
+        self.G.requires_grad_(True)
+        self.D.requires_grad_(False)
+        loss_g = F.softplus(-self.D_train(self._augment(self._fake(n, g, update_w_avg=True), g))).mean()
+        self.opt_G.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_G.step()
+        stats["loss/G"] = loss_g.item()
+
+        # --- D: fakes low, reals high, lazy R1 on reals ---
+        self.G.requires_grad_(False)
+        self.D.requires_grad_(True)
+        with torch.no_grad():
+            fake = self._fake(n, g)
+        do_r1 = cfg.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0
+        real.requires_grad_(do_r1)
+        logits_fake = self.D_train(self._augment(fake, g))
+        logits_real = self.D_train(self._augment(real, g))
+        loss_d = F.softplus(logits_fake).mean() + F.softplus(-logits_real).mean()
+        stats["loss/D"] = loss_d.item()
+        stats["D/real"], stats["D/fake"] = logits_real.mean().item(), logits_fake.mean().item()
+        if do_r1:
+            grad, = torch.autograd.grad(logits_real.sum(), real, create_graph=True)
+            r1 = grad.square().sum([1, 2, 3]).mean()
+            loss_d = loss_d + r1 * (cfg.r1_gamma / 2) * cfg.r1_interval
+            stats["loss/R1"] = r1.item()
+        self.opt_D.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_D.step()
+        self.D.requires_grad_(False)
+
+        self.update_ema(cur_nimg)
+        return stats
+
+    @torch.no_grad()
+    def update_ema(self, cur_nimg: int) -> None:
+        ema_nimg = self.cfg.ema_kimg * 1000
+        if self.cfg.ema_rampup > 0:
+            ema_nimg = min(ema_nimg, cur_nimg * self.cfg.ema_rampup)
+        beta = 0.5 ** (self.cfg.batch / max(ema_nimg, 1e-8))
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            p_ema.copy_(p.detach().lerp(p_ema, beta))
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):   # w_avg, BatchNorm statistics
+            b_ema.copy_(b)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
+                "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.G_ema.load_state_dict(state["G_ema"])
+        self.opt_G.load_state_dict(state["opt_G"])
+        self.opt_D.load_state_dict(state["opt_D"])
+
+    def export(self) -> tuple[nn.Module, dict]:
+        """The EMA generator and its constructor kwargs (loadable as a MoCoGAN-HD image generator)."""
+        return self.G_ema, dict(self.G_ema.init_kwargs)
+
+    def sample(self, z: torch.Tensor, z_motion: torch.Tensor, num_frames: int, c=None) -> torch.Tensor:
+        """Snapshot images from G_ema as one-frame videos ``[n, 3, 1, R, R]`` in [-1, 1] on CPU
+        (``z_motion`` and ``num_frames`` are ignored; StyleGAN2 uses its constant noise maps)."""
+        with torch.no_grad():
+            z = z.to(self.device)
+            if isinstance(self.G_ema, StyleGAN2Generator):
+                images = self.G_ema(z, noise_mode="const")
+            else:
+                images = self.G_ema(z)
+        return images.clamp(-1, 1).unsqueeze(2).cpu()
