@@ -13,6 +13,7 @@ COMMANDS = {
     "generate": "vidsynth.generate:generate_command",
     "dataset": "vidsynth.data.cli:dataset_group",
     "convert": "vidsynth.convert:convert_command",
+    "mocogan": "vidsynth.apps.mocogan_hd.cli:mocogan_group",
 }
 
 HELP = {
@@ -21,6 +22,7 @@ HELP = {
     "generate": "Sample videos from a trained run or exported model.",
     "dataset": "Inspect and convert video datasets.",
     "convert": "Import a rosinality StyleGAN2 .pt checkpoint (strict key/shape check) as a vidsynth model.",
+    "mocogan": "MoCoGAN-HD applications: long videos, content/motion grids, prediction, PCA directions, diversity.",
 }
 
 
