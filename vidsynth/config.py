@@ -182,8 +182,8 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
         # Official-ish 256 px StyleGAN2 config F (MoCoGAN-HD's image generators).
         "paper256": {},
         # 32 px, narrow: learns coarse images in minutes on a CPU.
-        "tiny": dict(resolution=32, z_dim=128, n_mlp=4, g_channel_max=128, biggan_width=32, d_channel_base=2048,
-                     d_channel_max=128, batch=16, r1_gamma=0.1, style_mixing=0.0, ema_kimg=1.0,
+        "tiny": dict(resolution=32, z_dim=128, n_mlp=4, g_channel_max=64, biggan_width=32, d_channel_base=1024,
+                     d_channel_max=64, batch=16, r1_gamma=0.1, style_mixing=0.0, ema_kimg=1.0,
                      diffaugment="translation"),
         # Unit tests: 16 px, a few channels.
         "test": dict(resolution=16, z_dim=16, n_mlp=2, g_channel_max=16, biggan_width=8, d_channel_base=128,
@@ -195,7 +195,7 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
         # For the tiny image generators (32 px): small Ds, small PCA, short clips.
         "tiny": dict(resolution=32, hidden_dim=128, n_pca=64, mi_hidden=128, pca_samples=20_000, pca_batch=2000,
                      d_base_channels=16, d_num_scales=1, contrastive_channels=16, proj_dim=64, queue_size=256,
-                     frames=8, stride=2, batch=8, lr=2e-4, g_steps=2),
+                     frames=8, stride=2, batch=4, lr=2e-4, g_steps=1),
         # Unit tests.
         "test": dict(resolution=16, hidden_dim=16, n_pca=8, mi_hidden=16, pca_samples=256, pca_batch=128,
                      d_base_channels=4, d_num_scales=1, contrastive_channels=4, proj_dim=8, queue_size=16,

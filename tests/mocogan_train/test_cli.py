@@ -1,0 +1,52 @@
+"""CLI paths: train stylegan2 and mocogan-hd, then every ``vidsynth mocogan`` command."""
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from vidsynth.cli import main
+
+COMMON = ["--preset", "test", "--data", "builtin:shapes", "--quiet", "--device", "cpu", "--workers", "0",
+          "--snapshot-kimg", "0"]
+
+
+def _invoke(args):
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_train_commands(tmp_path, image_run):
+    out = _invoke(["train", "--method", "stylegan2", "--kimg", "0.004", "--outdir", str(tmp_path), *COMMON])
+    assert "stylegan2" in out
+    out = _invoke(["train", "--method", "mocogan-hd", "--image-generator", str(image_run), "--cross-domain",
+                   "--kimg", "0.002", "--outdir", str(tmp_path), *COMMON])
+    run = next(p for p in tmp_path.iterdir() if "mocogan-hd" in p.name)
+    cfg = json.loads((run / "config.json").read_text())["method"]
+    assert cfg["cross_domain"] is True and cfg["image_generator"] == str(image_run)
+    shown = _invoke(["train", "--method", "mocogan-hd", "--preset", "tiny", "--show-config"])
+    assert '"stride": 2' in shown
+
+
+def test_mocogan_commands(tmp_path, video_run):
+    m = str(video_run)
+    _invoke(["mocogan", "long", m, "--n", "2", "--frames", "6", "--out", str(tmp_path / "long.mp4")])
+    _invoke(["mocogan", "interpolate", m, "--n", "1", "--frames", "3", "--out", str(tmp_path / "i.gif")])
+    _invoke(["mocogan", "content-motion", m, "--contents", "2", "--motions", "2", "--frames", "3",
+             "--out", str(tmp_path / "cm.mp4")])
+    _invoke(["mocogan", "pca-explore", m, "--components", "0,1", "--frames", "3", "--out", str(tmp_path / "p.mp4")])
+    out = _invoke(["mocogan", "diversity", m, "--contents", "1", "--motions", "2", "--frames", "3",
+                   "--out", str(tmp_path / "d.png")])
+    assert "motion_diversity" in out
+    _invoke(["mocogan", "predict", m, "--data", "builtin:shapes", "--index", "1", "--frames", "3", "--motions", "2",
+             "--steps", "2", "--out", str(tmp_path / "pred.mp4"), "--json", str(tmp_path / "pred.json")])
+    scores = json.loads((tmp_path / "pred.json").read_text())
+    assert len(scores["psnr_per_frame"]) == 3
+    for name in ("long.mp4", "long.png", "i.gif", "cm.mp4", "p.mp4", "d.png", "pred.mp4", "pred.png"):
+        assert (tmp_path / name).exists(), name
+
+
+def test_mocogan_refuses_other_models(image_run):
+    result = CliRunner().invoke(main, ["mocogan", "long", str(image_run)])
+    assert result.exit_code != 0

@@ -1,0 +1,65 @@
+"""MoCoGAN-HD motion-generator training: in/cross-domain steps, PCA in the export, exact resume, sampling."""
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import vidsynth
+from vidsynth.errors import ConfigError
+from vidsynth.models.mocogan_hd.sampler import MoCoGANHDSampler
+
+from .conftest import run_training
+from .helpers import assert_same_weights, latest_state
+
+
+def test_in_domain_run_and_pca_in_export(video_run):
+    state = latest_state(video_run)
+    assert state["step"] == 2 and state["method"] == "mocogan-hd"
+    g_m = state["trainer"]["G_M"]
+    assert bool(g_m["pca_fitted"])
+    exported = load_file(str(video_run / "model" / "model.safetensors"))
+    for name in ("pca_components", "pca_std", "latent_mean"):
+        assert torch.equal(exported[f"motion_generator.{name}"], g_m[name])
+    assert bool(exported["motion_generator.pca_fitted"])
+    assert any(k.startswith("image_generator.") for k in exported)
+    assert (video_run / "samples-latest.gif").exists()
+
+
+def test_resume_is_exact_in_domain(tmp_path, image_run):
+    kw = dict(image_generator=str(image_run))
+    straight = run_training("mocogan-hd", tmp_path / "a", kimg=0.008, **kw)       # 4 steps of batch 2
+    half = run_training("mocogan-hd", tmp_path / "b", kimg=0.004, **kw)
+    resumed = run_training("mocogan-hd", tmp_path / "b", kimg=0.008, resume=half, **kw)
+    assert_same_weights(straight, resumed, ["G_M", "D_V", "D_I"])
+
+
+def test_cross_domain_resume_is_exact(tmp_path):
+    # a Z-space (BigGAN-style) image generator, to cover both latent spaces
+    image = run_training("stylegan2", tmp_path / "img", kimg=0.004, family="biggan", resolution=32)
+    kw = dict(image_generator=str(image), cross_domain=True)
+    straight = run_training("mocogan-hd", tmp_path / "a", kimg=0.004, **kw)       # 2 steps
+    half = run_training("mocogan-hd", tmp_path / "b", kimg=0.002, **kw)
+    resumed = run_training("mocogan-hd", tmp_path / "b", kimg=0.004, resume=half, **kw)
+    assert_same_weights(straight, resumed, ["G_M", "D_V", "D_I"])   # D_I includes the EMA copy and banks
+    videos = vidsynth.load(resumed).sample(2, frames=3)
+    assert videos.shape == (2, 3, 3, 32, 32)
+
+
+def test_needs_image_generator(tmp_path):
+    with pytest.raises(ConfigError, match="image-generator"):
+        run_training("mocogan-hd", tmp_path, kimg=0.002)
+
+
+def test_load_and_sample_deterministic(sampler):
+    assert isinstance(sampler, MoCoGANHDSampler)
+    a = sampler.sample(3, frames=5, seed=1, batch_size=2)
+    assert a.shape == (3, 3, 5, 16, 16) and a.min() >= -1 and a.max() <= 1
+    assert torch.equal(a, sampler.sample(3, frames=5, seed=1, batch_size=2))
+    # video i does not depend on n or the batch size (up to float rounding of batched convs)
+    assert torch.allclose(a, sampler.sample(3, frames=5, seed=1, batch_size=3), atol=1e-4)
+    assert torch.allclose(a[:2], sampler.sample(2, frames=5, seed=1, batch_size=1), atol=1e-4)
+    assert not torch.equal(a, sampler.sample(3, frames=5, seed=2))
+    assert sampler.sample(1, frames=12).shape[2] == 12          # unrolls past the training length (4)
+    with pytest.raises(ValueError):
+        sampler.sample(1, label=0)
