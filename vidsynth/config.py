@@ -193,7 +193,9 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
         # Official in-domain / cross-domain settings (128 px discriminators, 1e6-sample PCA).
         "paper": {},
         # For the tiny image generators (32 px): small Ds, small PCA, short clips.
+        # lambda 0.5: the paper's in-domain value, so the short CPU runs show visible motion.
         "tiny": dict(resolution=32, hidden_dim=128, n_pca=64, mi_hidden=128, pca_samples=20_000, pca_batch=2000,
+                     motion_scale=0.5,
                      d_base_channels=16, d_num_scales=1, contrastive_channels=16, proj_dim=64, queue_size=256,
                      frames=8, stride=2, batch=4, lr=2e-4, g_steps=1),
         # Unit tests.

@@ -18,7 +18,7 @@ def _moves(videos: torch.Tensor) -> float:
     return ((videos[:, :, 1:] - videos[:, :, :-1]).abs().mean() / 2).item()
 
 
-def run_mocogan_demo(outdir: str | Path = "demo_mocogan", minutes: float = 4.0, seed: int = 0, device: str = "auto",
+def run_mocogan_demo(outdir: str | Path = "demo_mocogan", minutes: float = 5.0, seed: int = 0, device: str = "auto",
                      data: str = "builtin:shapes", image_share: float = 0.5, progress: bool = False) -> dict:
     """Train both stages for ``minutes`` in total and write videos under ``outdir``.
 
