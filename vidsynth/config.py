@@ -170,7 +170,7 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
         "paper128-long": {"frames": 128, "sigma_t": 0.5},
         # Small enough to learn something in minutes on a laptop CPU.
         "tiny": dict(resolution=32, input_resolution=16, z_dim=128, w_dim=128, motion_dim=128, emb_size=32,
-                     g_channel_base=2048, g_channel_max=128, d_channel_base=1024, d_channel_max=128,
+                     g_channel_base=2048, g_channel_max=128, d_channel_base=512, d_channel_max=64,
                      extra_layers_from=128, batch=16, lr=0.002, r1_gamma=0.05, ema_kimg=1.0, ema_rampup=0.0,
                      diffaugment="translation"),
         # For unit tests: a few layers, 16 px.

@@ -85,7 +85,7 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
     with distributed_context(loop.device) as dist:
         loop = dataclasses.replace(loop, device=dist.device)
         run = train(cfg, loop, outdir=outdir, resume=resume, run_name=name, progress=not quiet,
-                    rank=dist.rank, world_size=dist.world_size, wrap=dist.wrap)
+                    dist=dist)
     if run is not None:
         click.echo(f"Run folder: {run}")
         click.echo(f"  samples: {run}/samples-latest.gif   model: {run}/model   resume: --resume {run}")

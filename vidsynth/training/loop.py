@@ -21,28 +21,64 @@ import torch
 from vidsynth import io
 from vidsynth.config import LoopConfig, save_json, to_json
 from vidsynth.device import resolve_device
-from vidsynth.errors import CheckpointError, ConfigError
+from vidsynth.errors import ConfigError, VidsynthError
 from vidsynth.export import save_model
 from vidsynth.runs import append_jsonl, atomic_write, new_run_dir
 from vidsynth.training import checkpoint as ckpt
+from vidsynth.training.distributed import DistContext
 
 TICK_SECONDS = 10.0   # how often a stats line is written
 
 
-def _build_trainer(cfg, device, c_dim, seed, rank, world_size, wrap):
+def _build_trainer(cfg, device, c_dim, seed, dist: DistContext):
     if cfg.method == "digan":
         from vidsynth.training.digan import DIGANTrainer
 
-        return DIGANTrainer(cfg, device, c_dim=c_dim, seed=seed, rank=rank, world_size=world_size, wrap=wrap)
+        return DIGANTrainer(cfg, device, c_dim=c_dim, seed=seed, dist=dist)
     if cfg.method == "stylegan2":
         from vidsynth.training.stylegan2 import StyleGAN2Trainer
 
-        return StyleGAN2Trainer(cfg, device, c_dim=c_dim, seed=seed, rank=rank, world_size=world_size, wrap=wrap)
+        return StyleGAN2Trainer(cfg, device, c_dim=c_dim, seed=seed, dist=dist)
     if cfg.method == "mocogan-hd":
         from vidsynth.training.mocogan_hd import MoCoGANHDTrainer
 
-        return MoCoGANHDTrainer(cfg, device, c_dim=c_dim, seed=seed, rank=rank, world_size=world_size, wrap=wrap)
+        return MoCoGANHDTrainer(cfg, device, c_dim=c_dim, seed=seed, dist=dist)
     raise ConfigError(f"no trainer for method '{cfg.method}'")
+
+
+class StopSignal:
+    """SIGINT / SIGTERM during training: finish the current step, write a final checkpoint, exit cleanly.
+
+    A second signal while that happens is ignored (the checkpoint write is atomic anyway).
+    """
+
+    def __init__(self):
+        self.received = None
+        self._previous = {}
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        import signal
+
+        self.received = signal.Signals(signum).name
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _all_finite(module: torch.nn.Module) -> bool:
+    return all(torch.isfinite(p).all() for p in module.parameters())
 
 
 def _open_data(cfg, loop: LoopConfig):
@@ -81,9 +117,12 @@ class _TensorBoard:
             self.writer.close()
 
 
+class NonFiniteError(VidsynthError):
+    """A loss or weight became NaN/inf: the message names the step and the last good checkpoint."""
+
+
 def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path | None = None,
-          run_name: str | None = None, progress: bool = True, rank: int = 0, world_size: int = 1,
-          wrap=None) -> Path:
+          run_name: str | None = None, progress: bool = True, dist: DistContext | None = None) -> Path:
     """Train ``cfg`` (a method config) as ``loop`` says; returns the run folder.
 
     ``resume``: a run folder (or ``auto`` = the newest run in ``outdir`` of the same method) to
@@ -92,6 +131,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     """
     from tqdm.auto import tqdm
 
+    dist = dist or DistContext()
+    rank, world_size = dist.rank, dist.world_size
     device = resolve_device(loop.device)
     state = None
     if resume:
@@ -108,7 +149,7 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
                           "class or add a labels.json")
     if cfg.batch % world_size:
         raise ConfigError(f"batch {cfg.batch} must be divisible by the number of processes ({world_size})")
-    trainer = _build_trainer(cfg, device, c_dim, loop.seed, rank, world_size, wrap)
+    trainer = _build_trainer(cfg, device, c_dim, loop.seed, dist)
     step = nimg = 0
     if state is not None:
         trainer.load_state_dict(state["trainer"])
@@ -134,20 +175,30 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         grid_c = torch.nn.functional.one_hot(torch.arange(loop.sample_videos) % c_dim, c_dim).float().to(device)
 
     def snapshot(final: bool = False):
+        # Every rank must hold the same weights; a checksum per rank is recorded to prove it.
+        checksums = dist.all_gather(torch.stack([sum(p.detach().double().sum() for p in m.parameters())
+                                                 for m in (trainer.G, trainer.D)]).to(device).unsqueeze(0))
         if not is_main:
             return
+        module, kwargs = trainer.export()
+        if not _all_finite(module) or not _all_finite(trainer.G):
+            last = ckpt.list_checkpoints(run_dir)
+            raise NonFiniteError(f"the generator weights are not finite at step {step} (kimg {nimg / 1000:.3f}); "
+                                 "nothing was saved. Last good checkpoint: "
+                                 f"{last[0] if last else 'none'}. Resume from it with a lower --set lr=... or "
+                                 "higher --set r1_gamma=...")
         kimg = nimg / 1000
         videos = trainer.sample(grid_z, grid_zm, loop.sample_frames, grid_c)
         grid = io.make_grid(videos)
         io.write_video(run_dir / f"samples-{kimg:09.3f}kimg.mp4", grid, fps=loop.fps)
         io.write_video(run_dir / "samples-latest.gif", grid, fps=loop.fps)
         io.write_png(run_dir / "samples-latest.png", io.frame_strip(grid, 4))
-        module, kwargs = trainer.export()
         save_model(module, run_dir / "model", kwargs, dict(meta, kimg=kimg, step=step))
         ckpt.save(run_dir, {"trainer": trainer.state_dict(), "step": step, "nimg": nimg, "method": cfg.method,
                             "config": {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}},
                   step, keep=loop.keep_checkpoints)
-        append_jsonl(run_dir / "snapshots.jsonl", {"kimg": kimg, "step": step, "final": final, "time": time.time()})
+        append_jsonl(run_dir / "snapshots.jsonl", {"kimg": kimg, "step": step, "final": final, "time": time.time(),
+                                                   "rank_checksums": checksums.cpu().tolist()})
 
     tb = _TensorBoard(run_dir / "tensorboard", is_main) if is_main else None
     if is_main and state is None:
@@ -166,39 +217,52 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     batches = iterate_batches(dataset, cfg.batch, loop.seed, start_step=step, rank=rank, world_size=world_size,
                               num_workers=loop.num_workers)
     stop = nimg >= total_nimg
+    signals = StopSignal()
     try:
-        while not stop:
-            clips, labels = next(batches)
-            stats = trainer.step(step, clips, labels, nimg)
-            for k, v in stats.items():
-                if not math.isfinite(v):
-                    raise FloatingPointError(f"{k} = {v} at step {step} (kimg {nimg / 1000:.3f})")
-                tick_stats.setdefault(k, []).append(v)
-            step += 1
-            nimg += cfg.batch
-            bar.update(round(nimg / 1000 - bar.n, 3))
-            now = time.time()
-            out_of_time = loop.minutes > 0 and now - start_time >= loop.minutes * 60
-            stop = nimg >= total_nimg or out_of_time
-            if is_main and (now - last_tick >= TICK_SECONDS or stop):
-                record = {k: sum(v) / len(v) for k, v in tick_stats.items()}
-                record.update(step=step, kimg=nimg / 1000, time=now - start_time,
-                              sec_per_kimg=(now - last_tick) / max((sum(len(v) for v in tick_stats.values())
-                                                                   / max(len(tick_stats), 1)) * cfg.batch / 1000, 1e-9))
-                if device.type == "cuda":
-                    record["peak_mem_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
-                append_jsonl(run_dir / "stats.jsonl", record)
-                tb.scalars(record, nimg / 1000)
-                bar.set_postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in record.items() if k.startswith("loss/")})
-                tick_stats, last_tick = {}, now
-            snap_due = (loop.snapshot_kimg > 0 and nimg - last_snap_nimg >= loop.snapshot_kimg * 1000) or \
-                       (loop.snapshot_minutes > 0 and now - last_snap_time >= loop.snapshot_minutes * 60)
-            if snap_due and not stop:
-                snapshot()
-                last_snap_nimg, last_snap_time = nimg, time.time()
+        with signals:
+            while not stop:
+                clips, labels = next(batches)
+                stats = trainer.step(step, clips, labels, nimg)
+                bad = [k for k, v in stats.items() if not math.isfinite(v)]
+                if bad:
+                    last = ckpt.list_checkpoints(run_dir) if is_main else []
+                    raise NonFiniteError(
+                        f"{', '.join(bad)} became {stats[bad[0]]} at step {step} (kimg {nimg / 1000:.3f}); training "
+                        f"stopped without saving. Last good checkpoint: {last[0] if last else 'none'}. Resume from it "
+                        "(--resume) with a lower --set lr=... or a higher --set r1_gamma=...")
+                for k, v in stats.items():
+                    tick_stats.setdefault(k, []).append(v)
+                step += 1
+                nimg += cfg.batch
+                bar.update(round(nimg / 1000 - bar.n, 3))
+                now = time.time()
+                out_of_time = loop.minutes > 0 and now - start_time >= loop.minutes * 60
+                interrupted = dist.any(signals.received is not None)
+                stop = nimg >= total_nimg or out_of_time or interrupted
+                if is_main and (now - last_tick >= TICK_SECONDS or stop):
+                    record = {k: sum(v) / len(v) for k, v in tick_stats.items()}
+                    record.update(step=step, kimg=nimg / 1000, time=now - start_time,
+                                  sec_per_kimg=(now - last_tick) / max((sum(len(v) for v in tick_stats.values())
+                                                                       / max(len(tick_stats), 1)) * cfg.batch / 1000, 1e-9))
+                    if device.type == "cuda":
+                        record["peak_mem_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
+                    append_jsonl(run_dir / "stats.jsonl", record)
+                    tb.scalars(record, nimg / 1000)
+                    bar.set_postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in record.items() if k.startswith("loss/")})
+                    tick_stats, last_tick = {}, now
+                snap_due = (loop.snapshot_kimg > 0 and nimg - last_snap_nimg >= loop.snapshot_kimg * 1000) or \
+                           (loop.snapshot_minutes > 0 and now - last_snap_time >= loop.snapshot_minutes * 60)
+                if snap_due and not stop:
+                    snapshot()
+                    last_snap_nimg, last_snap_time = nimg, time.time()
     finally:
         bar.close()
     snapshot(final=True)
     if tb:
         tb.close()
+    if signals.received and is_main:
+        import sys
+
+        print(f"\n{signals.received} received: saved a final checkpoint at step {step} (kimg {nimg / 1000:.3f}). "
+              f"Continue with: vidsynth train --method {cfg.method} --resume {run_dir}", file=sys.stderr)
     return run_dir if is_main else None

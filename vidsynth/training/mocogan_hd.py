@@ -15,15 +15,14 @@ Adam lr 1e-4, betas (0.5, 0.999); the cross-domain D_I uses betas (0, 0.999), ep
 
 All randomness of a step comes from a generator seeded by ``(seed, step, rank)`` and the data keys
 are a pure function of the step, so a resumed run replays the straight run exactly. Multi-process
-runs average gradients with an all-reduce (the loss functions call the discriminators' methods
-directly, which a DDP wrapper would hide) and all-gather the memory-bank keys.
+runs average gradients with ``DistContext.sync_grads`` and all-gather the memory-bank keys
+(each rank draws its own latents, so results depend on the world size).
 """
 from __future__ import annotations
 
 import hashlib
 
 import torch
-import torch.distributed as dist
 
 from vidsynth.config import MoCoGANHDConfig
 from vidsynth.errors import CheckpointError, ConfigError
@@ -31,6 +30,7 @@ from vidsynth.models.mocogan_hd import (ContrastiveImageDiscriminator, LossWeigh
                                         PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
                                         generator_losses)
 from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator, load_image_generator
+from vidsynth.training.distributed import DistContext
 
 SAMPLE_SEED_OFFSET = 12345   # snapshot grids: fixed content codes and motions from seed + this
 
@@ -50,19 +50,13 @@ def fingerprint(module: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
-def _all_gather(x: torch.Tensor) -> torch.Tensor:
-    parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
-    dist.all_gather(parts, x.contiguous())
-    return torch.cat(parts)
-
-
 class MoCoGANHDTrainer:
     """Owns G_I (frozen), G_M, D_V, D_I and their optimizers."""
 
     method = "mocogan-hd"
 
     def __init__(self, cfg: MoCoGANHDConfig, device: torch.device, c_dim: int = 0, seed: int = 0,
-                 rank: int = 0, world_size: int = 1, wrap=None):
+                 dist: DistContext | None = None):
         if c_dim:
             raise ConfigError("MoCoGAN-HD training is unconditional; use conditional=false")
         if not cfg.image_generator:
@@ -70,7 +64,8 @@ class MoCoGANHDTrainer:
                               "(a stylegan2 run, or a model from `vidsynth convert`)")
         if cfg.frames < 2:
             raise ConfigError(f"frames must be >= 2 (D_I pairs the first frame with a later one), got {cfg.frames}")
-        self.cfg, self.device, self.seed, self.rank, self.world_size = cfg, device, seed, rank, world_size
+        self.dist = dist or DistContext()
+        self.cfg, self.device, self.seed, self.rank = cfg, device, seed, self.dist.rank
         self.mode = "cross_domain" if cfg.cross_domain else "in_domain"
         self.weights = LossWeights(video_gan=cfg.w_video_gan, image_gan=cfg.w_image_gan,
                                    mutual_info=cfg.w_mutual_info, feature_match=cfg.w_feature_match,
@@ -82,7 +77,7 @@ class MoCoGANHDTrainer:
         self.G_M = MotionGenerator(**motion_kwargs(cfg, self.G_I.latent_dim)).to(device)
         self.D_V = VideoDiscriminator(self.mode, cfg.frames, cfg.resolution, cfg.d_num_scales,
                                       cfg.d_base_channels, cfg.d_layers).to(device)
-        gather = _all_gather if world_size > 1 else None
+        gather = self.dist.all_gather if self.dist.active else None
         if cfg.cross_domain:
             self.D_I = ContrastiveImageDiscriminator(cfg.resolution, cfg.contrastive_channels, cfg.proj_dim,
                                                      cfg.queue_size, cfg.moco_momentum, cfg.temperature,
@@ -98,6 +93,8 @@ class MoCoGANHDTrainer:
         self.opt_G = torch.optim.Adam(self.G_M.parameters(), lr=cfg.lr, betas=betas)
         self.opt_D_V = torch.optim.Adam(self.D_V.parameters(), lr=cfg.lr, betas=betas)
         self.opt_D_I = torch.optim.Adam(self.D_I_params, lr=cfg.lr, betas=d_i_betas, eps=d_i_eps)
+        # The names the generic loop checks (finite weights, per-rank checksums): the trained G and both Ds.
+        self.G, self.D = self.G_M, torch.nn.ModuleList([self.D_V, self.D_I])
         # The exported module: both generators, sharing this trainer's live modules.
         self.video_generator = MoCoGANHDVideoGenerator(gi_config["class_name"], gi_config["kwargs"],
                                                        motion_kwargs(cfg, self.G_I.latent_dim),
@@ -123,13 +120,6 @@ class MoCoGANHDTrainer:
         for p in self.D_I_params:
             p.requires_grad_(not g_on)
 
-    def _sync_grads(self, params) -> None:
-        if self.world_size > 1:
-            for p in params:
-                if p.grad is not None:
-                    dist.all_reduce(p.grad)
-                    p.grad /= self.world_size
-
     # ------------------------------------------------------------------ one step
     def step(self, step: int, clips: torch.Tensor, labels: torch.Tensor, cur_nimg: int) -> dict[str, float]:
         """``g_steps`` G_M updates and one D update on ``clips`` (uint8 ``[B, 3, T, R, R]``, this rank's share)."""
@@ -143,7 +133,7 @@ class MoCoGANHDTrainer:
             losses = generator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g)
             self.opt_G.zero_grad(set_to_none=True)
             losses["total"].backward()
-            self._sync_grads(self.G_M.parameters())
+            self.dist.sync_grads(self.G_M)
             self.opt_G.step()
         stats.update({f"G/{k}": v.item() for k, v in losses.items() if k != "total"})
         stats["loss/G"] = losses["total"].item()
@@ -153,7 +143,8 @@ class MoCoGANHDTrainer:
         self.opt_D_V.zero_grad(set_to_none=True)
         self.opt_D_I.zero_grad(set_to_none=True)
         losses["total"].backward()
-        self._sync_grads(list(self.D_V.parameters()) + self.D_I_params)
+        self.dist.sync_grads(self.D_V)
+        self.dist.sync_grads(self.D_I)      # the EMA copy has no gradients and is skipped
         self.opt_D_V.step()
         self.opt_D_I.step()
         if cfg.cross_domain:

@@ -12,7 +12,8 @@ Path-length regularisation is left out (it helps projection quality, not needed 
 
 Same contract as ``DIGANTrainer``: ``step``/``state_dict``/``load_state_dict``/``export``/``sample``,
 all randomness of a step from a generator seeded by ``(seed, step, rank)`` (per-layer noise maps
-included), so a resumed run replays the straight run exactly.
+included), so a resumed run replays the straight run exactly. Multi-process runs average gradients
+with ``DistContext.sync_grads`` (each rank draws its own latents: results depend on the world size).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidsynth.config import StyleGAN2Config
+from vidsynth.training.distributed import DistContext
 from vidsynth.errors import ConfigError
 from vidsynth.models.biggan import BigGANGenerator
 from vidsynth.models.resnet_discriminator import ResNetDiscriminator
@@ -42,26 +44,15 @@ def build_image_generator(cfg: StyleGAN2Config) -> nn.Module:
     raise ConfigError(f"family must be one of {', '.join(FAMILIES)}, got {cfg.family!r}")
 
 
-class GeneratorStep(nn.Module):
-    """One training forward of G from explicit randomness (what DDP wraps).
-
-    StyleGAN2: ``z, z_mix [N, z_dim]``, ``cutoff`` (layers >= cutoff take ``mapping(z_mix)``; None = no
-    mixing), ``noise`` (the per-layer noise maps). BigGAN: only ``z``.
-    """
-
-    def __init__(self, generator: nn.Module):
-        super().__init__()
-        self.generator = generator
-
-    def forward(self, z, z_mix=None, cutoff=None, noise=None, update_w_avg: bool = False) -> torch.Tensor:
-        G = self.generator
-        if not isinstance(G, StyleGAN2Generator):
-            return G(z)
-        w = G.mapping(z, update_w_avg=update_w_avg)                       # [N, D]
-        ws = w.unsqueeze(1).repeat(1, G.num_ws, 1)                        # [N, num_ws, D]
-        if cutoff is not None:
-            ws[:, cutoff:] = G.mapping(z_mix).unsqueeze(1)
-        return G.synthesis(ws, noise=noise)                               # [N, 3, R, R]
+def style_mixed_images(G: StyleGAN2Generator, z: torch.Tensor, z_mix: torch.Tensor, cutoff: int | None,
+                       noise: list[torch.Tensor], update_w_avg: bool = False) -> torch.Tensor:
+    """StyleGAN2 images ``[N, 3, R, R]`` from ``z, z_mix [N, z_dim]``: layers >= ``cutoff`` take
+    ``mapping(z_mix)`` (None = no mixing); ``noise`` are the per-layer noise maps."""
+    w = G.mapping(z, update_w_avg=update_w_avg)                           # [N, D]
+    ws = w.unsqueeze(1).repeat(1, G.num_ws, 1)                            # [N, num_ws, D]
+    if cutoff is not None:
+        ws[:, cutoff:] = G.mapping(z_mix).unsqueeze(1)
+    return G.synthesis(ws, noise=noise)                                   # [N, 3, R, R]
 
 
 class StyleGAN2Trainer:
@@ -70,12 +61,13 @@ class StyleGAN2Trainer:
     method = "stylegan2"
 
     def __init__(self, cfg: StyleGAN2Config, device: torch.device, c_dim: int = 0, seed: int = 0,
-                 rank: int = 0, world_size: int = 1, wrap=None):
+                 dist: DistContext | None = None):
         if c_dim:
             raise ConfigError("the image-generator trainer is unconditional; use conditional=false")
         if cfg.frames != 1:
             raise ConfigError(f"the image-generator trainer sees single frames: frames must be 1, got {cfg.frames}")
-        self.cfg, self.device, self.seed, self.rank = cfg, device, seed, rank
+        self.dist = dist or DistContext()
+        self.cfg, self.device, self.seed, self.rank = cfg, device, seed, self.dist.rank
         torch.manual_seed(seed)  # identical initial weights on every rank
         self.G = build_image_generator(cfg).to(device)
         self.D = ResNetDiscriminator(cfg.resolution, 3, cfg.d_channel_base, cfg.d_channel_max,
@@ -88,9 +80,6 @@ class StyleGAN2Trainer:
                                       betas=(cfg.beta1 ** g_ratio, cfg.beta2 ** g_ratio), eps=1e-8)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.lr * d_ratio,
                                       betas=(cfg.beta1 ** d_ratio, cfg.beta2 ** d_ratio), eps=1e-8)
-        step_module = GeneratorStep(self.G)
-        self.G_train = wrap(step_module) if wrap else step_module
-        self.D_train = wrap(self.D) if wrap else self.D
 
     # ------------------------------------------------------------------ helpers
     def step_generator(self, step: int) -> torch.Generator:
@@ -106,12 +95,12 @@ class StyleGAN2Trainer:
         cfg, dev = self.cfg, self.device
         z = torch.randn(n, cfg.z_dim, generator=g, device=dev)
         if not isinstance(self.G, StyleGAN2Generator):
-            return self.G_train(z)
+            return self.G(z)
         mix = torch.rand((), generator=g, device=dev).item() < cfg.style_mixing
         z_mix = torch.randn(n, cfg.z_dim, generator=g, device=dev)      # drawn always: same stream either way
         cutoff = int(torch.randint(1, self.G.num_ws, (), generator=g, device=dev)) if mix else None
         noise = [torch.randn(n, 1, *m.shape[2:], generator=g, device=dev) for m in self.G.make_noise(1, "const")]
-        return self.G_train(z, z_mix, cutoff, noise, update_w_avg)
+        return style_mixed_images(self.G, z, z_mix, cutoff, noise, update_w_avg)
 
     # ------------------------------------------------------------------ one step
     def step(self, step: int, clips: torch.Tensor, labels: torch.Tensor, cur_nimg: int) -> dict[str, float]:
@@ -124,9 +113,10 @@ class StyleGAN2Trainer:
         # --- G: make D call fakes real (non-saturating) ---
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
-        loss_g = F.softplus(-self.D_train(self._augment(self._fake(n, g, update_w_avg=True), g))).mean()
+        loss_g = F.softplus(-self.D(self._augment(self._fake(n, g, update_w_avg=True), g))).mean()
         self.opt_G.zero_grad(set_to_none=True)
         loss_g.backward()
+        self.dist.sync_grads(self.G)
         self.opt_G.step()
         stats["loss/G"] = loss_g.item()
 
@@ -137,8 +127,8 @@ class StyleGAN2Trainer:
             fake = self._fake(n, g)
         do_r1 = cfg.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0
         real.requires_grad_(do_r1)
-        logits_fake = self.D_train(self._augment(fake, g))
-        logits_real = self.D_train(self._augment(real, g))
+        logits_fake = self.D(self._augment(fake, g))
+        logits_real = self.D(self._augment(real, g))
         loss_d = F.softplus(logits_fake).mean() + F.softplus(-logits_real).mean()
         stats["loss/D"] = loss_d.item()
         stats["D/real"], stats["D/fake"] = logits_real.mean().item(), logits_fake.mean().item()
@@ -149,8 +139,10 @@ class StyleGAN2Trainer:
             stats["loss/R1"] = r1.item()
         self.opt_D.zero_grad(set_to_none=True)
         loss_d.backward()
+        self.dist.sync_grads(self.D)
         self.opt_D.step()
         self.D.requires_grad_(False)
+        self.dist.average_buffers(self.G)   # w_avg / BatchNorm statistics of the global batch
 
         self.update_ema(cur_nimg)
         return stats
