@@ -47,6 +47,11 @@ def test_mocogan_commands(tmp_path, video_run):
         assert (tmp_path / name).exists(), name
 
 
+def test_generate_command_samples_mocogan_runs(tmp_path, video_run):
+    _invoke(["generate", str(video_run), "--n", "2", "--frames", "6", "--out", str(tmp_path / "g.mp4")])
+    assert list(tmp_path.iterdir())
+
+
 def test_mocogan_refuses_other_models(image_run):
     result = CliRunner().invoke(main, ["mocogan", "long", str(image_run)])
     assert result.exit_code != 0
