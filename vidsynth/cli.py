@@ -12,6 +12,7 @@ COMMANDS = {
     "train": "vidsynth.training.cli:train_command",
     "generate": "vidsynth.generate:generate_command",
     "dataset": "vidsynth.data.cli:dataset_group",
+    "metrics": "vidsynth.metrics.cli:metrics_command",
 }
 
 HELP = {
@@ -19,6 +20,7 @@ HELP = {
     "train": "Train a video (or image) generator on a dataset; resumable.",
     "generate": "Sample videos from a trained run or exported model.",
     "dataset": "Inspect and convert video datasets.",
+    "metrics": "Compute FVD/KVD/IS/ACD and other metrics for a run or a folder of videos.",
 }
 
 

@@ -1,0 +1,104 @@
+"""Where clips come from: real clips sampled from a dataset, generated clips from a sampler or a
+folder of video files. Each source yields float video batches ``[b, 3, T, H, W]`` in [-1, 1].
+
+Real clip sampling (documented in docs/metrics.md): videos are visited in seeded random order
+(a fresh permutation every pass, so each video is used about N / num_videos times); each clip
+starts at a uniformly random frame such that all T frames fit; no flips.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from vidsynth.errors import DatasetError
+
+
+def uint8_to_video(clips: torch.Tensor) -> torch.Tensor:
+    """uint8 ``[B, 3, T, H, W]`` -> float in [-1, 1], as the reference code does (2 x / 255 - 1)."""
+    return clips.float() / 127.5 - 1.0
+
+
+def real_clip_keys(dataset, num: int, frames: int, seed: int = 0) -> list[tuple[int, int]]:
+    """``num`` (video_index, start) pairs: seeded permutations of the videos, uniform random starts.
+
+    Uses ``dataset.num_frames(i)`` when the dataset offers it to draw the start; otherwise clips start at 0.
+    """
+    nvid = int(dataset.num_videos)
+    if nvid == 0:
+        raise DatasetError("the real dataset has no videos")
+    rng = np.random.default_rng(seed)
+    order = np.concatenate([rng.permutation(nvid) for _ in range(-(-num // nvid))])[:num]
+    keys = []
+    for v in order:
+        length = dataset.num_frames(int(v)) if hasattr(dataset, "num_frames") else frames
+        keys.append((int(v), int(rng.integers(0, max(length - frames, 0) + 1))))
+    return keys
+
+
+def iter_real(dataset, num: int, frames: int, subsample: int = 1, batch_size: int = 8, seed: int = 0) -> Iterator[torch.Tensor]:
+    """Batches of ``num`` real clips ``[b, 3, T/k, R, R]`` float in [-1, 1]."""
+    keys = real_clip_keys(dataset, num, frames, seed)
+    for i in range(0, num, batch_size):
+        clips = [torch.as_tensor(dataset.clip(v, s, flip=False)[0]) for v, s in keys[i:i + batch_size]]
+        batch = torch.stack(clips)[:, :, :frames:subsample]  # [b, 3, T/k, R, R] uint8
+        yield uint8_to_video(batch)
+
+
+def iter_sampler(sampler, num: int, frames: int, subsample: int = 1, batch_size: int = 8, seed: int = 0,
+                 chunk: int = 64) -> Iterator[torch.Tensor]:
+    """Batches of ``num`` generated clips from ``sampler.sample(n, frames=, seed=, batch_size=)``.
+
+    Chunk ``c`` uses seed ``seed * 1_000_003 + c`` so runs with different seeds never share noise.
+    """
+    done, c = 0, 0
+    while done < num:
+        n = min(chunk, num - done)
+        videos = sampler.sample(n, frames=frames, seed=seed * 1_000_003 + c, batch_size=batch_size)
+        videos = torch.as_tensor(videos)[:, :, :frames:subsample]
+        for i in range(0, n, batch_size):
+            yield videos[i:i + batch_size].float()
+        done, c = done + n, c + 1
+
+
+def list_video_files(folder: str | Path) -> list[Path]:
+    from vidsynth.io import VIDEO_SUFFIXES
+
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
+
+
+def read_video_frames(path: Path, frames: int) -> np.ndarray:
+    """The first ``frames`` frames of a video file as uint8 ``[T, H, W, 3]`` (PyAV)."""
+    import av
+
+    out = []
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(video=0):
+                out.append(frame.to_ndarray(format="rgb24"))
+                if len(out) == frames:
+                    break
+    except Exception as e:  # av.error.* are many classes
+        raise DatasetError(f"cannot decode {path}: {e}") from e
+    if len(out) < frames:
+        raise DatasetError(f"{path} has {len(out)} frames; the metric needs {frames}")
+    return np.stack(out)
+
+
+def iter_folder(folder: str | Path, num: int, frames: int, subsample: int = 1, batch_size: int = 8, seed: int = 0) -> Iterator[torch.Tensor]:
+    """Batches from the first ``frames`` frames of ``num`` video files (sorted by path) in ``folder``.
+
+    ``seed`` is unused: the same files give the same clips in every run.
+    """
+    files = list_video_files(folder)
+    if len(files) < num:
+        raise DatasetError(f"{folder} holds {len(files)} video files; the metric needs {num} "
+                           "(generate more, or lower the count with --num-fake)")
+    for i in range(0, num, batch_size):
+        batch = [torch.from_numpy(read_video_frames(p, frames)).permute(3, 0, 1, 2) for p in files[i:i + batch_size]]
+        sizes = {tuple(b.shape) for b in batch}
+        if len(sizes) > 1:
+            raise DatasetError(f"videos in {folder} differ in size: {sorted(sizes)}")
+        yield uint8_to_video(torch.stack(batch)[:, :, ::subsample])
