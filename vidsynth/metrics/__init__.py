@@ -11,7 +11,7 @@ See docs/metrics.md for the protocols and how to compare with published numbers.
 import importlib
 
 _EXPORTS = {
-    "evaluate": "vidsynth.metrics.evaluate",
+    "evaluate": "vidsynth.metrics.evaluation",
     "frechet_distance": "vidsynth.metrics.fvd",
     "kernel_distance": "vidsynth.metrics.kvd",
     "mmd2": "vidsynth.metrics.kvd",

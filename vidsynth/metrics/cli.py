@@ -61,7 +61,7 @@ def metrics_command(metric_names, real, fake, num_runs, num_real, num_fake, reso
       vidsynth metrics --metrics fvd2048_128f_subsample8f --real ~/sky --fake runs/00001-digan-sky
     """
     from vidsynth.device import resolve_device
-    from vidsynth.metrics.evaluate import evaluate, is_run_folder
+    from vidsynth.metrics.evaluation import evaluate, is_run_folder
 
     results = evaluate([m.strip() for m in metric_names.split(",") if m.strip()], real=real, fake=fake,
                        device=resolve_device(device), num_runs=num_runs, num_real=num_real, num_fake=num_fake,
