@@ -1,0 +1,80 @@
+"""evaluate() and the CLI end to end, with a stand-in sampler and dataset (cheap counts)."""
+import json
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from tests.metrics.helpers import FakeClipDataset, FakeSampler, moving_square_videos
+from vidsynth.metrics import evaluate
+
+
+def test_acd_from_sampler_and_folder(tmp_path):
+    from vidsynth.io import to_uint8_frames, write_mp4
+
+    sampler = FakeSampler()
+    [res] = evaluate(["acd4_8f"], fake=sampler, acd_features="mean_color", progress=False, num_runs=2)
+    assert res["metric"] == "acd4_8f" and res["feature_network"] == "mean_color"
+    assert res["num_runs"] == 2 and len(res["values"]) == 2 and res["value"] > 0
+    assert {c[2] for c in sampler.calls} == {0, 1_000_003}  # run r draws fresh clips
+    for i, v in enumerate(moving_square_videos(3, 8)):
+        write_mp4(tmp_path / f"{i}.mp4", to_uint8_frames(v))
+    [res] = evaluate(["acd3_8f"], fake=str(tmp_path), acd_features="mean_color", progress=False)
+    assert res["value"] > 0
+
+
+def test_fvd_kvd_share_features_and_cache_real_stats(i3d, monkeypatch):
+    import vidsynth.metrics.features as features
+
+    monkeypatch.setattr(features.I3DLogits, "__init__", _reuse(i3d))
+    ds = FakeClipDataset(num_videos=3, length=14, frames=10)
+    sampler = FakeSampler()
+    res = evaluate(["fvd3_10f", "kvd3_10f"], real=ds, fake=sampler, progress=False)
+    assert [r["metric"] for r in res] == ["fvd3_10f", "kvd3_10f"]
+    assert res[0]["value"] > 0 and res[0]["feature_network"] == "i3d_kinetics400_logits"
+    assert res[0]["protocol"]["resize"] == "tf1_bilinear to 224"
+    assert len(sampler.calls) == 1 and ds.reads == 3  # fvd and kvd shared one set of features
+    reads = ds.reads
+    again = evaluate(["fvd3_10f"], real=ds, fake=FakeSampler(), progress=False)
+    assert ds.reads == reads  # real statistics came from the cache
+    assert again[0]["value"] == pytest.approx(res[0]["value"])
+
+
+def _reuse(model):
+    def init(self, device="cpu", path=None, resize="tf1_bilinear"):
+        self.device, self.resize, self.model, self.name = torch.device(device), resize, model, "i3d_kinetics400_logits"
+    return init
+
+
+def test_cli_appends_jsonl(tmp_path, monkeypatch):
+    import vidsynth
+    from vidsynth.cli import COMMANDS
+    from vidsynth.metrics.cli import metrics_command
+
+    assert COMMANDS["metrics"] == "vidsynth.metrics.cli:metrics_command"
+    run = tmp_path / "00000-digan-shapes"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    monkeypatch.setattr(vidsynth, "load", lambda path, device="cpu": FakeSampler())
+    args = ["--metrics", "acd4_8f", "--acd-features", "mean_color", "--fake", str(run), "--runs", "2", "--device", "cpu"]
+    result = CliRunner().invoke(metrics_command, args)
+    assert result.exit_code == 0, result.output
+    assert "acd4_8f" in result.output
+    CliRunner().invoke(metrics_command, args)
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert len(lines) == 2
+    rec = lines[0]
+    for key in ("metric", "value", "std", "values", "num_real", "num_fake", "protocol", "feature_network", "time_s", "timestamp"):
+        assert key in rec
+    assert rec["fake"] == str(run)
+
+
+def test_cli_errors_are_user_errors(tmp_path):
+    from vidsynth.errors import ConfigError, VidsynthError
+
+    with pytest.raises(ConfigError, match="need real data"):
+        evaluate(["fvd16_16f"], fake=FakeSampler())
+    with pytest.raises(ConfigError, match="unknown metric"):
+        evaluate(["fid50k"], fake=FakeSampler())
+    with pytest.raises(VidsynthError, match="holds 0 video files"):
+        evaluate(["acd4_8f"], fake=str(tmp_path), acd_features="mean_color", progress=False)
