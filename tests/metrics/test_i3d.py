@@ -78,3 +78,17 @@ def test_static_i3d_equals_i3d_on_a_still_video(i3d):
         pooled = i3d.pooled(frame.expand(1, 3, 112, 224, 224))           # [1, 1024, T', 1, 1]
     middle = pooled[0, :, pooled.shape[2] // 2, 0, 0]
     assert torch.allclose(feat2d, middle, atol=1e-4, rtol=1e-4)
+
+
+def test_maxpool_same_equals_explicit_minus_inf_padding():
+    import math
+
+    import torch.nn.functional as F
+
+    from vidsynth.metrics.i3d import MaxPoolSame, pad_same
+
+    for kernel, stride in [((1, 3, 3), (1, 2, 2)), ((3, 3, 3), (2, 2, 2)), ((2, 2, 2), (2, 2, 2)), ((3, 3, 3), (1, 1, 1))]:
+        for size in [(4, 14, 14), (5, 13, 12), (3, 7, 9)]:
+            x = torch.randn(2, 3, *size)
+            ref = F.max_pool3d(pad_same(x, kernel, stride, value=-math.inf), kernel, stride)
+            assert torch.equal(MaxPoolSame(kernel, stride)(x), ref), (kernel, stride, size)

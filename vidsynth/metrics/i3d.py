@@ -80,6 +80,10 @@ class MaxPoolSame(nn.Module):
     def forward(self, x):
         if all(s == 1 and k % 2 == 1 for k, s in zip(self.kernel, self.stride)):
             return F.max_pool3d(x, self.kernel, 1, padding=tuple(k // 2 for k in self.kernel))
+        pads = [same_pads(n, k, s) for n, k, s in zip(x.shape[2:], self.kernel, self.stride)]
+        if all(before == 0 for before, _ in pads):
+            # padding only at the end: ceil_mode's partial last window is the same, without a padded copy
+            return F.max_pool3d(x, self.kernel, self.stride, ceil_mode=True)
         return F.max_pool3d(pad_same(x, self.kernel, self.stride, value=-math.inf), self.kernel, self.stride)
 
 
