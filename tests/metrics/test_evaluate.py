@@ -1,6 +1,8 @@
 """evaluate() and the CLI end to end, with a stand-in sampler and dataset (cheap counts)."""
 import json
 
+import numpy as np
+
 import pytest
 import torch
 from click.testing import CliRunner
@@ -78,3 +80,34 @@ def test_cli_errors_are_user_errors(tmp_path):
         evaluate(["fid50k"], fake=FakeSampler())
     with pytest.raises(VidsynthError, match="holds 0 video files"):
         evaluate(["acd4_8f"], fake=str(tmp_path), acd_features="mean_color", progress=False)
+
+
+def test_real_clip_keys_cover_videos_and_fit():
+    from vidsynth.metrics.sources import real_clip_keys
+
+    ds = FakeClipDataset(num_videos=4, length=24)
+    keys = real_clip_keys(ds, 10, span=16, seed=0)
+    counts = np.bincount([v for v, _ in keys], minlength=4)
+    assert counts.min() >= 2 and counts.max() <= 3          # permutation passes: balanced use of videos
+    assert all(0 <= s <= 24 - 16 for _, s in keys)
+    assert len({s for _, s in real_clip_keys(ds, 200, span=16, seed=0)}) == 9  # every start is reachable
+    assert keys == real_clip_keys(ds, 10, span=16, seed=0) != real_clip_keys(ds, 10, span=16, seed=1)
+
+
+def test_real_spec_opened_with_subsampling_stride(monkeypatch, tmp_path):
+    """fvd..._128f_subsample8f reads 16 frames at stride 8 at the fake videos' resolution."""
+    import vidsynth.data
+    from vidsynth.metrics.evaluation import _Evaluator
+    from vidsynth.metrics.protocols import parse_protocol
+
+    opened = []
+
+    def fake_open(spec, resolution, frames, stride=1, seed=0):
+        opened.append((spec, resolution, frames, stride))
+        return FakeClipDataset(num_videos=2, length=130, frames=frames)
+
+    monkeypatch.setattr(vidsynth.data, "open_dataset", fake_open, raising=False)
+    ev = _Evaluator(str(tmp_path), FakeSampler(), "cpu", 4, None, None, None, "i3d", "tf1_bilinear", False, False, 0)
+    batches = list(ev.real_batches(parse_protocol("fvd4_128f_subsample8f")))
+    assert opened == [(str(tmp_path), 32, 16, 8)]
+    assert batches[0].shape == (4, 3, 16, 32, 32)

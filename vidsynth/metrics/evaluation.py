@@ -90,16 +90,26 @@ class _Evaluator:
         return feats
 
     # -- real side ------------------------------------------------------------------------------
-    def real_dataset(self, frames: int):
-        if not isinstance(self.real_spec, (str, Path)):
-            return self.real_spec  # a ClipDataset-like object
-        if frames not in self._datasets:
+    def real_batches(self, proto: Protocol):
+        """Real clip batches for ``proto``. A spec is opened with ``frames=T/k, stride=k`` so only the
+        frames used are decoded and a clip spans ``(T/k - 1) * k + 1`` source frames (as StyleGAN-V)."""
+        span = (proto.frames_used - 1) * proto.subsample + 1
+        if not isinstance(self.real_spec, (str, Path)):  # a ClipDataset-like object with its own frames
+            ds = self.real_spec
+            have = getattr(ds, "frames", None)
+            if have is not None and have < proto.frames:
+                raise ConfigError(f"{proto.name} needs {proto.frames}-frame real clips; the dataset gives {have}")
+            take = slice(0, proto.frames, proto.subsample)
+            return sources.iter_real(ds, proto.num_real, proto.frames, self.batch_size, self.seed, take)
+        key = (proto.frames_used, proto.subsample)
+        if key not in self._datasets:
             try:
                 from vidsynth.data import open_dataset
             except ImportError as e:
                 raise ConfigError("real data needs vidsynth.data.open_dataset, which this install lacks") from e
-            self._datasets[frames] = open_dataset(str(self.real_spec), self.fake_resolution(), frames, stride=1, seed=0)
-        return self._datasets[frames]
+            self._datasets[key] = open_dataset(str(self.real_spec), self.fake_resolution(), proto.frames_used,
+                                               stride=proto.subsample, seed=0)
+        return sources.iter_real(self._datasets[key], proto.num_real, span, self.batch_size, self.seed)
 
     def real_features(self, proto: Protocol, kind: str) -> np.ndarray:
         key = (kind, proto.frames, proto.subsample, proto.num_real)
@@ -115,8 +125,7 @@ class _Evaluator:
         if cached is not None:
             feats = cached.features
         else:
-            ds = self.real_dataset(proto.frames)
-            batches = sources.iter_real(ds, proto.num_real, proto.frames, proto.subsample, self.batch_size, seed=self.seed)
+            batches = self.real_batches(proto)
             feats = self._extract(kind, batches, proto.num_real, f"real {proto.frames}f")
             if ckey:
                 stats = FeatureStats(keep_features=True)

@@ -21,10 +21,11 @@ def uint8_to_video(clips: torch.Tensor) -> torch.Tensor:
     return clips.float() / 127.5 - 1.0
 
 
-def real_clip_keys(dataset, num: int, frames: int, seed: int = 0) -> list[tuple[int, int]]:
+def real_clip_keys(dataset, num: int, span: int, seed: int = 0) -> list[tuple[int, int]]:
     """``num`` (video_index, start) pairs: seeded permutations of the videos, uniform random starts.
 
-    Uses ``dataset.num_frames(i)`` when the dataset offers it to draw the start; otherwise clips start at 0.
+    ``span``: source frames one clip covers. Uses ``dataset.num_frames(i)`` when the dataset offers
+    it to draw the start uniformly from ``0 .. num_frames - span``; otherwise clips start at 0.
     """
     nvid = int(dataset.num_videos)
     if nvid == 0:
@@ -33,18 +34,22 @@ def real_clip_keys(dataset, num: int, frames: int, seed: int = 0) -> list[tuple[
     order = np.concatenate([rng.permutation(nvid) for _ in range(-(-num // nvid))])[:num]
     keys = []
     for v in order:
-        length = dataset.num_frames(int(v)) if hasattr(dataset, "num_frames") else frames
-        keys.append((int(v), int(rng.integers(0, max(length - frames, 0) + 1))))
+        length = dataset.num_frames(int(v)) if hasattr(dataset, "num_frames") else span
+        keys.append((int(v), int(rng.integers(0, max(length - span, 0) + 1))))
     return keys
 
 
-def iter_real(dataset, num: int, frames: int, subsample: int = 1, batch_size: int = 8, seed: int = 0) -> Iterator[torch.Tensor]:
-    """Batches of ``num`` real clips ``[b, 3, T/k, R, R]`` float in [-1, 1]."""
-    keys = real_clip_keys(dataset, num, frames, seed)
+def iter_real(dataset, num: int, span: int, batch_size: int = 8, seed: int = 0,
+              take: slice = slice(None)) -> Iterator[torch.Tensor]:
+    """Batches of ``num`` real clips, float in [-1, 1], ``[b, 3, T, R, R]``.
+
+    ``span``: source frames a clip covers (for drawing starts); ``take``: frames to keep from each
+    clip the dataset returns (e.g. ``slice(0, 128, 8)`` for a dataset that returns 128 frames).
+    """
+    keys = real_clip_keys(dataset, num, span, seed)
     for i in range(0, num, batch_size):
         clips = [torch.as_tensor(dataset.clip(v, s, flip=False)[0]) for v, s in keys[i:i + batch_size]]
-        batch = torch.stack(clips)[:, :, :frames:subsample]  # [b, 3, T/k, R, R] uint8
-        yield uint8_to_video(batch)
+        yield uint8_to_video(torch.stack(clips)[:, :, take])  # uint8 [b, 3, T, R, R] -> float
 
 
 def iter_sampler(sampler, num: int, frames: int, subsample: int = 1, batch_size: int = 8, seed: int = 0,
