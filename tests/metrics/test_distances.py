@@ -74,3 +74,12 @@ def test_kernel_distance_subsets_close_to_full():
     full = kernel_distance(x, y)
     sub = kernel_distance(x, y, num_subsets=50, subset_size=100)
     assert sub == pytest.approx(full, rel=0.3)
+
+
+def test_large_sets_fall_back_to_subsets(monkeypatch):
+    import vidsynth.metrics.kvd as kvd
+
+    monkeypatch.setattr(kvd, "MAX_FULL", 50)
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(80, 4)), rng.normal(size=(80, 4))
+    assert kvd.kernel_distance(x, y) == pytest.approx(kvd.kernel_distance(x, y, num_subsets=100, subset_size=1000))

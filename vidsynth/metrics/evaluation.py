@@ -186,6 +186,13 @@ class _Evaluator:
         return kernel_distance(real, fake)  # kvd, fkid
 
 
+def _kernel_mode(proto: Protocol) -> str:
+    from vidsynth.metrics.kvd import MAX_FULL
+
+    per_set = max(proto.num_real, proto.num_fake) * (proto.frames_used if proto.kind == "fkid" else 1)
+    return "all samples" if per_set <= MAX_FULL else "mean over 100 random subsets of 1000 (seed 0)"
+
+
 def evaluate(metrics, real=None, fake=None, device="cpu", num_runs: int = 1, num_real: int | None = None,
              num_fake: int | None = None, seed: int = 0, batch_size: int = 8, resolution: int | None = None,
              i3d: str | None = None, classifier: str | None = None, acd_features: str = "i3d",
@@ -240,7 +247,7 @@ def evaluate(metrics, real=None, fake=None, device="cpu", num_runs: int = 1, num
                 "resize": f"{resize} to 224" if kind.startswith(("i3d", "frames_i3d")) else "none",
                 "range": "[-1, 1]", "real_sampling": f"seeded permutation of videos, uniform start, seed {seed}",
                 "fake_seeds": [seed + r for r in range(num_runs)],
-                **({"estimator": "unbiased MMD^2, poly kernel (x.y/d+1)^3, all samples"} if proto.kind in ("kvd", "fkid") else {}),
+                **({"estimator": "unbiased MMD^2, poly kernel (x.y/d+1)^3, " + _kernel_mode(proto)} if proto.kind in ("kvd", "fkid") else {}),
                 **({"covariance": "float64, ddof=1; scipy.linalg.sqrtm real part"} if proto.kind in ("fvd", "ffid") else {}),
                 **({"splits": is_splits} if proto.kind == "is" else {}),
             },

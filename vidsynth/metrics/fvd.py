@@ -5,6 +5,8 @@ FVD = ||mu_r - mu_f||^2 + Tr(S_r + S_f - 2 (S_r S_f)^(1/2)) on I3D logits. Like 
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 
@@ -16,11 +18,12 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
         raise ValueError(f"shape mismatch: {mu1.shape} vs {mu2.shape}, {sigma1.shape} vs {sigma2.shape}")
     diff = mu1 - mu2
-    covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
-    if not np.isfinite(covmean).all():
-        # singular product (e.g. fewer samples than dimensions): regularise, as pytorch-fid does
-        eps = 1e-6 * np.eye(len(sigma1))
-        covmean = scipy.linalg.sqrtm((sigma1 + eps) @ (sigma2 + eps))
+    with warnings.catch_warnings():  # a singular product (fewer samples than dimensions) is expected with few clips
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
+        if not np.isfinite(covmean).all():  # regularise, as pytorch-fid does
+            eps = 1e-6 * np.eye(len(sigma1))
+            covmean = scipy.linalg.sqrtm((sigma1 + eps) @ (sigma2 + eps))
     covmean = np.real(covmean)
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
 
