@@ -111,3 +111,16 @@ def test_real_spec_opened_with_subsampling_stride(monkeypatch, tmp_path):
     batches = list(ev.real_batches(parse_protocol("fvd4_128f_subsample8f")))
     assert opened == [(str(tmp_path), 32, 16, 8)]
     assert batches[0].shape == (4, 3, 16, 32, 32)
+
+
+def test_worker_processes_give_the_same_clips():
+    from vidsynth.metrics.sources import iter_real
+
+    class Indexable(FakeClipDataset):
+        def __getitem__(self, key):
+            return self.clip(*key)
+
+    ds = Indexable(num_videos=3, length=20, frames=8)
+    a = torch.cat(list(iter_real(ds, 5, 8, batch_size=2, seed=3)))
+    b = torch.cat(list(iter_real(ds, 5, 8, batch_size=2, seed=3, num_workers=1)))
+    assert a.shape == (5, 3, 8, 32, 32) and torch.equal(a, b)

@@ -48,10 +48,12 @@ def append_jsonl(path: Path, results: list[dict]) -> None:
               help="TorchScript video classifier for IS ([B,3,T,H,W] in [-1,1] -> logits).")
 @click.option("--acd-features", type=click.Choice(["i3d", "mean_color"]), default="i3d", show_default=True,
               help="Per-frame features for ACD.")
+@click.option("--workers", default=min(4, max(0, (os.cpu_count() or 1) - 1)), show_default="min(4, cpus - 1)",
+              help="Processes decoding real clips.")
 @click.option("--no-cache", is_flag=True, help="Recompute real-data statistics instead of using the cache.")
 @click.option("--no-log", is_flag=True, help="Do not append results to RUN/metrics.jsonl.")
 def metrics_command(metric_names, real, fake, num_runs, num_real, num_fake, resolution, batch_size, device, seed,
-                    i3d_path, classifier, acd_features, no_cache, no_log):
+                    i3d_path, classifier, acd_features, workers, no_cache, no_log):
     """Compute video metrics and print a table; results are appended to RUN/metrics.jsonl.
 
     \b
@@ -66,7 +68,8 @@ def metrics_command(metric_names, real, fake, num_runs, num_real, num_fake, reso
     results = evaluate([m.strip() for m in metric_names.split(",") if m.strip()], real=real, fake=fake,
                        device=resolve_device(device), num_runs=num_runs, num_real=num_real, num_fake=num_fake,
                        seed=seed, batch_size=batch_size, resolution=resolution, i3d=i3d_path,
-                       classifier=classifier, acd_features=acd_features, use_cache=not no_cache)
+                       classifier=classifier, acd_features=acd_features, use_cache=not no_cache,
+                       num_workers=workers)
     click.echo(format_table(results))
     if is_run_folder(fake) and not no_log:
         append_jsonl(Path(fake) / "metrics.jsonl", results)

@@ -36,7 +36,8 @@ class _Evaluator:
     """Holds feature networks and computed features so metrics that share work compute it once."""
 
     def __init__(self, real, fake, device, batch_size, resolution, i3d, classifier, acd_features,
-                 resize, use_cache, progress, seed):
+                 resize, use_cache, progress, seed, num_workers=0):
+        self.num_workers = num_workers
         self.real_spec, self.fake = real, fake
         self.device, self.batch_size, self.resolution = torch.device(device), batch_size, resolution
         self.i3d_path, self.classifier_path, self.acd_features = i3d, classifier, acd_features
@@ -109,7 +110,8 @@ class _Evaluator:
                 raise ConfigError("real data needs vidsynth.data.open_dataset, which this install lacks") from e
             self._datasets[key] = open_dataset(str(self.real_spec), self.fake_resolution(), proto.frames_used,
                                                stride=proto.subsample, seed=0)
-        return sources.iter_real(self._datasets[key], proto.num_real, span, self.batch_size, self.seed)
+        return sources.iter_real(self._datasets[key], proto.num_real, span, self.batch_size, self.seed,
+                                 num_workers=self.num_workers)
 
     def real_features(self, proto: Protocol, kind: str) -> np.ndarray:
         key = (kind, proto.frames, proto.subsample, proto.num_real)
@@ -197,7 +199,7 @@ def evaluate(metrics, real=None, fake=None, device="cpu", num_runs: int = 1, num
              num_fake: int | None = None, seed: int = 0, batch_size: int = 8, resolution: int | None = None,
              i3d: str | None = None, classifier: str | None = None, acd_features: str = "i3d",
              resize: str = "tf1_bilinear", use_cache: bool = True, progress: bool = True,
-             is_splits: int = 10) -> list[dict]:
+             is_splits: int = 10, num_workers: int = 0) -> list[dict]:
     """Compute ``metrics`` (names like ``"fvd2048_16f"``, see protocols.py) -> one result dict each.
 
     real: dataset spec (``builtin:NAME``, folder, zip) or a ClipDataset-like object
@@ -206,6 +208,7 @@ def evaluate(metrics, real=None, fake=None, device="cpu", num_runs: int = 1, num
           / exported-model folder (loaded with ``vidsynth.load``) or a folder of video files.
     resolution: resolution the real clips are read at (default: that of the generated videos).
     i3d: TorchScript I3D to use instead of the built-in one. classifier: TorchScript for IS.
+    num_workers: DataLoader processes decoding real clips (a dataset spec only).
     """
     if isinstance(metrics, str):
         metrics = [m for m in metrics.split(",") if m.strip()]
@@ -226,7 +229,7 @@ def evaluate(metrics, real=None, fake=None, device="cpu", num_runs: int = 1, num
     if num_runs < 1:
         raise ConfigError("num_runs must be >= 1")
     ev = _Evaluator(real, fake, device, batch_size, resolution, i3d, classifier, acd_features, resize,
-                    use_cache, progress, seed)
+                    use_cache, progress, seed, num_workers)
     results = []
     for proto in protos:
         start = time.time()

@@ -39,17 +39,29 @@ def real_clip_keys(dataset, num: int, span: int, seed: int = 0) -> list[tuple[in
     return keys
 
 
+def _stack_clips(items) -> torch.Tensor:
+    """DataLoader collate: [(uint8 clip [3, T, R, R], label), ...] -> uint8 [b, 3, T, R, R]."""
+    return torch.stack([torch.as_tensor(clip) for clip, _ in items])
+
+
 def iter_real(dataset, num: int, span: int, batch_size: int = 8, seed: int = 0,
-              take: slice = slice(None)) -> Iterator[torch.Tensor]:
+              take: slice = slice(None), num_workers: int = 0) -> Iterator[torch.Tensor]:
     """Batches of ``num`` real clips, float in [-1, 1], ``[b, 3, T, R, R]``.
 
     ``span``: source frames a clip covers (for drawing starts); ``take``: frames to keep from each
     clip the dataset returns (e.g. ``slice(0, 128, 8)`` for a dataset that returns 128 frames).
+    ``num_workers > 0`` decodes in DataLoader worker processes (datasets indexable by
+    ``(video, start, flip)`` keys, like ClipDataset); the clips are the same either way.
     """
     keys = real_clip_keys(dataset, num, span, seed)
-    for i in range(0, num, batch_size):
-        clips = [torch.as_tensor(dataset.clip(v, s, flip=False)[0]) for v, s in keys[i:i + batch_size]]
-        yield uint8_to_video(torch.stack(clips)[:, :, take])  # uint8 [b, 3, T, R, R] -> float
+    batches = [[(v, s, False) for v, s in keys[i:i + batch_size]] for i in range(0, num, batch_size)]
+    if num_workers > 0 and hasattr(dataset, "__getitem__"):
+        loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=num_workers,
+                                             collate_fn=_stack_clips)
+    else:
+        loader = (_stack_clips([dataset.clip(v, s, flip=f) for v, s, f in batch]) for batch in batches)
+    for clips in loader:
+        yield uint8_to_video(clips[:, :, take])  # uint8 [b, 3, T, R, R] -> float
 
 
 def iter_sampler(sampler, num: int, frames: int, subsample: int = 1, batch_size: int = 8, seed: int = 0,
