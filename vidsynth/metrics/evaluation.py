@@ -223,6 +223,8 @@ def evaluate(metrics, real=None, fake=None, device="cpu", num_runs: int = 1, num
             import vidsynth
 
             fake = vidsynth.load(str(fake), device=str(device))
+    if isinstance(real, (str, Path)) and not str(real).startswith("builtin:"):
+        real = str(Path(real).expanduser())
     protos = [parse_protocol(m, num_real, num_fake) for m in metrics]
     if any(p.needs_real for p in protos) and real is None:
         raise ConfigError(f"{', '.join(p.name for p in protos if p.needs_real)} need real data (--real)")
@@ -246,7 +248,7 @@ def evaluate(metrics, real=None, fake=None, device="cpu", num_runs: int = 1, num
             "feature_network": ev.net(kind).name,
             "protocol": {
                 "frames": proto.frames, "subsample": proto.subsample, "frames_used": proto.frames_used,
-                "resolution": ev.resolution if proto.needs_real or ev.resolution else None,
+                "resolution": ev.resolution,  # real clips were read at this size (None: not needed)
                 "resize": f"{resize} to 224" if kind.startswith(("i3d", "frames_i3d")) else "none",
                 "range": "[-1, 1]", "real_sampling": f"seeded permutation of videos, uniform start, seed {seed}",
                 "fake_seeds": [seed + r for r in range(num_runs)],
@@ -254,7 +256,7 @@ def evaluate(metrics, real=None, fake=None, device="cpu", num_runs: int = 1, num
                 **({"covariance": "float64, ddof=1; scipy.linalg.sqrtm real part"} if proto.kind in ("fvd", "ffid") else {}),
                 **({"splits": is_splits} if proto.kind == "is" else {}),
             },
-            "real": None if real is None else str(real if isinstance(real, (str, Path)) else type(real).__name__),
+            "real": None if real is None else (str(real) if isinstance(real, (str, Path)) else repr(real)[:300]),
             "fake": fake_desc,
             "time_s": round(time.time() - start, 2),
             "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
