@@ -18,7 +18,7 @@ def test_acd_from_sampler_and_folder(tmp_path):
     [res] = evaluate(["acd4_8f"], fake=sampler, acd_features="mean_color", progress=False, num_runs=2)
     assert res["metric"] == "acd4_8f" and res["feature_network"] == "mean_color"
     assert res["num_runs"] == 2 and len(res["values"]) == 2 and res["value"] > 0
-    assert {c[2] for c in sampler.calls} == {0, 1_000_003}  # run r draws fresh clips
+    assert {c[2] for c in sampler.calls} == {0, 1_000_003}  # run r draws fresh clips (4 clips = one batch)
     for i, v in enumerate(moving_square_videos(3, 8)):
         write_mp4(tmp_path / f"{i}.mp4", to_uint8_frames(v))
     [res] = evaluate(["acd3_8f"], fake=str(tmp_path), acd_features="mean_color", progress=False)

@@ -8,6 +8,8 @@ from vidsynth.metrics.features import VideoClassifier
 from vidsynth.metrics.inception_score import inception_score
 from vidsynth.metrics.motion_diversity import motion_diversity
 
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
 
 class UniformClassifier(torch.nn.Module):
     def forward(self, x):

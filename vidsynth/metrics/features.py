@@ -76,10 +76,13 @@ class VideoClassifier:
         if not path.is_file():
             raise CheckpointError(f"classifier not found: {path}")
         try:
-            self.model = torch.jit.load(str(path), map_location=device).eval()
+            from vidsynth.metrics.i3d import jit_load
+
+            self.model = jit_load(path, device).eval()
         except Exception as e:
             raise CheckpointError(f"cannot load TorchScript classifier {path}: {e}") from e
         self.device, self.name = torch.device(device), f"torchscript:{path.name}"
 
     def __call__(self, videos: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.model(videos.to(self.device, torch.float32)).double(), dim=1)
+

@@ -209,7 +209,7 @@ def load_i3d(device="cpu", path: str | Path | None = None, static: bool = False)
         if not Path(path).is_file():
             raise CheckpointError(f"TorchScript I3D not found: {path}")
         try:
-            model = torch.jit.load(str(path), map_location=device)
+            model = jit_load(path, device)
         except Exception as e:
             raise CheckpointError(f"cannot load TorchScript I3D {path}: {e}") from e
         return model.eval()
@@ -218,3 +218,12 @@ def load_i3d(device="cpu", path: str | Path | None = None, static: bool = False)
     model = load_flax_weights(InceptionI3d(static=static), load_flat_weights())
     model = model.eval().requires_grad_(False).to(device)
     return model.to(memory_format=torch.channels_last_3d)
+
+
+def jit_load(path, device):
+    """``torch.jit.load`` without its deprecation warning (TorchScript is the exchange format we accept)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return torch.jit.load(str(path), map_location=device)

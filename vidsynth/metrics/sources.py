@@ -64,19 +64,18 @@ def iter_real(dataset, num: int, span: int, batch_size: int = 8, seed: int = 0,
         yield uint8_to_video(clips[:, :, take])  # uint8 [b, 3, T, R, R] -> float
 
 
-def iter_sampler(sampler, num: int, frames: int, subsample: int = 1, batch_size: int = 8, seed: int = 0,
-                 chunk: int = 64) -> Iterator[torch.Tensor]:
+def iter_sampler(sampler, num: int, frames: int, subsample: int = 1, batch_size: int = 8,
+                 seed: int = 0) -> Iterator[torch.Tensor]:
     """Batches of ``num`` generated clips from ``sampler.sample(n, frames=, seed=, batch_size=)``.
 
-    Chunk ``c`` uses seed ``seed * 1_000_003 + c`` so runs with different seeds never share noise.
+    One ``sample`` call per batch (128-frame clips at 256^2 are 100 MB each); batch ``c`` uses seed
+    ``seed * 1_000_003 + c`` so runs with different seeds never share noise.
     """
     done, c = 0, 0
     while done < num:
-        n = min(chunk, num - done)
+        n = min(batch_size, num - done)
         videos = sampler.sample(n, frames=frames, seed=seed * 1_000_003 + c, batch_size=batch_size)
-        videos = torch.as_tensor(videos)[:, :, :frames:subsample]
-        for i in range(0, n, batch_size):
-            yield videos[i:i + batch_size].float()
+        yield torch.as_tensor(videos)[:, :, :frames:subsample].float()
         done, c = done + n, c + 1
 
 
