@@ -124,3 +124,20 @@ def test_worker_processes_give_the_same_clips():
     a = torch.cat(list(iter_real(ds, 5, 8, batch_size=2, seed=3)))
     b = torch.cat(list(iter_real(ds, 5, 8, batch_size=2, seed=3, num_workers=1)))
     assert a.shape == (5, 3, 8, 32, 32) and torch.equal(a, b)
+
+
+class TinyI3D(torch.nn.Module):
+    """Stand-in for a user's TorchScript I3D: [B, 3, T, 224, 224] -> [B, 400]."""
+
+    def forward(self, x):
+        assert x.shape[-1] == 224
+        return x.mean(dim=(2, 3, 4)).repeat(1, 134)[:, :400] * torch.arange(400).float()
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_user_torchscript_i3d(tmp_path):
+    path = tmp_path / "my_i3d.pt"
+    torch.jit.script(TinyI3D()).save(str(path))
+    res = evaluate(["fvd3_10f"], real=FakeClipDataset(num_videos=3, length=10, frames=10), fake=FakeSampler(),
+                   i3d=str(path), progress=False, use_cache=False)
+    assert res[0]["feature_network"] == "torchscript:my_i3d.pt" and res[0]["value"] > 0
