@@ -56,6 +56,6 @@ def parse_protocol(name: str, num_real: int | None = None, num_fake: int | None 
         raise ConfigError(f"metric {name!r}: need N >= 2 clips, T >= 1 frames and 1 <= k <= T")
     real = (num_real or n) if kind in NEEDS_REAL else 0
     proto = Protocol(name=name.strip().lower(), kind=kind, num_real=real, num_fake=num_fake or n, frames=t, subsample=k)
-    if kind in ("fvd", "kvd", "is") and proto.frames_used < 9 and kind != "is":
+    if kind in ("fvd", "kvd") and proto.frames_used < 9:
         raise ConfigError(f"metric {name!r}: the I3D needs at least 9 frames after subsampling, got {proto.frames_used}")
     return proto
