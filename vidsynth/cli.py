@@ -13,6 +13,7 @@ COMMANDS = {
     "generate": "vidsynth.generate:generate_command",
     "dataset": "vidsynth.data.cli:dataset_group",
     "convert": "vidsynth.convert:convert_command",
+    "metrics": "vidsynth.metrics.cli:metrics_command",
 }
 
 HELP = {
@@ -21,6 +22,7 @@ HELP = {
     "generate": "Sample videos from a trained run or exported model.",
     "dataset": "Inspect and convert video datasets.",
     "convert": "Import a rosinality StyleGAN2 .pt checkpoint (strict key/shape check) as a vidsynth model.",
+    "metrics": "Compute FVD/KVD/IS/ACD and other metrics for a run or a folder of videos.",
 }
 
 
