@@ -102,6 +102,7 @@ def truncate(path, keep: float) -> Path:
 
 def zip_of(path, members: dict[str, bytes]) -> Path:
     """A zip with exactly these member names (no sanitising: used to write hostile names)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w") as zf:
         for name, data in members.items():
             zf.writestr(zipfile.ZipInfo(name), data)
@@ -122,3 +123,16 @@ def malicious_pickle(path, marker) -> Path:
     """A plain pickle that creates ``marker`` when loaded with ``pickle.load``."""
     Path(path).write_bytes(pickle.dumps({"trainer": Boom(marker), "step": 0}))
     return Path(path)
+
+
+def png_huge_header() -> bytes:
+    """A tiny PNG whose header claims 100000 x 100000 pixels (a decompression bomb to PIL)."""
+    import struct
+    import zlib
+
+    data = bytearray(png_bytes(1))
+    ihdr = bytearray(data[16:29])  # after signature(8) + length(4) + b"IHDR"(4): 13 bytes of fields
+    ihdr[0:8] = struct.pack(">II", 100_000, 100_000)
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + bytes(ihdr)))
+    return bytes(data)
