@@ -15,6 +15,7 @@ import subprocess
 import sys
 import warnings
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,15 @@ def _bomb_first_frame(root):
     return "clipD"
 
 
+def _undecodable(root):
+    path = mk.faststart_mp4(root / "zeros.mp4")  # valid header, video payload zeroed
+    data = bytearray(path.read_bytes())
+    start = data.find(b"mdat") + 4
+    data[start:] = bytes(len(data) - start)
+    path.write_bytes(bytes(data))
+    return "zeros.mp4"
+
+
 SKIP_CASES = {
     # name: (builder, open_dataset kwargs, words expected in the reason)
     "zero_byte_video": (_zero_byte, {}, "0 bytes"),
@@ -108,6 +118,7 @@ SKIP_CASES = {
     "random_bytes_named_mp4": (_random_bytes, {}, "cannot open"),
     "text_file_named_avi": (_text_avi, {}, "cannot open"),
     "audio_only_file": (_audio_only, {}, "no video stream"),
+    "undecodable_video_stream": (_undecodable, {}, "cannot decode"),
     "one_frame_video": (_one_frame, {}, "only 1 frames"),
     "video_too_short_for_frames_x_stride": (_short_for_stride, {"stride": 2}, "at stride 2"),
     "frame_folder_with_empty_frame": (_empty_frame_file, {}, "empty frame file"),
@@ -168,6 +179,20 @@ def _gray_video(root):
     mk.gray_video(root / "gray.mkv")
 
 
+def _gray16_video(root):
+    from tests.data.helpers import pattern, write_with_pyav
+
+    gray16 = pattern(mk.GOOD_FRAMES, 32, 32)[..., 0].astype(np.uint16) * 257
+    write_with_pyav(root / "gray16.mkv", gray16, "ffv1", "gray16le", src_format="gray16le")
+
+
+def _rgba_video(root):
+    from tests.data.helpers import pattern, write_with_pyav
+
+    rgba = np.concatenate([pattern(mk.GOOD_FRAMES, 32, 32), np.full((mk.GOOD_FRAMES, 32, 32, 1), 90, np.uint8)], -1)
+    write_with_pyav(root / "alpha.mov", rgba, "png", "rgba", src_format="rgba")
+
+
 def _mixed_sizes(root):
     mk.good_mp4(root / "wide.mp4", width=64, height=16)
     mk.good_mp4(root / "tall.mp4", width=16, height=48)
@@ -191,6 +216,8 @@ WORKS = {
     "palette_png_P": (_png_mode("P"), 1),
     "16bit_png": (_png_mode("I;16"), 1),
     "gray_pixel_format_video": (_gray_video, 1),
+    "gray16_pixel_format_video": (_gray16_video, 1),
+    "rgba_video_with_alpha": (_rgba_video, 1),
     "mixed_resolutions_and_aspect_ratios": (_mixed_sizes, 4),
     "non_ascii_and_space_paths": (_unicode_paths, 2),
 }
@@ -292,6 +319,14 @@ def test_unusable_dataset_is_a_clear_error(tmp_path, case):
 # ---------------------------------------------------------------------------------------------------
 # read time: a file that breaks after the dataset was opened must not stop training
 # ---------------------------------------------------------------------------------------------------
+
+def test_video_truncated_in_the_middle_repeats_its_last_frame(tmp_path):
+    mk.truncate(mk.faststart_mp4(tmp_path / "cut.mp4", frames=40), 0.6)  # header first: still opens
+    ds = open_dataset(tmp_path, R, T)
+    with pytest.warns(DataWarning, match="cut.mp4: decoded only .* repeating the last frame"):
+        clip, _ = ds.clip(0, ds.num_frames(0) - ds.span)
+    assert clip.shape == (3, T, R, R)
+
 
 def test_corrupt_frame_in_the_middle_is_replaced_with_a_warning(tmp_path):
     """Choice: a corrupt frame (found only when read: opening checks the first frame only) is replaced
@@ -585,8 +620,10 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path, exported):
         "train_negative_workers": (["train", "--preset", "test", "--workers", "-1", "--show-config"], "num_workers"),
         "generate_corrupt_config_json": (["generate", model, "--out", tmp_path / "x.mp4"], "config.json"),
     }
+    with ThreadPoolExecutor(2) as pool:  # two at a time: each spends seconds importing torch
+        procs = dict(zip(cases, pool.map(lambda case: _cli(*case[0]), cases.values())))
     for name, (args, words) in cases.items():
-        proc = _cli(*args)
+        proc = procs[name]
         assert proc.returncode == 2, (name, proc.stderr)
         assert "Traceback" not in proc.stderr, (name, proc.stderr)
         before, error = proc.stderr.split("Error: ", 1)  # only one-line warnings before the error
