@@ -57,10 +57,29 @@ def main():
     """
 
 
+def _short_warnings():
+    """Print warnings raised by vidsynth's own code (skipped files, repeated frames) as one
+    ``warning: ...`` line, without the source line that Python's default format adds."""
+    import warnings
+    from pathlib import Path
+
+    package = str(Path(__file__).resolve().parent)
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if str(filename).startswith(package):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def run():
     """Entry point: user-facing errors become one clear line and exit code 2, not a traceback."""
     from vidsynth.errors import VidsynthError
 
+    _short_warnings()
     try:
         main(standalone_mode=False)
     except click.exceptions.Abort:

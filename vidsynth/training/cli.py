@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from vidsynth.config import PRESETS, LoopConfig, apply_overrides, method_config, parse_set_options
+from vidsynth.config import PRESETS, LoopConfig, apply_overrides, method_config, parse_set_options, validate_loop
 
 EPILOG = """\b
 Examples:
@@ -69,6 +69,7 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
                                             snapshot_kimg=snapshot_kimg, snapshot_minutes=snapshot_minutes,
                                             num_workers=workers, device=device).items() if v is not None}
     loop = apply_overrides(LoopConfig(), loop_overrides)
+    validate_loop(loop)
     if show_config:
         click.echo(json.dumps({"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}, indent=2))
         return
