@@ -129,7 +129,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         cfg = dataclasses.replace(cfg, **{k: v for k, v in saved["method"].items() if hasattr(cfg, k)})
         keep = {k: getattr(loop, k) for k in ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes",
                                               "num_workers", "device", "keep_checkpoints")}
-        loop = dataclasses.replace(LoopConfig(**saved["loop"]), **keep)
+        known = {f.name for f in dataclasses.fields(LoopConfig)}   # tolerate keys from other versions
+        loop = dataclasses.replace(LoopConfig(**{k: v for k, v in saved["loop"].items() if k in known}), **keep)
     dataset = _open_data(cfg, loop)
     c_dim = len(dataset.class_names) if cfg.conditional else 0
     if cfg.conditional and c_dim == 0:
