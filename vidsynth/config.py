@@ -71,6 +71,8 @@ class LoopConfig:
     num_workers: int = 2
     device: str = "auto"
     fps: int = 8
+    metrics: str = ""                 # e.g. "fvd256_16f,kvd256_16f": computed at snapshots (off by default)
+    metrics_kimg: float = 0.0         # ... every this many kimg (0 = at every snapshot when metrics is set)
 
 
 PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
@@ -195,6 +197,12 @@ def validate_loop(loop: LoopConfig) -> None:
         low = 0 if name == "num_workers" else 1
         if getattr(loop, name) < low:
             raise ConfigError(f"{name} must be >= {low}, got {getattr(loop, name)}")
+    _check_range(loop, "metrics_kimg", low=0)
+    if loop.metrics:
+        from vidsynth.metrics.protocols import parse_protocol
+
+        for name in loop.metrics.split(","):
+            parse_protocol(name.strip())   # a typo fails now, not after hours of training
 
 
 def _check_range(cfg, name: str, low=None, high=None, low_open: bool = False) -> None:
