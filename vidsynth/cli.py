@@ -13,6 +13,7 @@ COMMANDS = {
     "generate": "vidsynth.generate:generate_command",
     "dataset": "vidsynth.data.cli:dataset_group",
     "convert": "vidsynth.convert:convert_command",
+    "metrics": "vidsynth.metrics.cli:metrics_command",
     "mocogan": "vidsynth.apps.mocogan_hd.cli:mocogan_group",
 }
 
@@ -22,6 +23,7 @@ HELP = {
     "generate": "Sample videos from a trained run or exported model.",
     "dataset": "Inspect and convert video datasets.",
     "convert": "Import a rosinality StyleGAN2 .pt checkpoint (strict key/shape check) as a vidsynth model.",
+    "metrics": "Compute FVD/KVD/IS/ACD and other metrics for a run or a folder of videos.",
     "mocogan": "MoCoGAN-HD applications: long videos, content/motion grids, prediction, PCA directions, diversity.",
 }
 
@@ -57,10 +59,29 @@ def main():
     """
 
 
+def _short_warnings():
+    """Print warnings raised by vidsynth's own code (skipped files, repeated frames) as one
+    ``warning: ...`` line, without the source line that Python's default format adds."""
+    import warnings
+    from pathlib import Path
+
+    package = str(Path(__file__).resolve().parent)
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if str(filename).startswith(package):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def run():
     """Entry point: user-facing errors become one clear line and exit code 2, not a traceback."""
     from vidsynth.errors import VidsynthError
 
+    _short_warnings()
     try:
         main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -61,12 +61,19 @@ def generate_command(run, n, frames, seed, out, fmt, grid, batch_size, truncatio
     """Sample videos from RUN (a run folder or an exported model folder)."""
     import vidsynth
 
-    if n < 1 or frames < 1:
-        raise click.UsageError("--n and --frames must be >= 1")
+    import math
+
+    if n < 1 or frames < 1 or batch_size < 1:
+        raise click.UsageError("--n, --frames and --batch-size must be >= 1")
+    if not math.isfinite(truncation):
+        raise click.UsageError("--truncation must be a finite number (1 = no truncation)")
     sampler = vidsynth.load(run, device=device)
     if label is not None and label.isdigit():
         label = int(label)
-    videos = sampler.sample(n, frames=frames, seed=seed, batch_size=batch_size, truncation_psi=truncation,
-                            label=label, progress=True)
+    try:
+        videos = sampler.sample(n, frames=frames, seed=seed, batch_size=batch_size, truncation_psi=truncation,
+                                label=label, progress=True)
+    except ValueError as e:   # e.g. a class for an unconditional model, an unknown class name
+        raise click.UsageError(str(e)) from None
     paths = write_videos(videos, Path(out), fmt, grid, fps or getattr(sampler, "fps", 8))
     click.echo(f"wrote {len(paths)} file(s): {paths[0]}" + (" ..." if len(paths) > 1 else ""))

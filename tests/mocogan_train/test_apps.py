@@ -54,5 +54,5 @@ def test_predict_scores_real_continuation(sampler):
 def test_quality_measures():
     x = torch.rand(2, 3, 16, 16) * 2 - 1
     assert torch.allclose(ssim(x, x), torch.ones(2))
-    assert torch.isinf(psnr(x, x)).sum() == 0 and (psnr(x, x) > 90).all()
+    assert torch.isinf(psnr(x, x)).all()                      # identical images (as vidsynth.metrics)
     assert (psnr(x, -x) < psnr(x, x * 0.9)).all()

@@ -98,3 +98,30 @@ def test_conditional_needs_classes(tmp_path):
     with pytest.raises(ConfigError, match="no classes"):
         train(method_config("digan", "test", {"conditional": True}), loop_config(), outdir=tmp_path,
               progress=False)
+
+
+def test_metrics_are_computed_at_snapshots(tmp_path, monkeypatch):
+    """--metrics hooks vidsynth.metrics.evaluate on the EMA generator against the training data."""
+    import vidsynth.metrics
+    from vidsynth.config import method_config
+
+    calls = []
+
+    def fake_evaluate(metrics, real, fake, **kw):
+        videos = fake.sample(2, frames=4, seed=0)
+        calls.append((metrics, real, tuple(videos.shape)))
+        return [{"metric": metrics, "value": float(videos.abs().mean())}]
+
+    monkeypatch.setattr(vidsynth.metrics, "evaluate", fake_evaluate)
+    run = train(method_config("digan", "test"), loop_config(kimg=0.016, snapshot_kimg=0.008, metrics="fvd16_4f"),
+                outdir=tmp_path, progress=False)
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [x["kimg"] for x in lines] == [0.008, 0.016]
+    assert calls[0] == ("fvd16_4f", "builtin:shapes", (2, 3, 4, 16, 16))
+
+
+def test_metric_typos_fail_before_training():
+    from vidsynth.config import validate_loop
+
+    with pytest.raises(Exception, match="fvdd"):
+        validate_loop(loop_config(metrics="fvdd2048_16f"))

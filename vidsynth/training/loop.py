@@ -117,6 +117,20 @@ class _TensorBoard:
             self.writer.close()
 
 
+def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: float, device) -> None:
+    """Evaluate ``loop.metrics`` on the EMA generator against the training data; append to metrics.jsonl."""
+    import copy
+
+    from vidsynth.export import SAMPLERS, _import
+    from vidsynth.metrics import evaluate
+
+    sampler = _import(SAMPLERS[type(module).__name__])(copy.deepcopy(module), meta)
+    results = evaluate(loop.metrics, real=loop.data, fake=sampler, device=str(device), seed=loop.seed,
+                       progress=False)
+    for r in results:
+        append_jsonl(run_dir / "metrics.jsonl", dict(r, kimg=kimg))
+
+
 class NonFiniteError(VidsynthError):
     """A loss or weight became NaN/inf: the message names the step and the last good checkpoint."""
 
@@ -141,7 +155,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         cfg = dataclasses.replace(cfg, **{k: v for k, v in saved["method"].items() if hasattr(cfg, k)})
         keep = {k: getattr(loop, k) for k in ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes",
                                               "num_workers", "device", "keep_checkpoints")}
-        loop = dataclasses.replace(LoopConfig(**saved["loop"]), **keep)
+        known = {f.name for f in dataclasses.fields(LoopConfig)}   # tolerate keys from other versions
+        loop = dataclasses.replace(LoopConfig(**{k: v for k, v in saved["loop"].items() if k in known}), **keep)
     dataset = _open_data(cfg, loop)
     c_dim = len(dataset.class_names) if cfg.conditional else 0
     if cfg.conditional and c_dim == 0:
@@ -174,6 +189,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     if c_dim:
         grid_c = torch.nn.functional.one_hot(torch.arange(loop.sample_videos) % c_dim, c_dim).float().to(device)
 
+    last_metrics_nimg = [nimg]
+
     def snapshot(final: bool = False):
         # Every rank must hold the same weights; a checksum per rank is recorded to prove it.
         checksums = dist.all_gather(torch.stack([sum(p.detach().double().sum() for p in m.parameters())
@@ -197,6 +214,10 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         ckpt.save(run_dir, {"trainer": trainer.state_dict(), "step": step, "nimg": nimg, "method": cfg.method,
                             "config": {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}},
                   step, keep=loop.keep_checkpoints)
+        if loop.metrics and (final or loop.metrics_kimg <= 0 or
+                             nimg // int(loop.metrics_kimg * 1000) > last_metrics_nimg[0] // int(loop.metrics_kimg * 1000)):
+            _compute_metrics(run_dir, loop, module, meta, kimg, device)
+            last_metrics_nimg[0] = nimg
         append_jsonl(run_dir / "snapshots.jsonl", {"kimg": kimg, "step": step, "final": final, "time": time.time(),
                                                    "rank_checksums": checksums.cpu().tolist()})
 

@@ -26,7 +26,7 @@ def run_mocogan_demo(outdir: str | Path = "runs", minutes: float = 5.0, seed: in
 
     Keys: ``image_run``, ``run`` (the motion run), ``files`` {name: path}, ``image_kimg``/``kimg``,
     ``image_steps``/``steps``, ``seconds``, ``real``/``generated`` (``vidsynth.demo.video_statistics``:
-    motion = mean |frame(t+1) - frame(t)| in 0..255), ``motion_diversity`` (mean per-pixel std, [0, 1]).
+    motion = mean |frame(t+1) - frame(t)| in 0..255), ``motion_diversity`` (mean per-pixel std, pixels in [-1, 1], as ``vidsynth.metrics``).
     """
     from vidsynth import io
     from vidsynth.apps.mocogan_hd.content_motion import content_motion_grid
@@ -101,7 +101,7 @@ def format_mocogan_summary(s: dict) -> str:
              "", f"{'statistic (0..255 units)':42s} {'real':>20s} {'generated':>20s}"]
     lines += [f"{name:42s} {str(a):>20s} {str(b):>20s}" for name, a, b in rows]
     lines += [f"motion of the 48-frame unrolled videos: {s['long_motion']}; motion diversity (mean per-pixel std "
-              f"over 8 motions of one content, 0..1): {s['motion_diversity']}"]
+              f"over 8 motions of one content, pixels in [-1, 1]): {s['motion_diversity']}"]
     lines += ["", "Files:"] + [f"  {k:24s} {v}" for k, v in s["files"].items()]
     lines += [f"  {'image run':24s} {s['image_run']}", f"  {'motion run':24s} {s['run']}"]
     return "\n".join(lines)

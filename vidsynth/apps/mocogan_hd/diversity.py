@@ -2,19 +2,22 @@
 with different motion noise; the per-pixel standard deviation across them (and the blur of their
 mean video) shows how much the motion varies. A collapsed motion generator scores ~0.
 
-``motion_diversity`` returns the mean per-pixel std (pixels in [0, 1]) averaged over all frames, and
-over ``contents`` content codes, plus the last-frame mean and std images of the first content code.
+``motion_diversity`` returns the measure of ``vidsynth.metrics.motion_diversity`` (mean per-pixel
+std, pixels in [-1, 1]) averaged over ``contents`` content codes, plus the last-frame mean and std
+images of the first content code.
 """
 from __future__ import annotations
 
 import torch
 
+from vidsynth.metrics.motion_diversity import motion_diversity as diversity_of
+from vidsynth.metrics.motion_diversity import per_pixel_std_map
 from vidsynth.models.mocogan_hd.sampler import MoCoGANHDSampler
 
 
 def per_pixel_std(videos: torch.Tensor) -> torch.Tensor:
-    """``[N, 3, T, H, W]`` in [-1, 1] -> std over the N videos in [0, 1] pixel units, ``[3, T, H, W]``."""
-    return ((videos.float() + 1) / 2).std(dim=0, unbiased=True)
+    """``[N, 3, T, H, W]`` in [-1, 1] -> std over the N videos, ``[3, T, H, W]`` (float32)."""
+    return per_pixel_std_map(videos).float()
 
 
 def motion_diversity(sampler: MoCoGANHDSampler, contents: int = 4, motions: int = 16, frames: int = 16,
@@ -31,9 +34,8 @@ def motion_diversity(sampler: MoCoGANHDSampler, contents: int = 4, motions: int 
             noise = sampler.motion_noise(b, frames, seed + 1 + c, start)
             videos.append(sampler.render(w1.expand(b, -1), frames, noise))
         videos = torch.cat(videos)                                            # [M, 3, T, H, W]
-        std = per_pixel_std(videos)
-        scores.append(std.mean().item())
+        scores.append(diversity_of(videos))
         if first is None:
-            first = (videos[:, :, -1].mean(0), std[:, -1])
+            first = (videos[:, :, -1].mean(0), per_pixel_std(videos[:, :, -1:])[:, 0])
     return {"mean_std": sum(scores) / len(scores), "per_content": scores,
             "mean_last_frame": first[0], "std_last_frame": first[1]}
