@@ -52,6 +52,12 @@ def test_generate_command_samples_mocogan_runs(tmp_path, video_run):
     assert list(tmp_path.iterdir())
 
 
+def test_metrics_command_on_mocogan_runs(video_run):
+    out = _invoke(["metrics", "--metrics", "acd4_4f", "--acd-features", "mean_color", "--fake", str(video_run),
+                   "--device", "cpu"])
+    assert "acd4_4f" in out
+
+
 def test_mocogan_refuses_other_models(image_run):
     result = CliRunner().invoke(main, ["mocogan", "long", str(image_run)])
     assert result.exit_code != 0
