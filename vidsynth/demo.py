@@ -96,12 +96,12 @@ def format_summary(s: dict) -> str:
 
 @click.command("demo", context_settings={"show_default": True}, epilog="""\b
 Examples:
-  vidsynth demo                                # tiny DIGAN on builtin:shapes, <= 5 minutes on 2 CPU cores
-  vidsynth demo --data builtin:scene --minutes 10
+  vidsynth demo                                # tiny DIGAN on builtin:scene, <= 5 minutes on 2 CPU cores
+  vidsynth demo --data builtin:shapes --minutes 15
   vidsynth demo --method mocogan-hd            # StyleGAN2 image G, then a MoCoGAN-HD motion G
 """)
 @click.option("--method", type=click.Choice(["digan", "mocogan-hd"]), default="digan")
-@click.option("--data", default="builtin:shapes", help="A built-in dataset (builtin:shapes, builtin:scene) or any dataset path.")
+@click.option("--data", default="builtin:scene", help="A built-in dataset (builtin:scene, builtin:shapes) or any dataset path.")
 @click.option("--minutes", type=float, default=5.0, help="Total time budget, training included.")
 @click.option("--outdir", default="runs", help="Where the demo's run folder goes.")
 @click.option("--seed", type=int, default=0)

@@ -118,6 +118,9 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu"):
 
     path = Path(path)
     folder = path / "model" if (path / "model" / "config.json").is_file() else path
+    if folder == path and (path / "stats.jsonl").exists() and not (path / "model").exists():
+        raise CheckpointError(f"'{path}' is a training run without an exported model yet: the model is written "
+                              "at the first snapshot (--snapshot-kimg) and when training stops")
     if not (folder / "config.json").is_file():
         raise CheckpointError(f"'{path}' holds no exported model: expected '{path}/model/config.json' (a run "
                               f"folder after its first snapshot) or '{path}/config.json' (an exported model)")
