@@ -11,6 +11,7 @@ COMMANDS = {
     "demo": "vidsynth.demo:demo_command",
     "train": "vidsynth.training.cli:train_command",
     "generate": "vidsynth.generate:generate_command",
+    "predict": "vidsynth.predict:predict_command",
     "dataset": "vidsynth.data.cli:dataset_group",
     "convert": "vidsynth.convert:convert_command",
 }
@@ -19,6 +20,7 @@ HELP = {
     "demo": "Train a tiny model on a built-in dataset and write sample videos (minutes on a CPU).",
     "train": "Train a video (or image) generator on a dataset; resumable.",
     "generate": "Sample videos from a trained run or exported model.",
+    "predict": "Project real frames into a DIGAN run; predict past, future and in-between frames.",
     "dataset": "Inspect and convert video datasets.",
     "convert": "Import a rosinality StyleGAN2 .pt checkpoint (strict key/shape check) as a vidsynth model.",
 }
