@@ -66,7 +66,7 @@ def parse_indices(text: str) -> list[int]:
 @click.option("--mode", type=click.Choice(["w", "w+", "z"]), default="w",
               help="Optimised content latent: w, one w per synthesis block (w+), or z. z_M is always optimised.")
 @click.option("--steps", type=int, default=300, help="Optimisation steps (the paper: 20,000 on a GPU).")
-@click.option("--lr", type=float, default=0.05, help="Adam learning rate (cosine ramp-down).")
+@click.option("--lr", type=float, default=0.1, help="Adam learning rate (cosine ramp-down).")
 @click.option("--perceptual", default="ssim", help="Perceptual loss term: none, ssim (multi-scale SSIM + gradients), "
               "d (the run's discriminator features), or a TorchScript feature extractor .pt path.")
 @click.option("--perceptual-weight", type=float, default=1.0, help="Weight of the perceptual term (pixel MSE has 1).")

@@ -202,7 +202,7 @@ def _synth(generator, w, z_motion, times):
     return generator.synthesize(w, z_motion, times)
 
 
-def project(sampler, frames: torch.Tensor, times, mode: str = "w", steps: int = 300, lr: float = 0.05,
+def project(sampler, frames: torch.Tensor, times, mode: str = "w", steps: int = 300, lr: float = 0.1,
             perceptual=None, perceptual_weight: float = 1.0, candidates: int = 64, noise: float = 0.05,
             motion_reg: float = 1e-3, c: torch.Tensor | None = None, seed: int = 0,
             progress: bool = False) -> Projection:
@@ -286,7 +286,7 @@ def nearest_given(given_indices, predict_indices) -> list[int]:
             for p in predict_indices]
 
 
-def predict(sampler, source, given, predict_indices, mode: str = "w", steps: int = 300, lr: float = 0.05,
+def predict(sampler, source, given, predict_indices, mode: str = "w", steps: int = 300, lr: float = 0.1,
             perceptual: str = "ssim", perceptual_weight: float = 1.0, run=None, label=None, video_index: int = 0,
             seed: int = 0, progress: bool = False) -> dict:
     """Project frames ``given`` of ``source``, render frames ``predict_indices``; score both against the real ones.
