@@ -8,7 +8,7 @@ frame comes from the fitted latents directly.
 Projection follows the StyleGAN2 projector, shortened for CPUs:
 - parameters: w (``mode="w"``), one w per synthesis block (``"w+"``, more freedom, less prior) or
   the content code z (``"z"``, stays on the learned manifold); always the motion code z_M;
-- start: the best of ``candidates`` random latent pairs (plus w_avg with each motion) under the loss;
+- start: the best of ``candidates`` random latent pairs (plus w_avg with each motion) under the pixel loss;
 - Adam with a cosine learning-rate ramp-down and Gaussian noise on w that fades out over the first
   3/4 of the steps (explores early, settles late).
 
@@ -219,16 +219,16 @@ def project(sampler, frames: torch.Tensor, times, mode: str = "w", steps: int = 
                                align_corners=False)
     gen = torch.Generator().manual_seed(seed)
 
-    def loss_of(video):                                                   # video [B, 3, N, H, W]
-        x = video.permute(0, 2, 1, 3, 4).flatten(0, 1)                   # [B*N, 3, H, W]
-        y = target.repeat(video.shape[0], 1, 1, 1)
-        per = (x - y).square().reshape(video.shape[0], -1).mean(1)         # [B]
-        if perceptual is not None and perceptual_weight:
-            per = per + perceptual_weight * torch.stack(
-                [perceptual(x[i * len(target):(i + 1) * len(target)], target) for i in range(video.shape[0])])
-        return per
+    def pixel_loss(video):                                                # video [B, 3, N, H, W] -> [B]
+        return (video - target.permute(1, 0, 2, 3)).square().flatten(1).mean(1)
 
-    # --- start: the best of `candidates` random (z, z_M) pairs, and w_avg with each z_M ---
+    def loss_of(video):                                                   # video [1, 3, N, H, W] -> scalar
+        loss = pixel_loss(video).sum()
+        if perceptual is not None and perceptual_weight:
+            loss = loss + perceptual_weight * perceptual(video[0].transpose(0, 1), target)
+        return loss
+
+    # --- start: the best of `candidates` random (z, z_M) pairs, and w_avg with each z_M (pixel loss) ---
     with torch.no_grad():
         z0 = torch.randn(max(candidates, 1), g.z_dim, generator=gen).to(device)
         zm0 = torch.randn(max(candidates, 1), g.motion_dim, generator=gen).to(device)
@@ -240,7 +240,7 @@ def project(sampler, frames: torch.Tensor, times, mode: str = "w", steps: int = 
                            c.expand(1000, -1) if c is not None else None) - w_avg).square().sum(1).mean().sqrt()
         if mode != "z":
             w0, zm0, z0 = torch.cat([w0, w_avg.expand(len(zm0), -1)]), torch.cat([zm0, zm0]), torch.cat([z0, z0])
-        scores = torch.cat([loss_of(g.synthesize(w0[i:i + 16], zm0[i:i + 16], times)) for i in range(0, len(w0), 16)])
+        scores = torch.cat([pixel_loss(g.synthesize(w0[i:i + 16], zm0[i:i + 16], times)) for i in range(0, len(w0), 16)])
         best = int(scores.argmin())
     z_motion = zm0[best:best + 1].clone().requires_grad_(True)
     if mode == "z":
@@ -265,7 +265,7 @@ def project(sampler, frames: torch.Tensor, times, mode: str = "w", steps: int = 
             scale = float(w_std) * noise * max(0.0, 1 - frac / 0.75) ** 2
             w = latent + torch.randn(latent.shape, generator=gen).to(device) * scale
         video = _synth(g, w, z_motion, times)
-        loss = loss_of(video).sum() + motion_reg * (z_motion.square().mean() - 1).square()
+        loss = loss_of(video) + motion_reg * (z_motion.square().mean() - 1).square()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
