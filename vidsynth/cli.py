@@ -14,6 +14,7 @@ COMMANDS = {
     "predict": "vidsynth.predict:predict_command",
     "dataset": "vidsynth.data.cli:dataset_group",
     "convert": "vidsynth.convert:convert_command",
+    "metrics": "vidsynth.metrics.cli:metrics_command",
 }
 
 HELP = {
@@ -23,6 +24,7 @@ HELP = {
     "predict": "Project real frames into a DIGAN run; predict past, future and in-between frames.",
     "dataset": "Inspect and convert video datasets.",
     "convert": "Import a rosinality StyleGAN2 .pt checkpoint (strict key/shape check) as a vidsynth model.",
+    "metrics": "Compute FVD/KVD/IS/ACD and other metrics for a run or a folder of videos.",
 }
 
 
@@ -57,10 +59,29 @@ def main():
     """
 
 
+def _short_warnings():
+    """Print warnings raised by vidsynth's own code (skipped files, repeated frames) as one
+    ``warning: ...`` line, without the source line that Python's default format adds."""
+    import warnings
+    from pathlib import Path
+
+    package = str(Path(__file__).resolve().parent)
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if str(filename).startswith(package):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def run():
     """Entry point: user-facing errors become one clear line and exit code 2, not a traceback."""
     from vidsynth.errors import VidsynthError
 
+    _short_warnings()
     try:
         main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -72,6 +72,8 @@ class LoopConfig:
     num_workers: int = 2
     device: str = "auto"
     fps: int = 8
+    metrics: str = ""                 # e.g. "fvd256_16f,kvd256_16f": computed at snapshots (off by default)
+    metrics_kimg: float = 0.0         # ... every this many kimg (0 = at every snapshot when metrics is set)
 
 
 PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
@@ -82,7 +84,7 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
         "paper128-long": {"frames": 128, "sigma_t": 0.5},
         # Small enough to learn something in minutes on a laptop CPU.
         "tiny": dict(resolution=32, input_resolution=16, z_dim=128, w_dim=128, motion_dim=128, emb_size=32,
-                     g_channel_base=2048, g_channel_max=128, d_channel_base=1024, d_channel_max=128,
+                     g_channel_base=2048, g_channel_max=128, d_channel_base=512, d_channel_max=64,
                      extra_layers_from=128, batch=16, lr=0.002, r1_gamma=0.05, ema_kimg=1.0, ema_rampup=0.0,
                      diffaugment="translation"),
         # For unit tests: a few layers, 16 px.
@@ -168,9 +170,50 @@ def validate_digan(cfg: DIGANConfig) -> None:
         raise ConfigError(f"frames must be >= 2 (DIGAN's motion D compares two frames), got {cfg.frames}")
     if cfg.batch < 1 or cfg.stride < 1:
         raise ConfigError("batch and stride must be >= 1")
-    for name in ("z_dim", "w_dim", "motion_dim", "emb_size", "fmm_rank", "g_channel_max", "d_channel_max"):
+    for name in ("z_dim", "w_dim", "motion_dim", "emb_size", "fmm_rank", "g_channel_max", "d_channel_max",
+                 "g_channel_base", "d_channel_base", "mbstd_group"):
         if getattr(cfg, name) < 1:
-            raise ConfigError(f"{name} must be >= 1")
+            raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
+    # NaN or negative numbers would only show up later as a NaN loss, minutes into a run.
+    _check_range(cfg, "lr", low=0, low_open=True)
+    for name in ("beta1", "beta2"):
+        _check_range(cfg, name, low=0, high=1)
+    for name in ("r1_gamma", "ema_kimg", "ema_rampup", "sigma_t", "fourier_scale"):
+        _check_range(cfg, name, low=0)
+    for name in ("r1_interval", "g_reg_interval", "mapping_layers"):
+        _check_range(cfg, name, low=0)
+    from vidsynth.nn.diffaugment import POLICIES
+
+    unknown = sorted({p for p in cfg.diffaugment.split(",") if p} - POLICIES)
+    if unknown:
+        raise ConfigError(f"diffaugment: unknown policy {', '.join(unknown)}; use a comma-separated list of "
+                          f"{', '.join(sorted(POLICIES))}, or an empty string for none")
+
+
+def validate_loop(loop: LoopConfig) -> None:
+    """Reject impossible training-loop options (negative counts, NaN durations)."""
+    for name in ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes"):
+        _check_range(loop, name, low=0)
+    for name in ("num_workers", "keep_checkpoints", "sample_videos", "sample_frames", "fps"):
+        low = 0 if name == "num_workers" else 1
+        if getattr(loop, name) < low:
+            raise ConfigError(f"{name} must be >= {low}, got {getattr(loop, name)}")
+    _check_range(loop, "metrics_kimg", low=0)
+    if loop.metrics:
+        from vidsynth.metrics.protocols import parse_protocol
+
+        for name in loop.metrics.split(","):
+            parse_protocol(name.strip())   # a typo fails now, not after hours of training
+
+
+def _check_range(cfg, name: str, low=None, high=None, low_open: bool = False) -> None:
+    """ConfigError unless ``cfg.name`` is a finite number in ``[low, high]`` (``(low, high]`` if ``low_open``)."""
+    value = getattr(cfg, name)
+    ok = math.isfinite(value) and (low is None or (value > low if low_open else value >= low)) \
+        and (high is None or value <= high)
+    if not ok:
+        bounds = f"{'>' if low_open else '>='} {low}" if high is None else f"in [{low}, {high}]"
+        raise ConfigError(f"{name} must be a finite number {bounds}, got {value}")
 
 
 def to_json(*cfgs) -> dict:

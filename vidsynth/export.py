@@ -56,9 +56,11 @@ def read_model_config(folder: str | Path) -> dict:
         raise CheckpointError(f"no exported model in '{folder}' (missing config.json)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"'{path}' is not valid JSON ({e}); the export is corrupt, re-export it") from None
-    if not isinstance(config, dict) or "class_name" not in config or "kwargs" not in config:
-        raise CheckpointError(f"'{path}' is not a vidsynth model config (needs class_name and kwargs)")
-    if config["class_name"] not in MODEL_CLASSES:
+    except (OSError, RecursionError) as e:  # a folder named config.json, no permission, absurdly nested JSON
+        raise CheckpointError(f"cannot read '{path}' ({type(e).__name__}: {e})") from None
+    if not isinstance(config, dict) or "class_name" not in config or not isinstance(config.get("kwargs"), dict):
+        raise CheckpointError(f"'{path}' is not a vidsynth model config (needs class_name and a kwargs object)")
+    if not isinstance(config["class_name"], str) or config["class_name"] not in MODEL_CLASSES:
         raise CheckpointError(f"'{path}' names an unknown model class {config['class_name']!r}; "
                               f"known: {', '.join(MODEL_CLASSES)}")
     return config
@@ -74,8 +76,9 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[
     cls = _import(MODEL_CLASSES[config["class_name"]])
     try:
         module = cls(**config["kwargs"])
-    except TypeError as e:
-        raise CheckpointError(f"'{folder}/config.json' has kwargs that {cls.__name__} does not accept: {e}") from None
+    except Exception as e:  # unknown names (TypeError), impossible values (ValueError, RuntimeError, ...)
+        raise CheckpointError(f"'{folder}/config.json' has kwargs that {cls.__name__} does not accept "
+                              f"({type(e).__name__}: {e}); the export is corrupt or from another version") from None
     try:
         state = load_file(str(folder / "model.safetensors"), device="cpu")
     except FileNotFoundError:
@@ -92,12 +95,15 @@ def check_state_dict(module: nn.Module, state: dict, source: str) -> None:
     expected = module.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
-    shapes = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
+    shapes = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape)
+                    or expected[k].is_floating_point() != state[k].is_floating_point()
+                    or state[k].is_complex())
     if missing or unexpected or shapes:
         lines = [f"'{source}' does not fit {type(module).__name__}:"]
         lines += [f"  missing: {k} {tuple(expected[k].shape)}" for k in missing[:20]]
         lines += [f"  unexpected: {k} {tuple(state[k].shape)}" for k in unexpected[:20]]
-        lines += [f"  shape: {k} file {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}" for k in shapes[:20]]
+        lines += [f"  shape/dtype: {k} file {tuple(state[k].shape)} {state[k].dtype} vs model "
+                  f"{tuple(expected[k].shape)} {expected[k].dtype}" for k in shapes[:20]]
         more = len(missing) + len(unexpected) + len(shapes) - len(lines) + 1
         if more > 0:
             lines.append(f"  ... and {more} more")
@@ -112,7 +118,7 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu"):
     folder = path / "model" if (path / "model" / "config.json").is_file() else path
     if not (folder / "config.json").is_file():
         raise CheckpointError(f"'{path}' holds no exported model: expected '{path}/model/config.json' (a run "
-                              "folder after its first snapshot) or '{path}/config.json' (an exported model)")
+                              f"folder after its first snapshot) or '{path}/config.json' (an exported model)")
     module, config = load_model(folder, resolve_device(device))
     sampler_spec = SAMPLERS.get(config["class_name"])
     if sampler_spec is None:

@@ -1,7 +1,9 @@
-"""``vidsynth generate``: sample videos from a trained run, and DIGAN's INR applications as ``--mode``s.
+"""``vidsynth generate``: sample videos from a trained run or an exported model, and render DIGAN's
+INR applications (``--mode``: arbitrary times, time/space inter- and extrapolation, long streamed
+videos, motion swaps, latent interpolation).
 
 Every mode is deterministic under ``--seed``: video ``i`` uses latents drawn from ``(seed, i)``.
-The work is done by ``vidsynth.apps``; this file only parses options and writes files.
+The rendering lives in ``vidsynth.apps``; this file parses options and writes files.
 """
 from __future__ import annotations
 
@@ -9,182 +11,212 @@ from pathlib import Path
 
 import click
 
+from vidsynth import io
+
 MODES = ("sample", "times", "interpolate-time", "extrapolate-time", "upsample", "zoom-out", "long",
          "diverse-motion", "swap", "interpolate-latent", "morph")
 
 EPILOG = """\b
-Modes (--mode):
-  sample              n videos of --frames frames (frame i at t = i / (train_frames - 1))
-  times               n videos rendered at the real times of --times (fractional, negative, > 1)
-  interpolate-time    --factor x denser frames over the training interval [0, 1] (slow motion)
-  extrapolate-time    the training frame spacing, --factor x longer (t past 1 was never trained)
-  upsample            a --scale x denser pixel grid (space interpolation: 4 -> 4x resolution)
-  zoom-out            a wider view: the grid covers --range (default [-0.25, 1.25]^2)
-  long                --frames frames (e.g. 1024) streamed chunk by chunk into an mp4; memory
-                      does not grow with the length
-  diverse-motion      one content code, --n motion codes
-  swap                --contents x --motions table: row = content, column = motion (a grid)
-  interpolate-latent  --steps videos on the path from video 0 to video 1 (w lerp, z_M slerp)
-  morph               one video whose frame k is step k of that path (--frames steps)
-
-\b
-Output (--out): a FILE (.mp4 .gif .npz, or a folder name ending in / for png frames) gets one
-grid of all videos; a DIR gets one file per video (DIR/video-0000.mp4, --format picks the type)
-unless --grid, which writes DIR/grid.<format>. --preview also writes a png strip of the grid.
-
-\b
 Examples:
-  vidsynth generate runs/00000-digan-shapes --n 16 --frames 32 --seed 0 --out samples.mp4
-  vidsynth generate RUN --n 4 --out videos/ --format gif
-  vidsynth generate RUN --times 0,0.5,1.7,-0.3 --out times.npz
+  vidsynth generate runs/00000-digan-shapes --n 16 --frames 32 --out samples.mp4      # one grid video
+  vidsynth generate runs/00000-digan-shapes --n 8 --out samples/ --format gif          # one gif per video
+  vidsynth generate runs/00000-digan-shapes --n 4 --out frames/ --format png           # png frame folders
+  vidsynth generate runs/00000-digan-shapes --n 64 --out videos.npz                    # uint8 [N, T, H, W, 3]
+  vidsynth generate RUN --times 0,0.5,1.7,-0.3 --out times.npz         # any real times (t = i/(train_frames-1))
   vidsynth generate RUN --mode interpolate-time --factor 4 --out slow.mp4
-  vidsynth generate RUN --mode extrapolate-time --factor 4 --out long4x.mp4
+  vidsynth generate RUN --mode extrapolate-time --factor 4 --out longer.mp4
   vidsynth generate RUN --mode upsample --scale 4 --out up4.mp4
   vidsynth generate RUN --mode zoom-out --range -0.25 1.25 --out zoom.mp4
   vidsynth generate RUN --mode long --frames 1024 --n 1 --out long.mp4
   vidsynth generate RUN --mode diverse-motion --n 8 --out motions.mp4
   vidsynth generate RUN --mode swap --contents 4 --motions 4 --out swap.mp4
   vidsynth generate RUN --mode interpolate-latent --steps 8 --out lerp.mp4
-  vidsynth generate RUN --class running --n 8 --out running.mp4      # class-conditional runs
+  vidsynth generate RUN --class running --n 8 --out running.mp4       # class-conditional runs
+
+\b
+Modes (--mode; DIGAN runs; see docs/digan_apps.md):
+  sample              --n videos of --frames frames
+  times               --n videos rendered at the real times of --times (fractional, negative, > 1)
+  interpolate-time    --factor x denser frames over the training interval [0, 1] (slow motion)
+  extrapolate-time    the training frame spacing, --factor x longer (t past 1 was never trained)
+  upsample            a --scale x denser pixel grid (space interpolation: 4 -> 4x resolution)
+  zoom-out            a wider view: the pixel grid covers --range (default [-0.25, 1.25]^2)
+  long                --frames frames (e.g. 1024) streamed in chunks of --chunk into .mp4 (or
+                      a folder: one mp4 per video); memory does not grow with the length
+  diverse-motion      one content code (video 0) with --n motion codes
+  swap                --contents x --motions table: row = content, column = motion
+  interpolate-latent  --steps videos on the path from video 0 to video 1 (w lerp, z_M slerp)
+  morph               one video whose frame k is step k of that path (--frames steps)
+--scale applies to every mode; grids of swap / interpolate-latent keep their rows.
 """
 
 
-def _parse_class(value):
-    if value is None:
-        return None
-    return int(value) if value.lstrip("-").isdigit() else value
+def write_videos(videos, out: Path, fmt: str | None, grid: bool | None, fps: int, nrow: int | None = None) -> list[Path]:
+    """Write ``videos [N, 3, T, H, W]``: to one file (a grid, or an npz of all) or one file per video in a folder."""
+    import numpy as np
 
-
-def _output_plan(out: Path, fmt: str | None, grid: bool):
-    """``(path, grid, fmt)``: a file suffix means one grid file; otherwise a folder of videos (or grid.<fmt>)."""
-    suffix = out.suffix.lower().lstrip(".")
-    if suffix in ("mp4", "gif", "npz", "mkv", "webm"):
-        return out, True, suffix
+    suffix = out.suffix.lower()
+    if suffix == ".npz":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(out, videos=np.stack([io.to_uint8_frames(v) for v in videos]))
+        return [out]
+    if suffix in (".mp4", ".gif"):
+        if grid is False and len(videos) > 1:
+            raise click.UsageError(f"--no-grid writes one file per video: give a folder, not '{out}'")
+        return [io.write_video(out, io.make_grid(videos, nrow) if len(videos) > 1 else videos[0], fps=fps)]
+    if suffix:
+        raise click.UsageError(f"cannot write '{out}': use .mp4, .gif, .npz, or a folder")
     fmt = fmt or "mp4"
     if grid:
-        return (out / "grid") if fmt == "png" else out / f"grid.{fmt}", True, fmt
-    return out, False, fmt
+        name = out / f"grid.{fmt}" if fmt != "png" else out / "grid"
+        return [io.write_video(name, io.make_grid(videos, nrow), fps=fps)]
+    paths = []
+    for i, video in enumerate(videos):
+        name = out / (f"video{i:04d}" + ("" if fmt == "png" else f".{fmt}"))
+        paths.append(io.write_video(name, video, fps=fps))
+    return paths
+
+
+def render_mode(sampler, mode: str, n: int, frames: int, seed: int, batch_size: int, truncation: float, label,
+                times: str | None, factor: float, scale: float, coord_range, contents: int, motions: int, steps: int,
+                space: str, chunk: int):
+    """The videos ``[N, 3, T, H, W]`` of a DIGAN application mode (not ``sample`` or ``long``) and the grid row length."""
+    import torch
+
+    from vidsynth.apps import interpolate, motion, render, time_resample
+
+    tf = sampler.train_frames
+    base_times = render.frame_times(frames, tf)                          # frames at the training spacing
+
+    def batched(times_, **kw):
+        """Videos 0..n-1 of the seed at ``times_``, ``batch_size`` at a time."""
+        out = []
+        for start in range(0, n, batch_size):
+            b = min(batch_size, n - start)
+            z, zm = sampler.latents(b, seed, start)
+            w = render.mapped_w(sampler, z, sampler.labels(b, label, seed + start), truncation)
+            out.append(render.render(sampler, w, zm, times_, chunk, scale=scale, **kw))
+        return torch.cat(out)
+
+    if mode == "times":
+        if not times:
+            raise click.UsageError("--mode times needs --times, e.g. --times 0,0.5,1.7,-0.3")
+        return batched(torch.tensor(render.parse_times(times))), None
+    if mode == "interpolate-time":
+        if factor < 1 or factor != int(factor):
+            raise click.UsageError("--mode interpolate-time needs an integer --factor >= 1")
+        return batched(time_resample.interpolation_times(tf, int(factor))), None
+    if mode == "extrapolate-time":
+        return batched(time_resample.extrapolation_times(tf, factor)), None
+    if mode == "upsample":
+        return batched(base_times), None
+    if mode == "zoom-out":
+        return batched(base_times, coord_range=tuple(coord_range)), None
+    if scale != 1:
+        raise click.UsageError(f"--scale is not supported with --mode {mode}")
+    if mode == "diverse-motion":
+        return motion.diverse_motion(sampler, base_times, n, seed, 0, label, truncation, chunk), None
+    if mode == "swap":
+        return motion.swap_grid(sampler, base_times, contents, motions, seed, label, truncation, chunk), motions
+    if mode == "interpolate-latent":
+        videos = interpolate.interpolate_latents(sampler, base_times, steps, seed, 0, 1, label, truncation, space, chunk)
+        return videos, steps
+    if mode == "morph":
+        return interpolate.morph(sampler, frames, seed, 0, 1, label, truncation, space), None
+    raise click.UsageError(f"unknown mode {mode!r}")
+
+
+def stream_long(sampler, out: Path, n: int, frames: int, seed: int, truncation: float, label, scale: float,
+                chunk: int, fps: int, grid: bool | None) -> list[Path]:
+    """``--mode long``: render chunk by chunk straight into mp4 (one grid file, or one per video in a folder)."""
+    from vidsynth.apps import render
+
+    suffix = out.suffix.lower()
+    if suffix and suffix not in (".mp4", ".mkv", ".webm"):
+        raise click.UsageError(f"--mode long streams into .mp4/.mkv/.webm or a folder of mp4s, not '{out}'")
+    z, zm = sampler.latents(n, seed)
+    w = render.mapped_w(sampler, z, sampler.labels(n, label, seed), truncation)
+    if suffix or grid:
+        as_grid, target = True, out if suffix else out / "grid.mp4"
+    else:
+        as_grid, target = False, out                                    # out/video0000.mp4 ...
+    return render.stream(sampler, target, w, zm, render.frame_times(frames, sampler.train_frames), chunk, scale,
+                         (0.0, 1.0), fps, grid=as_grid, progress=True)
 
 
 @click.command("generate", epilog=EPILOG, context_settings={"show_default": True})
 @click.argument("run", type=click.Path(exists=True, file_okay=False))
-@click.option("--mode", type=click.Choice(MODES), default="sample", help="What to render (see Modes below).")
-@click.option("--n", "n", type=int, default=None, help="Number of videos (diverse-motion: number of motions). "
-              "[default: 16; long: 1]")
+@click.option("--n", "n", type=int, default=None, help="Number of videos (diverse-motion: motion codes). "
+              "[default: 16; long, morph: 1]")
 @click.option("--frames", type=int, default=None, help="Frames per video at the training spacing. "
-              "[default: the run's training frames; long: 128; morph: 64]")
-@click.option("--seed", type=int, default=0, help="Latent seed; video i uses (seed, i).")
-@click.option("--out", type=click.Path(), default=None,
-              help="Output file (grid) or folder (one file per video). [default: RUN/generated/<mode>-seed<seed>.mp4]")
-@click.option("--format", "fmt", type=click.Choice(["mp4", "gif", "png", "npz"]), default=None,
-              help="File type when --out is a folder. [default: mp4]")
-@click.option("--grid", is_flag=True, help="With a folder --out: tile all videos into one grid file.")
-@click.option("--times", default=None, help="Comma-separated real times, e.g. 0,0.5,1.7,-0.3; 'a:b:n' = n times "
-              "from a to b. Implies --mode times.")
-@click.option("--factor", type=float, default=4.0, help="interpolate-time: frames x factor over [0, 1]; "
-              "extrapolate-time: video x factor longer.")
-@click.option("--scale", type=float, default=None, help="Pixel-grid density; input_resolution*scale must be an "
-              "integer. [default: upsample 4, otherwise 1]")
+              "[default: 16; long: 128; morph: 64]")
+@click.option("--seed", type=int, default=0, help="Video i uses latents seeded by (seed, i).")
+@click.option("--out", type=click.Path(), required=True,
+              help="A .mp4/.gif (grid of all videos), a .npz (all frames), or a folder (one file per video).")
+@click.option("--format", "fmt", type=click.Choice(["mp4", "gif", "png"]), default=None,
+              help="File format when --out is a folder. [default: mp4]")
+@click.option("--grid/--no-grid", default=None, help="Into a folder: one grid video instead of one file per video.")
+@click.option("--batch-size", type=int, default=8, help="Videos rendered at once.")
+@click.option("--truncation", type=float, default=1.0, help="Truncation psi (1 = none, <1 = closer to the mean).")
+@click.option("--class", "label", default=None, help="Class name or index (class-conditional models).")
+@click.option("--fps", type=int, default=None, help="Frame rate of written videos. [default: the run's]")
+@click.option("--device", default="auto", help="auto, cpu, cuda ...")
+@click.option("--mode", type=click.Choice(MODES), default="sample", help="What to render (DIGAN; see Modes below).")
+@click.option("--times", default=None, help="Real times, e.g. 0,0.5,1.7,-0.3; 'a:b:n' = n times from a to b. "
+              "Implies --mode times.")
+@click.option("--factor", type=float, default=4.0, help="interpolate-time: x denser; extrapolate-time: x longer.")
+@click.option("--scale", type=float, default=None, help="Pixel-grid density (input_resolution*scale must be an "
+              "integer). [default: upsample 4, otherwise 1]")
 @click.option("--range", "coord_range", type=float, nargs=2, default=(-0.25, 1.25),
-              help="zoom-out: coordinate range LO HI, in units of the training view [0, 1].")
-@click.option("--contents", type=int, default=4, help="swap: number of content codes (rows).")
-@click.option("--motions", type=int, default=4, help="swap: number of motion codes (columns).")
+              help="zoom-out: coordinate range LO HI in units of the training view [0, 1].")
+@click.option("--contents", type=int, default=4, help="swap: content codes (rows).")
+@click.option("--motions", type=int, default=4, help="swap: motion codes (columns).")
 @click.option("--steps", type=int, default=8, help="interpolate-latent: videos along the path.")
 @click.option("--space", type=click.Choice(["w", "z"]), default="w",
-              help="interpolate-latent / morph: interpolate w (INR weights) or the content code z.")
-@click.option("--class", "label", default=None, help="Class name or index (class-conditional runs). "
-              "[default: a random class per video]")
-@click.option("--psi", type=float, default=1.0, help="Truncation psi (1 = none; <1 trades diversity for quality).")
-@click.option("--batch-size", type=int, default=8, help="Videos rendered per batch.")
-@click.option("--chunk", type=int, default=16, help="Frames rendered per generator call (memory is one chunk).")
-@click.option("--fps", type=float, default=None, help="Frames per second of written videos. [default: the run's]")
-@click.option("--preview", is_flag=True, help="Also write <out>.png: a strip of frames of the grid.")
-@click.option("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def generate_command(run, mode, n, frames, seed, out, fmt, grid, times, factor, scale, coord_range, contents, motions,
-                     steps, space, label, psi, batch_size, chunk, fps, preview, device, quiet):
-    """Sample videos from a trained DIGAN run (or exported model) and render its INR applications."""
-    import torch
+              help="interpolate-latent / morph: interpolate w (the INR-weight code) or the content code z.")
+@click.option("--chunk", type=int, default=16, help="Frames per generator call (memory is one chunk).")
+@click.option("--preview", is_flag=True, help="Also write <out>.png: a strip of 8 frames of the grid.")
+def generate_command(run, n, frames, seed, out, fmt, grid, batch_size, truncation, label, fps, device, mode, times,
+                     factor, scale, coord_range, contents, motions, steps, space, chunk, preview):
+    """Sample videos from RUN (a run folder or an exported model folder); DIGAN applications via --mode."""
+    import math
 
     import vidsynth
-    from vidsynth.apps import interpolate, motion, render, space_resample, time_resample
-    from vidsynth.errors import VidsynthError
 
-    sampler = vidsynth.load(run, device=device)
-    if not hasattr(sampler, "generator") or not hasattr(sampler.generator, "synthesize"):
-        raise VidsynthError(f"'{run}' is not a DIGAN model; the INR applications need a DIGAN run")
     if times is not None and mode == "sample":
         mode = "times"
-    label = _parse_class(label)
-    fps = fps or sampler.fps
-    tf = sampler.train_frames
     n = n if n is not None else (1 if mode in ("long", "morph") else 16)
-    frames = frames or {"long": 128, "morph": 64}.get(mode, tf)
+    frames = frames if frames is not None else {"long": 128, "morph": 64}.get(mode, 16)
     scale = scale if scale is not None else (4.0 if mode == "upsample" else 1.0)
-    for name, value in (("--n", n), ("--frames", frames), ("--batch-size", batch_size), ("--chunk", chunk)):
-        if value < 1:
-            raise click.BadParameter(f"must be >= 1, got {value}", param_hint=name)
-    out = Path(out) if out else Path(run) / "generated" / f"{mode}-seed{seed}.mp4"
-    target, as_grid, fmt = _output_plan(out, fmt, grid)
-    base_times = time_resample.extrapolation_times(tf, frames / tf)    # frames at the training spacing
-    progress = not quiet
-
-    def batched(times_, **kw):
-        """Videos 0..n-1 of the seed at ``times_``, ``batch_size`` at a time -> [n, 3, T, H, W]."""
-        chunks = []
-        for start in range(0, n, batch_size):
-            b = min(batch_size, n - start)
-            z, zm = sampler.latents(b, seed, start)
-            w = render.mapped_w(sampler, z, sampler.labels(b, label, seed + start), psi)
-            chunks.append(render.render(sampler, w, zm, times_, chunk, **kw))
-        return torch.cat(chunks)
-
+    if n < 1 or frames < 1 or batch_size < 1 or chunk < 1:
+        raise click.UsageError("--n, --frames, --batch-size and --chunk must be >= 1")
+    if not math.isfinite(truncation):
+        raise click.UsageError("--truncation must be a finite number (1 = no truncation)")
+    sampler = vidsynth.load(run, device=device)
+    if label is not None and label.isdigit():
+        label = int(label)
+    fps = fps or getattr(sampler, "fps", 8)
+    out = Path(out)
+    if mode != "sample" and not hasattr(getattr(sampler, "generator", None), "synthesize"):
+        raise click.UsageError(f"--mode {mode} needs a DIGAN model (an INR generator)")
     try:
         if mode == "long":
-            if fmt not in ("mp4", "mkv", "webm", "png"):
-                raise click.BadParameter("long videos stream into mp4/mkv/webm or png frames", param_hint="--out")
-            z, zm = sampler.latents(n, seed)
-            w = render.mapped_w(sampler, z, sampler.labels(n, label, seed), psi)
-            written = render.stream(sampler, target, w, zm, base_times, chunk, scale, (0.0, 1.0), fps, grid=as_grid,
-                                    progress=progress)
-            click.echo(f"Wrote {len(base_times)} frames x {n} video(s) in chunks of {chunk}: "
-                       + ", ".join(map(str, written)))
+            paths = stream_long(sampler, out, n, frames, seed, truncation, label, scale, chunk, fps, grid)
+            click.echo(f"streamed {frames} frames x {n} video(s) in chunks of {chunk}: {paths[0]}"
+                       + (" ..." if len(paths) > 1 else ""))
             return
-        if mode == "sample":
-            videos = batched(base_times, scale=scale)
-        elif mode == "times":
-            if not times:
-                raise click.BadParameter("--mode times needs --times, e.g. --times 0,0.5,1.7,-0.3", param_hint="--times")
-            videos = batched(torch.tensor(render.parse_times(times)), scale=scale)
-        elif mode == "interpolate-time":
-            if factor < 1 or factor != int(factor):
-                raise click.BadParameter("interpolate-time needs an integer factor >= 1", param_hint="--factor")
-            videos = batched(time_resample.interpolation_times(tf, int(factor)), scale=scale)
-        elif mode == "extrapolate-time":
-            videos = batched(time_resample.extrapolation_times(tf, factor), scale=scale)
-        elif mode == "upsample":
-            videos = batched(base_times, scale=scale)
-        elif mode == "zoom-out":
-            videos = batched(base_times, scale=scale, coord_range=tuple(coord_range))
-        elif mode == "diverse-motion":
-            videos = motion.diverse_motion(sampler, base_times, n, seed, 0, label, psi, chunk)
-        elif mode == "swap":
-            videos = motion.swap_grid(sampler, base_times, contents, motions, seed, label, psi, chunk)
-            as_grid, target = True, target if as_grid else target / ("grid" if fmt == "png" else f"grid.{fmt}")
-        elif mode == "interpolate-latent":
-            videos = interpolate.interpolate_latents(sampler, base_times, steps, seed, 0, 1, label, psi, space, chunk)
-        else:  # morph
-            videos = interpolate.morph(sampler, frames, seed, 0, 1, label, psi, space)
-    except ValueError as e:  # bad scale, times, ranges: one clear line
-        raise VidsynthError(str(e)) from None
-    nrow = motions if mode == "swap" else (len(videos) if mode == "interpolate-latent" else None)
-    written = render.save_videos(videos, target, as_grid, fmt, fps, nrow)
+        if mode == "sample" and scale == 1:
+            videos, nrow = sampler.sample(n, frames=frames, seed=seed, batch_size=batch_size,
+                                          truncation_psi=truncation, label=label, progress=True), None
+        else:
+            videos, nrow = render_mode(sampler, "upsample" if mode == "sample" else mode, n, frames, seed, batch_size,
+                                       truncation, label, times, factor, scale, coord_range, contents, motions, steps,
+                                       space, chunk)
+    except ValueError as e:   # a class for an unconditional model, an unknown class name, a bad scale or time
+        raise click.UsageError(str(e)) from None
+    paths = write_videos(videos, out, fmt, grid, fps, nrow)
     if preview:
-        from vidsynth.io import frame_strip, make_grid, write_png
-
-        strip = target.with_suffix(".png") if target.suffix else target.parent / f"{target.name}.png"
-        write_png(strip, frame_strip(make_grid(videos, nrow), 8))
-        written.append(strip)
-    shape = "x".join(map(str, videos.shape[2:]))
-    click.echo(f"Wrote {len(videos)} video(s) of {shape} (frames x H x W), mode {mode}: "
-               + (str(written[0]) if len(written) == 1 else f"{written[0]} ... ({len(written)} files)"))
+        strip = out.with_suffix(".png") if out.suffix else out / "preview.png"
+        paths.append(io.write_png(strip, io.frame_strip(io.make_grid(videos, nrow), 8)))
+    click.echo(f"wrote {len(paths)} file(s): {paths[0]}" + (" ..." if len(paths) > 1 else "")
+               + f"  [{len(videos)} video(s), {'x'.join(map(str, videos.shape[2:]))} frames x H x W, mode {mode}]")

@@ -21,35 +21,40 @@ def test_help_lists_predict_and_modes():
 
 
 def test_generate_sample_is_deterministic(tiny_run, tmp_path):
-    invoke(["generate", tiny_run, "--n", "3", "--frames", "5", "--seed", "1", "--out", str(tmp_path / "a.npz"), "--quiet"])
-    invoke(["generate", tiny_run, "--n", "3", "--frames", "5", "--seed", "1", "--out", str(tmp_path / "b.npz"), "--quiet"])
-    a, b = np.load(tmp_path / "a.npz")["video"], np.load(tmp_path / "b.npz")["video"]
-    assert a.shape[0] == 5 and np.array_equal(a, b)
-    invoke(["generate", tiny_run, "--n", "2", "--out", str(tmp_path / "each"), "--format", "gif", "--quiet"])
-    assert sorted(p.name for p in (tmp_path / "each").iterdir()) == ["video-0000.gif", "video-0001.gif"]
+    invoke(["generate", tiny_run, "--n", "3", "--frames", "5", "--seed", "1", "--out", str(tmp_path / "a.npz")])
+    invoke(["generate", tiny_run, "--n", "3", "--frames", "5", "--seed", "1", "--out", str(tmp_path / "b.npz"),
+            "--mode", "times", "--times", "0:1.3333333:5"])           # the same times through the apps path
+    a, b = np.load(tmp_path / "a.npz")["videos"], np.load(tmp_path / "b.npz")["videos"]
+    assert a.shape == (3, 5, 16, 16, 3) and np.abs(a.astype(int) - b.astype(int)).max() <= 1
+    invoke(["generate", tiny_run, "--n", "2", "--out", str(tmp_path / "each"), "--format", "gif"])
+    assert sorted(p.name for p in (tmp_path / "each").iterdir()) == ["video0000.gif", "video0001.gif"]
 
 
 def test_generate_modes(tiny_run, tmp_path):
     def gen(*args):
         out = tmp_path / f"{len(list(tmp_path.iterdir()))}.npz"
-        invoke(["generate", tiny_run, "--n", "2", "--quiet", "--out", str(out), *args])
-        return np.load(out)["video"]                                   # [T, H, W, 3] grid
+        invoke(["generate", tiny_run, "--n", "2", "--out", str(out), *args])
+        return np.load(out)["videos"]                                  # [N, T, H, W, 3]
 
-    assert gen("--times", "0,0.5,1.7,-0.3").shape[0] == 4
-    assert gen("--mode", "interpolate-time", "--factor", "4").shape[0] == 13      # 4 training frames
-    assert gen("--mode", "extrapolate-time", "--factor", "4").shape[0] == 16
-    assert gen("--mode", "upsample", "--scale", "4").shape[1] == 2 + 4 * 16 + 2   # one row of a 2x2 grid
-    assert gen("--mode", "zoom-out", "--range", "-0.25", "1.25", "--scale", "1.5").shape[1] == 2 + 24 + 2
-    assert gen("--mode", "diverse-motion").shape[0] == 4
-    assert gen("--mode", "swap", "--contents", "2", "--motions", "3").shape[2] == 3 * 18 + 2
-    assert gen("--mode", "interpolate-latent", "--steps", "3").shape[2] == 3 * 18 + 2
-    assert gen("--mode", "morph", "--frames", "6").shape[0] == 6
+    assert gen("--times", "0,0.5,1.7,-0.3").shape == (2, 4, 16, 16, 3)
+    assert gen("--mode", "interpolate-time", "--factor", "4").shape[1] == 13      # 4 training frames
+    assert gen("--mode", "extrapolate-time", "--factor", "4").shape[1] == 16
+    assert gen("--mode", "upsample", "--scale", "4", "--frames", "2").shape == (2, 2, 64, 64, 3)
+    assert gen("--mode", "zoom-out", "--range", "-0.25", "1.25", "--scale", "1.5").shape[2] == 24
+    assert gen("--mode", "diverse-motion", "--n", "3").shape[0] == 3
+    assert gen("--mode", "swap", "--contents", "2", "--motions", "3").shape[0] == 6
+    assert gen("--mode", "interpolate-latent", "--steps", "3").shape[0] == 3
+    assert gen("--mode", "morph", "--frames", "6").shape == (1, 6, 16, 16, 3)
+    invoke(["generate", tiny_run, "--mode", "swap", "--out", str(tmp_path / "swap.mp4"), "--preview"])
+    assert (tmp_path / "swap.png").is_file()
 
 
 def test_generate_long_streams_to_mp4(tiny_run, tmp_path):
     out = tmp_path / "long.mp4"
-    invoke(["generate", tiny_run, "--mode", "long", "--frames", "130", "--chunk", "32", "--out", str(out), "--quiet"])
+    invoke(["generate", tiny_run, "--mode", "long", "--frames", "130", "--chunk", "32", "--out", str(out)])
     assert _frames(out) == 130
+    invoke(["generate", tiny_run, "--mode", "long", "--n", "2", "--frames", "20", "--out", str(tmp_path / "each")])
+    assert _frames(tmp_path / "each" / "video0001.mp4") == 20
 
 
 def test_predict_command(tiny_run, tmp_path):

@@ -53,8 +53,8 @@ def test_conditional_training_and_class_sampling(tmp_path, labels):
     names = ["bright", "dark"] if labels == "folders" else ["BRIGHT", "DARK"]
     assert sampler.class_names == names and sampler.generator.c_dim == 2
     out = tmp_path / "dark.npz"
-    invoke(["generate", str(run), "--class", names[1], "--n", "2", "--out", str(out), "--quiet"])
-    assert np.load(out)["video"].shape[0] == 4
+    invoke(["generate", str(run), "--class", names[1], "--n", "2", "--frames", "4", "--out", str(out)])
+    assert np.load(out)["videos"].shape[:2] == (2, 4)
 
 
 def test_conditional_without_labels_says_what_to_do(tmp_path):

@@ -1,7 +1,8 @@
-"""Frame-quality numbers for prediction: PSNR and SSIM (and the multi-scale SSIM used as a loss).
+"""Frame-quality numbers for prediction: PSNR and SSIM, and the multi-scale SSIM / gradient losses.
 
-Used when ``vidsynth.metrics`` does not provide ``psnr``/``ssim``. All functions take frames
-``[N, 3, H, W]`` in [-1, 1] and compare them on the [0, 1] scale.
+The reported numbers (:func:`frame_scores`) come from ``vidsynth.metrics``; the differentiable
+versions here serve as projection losses (and as scores for frames under 11 px). All functions
+take frames ``[N, 3, H, W]`` in [-1, 1] and compare them on the [0, 1] scale.
 
 - PSNR = 10 log10(1 / MSE) per frame, averaged over frames.
 - SSIM (Wang et al. 2004): Gaussian window 11 px, sigma 1.5 (shrunk to fit tiny frames),
@@ -73,10 +74,15 @@ def gradient_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def frame_scores(x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
-    """``{"psnr": dB, "ssim": ...}`` of frames ``[N, 3, H, W]``; uses ``vidsynth.metrics`` when it has them."""
-    try:
-        from vidsynth import metrics
+    """``{"psnr": dB, "ssim": ...}`` of frames ``[N, 3, H, W]``, averaged over frames.
 
-        return {"psnr": float(metrics.psnr(x, y)), "ssim": float(metrics.ssim(x, y))}  # type: ignore[attr-defined]
-    except (ImportError, AttributeError, TypeError, ValueError):  # absent, or another calling convention
-        return {"psnr": float(psnr(x, y)), "ssim": float(ssim(x, y))}
+    Uses ``vidsynth.metrics.psnr``/``ssim`` (the protocol used everywhere in vidsynth, 11 px window:
+    frames must be >= 11 px); the local versions above for smaller frames.
+    """
+    if min(x.shape[-2:]) >= 11:
+        from vidsynth.metrics import psnr as metric_psnr, ssim as metric_ssim
+
+        vx, vy = x.transpose(0, 1).unsqueeze(0), y.transpose(0, 1).unsqueeze(0)   # [1, 3, N, H, W]
+        p = metric_psnr(vx, vy).clamp(max=100.0)                                  # identical frames: inf -> 100
+        return {"psnr": float(p.mean()), "ssim": float(metric_ssim(vx, vy).mean())}
+    return {"psnr": float(psnr(x, y)), "ssim": float(ssim(x, y))}

@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 
 import torch
 
-from vidsynth.io import make_grid, write_video
+from vidsynth.io import make_grid
 from vidsynth.video_writer import VideoStreamWriter
 
 
@@ -89,7 +89,7 @@ def stream(sampler, path: str | Path, w: torch.Tensor, z_motion: torch.Tensor, t
     """Render videos ``(w, z_M)`` at ``times`` chunk by chunk straight into mp4 file(s).
 
     ``grid=True`` writes one file (all videos tiled); otherwise ``path`` is a folder that gets
-    ``video-0000.mp4 ...``. Memory is one chunk of frames whatever ``len(times)``.
+    ``video0000.mp4 ...``. Memory is one chunk of frames whatever ``len(times)``.
     """
     from tqdm.auto import tqdm
 
@@ -98,7 +98,7 @@ def stream(sampler, path: str | Path, w: torch.Tensor, z_motion: torch.Tensor, t
     if grid:
         writers = [VideoStreamWriter(path if path.suffix else path.with_suffix(".mp4"), fps)]
     else:
-        writers = [VideoStreamWriter(path / f"video-{i:04d}.mp4", fps) for i in range(n)]
+        writers = [VideoStreamWriter(path / f"video{i:04d}.mp4", fps) for i in range(n)]
     total = torch.as_tensor(times).shape[-1]
     bar = tqdm(total=total, disable=not progress, desc="rendering", unit="frame")
     try:
@@ -117,22 +117,3 @@ def stream(sampler, path: str | Path, w: torch.Tensor, z_motion: torch.Tensor, t
     finally:
         bar.close()
     return [writer.close() for writer in writers]
-
-
-def save_videos(videos: torch.Tensor, out: str | Path, grid: bool = True, fmt: str = "mp4", fps: float = 8,
-                nrow: int | None = None) -> list[Path]:
-    """Write ``[B, 3, T, H, W]`` as one grid file ``out`` or as ``out/video-0000.<fmt>`` per video.
-
-    ``fmt`` is mp4, gif, npz or png (a folder of png frames per video) and is taken from the suffix
-    of ``out`` when it has one.
-    """
-    out = Path(out)
-    suffix = out.suffix.lower().lstrip(".")
-    if suffix:
-        fmt = suffix
-    ext = "" if fmt == "png" else f".{fmt}"
-    if grid:
-        target = out if suffix or fmt == "png" else out.with_suffix(ext)
-        return [write_video(target, make_grid(videos, nrow), fps)]
-    folder = out.with_suffix("") if suffix else out
-    return [write_video(folder / f"video-{i:04d}{ext}", v, fps) for i, v in enumerate(videos)]

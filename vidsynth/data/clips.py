@@ -7,13 +7,19 @@ function of ``(seed, step)``, which makes resuming exact and sharding across ran
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from vidsynth.data.labels import resolve_labels
 from vidsynth.data.sources import open_source
-from vidsynth.errors import DatasetError
+from vidsynth.data.videos import DataWarning
+from vidsynth.errors import DatasetError, VidsynthError
+
+# ClipDataset[key] tries this many videos (the asked one, then the next ones) before giving up.
+FALLBACK_TRIES = 4
 
 
 class ClipDataset(Dataset):
@@ -74,8 +80,27 @@ class ClipDataset(Dataset):
         return clip, self._labels[i]
 
     def __getitem__(self, key) -> tuple[torch.Tensor, int]:
+        """``clip(*key)``, except that a video which fails to read (corrupt part way, deleted or changed
+        since the dataset was opened) is replaced by the clip at the same relative position of the next
+        readable video, with a :class:`DataWarning` naming the file. This is what the training loader
+        uses, so one bad file mid-run costs one clip, not the run; after ``FALLBACK_TRIES`` failures in a
+        row (a missing disk, say) the :class:`DatasetError` is raised."""
         video_index, start, flip = key
-        return self.clip(video_index, start, flip)
+        try:
+            return self.clip(video_index, start, flip)
+        except DatasetError as e:
+            error = e
+        for k in range(1, min(FALLBACK_TRIES, self.num_videos)):
+            j = (int(video_index) + k) % self.num_videos
+            room = self.num_frames(j) - self.span  # same relative start in the other video
+            other = round(int(start) / max(self.num_frames(video_index) - self.span, 1) * room)
+            try:
+                out = self.clip(j, min(max(other, 0), room), flip)
+            except DatasetError:
+                continue
+            warnings.warn(f"{error}; using a clip of '{self.video_name(j)}' instead", DataWarning, stacklevel=2)
+            return out
+        raise error
 
     def clip_keys(self, step: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1) -> list[tuple]:
         """Keys ``(video_index, start, flip)`` of this rank's share of global batch number ``step``.
@@ -159,4 +184,19 @@ def iterate_batches(dataset: ClipDataset, batch_size: int, seed: int, start_step
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, collate_fn=collate_clips,
                         worker_init_fn=_worker_init if num_workers else None,
                         prefetch_factor=2 if num_workers else None)
-    yield from loader
+    try:
+        yield from loader
+    except VidsynthError as e:
+        raise type(e)(_worker_message(e)) from None
+
+
+def _worker_message(error: Exception) -> str:
+    """The original message of an error re-raised from a DataLoader worker.
+
+    PyTorch re-raises a worker's exception as ``type(e)("Caught ... Original Traceback ...: msg")``; the
+    CLI prints user errors as one line, so keep only what our code said."""
+    text = str(error)
+    if "Original Traceback" not in text:
+        return text
+    marker = f"{type(error).__module__}.{type(error).__qualname__}: "
+    return text.rsplit(marker, 1)[-1].strip() if marker in text else text.strip().splitlines()[-1]

@@ -6,6 +6,7 @@ A video is any folder that directly holds images; its frames are ordered *natura
 """
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -14,7 +15,7 @@ import numpy as np
 
 from vidsynth.data.naming import natural_sorted
 from vidsynth.data.preprocess import crop_resize, to_rgb_uint8
-from vidsynth.data.videos import VideoReadError
+from vidsynth.data.videos import DataWarning, VideoReadError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -73,10 +74,34 @@ def read_image(storage, name: str) -> np.ndarray:
 
 
 def read_frames(storage, frames: list[str], indices, resolution: int | None) -> np.ndarray:
-    """Images ``frames[i] for i in indices`` -> uint8 ``[n, R, R, 3]`` (``[n, H, W, 3]`` if no resolution)."""
-    images = [read_image(storage, frames[i]) for i in indices]
+    """Images ``frames[i] for i in indices`` -> uint8 ``[n, R, R, 3]`` (``[n, H, W, 3]`` if no resolution).
+
+    A frame that cannot be read (corrupt, deleted since the dataset was opened) is replaced by the
+    nearest readable frame of the same folder, with a :class:`DataWarning` naming it: one bad frame
+    should not stop a long training run (video files behave the same way: a truncated file repeats
+    its last frame). Raises :class:`VideoReadError` only when no frame of the folder is readable.
+    """
+    images = [_read_or_substitute(storage, frames, int(i)) for i in indices]
     if resolution is None:
         return np.stack(images)
     if len({im.shape for im in images}) == 1:
         return crop_resize(np.stack(images), resolution)
     return np.concatenate([crop_resize(im[None], resolution) for im in images])  # mixed sizes
+
+
+def _read_or_substitute(storage, frames: list[str], i: int) -> np.ndarray:
+    """Frame ``i``, or (with a warning) the nearest readable one: ``i-1, i+1, i-2, i+2, ...``."""
+    try:
+        return read_image(storage, frames[i])
+    except VideoReadError as e:
+        error = e
+    for d in range(1, len(frames)):
+        for j in (i - d, i + d):
+            if 0 <= j < len(frames):
+                try:
+                    image = read_image(storage, frames[j])
+                except VideoReadError:
+                    continue
+                warnings.warn(f"{error}; using frame '{frames[j]}' in its place", DataWarning, stacklevel=3)
+                return image
+    raise VideoReadError(f"no readable frame in the folder of '{storage.display(frames[i])}' ({error})")

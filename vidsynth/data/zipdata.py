@@ -37,10 +37,11 @@ class ZipStorage:
         if self._zip is None or self._pid != os.getpid():
             try:
                 self._zip = zipfile.ZipFile(self.root)
-            except (zipfile.BadZipFile, OSError) as e:
+            except Exception as e:  # BadZipFile, OSError, and ValueError/OverflowError on a mangled directory
                 from vidsynth.errors import DatasetError
 
-                raise DatasetError(f"cannot open zip '{self.root}': {e}") from e
+                raise DatasetError(f"cannot open zip '{self.root}' ({type(e).__name__}: {e}); is it a complete "
+                                   "zip file? Re-download it or re-create it with `vidsynth dataset convert`") from None
             self._pid = os.getpid()
         return self._zip
 

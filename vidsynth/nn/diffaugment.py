@@ -8,14 +8,29 @@ import torch
 import torch.nn.functional as F
 
 
-def _rand(n: int, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    return torch.rand(n, 1, 1, 1, device=x.device, dtype=x.dtype, generator=generator)
+def _draws(x: torch.Tensor, part: tuple[int, int] | None) -> tuple[int, slice]:
+    """How many samples to draw for, and which of them are ``x``'s (see ``diff_augment``'s ``part``)."""
+    n = x.shape[0]
+    if part is None:
+        return n, slice(0, n)
+    start, total = part
+    return total, slice(start, start + n)
 
 
-def color(x: torch.Tensor, groups: int, generator=None) -> torch.Tensor:
+def _rand(x: torch.Tensor, generator, part) -> torch.Tensor:
+    total, mine = _draws(x, part)
+    return torch.rand(total, 1, 1, 1, device=x.device, dtype=x.dtype, generator=generator)[mine]
+
+
+def _randint(low: int, high: int, x: torch.Tensor, generator, part) -> torch.Tensor:
+    total, mine = _draws(x, part)
+    return torch.randint(low, high, (total, 1, 1), device=x.device, generator=generator)[mine]
+
+
+def color(x: torch.Tensor, groups: int, generator=None, part=None) -> torch.Tensor:
     """Brightness (+-0.5), saturation (x0..2), contrast (x0.5..1.5) per sample; ``x`` is ``[N, 3*groups, H, W]``."""
     n = x.shape[0]
-    b, s, c = _rand(n, x, generator) - 0.5, _rand(n, x, generator) * 2, _rand(n, x, generator) + 0.5
+    b, s, c = _rand(x, generator, part) - 0.5, _rand(x, generator, part) * 2, _rand(x, generator, part) + 0.5
     v = x.view(n, groups, 3, *x.shape[2:])
     v = v + b.unsqueeze(1)
     mean_c = v.mean(dim=2, keepdim=True)
@@ -25,12 +40,12 @@ def color(x: torch.Tensor, groups: int, generator=None) -> torch.Tensor:
     return v.reshape(x.shape)
 
 
-def translation(x: torch.Tensor, ratio: float = 0.125, generator=None) -> torch.Tensor:
+def translation(x: torch.Tensor, ratio: float = 0.125, generator=None, part=None) -> torch.Tensor:
     """Shift by up to ``ratio`` of the size with zero fill, one shift per sample for all channels."""
     n, _, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    tx = torch.randint(-sh, sh + 1, (n, 1, 1), device=x.device, generator=generator)
-    ty = torch.randint(-sw, sw + 1, (n, 1, 1), device=x.device, generator=generator)
+    tx = _randint(-sh, sh + 1, x, generator, part)
+    ty = _randint(-sw, sw + 1, x, generator, part)
     gy, gx = torch.meshgrid(torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij")
     gy = torch.clamp(gy.unsqueeze(0) + tx + 1, 0, h + 1)  # indices into the 1-padded image
     gx = torch.clamp(gx.unsqueeze(0) + ty + 1, 0, w + 1)
@@ -39,12 +54,12 @@ def translation(x: torch.Tensor, ratio: float = 0.125, generator=None) -> torch.
     return padded.flatten(2).gather(2, idx).view_as(x)
 
 
-def cutout(x: torch.Tensor, ratio: float = 0.5, generator=None) -> torch.Tensor:
+def cutout(x: torch.Tensor, ratio: float = 0.5, generator=None, part=None) -> torch.Tensor:
     """Zero a random square of ``ratio`` of the size per sample, the same square in all channels."""
     n, _, h, w = x.shape
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    oy = torch.randint(0, h + (1 - ch % 2), (n, 1, 1), device=x.device, generator=generator)
-    ox = torch.randint(0, w + (1 - cw % 2), (n, 1, 1), device=x.device, generator=generator)
+    oy = _randint(0, h + (1 - ch % 2), x, generator, part)
+    ox = _randint(0, w + (1 - cw % 2), x, generator, part)
     gy, gx = torch.meshgrid(torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij")
     inside = ((gy.unsqueeze(0) >= oy - ch // 2) & (gy.unsqueeze(0) < oy - ch // 2 + ch) &
               (gx.unsqueeze(0) >= ox - cw // 2) & (gx.unsqueeze(0) < ox - cw // 2 + cw))
@@ -55,9 +70,12 @@ POLICIES = {"color", "translation", "cutout"}
 
 
 def diff_augment(x: torch.Tensor, policy: str = "color,translation", rgb_groups: int = 1,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+                 generator: torch.Generator | None = None, part: tuple[int, int] | None = None) -> torch.Tensor:
     """Apply the comma-separated ``policy`` to ``[N, C, H, W]``; colour acts on the first ``3*rgb_groups`` channels
-    (extra channels such as DIGAN's dt plane only get the geometric transforms)."""
+    (extra channels such as DIGAN's dt plane only get the geometric transforms).
+
+    ``part=(start, total)``: ``x`` is samples ``start..start+N-1`` of a batch of ``total``; parameters are
+    drawn for the whole batch and sliced, so a multi-process run augments exactly like one process."""
     names = [p for p in policy.split(",") if p]
     unknown = set(names) - POLICIES
     if unknown:
@@ -65,9 +83,9 @@ def diff_augment(x: torch.Tensor, policy: str = "color,translation", rgb_groups:
     for name in names:
         if name == "color":
             rgb = 3 * rgb_groups
-            x = torch.cat([color(x[:, :rgb], rgb_groups, generator), x[:, rgb:]], dim=1)
+            x = torch.cat([color(x[:, :rgb], rgb_groups, generator, part), x[:, rgb:]], dim=1)
         elif name == "translation":
-            x = translation(x, generator=generator)
+            x = translation(x, generator=generator, part=part)
         elif name == "cutout":
-            x = cutout(x, generator=generator)
+            x = cutout(x, generator=generator, part=part)
     return x

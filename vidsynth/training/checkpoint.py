@@ -20,6 +20,8 @@ from vidsynth.runs import RUN_NAME, atomic_write, atomic_write_text
 
 PATTERN = re.compile(r"^training_state-(\d+)\.pt$")
 FORMAT_VERSION = 1
+# What the training loop reads from a checkpoint; a file without them is not ours.
+REQUIRED_KEYS = ("trainer", "step", "nimg", "method", "config")
 
 
 def sha256(path: Path) -> str:
@@ -54,18 +56,26 @@ def load(path: Path) -> dict:
     """Load and verify one checkpoint; CheckpointError if corrupt, unsafe or not ours."""
     path = Path(path)
     digest_file = path.with_suffix(".pt.sha256")
-    if digest_file.exists():
-        expected = digest_file.read_text().strip()
-        if sha256(path) != expected:
-            raise CheckpointError(f"'{path}' fails its checksum (truncated or corrupted)")
     try:
+        if digest_file.exists():
+            expected = digest_file.read_text(errors="replace").strip()
+            if sha256(path) != expected:
+                raise CheckpointError(f"'{path}' fails its checksum (truncated or corrupted)")
+        # weights_only: only tensors and plain containers are rebuilt; any other pickled object (code)
+        # is refused before it is created.
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, AttributeError) as e:
+    except CheckpointError:
+        raise
+    except Exception as e:  # UnpicklingError (unsafe or corrupt), RuntimeError (bad zip), EOFError, OSError ...
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"'{path}' is not a loadable vidsynth checkpoint (refused by the safe loader: "
-                              f"{first[:200]})") from None
-    if not isinstance(state, dict) or "trainer" not in state or "step" not in state:
-        raise CheckpointError(f"'{path}' is not a vidsynth training state")
+        kind = "refused by the safe loader" if isinstance(e, pickle.UnpicklingError) else type(e).__name__
+        raise CheckpointError(f"'{path}' is not a loadable vidsynth checkpoint ({kind}: {first[:200]})") from None
+    missing = [k for k in REQUIRED_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise CheckpointError(f"'{path}' is not a vidsynth training state (missing {', '.join(missing)})")
+    if not isinstance(state["config"], dict) or not all(isinstance(state["config"].get(k), dict)
+                                                        for k in ("method", "loop")):
+        raise CheckpointError(f"'{path}' is not a vidsynth training state (its 'config' lacks method/loop)")
     return state
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from vidsynth.config import PRESETS, LoopConfig, apply_overrides, method_config, parse_set_options
+from vidsynth.config import PRESETS, LoopConfig, apply_overrides, method_config, parse_set_options, validate_loop
 
 EPILOG = """\b
 Examples:
@@ -43,12 +43,15 @@ def _method_names():
 @click.option("--snapshot-kimg", type=float, default=None, help="Write samples/model/checkpoint every N kimg.")
 @click.option("--snapshot-minutes", type=float, default=None, help="... and/or every N minutes (0 = off).")
 @click.option("--workers", type=int, default=None, help="Data loader worker processes.")
+@click.option("--metrics", default=None, help="Metrics computed at snapshots, e.g. fvd2048_16f,kvd2048_16f "
+              "(see vidsynth metrics --help). [default: none]")
+@click.option("--metrics-kimg", type=float, default=None, help="Compute --metrics every N kimg (0 = every snapshot).")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:1 ... [default: auto]")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field (repeatable).")
 @click.option("--show-config", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train_command(method, data, preset, kimg, minutes, outdir, name, resume, batch, resolution, frames, seed,
-                  snapshot_kimg, snapshot_minutes, workers, device, sets, show_config, quiet):
+                  snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, sets, show_config, quiet):
     """Train a video generator; writes an auto-numbered run folder under --outdir."""
     import dataclasses
     import json
@@ -67,15 +70,17 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
         validate_digan(cfg)
     loop_overrides = {k: v for k, v in dict(data=data, kimg=kimg, minutes=minutes, seed=seed,
                                             snapshot_kimg=snapshot_kimg, snapshot_minutes=snapshot_minutes,
-                                            num_workers=workers, device=device).items() if v is not None}
+                                            num_workers=workers, device=device, metrics=metrics,
+                                            metrics_kimg=metrics_kimg).items() if v is not None}
     loop = apply_overrides(LoopConfig(), loop_overrides)
+    validate_loop(loop)
     if show_config:
         click.echo(json.dumps({"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}, indent=2))
         return
     with distributed_context(loop.device) as dist:
         loop = dataclasses.replace(loop, device=dist.device)
         run = train(cfg, loop, outdir=outdir, resume=resume, run_name=name, progress=not quiet,
-                    rank=dist.rank, world_size=dist.world_size, wrap=dist.wrap)
+                    dist=dist)
     if run is not None:
         click.echo(f"Run folder: {run}")
         click.echo(f"  samples: {run}/samples-latest.gif   model: {run}/model   resume: --resume {run}")

@@ -9,8 +9,9 @@ Per step (global batch split across processes):
 - DiffAugment (colour, translation) with one parameter draw per pair, so both frames move together.
 - EMA of G with half-life ``ema_kimg``.
 
-All randomness of a step comes from a generator seeded by ``(seed, step, rank)``; with the data
-keys also a pure function of the step, resuming from a checkpoint replays exactly the same run.
+All randomness of a step comes from a generator seeded by ``(seed, step)`` and drawn for the global
+batch (each process takes its slice); with the data keys also a pure function of the step, resuming
+from a checkpoint replays exactly the same run, and N processes compute what one would.
 """
 from __future__ import annotations
 
@@ -23,22 +24,40 @@ import torch.nn.functional as F
 from vidsynth.config import DIGANConfig
 from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator, motion_input
 from vidsynth.nn.diffaugment import diff_augment
+from vidsynth.training.distributed import DistContext
 
 
-def beta21(n: int, g: torch.Generator, device) -> torch.Tensor:
-    """Beta(2, 1) by inverse CDF (F(x) = x^2), so it can use an explicit generator."""
-    return torch.rand(n, generator=g, device=device).sqrt()
+class StepRandom:
+    """All random draws of one training step, made for the GLOBAL batch and sliced to this rank.
 
+    Seeded by (seed, step): one process and N processes draw the same numbers, and a resumed run
+    draws what the uninterrupted run drew.
+    """
 
-def beta12(n: int, g: torch.Generator, device) -> torch.Tensor:
-    """Beta(1, 2) by inverse CDF (F(x) = 1 - (1 - x)^2)."""
-    return 1 - torch.rand(n, generator=g, device=device).sqrt()
+    def __init__(self, seed: int, step: int, device, local: int, rank: int, world_size: int):
+        self.g = torch.Generator(device=device)
+        self.g.manual_seed(hash((int(seed), int(step))) & 0x7FFF_FFFF_FFFF_FFFF)
+        self.device, self.total = device, local * world_size
+        self.part = (rank * local, self.total)          # for DiffAugment
+        self.mine = slice(rank * local, (rank + 1) * local)
 
+    def randn(self, dim: int) -> torch.Tensor:
+        return torch.randn(self.total, dim, generator=self.g, device=self.device)[self.mine]
 
-def sample_pair_times(n: int, g: torch.Generator, device) -> torch.Tensor:
-    """``[n, 2]`` sorted times in [0, 1]: the paper's Beta(2,1) / Beta(1,2) pair."""
-    t = torch.stack([beta21(n, g, device), beta12(n, g, device)], dim=1)
-    return t.sort(dim=1).values
+    def rand(self) -> torch.Tensor:
+        return torch.rand(self.total, generator=self.g, device=self.device)[self.mine]
+
+    def beta21(self) -> torch.Tensor:
+        """Beta(2, 1) by inverse CDF (F(x) = x^2), so it can use an explicit generator."""
+        return self.rand().sqrt()
+
+    def beta12(self) -> torch.Tensor:
+        """Beta(1, 2) by inverse CDF (F(x) = 1 - (1 - x)^2)."""
+        return 1 - self.rand().sqrt()
+
+    def pair_times(self) -> torch.Tensor:
+        """``[n, 2]`` sorted times in [0, 1]: the paper's Beta(2,1) / Beta(1,2) pair."""
+        return torch.stack([self.beta21(), self.beta12()], dim=1).sort(dim=1).values
 
 
 def generator_kwargs(cfg: DIGANConfig, c_dim: int = 0) -> dict:
@@ -55,9 +74,9 @@ class DIGANTrainer:
     method = "digan"
 
     def __init__(self, cfg: DIGANConfig, device: torch.device, c_dim: int = 0, seed: int = 0,
-                 rank: int = 0, world_size: int = 1, wrap=None):
-        self.cfg, self.device, self.c_dim = cfg, device, c_dim
-        self.rank, self.world_size, self.seed = rank, world_size, seed
+                 dist: DistContext | None = None):
+        self.cfg, self.device, self.c_dim, self.seed = cfg, device, c_dim, seed
+        self.dist = dist or DistContext()
         torch.manual_seed(seed)  # identical initial weights on every rank
         self.g_kwargs = generator_kwargs(cfg, c_dim)
         self.G = DIGANGenerator(**self.g_kwargs).to(device)
@@ -71,27 +90,23 @@ class DIGANTrainer:
                                       betas=(cfg.beta1 ** g_ratio, cfg.beta2 ** g_ratio), eps=1e-8)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.lr * d_ratio,
                                       betas=(cfg.beta1 ** d_ratio, cfg.beta2 ** d_ratio), eps=1e-8)
-        # ``wrap`` (DistributedDataParallel in multi-process runs) gives the modules used for updates.
-        self.G_train = wrap(self.G) if wrap else self.G
-        self.D_train = wrap(self.D) if wrap else self.D
 
     # ------------------------------------------------------------------ helpers
-    def _augment(self, pair: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    def _augment(self, pair: torch.Tensor, r: StepRandom) -> torch.Tensor:
         if not self.cfg.diffaugment:
             return pair
-        frames = diff_augment(pair[:, :6], self.cfg.diffaugment, rgb_groups=2, generator=g)
+        frames = diff_augment(pair[:, :6], self.cfg.diffaugment, rgb_groups=2, generator=r.g, part=r.part)
         return torch.cat([frames, pair[:, 6:]], dim=1)
 
-    def _fake_pair(self, n: int, c, g: torch.Generator) -> torch.Tensor:
-        z = torch.randn(n, self.cfg.z_dim, generator=g, device=self.device)
-        zm = torch.randn(n, self.cfg.motion_dim, generator=g, device=self.device)
-        times = sample_pair_times(n, g, self.device)                       # [n, 2]
-        video = self.G_train(z, zm, times, c)                             # [n, 3, 2, H, W]
+    def _fake_pair(self, c, r: StepRandom) -> torch.Tensor:
+        z, zm = r.randn(self.cfg.z_dim), r.randn(self.cfg.motion_dim)
+        times = r.pair_times()                                            # [n, 2]
+        video = self.G(z, zm, times, c)                                   # [n, 3, 2, H, W]
         return motion_input(video[:, :, 0], video[:, :, 1], times[:, 1] - times[:, 0])
 
-    def _real_pair(self, clips: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    def _real_pair(self, clips: torch.Tensor, r: StepRandom) -> torch.Tensor:
         n, _, t = clips.shape[:3]
-        u = torch.stack([beta21(n, g, self.device), beta12(n, g, self.device)], dim=1)
+        u = torch.stack([r.beta21(), r.beta12()], dim=1)
         idx = (u * t).floor().long().clamp_(max=t - 1).sort(dim=1).values  # [n, 2]
         ar = torch.arange(n, device=self.device)
         f1, f2 = clips[ar, :, idx[:, 0]], clips[ar, :, idx[:, 1]]         # [n, 3, H, W] uint8
@@ -104,40 +119,36 @@ class DIGANTrainer:
             return None
         return F.one_hot(labels.clamp(min=0).to(self.device), self.c_dim).float()
 
-    def step_generator(self, step: int) -> torch.Generator:
-        g = torch.Generator(device=self.device)
-        g.manual_seed(hash((self.seed, step, self.rank)) & 0x7FFF_FFFF_FFFF_FFFF)
-        return g
-
     # ------------------------------------------------------------------ one step
     def step(self, step: int, clips: torch.Tensor, labels: torch.Tensor, cur_nimg: int) -> dict[str, float]:
         """One G update and one D update on ``clips`` (uint8 ``[B, 3, T, R, R]``, this rank's share)."""
-        cfg, g = self.cfg, self.step_generator(step)
+        cfg = self.cfg
         clips = clips.to(self.device, non_blocking=True)
         c = self._one_hot(labels)
-        n = clips.shape[0]
+        r = StepRandom(self.seed, step, self.device, clips.shape[0], self.dist.rank, self.dist.world_size)
         stats = {}
 
         # --- G: make D call fakes real (non-saturating) ---
-        self.G_train.requires_grad_(True)
-        self.D_train.requires_grad_(False)
-        motion_logits, image_logits = self.D_train(self._augment(self._fake_pair(n, c, g), g), c)
+        self.G.requires_grad_(True)
+        self.D.requires_grad_(False)
+        motion_logits, image_logits = self.D(self._augment(self._fake_pair(c, r), r), c)
         loss_g = F.softplus(-motion_logits).mean() + F.softplus(-image_logits).mean()
         self.opt_G.zero_grad(set_to_none=True)
         loss_g.backward()
+        self.dist.sync_grads(self.G)
         self.opt_G.step()
         stats["loss/G"] = loss_g.item()
 
         # --- D: fakes low, reals high, lazy R1 on reals ---
-        self.G_train.requires_grad_(False)
-        self.D_train.requires_grad_(True)
+        self.G.requires_grad_(False)
+        self.D.requires_grad_(True)
         with torch.no_grad():
-            fake = self._fake_pair(n, c, g)
-        real = self._real_pair(clips, g)
+            fake = self._fake_pair(c, r)
+        real = self._real_pair(clips, r)
         do_r1 = cfg.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0
         real.requires_grad_(do_r1)
-        f_motion, f_image = self.D_train(self._augment(fake, g), c)
-        r_motion, r_image = self.D_train(self._augment(real, g), c)
+        f_motion, f_image = self.D(self._augment(fake, r), c)
+        r_motion, r_image = self.D(self._augment(real, r), c)
         loss_d = (F.softplus(f_motion).mean() + F.softplus(-r_motion).mean()
                   + F.softplus(f_image).mean() + F.softplus(-r_image).mean())
         stats["loss/D"] = loss_d.item()
@@ -152,8 +163,9 @@ class DIGANTrainer:
             stats["loss/R1"] = r1.item()
         self.opt_D.zero_grad(set_to_none=True)
         loss_d.backward()
+        self.dist.sync_grads(self.D)
         self.opt_D.step()
-        self.D_train.requires_grad_(False)
+        self.D.requires_grad_(False)
 
         self.update_ema(cur_nimg)
         return stats
@@ -166,6 +178,7 @@ class DIGANTrainer:
         beta = 0.5 ** (self.cfg.batch / max(ema_nimg, 1e-8))
         for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
             p_ema.copy_(p.detach().lerp(p_ema, beta))
+        self.dist.average_buffers(self.G)   # w_avg of the global batch on every rank
         for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
             b_ema.copy_(b)
 

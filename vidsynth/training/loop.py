@@ -21,20 +21,56 @@ import torch
 from vidsynth import io
 from vidsynth.config import LoopConfig, save_json, to_json
 from vidsynth.device import resolve_device
-from vidsynth.errors import CheckpointError, ConfigError
+from vidsynth.errors import ConfigError, VidsynthError
 from vidsynth.export import save_model
 from vidsynth.runs import append_jsonl, atomic_write, new_run_dir
 from vidsynth.training import checkpoint as ckpt
+from vidsynth.training.distributed import DistContext
 
 TICK_SECONDS = 10.0   # how often a stats line is written
 
 
-def _build_trainer(cfg, device, c_dim, seed, rank, world_size, wrap):
+def _build_trainer(cfg, device, c_dim, seed, dist: DistContext):
     if cfg.method == "digan":
         from vidsynth.training.digan import DIGANTrainer
 
-        return DIGANTrainer(cfg, device, c_dim=c_dim, seed=seed, rank=rank, world_size=world_size, wrap=wrap)
+        return DIGANTrainer(cfg, device, c_dim=c_dim, seed=seed, dist=dist)
     raise ConfigError(f"no trainer for method '{cfg.method}'")
+
+
+class StopSignal:
+    """SIGINT / SIGTERM during training: finish the current step, write a final checkpoint, exit cleanly.
+
+    A second signal while that happens is ignored (the checkpoint write is atomic anyway).
+    """
+
+    def __init__(self):
+        self.received = None
+        self._previous = {}
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        import signal
+
+        self.received = signal.Signals(signum).name
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _all_finite(module: torch.nn.Module) -> bool:
+    return all(torch.isfinite(p).all() for p in module.parameters())
 
 
 def _open_data(cfg, loop: LoopConfig):
@@ -69,9 +105,26 @@ class _TensorBoard:
             self.writer.close()
 
 
+def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: float, device) -> None:
+    """Evaluate ``loop.metrics`` on the EMA generator against the training data; append to metrics.jsonl."""
+    import copy
+
+    from vidsynth.export import SAMPLERS, _import
+    from vidsynth.metrics import evaluate
+
+    sampler = _import(SAMPLERS[type(module).__name__])(copy.deepcopy(module), meta)
+    results = evaluate(loop.metrics, real=loop.data, fake=sampler, device=str(device), seed=loop.seed,
+                       progress=False)
+    for r in results:
+        append_jsonl(run_dir / "metrics.jsonl", dict(r, kimg=kimg))
+
+
+class NonFiniteError(VidsynthError):
+    """A loss or weight became NaN/inf: the message names the step and the last good checkpoint."""
+
+
 def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path | None = None,
-          run_name: str | None = None, progress: bool = True, rank: int = 0, world_size: int = 1,
-          wrap=None) -> Path:
+          run_name: str | None = None, progress: bool = True, dist: DistContext | None = None) -> Path:
     """Train ``cfg`` (a method config) as ``loop`` says; returns the run folder.
 
     ``resume``: a run folder (or ``auto`` = the newest run in ``outdir`` of the same method) to
@@ -80,6 +133,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     """
     from tqdm.auto import tqdm
 
+    dist = dist or DistContext()
+    rank, world_size = dist.rank, dist.world_size
     device = resolve_device(loop.device)
     state = None
     if resume:
@@ -88,7 +143,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         cfg = dataclasses.replace(cfg, **{k: v for k, v in saved["method"].items() if hasattr(cfg, k)})
         keep = {k: getattr(loop, k) for k in ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes",
                                               "num_workers", "device", "keep_checkpoints")}
-        loop = dataclasses.replace(LoopConfig(**saved["loop"]), **keep)
+        known = {f.name for f in dataclasses.fields(LoopConfig)}   # tolerate keys from other versions
+        loop = dataclasses.replace(LoopConfig(**{k: v for k, v in saved["loop"].items() if k in known}), **keep)
     dataset = _open_data(cfg, loop)
     c_dim = len(dataset.class_names) if cfg.conditional else 0
     if cfg.conditional and c_dim == 0:
@@ -96,7 +152,7 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
                           "videos in one sub-folder per class and --set labels=folders, or add a labels.json")
     if cfg.batch % world_size:
         raise ConfigError(f"batch {cfg.batch} must be divisible by the number of processes ({world_size})")
-    trainer = _build_trainer(cfg, device, c_dim, loop.seed, rank, world_size, wrap)
+    trainer = _build_trainer(cfg, device, c_dim, loop.seed, dist)
     step = nimg = 0
     if state is not None:
         trainer.load_state_dict(state["trainer"])
@@ -121,21 +177,37 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     if c_dim:
         grid_c = torch.nn.functional.one_hot(torch.arange(loop.sample_videos) % c_dim, c_dim).float().to(device)
 
+    last_metrics_nimg = [nimg]
+
     def snapshot(final: bool = False):
+        # Every rank must hold the same weights; a checksum per rank is recorded to prove it.
+        checksums = dist.all_gather(torch.stack([sum(p.detach().double().sum() for p in m.parameters())
+                                                 for m in (trainer.G, trainer.D)]).to(device).unsqueeze(0))
         if not is_main:
             return
+        module, kwargs = trainer.export()
+        if not _all_finite(module) or not _all_finite(trainer.G):
+            last = ckpt.list_checkpoints(run_dir)
+            raise NonFiniteError(f"the generator weights are not finite at step {step} (kimg {nimg / 1000:.3f}); "
+                                 "nothing was saved. Last good checkpoint: "
+                                 f"{last[0] if last else 'none'}. Resume from it with a lower --set lr=... or "
+                                 "higher --set r1_gamma=...")
         kimg = nimg / 1000
         videos = trainer.sample(grid_z, grid_zm, loop.sample_frames, grid_c)
         grid = io.make_grid(videos)
         io.write_video(run_dir / f"samples-{kimg:09.3f}kimg.mp4", grid, fps=loop.fps)
         io.write_video(run_dir / "samples-latest.gif", grid, fps=loop.fps)
         io.write_png(run_dir / "samples-latest.png", io.frame_strip(grid, 4))
-        module, kwargs = trainer.export()
         save_model(module, run_dir / "model", kwargs, dict(meta, kimg=kimg, step=step))
         ckpt.save(run_dir, {"trainer": trainer.state_dict(), "step": step, "nimg": nimg, "method": cfg.method,
                             "config": {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}},
                   step, keep=loop.keep_checkpoints)
-        append_jsonl(run_dir / "snapshots.jsonl", {"kimg": kimg, "step": step, "final": final, "time": time.time()})
+        if loop.metrics and (final or loop.metrics_kimg <= 0 or
+                             nimg // int(loop.metrics_kimg * 1000) > last_metrics_nimg[0] // int(loop.metrics_kimg * 1000)):
+            _compute_metrics(run_dir, loop, module, meta, kimg, device)
+            last_metrics_nimg[0] = nimg
+        append_jsonl(run_dir / "snapshots.jsonl", {"kimg": kimg, "step": step, "final": final, "time": time.time(),
+                                                   "rank_checksums": checksums.cpu().tolist()})
 
     tb = _TensorBoard(run_dir / "tensorboard", is_main) if is_main else None
     if is_main and state is None:
@@ -154,39 +226,52 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     batches = iterate_batches(dataset, cfg.batch, loop.seed, start_step=step, rank=rank, world_size=world_size,
                               num_workers=loop.num_workers)
     stop = nimg >= total_nimg
+    signals = StopSignal()
     try:
-        while not stop:
-            clips, labels = next(batches)
-            stats = trainer.step(step, clips, labels, nimg)
-            for k, v in stats.items():
-                if not math.isfinite(v):
-                    raise FloatingPointError(f"{k} = {v} at step {step} (kimg {nimg / 1000:.3f})")
-                tick_stats.setdefault(k, []).append(v)
-            step += 1
-            nimg += cfg.batch
-            bar.update(round(nimg / 1000 - bar.n, 3))
-            now = time.time()
-            out_of_time = loop.minutes > 0 and now - start_time >= loop.minutes * 60
-            stop = nimg >= total_nimg or out_of_time
-            if is_main and (now - last_tick >= TICK_SECONDS or stop):
-                record = {k: sum(v) / len(v) for k, v in tick_stats.items()}
-                record.update(step=step, kimg=nimg / 1000, time=now - start_time,
-                              sec_per_kimg=(now - last_tick) / max((sum(len(v) for v in tick_stats.values())
-                                                                   / max(len(tick_stats), 1)) * cfg.batch / 1000, 1e-9))
-                if device.type == "cuda":
-                    record["peak_mem_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
-                append_jsonl(run_dir / "stats.jsonl", record)
-                tb.scalars(record, nimg / 1000)
-                bar.set_postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in record.items() if k.startswith("loss/")})
-                tick_stats, last_tick = {}, now
-            snap_due = (loop.snapshot_kimg > 0 and nimg - last_snap_nimg >= loop.snapshot_kimg * 1000) or \
-                       (loop.snapshot_minutes > 0 and now - last_snap_time >= loop.snapshot_minutes * 60)
-            if snap_due and not stop:
-                snapshot()
-                last_snap_nimg, last_snap_time = nimg, time.time()
+        with signals:
+            while not stop:
+                clips, labels = next(batches)
+                stats = trainer.step(step, clips, labels, nimg)
+                bad = [k for k, v in stats.items() if not math.isfinite(v)]
+                if bad:
+                    last = ckpt.list_checkpoints(run_dir) if is_main else []
+                    raise NonFiniteError(
+                        f"{', '.join(bad)} became {stats[bad[0]]} at step {step} (kimg {nimg / 1000:.3f}); training "
+                        f"stopped without saving. Last good checkpoint: {last[0] if last else 'none'}. Resume from it "
+                        "(--resume) with a lower --set lr=... or a higher --set r1_gamma=...")
+                for k, v in stats.items():
+                    tick_stats.setdefault(k, []).append(v)
+                step += 1
+                nimg += cfg.batch
+                bar.update(round(nimg / 1000 - bar.n, 3))
+                now = time.time()
+                out_of_time = loop.minutes > 0 and now - start_time >= loop.minutes * 60
+                interrupted = dist.any(signals.received is not None)
+                stop = nimg >= total_nimg or out_of_time or interrupted
+                if is_main and (now - last_tick >= TICK_SECONDS or stop):
+                    record = {k: sum(v) / len(v) for k, v in tick_stats.items()}
+                    record.update(step=step, kimg=nimg / 1000, time=now - start_time,
+                                  sec_per_kimg=(now - last_tick) / max((sum(len(v) for v in tick_stats.values())
+                                                                       / max(len(tick_stats), 1)) * cfg.batch / 1000, 1e-9))
+                    if device.type == "cuda":
+                        record["peak_mem_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
+                    append_jsonl(run_dir / "stats.jsonl", record)
+                    tb.scalars(record, nimg / 1000)
+                    bar.set_postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in record.items() if k.startswith("loss/")})
+                    tick_stats, last_tick = {}, now
+                snap_due = (loop.snapshot_kimg > 0 and nimg - last_snap_nimg >= loop.snapshot_kimg * 1000) or \
+                           (loop.snapshot_minutes > 0 and now - last_snap_time >= loop.snapshot_minutes * 60)
+                if snap_due and not stop:
+                    snapshot()
+                    last_snap_nimg, last_snap_time = nimg, time.time()
     finally:
         bar.close()
     snapshot(final=True)
     if tb:
         tb.close()
+    if signals.received and is_main:
+        import sys
+
+        print(f"\n{signals.received} received: saved a final checkpoint at step {step} (kimg {nimg / 1000:.3f}). "
+              f"Continue with: vidsynth train --method {cfg.method} --resume {run_dir}", file=sys.stderr)
     return run_dir if is_main else None

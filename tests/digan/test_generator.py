@@ -1,0 +1,118 @@
+"""DIGAN generator: shapes, the time/space conventions, and properties that follow from the design."""
+import math
+
+import pytest
+import torch
+
+from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator, motion_input
+from vidsynth.models.digan.coordinates import coordinate_grid
+from vidsynth.nn.fmm import FMMLayer
+
+SMALL = dict(resolution=16, input_resolution=8, z_dim=16, w_dim=16, motion_dim=16, emb_size=8,
+             channel_base=128, channel_max=16)
+
+
+@pytest.fixture(scope="module")
+def G():
+    torch.manual_seed(0)
+    return DIGANGenerator(**SMALL).eval()
+
+
+def latents(n, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 16, generator=g), torch.randn(n, 16, generator=g)
+
+
+def test_output_shape_and_range_of_times(G):
+    z, zm = latents(2)
+    assert G(z, zm, G.frame_times(5)).shape == (2, 3, 5, 16, 16)
+    # per-video times [B, T], fractional, negative and beyond the training interval
+    times = torch.tensor([[0.0, 0.33, -0.5], [1.7, 2.0, 0.1]])
+    assert G(z, zm, times).shape == (2, 3, 3, 16, 16)
+
+
+def test_frame_times_follow_official_convention():
+    t = DIGANGenerator.frame_times(16, 16)
+    assert t[0] == 0 and t[-1] == 1 and torch.allclose(t[1] - t[0], torch.tensor(1 / 15))
+    assert DIGANGenerator.frame_times(64, 16)[-1] == pytest.approx(63 / 15)  # 4x extrapolation
+
+
+def test_frames_are_rendered_independently_of_which_other_times_are_asked(G):
+    """Non-autoregressive: frame t does not depend on the other frames in the call."""
+    z, zm = latents(2)
+    all_frames = G(z, zm, torch.tensor([0.0, 0.25, 0.5, 0.75]))
+    one = G(z, zm, torch.tensor([0.5]))
+    assert torch.allclose(all_frames[:, :, 2:3], one, atol=1e-5)
+
+
+def test_motion_code_only_acts_through_time(G):
+    """At t = 0 the motion phase is f_M(0) whatever z_M, so the first frame depends on content alone."""
+    z, zm1 = latents(2, 0)
+    _, zm2 = latents(2, 1)
+    a = G(z, zm1, torch.tensor([0.0, 0.8]))
+    b = G(z, zm2, torch.tensor([0.0, 0.8]))
+    assert torch.allclose(a[:, :, 0], b[:, :, 0], atol=1e-6)
+    assert (a[:, :, 1] - b[:, :, 1]).abs().max() > 1e-3
+
+
+def test_small_time_steps_give_small_changes(G):
+    """Continuity in t: a tiny dt changes the frame far less than a large one."""
+    z, zm = latents(2)
+    v = G(z, zm, torch.tensor([0.5, 0.5 + 1e-3, 1.5]))
+    small = (v[:, :, 1] - v[:, :, 0]).abs().mean()
+    large = (v[:, :, 2] - v[:, :, 0]).abs().mean()
+    assert small < large * 0.05
+
+
+def test_space_upsampling_and_zoom_out(G):
+    z, zm = latents(1)
+    t = torch.tensor([0.0, 0.5])
+    assert G(z, zm, t, scale=4).shape == (1, 3, 2, 64, 64)
+    zoom = G(z, zm, t, scale=1.5, coord_range=(-0.25, 1.25))
+    assert zoom.shape == (1, 3, 2, 24, 24)
+    with pytest.raises(ValueError):
+        G(z, zm, t, scale=1.3)
+
+
+def test_coordinate_grid_matches_official_layout():
+    g = coordinate_grid(4).view(2, 4, 4)
+    assert torch.allclose(g[0, 0], torch.tensor([-1.0, -0.5, 0.0, 0.5]))   # x along a row
+    assert torch.allclose(g[1, :, 0], torch.tensor([0.5, 0.0, -0.5, -1.0]))  # y grows upwards
+    wide = coordinate_grid(6, (-0.25, 1.25)).view(2, 6, 6)
+    assert wide[0, 0, 0] == pytest.approx(-1.5)
+
+
+def test_fmm_layer_is_demodulated():
+    layer = FMMLayer(8, 6, w_dim=4, rank=3)
+    w = torch.randn(5, 4)
+    weight = layer.modulated_weight(w)
+    assert weight.shape == (5, 6, 8)
+    assert torch.allclose(weight.norm(dim=2), torch.ones(5, 6), atol=1e-5)
+
+
+def test_paper_configuration_size():
+    """The official 128 px configuration: blocks 4..32 on the 32x32 grid, 64 and 128 upsampled, 256 channels at 128."""
+    G = DIGANGenerator()
+    assert G.block_resolutions == [32, 32, 32, 32, 64, 128]
+    assert [len(b.layers) for b in G.blocks] == [1, 2, 2, 2, 2, 3]
+    assert G.blocks[-1].layers[0].weight.shape == (256, 512 + 256)
+    n = sum(p.numel() for p in G.parameters())
+    assert 60e6 < n < 70e6
+
+
+def test_discriminators_and_motion_input():
+    D = DIGANDiscriminator(resolution=16, channel_base=128, channel_max=16, mbstd_group_size=2)
+    f1, f2 = torch.randn(4, 3, 16, 16), torch.randn(4, 3, 16, 16)
+    pair = motion_input(f1, f2, torch.tensor([0.1, 0.2, 0.3, 0.4]))
+    assert pair.shape == (4, 7, 16, 16) and torch.allclose(pair[2, 6], torch.full((16, 16), 0.3))
+    motion, image = D(pair)
+    assert motion.shape == (4, 1) and image.shape == (8, 1)
+
+
+def test_conditional_generator_needs_labels():
+    G = DIGANGenerator(**SMALL, c_dim=3)
+    z, zm = latents(2)
+    c = torch.nn.functional.one_hot(torch.tensor([0, 2]), 3).float()
+    assert G(z, zm, torch.tensor([0.0]), c).shape == (2, 3, 1, 16, 16)
+    with pytest.raises(ValueError, match="class-conditional"):
+        G(z, zm, torch.tensor([0.0]))

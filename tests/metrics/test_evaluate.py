@@ -1,0 +1,143 @@
+"""evaluate() and the CLI end to end, with a stand-in sampler and dataset (cheap counts)."""
+import json
+
+import numpy as np
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from tests.metrics.helpers import FakeClipDataset, FakeSampler, moving_square_videos
+from vidsynth.metrics import evaluate
+
+
+def test_acd_from_sampler_and_folder(tmp_path):
+    from vidsynth.io import to_uint8_frames, write_mp4
+
+    sampler = FakeSampler()
+    [res] = evaluate(["acd4_8f"], fake=sampler, acd_features="mean_color", progress=False, num_runs=2)
+    assert res["metric"] == "acd4_8f" and res["feature_network"] == "mean_color"
+    assert res["num_runs"] == 2 and len(res["values"]) == 2 and res["value"] > 0
+    assert {c[2] for c in sampler.calls} == {0, 1_000_003}  # run r draws fresh clips (4 clips = one batch)
+    for i, v in enumerate(moving_square_videos(3, 8)):
+        write_mp4(tmp_path / f"{i}.mp4", to_uint8_frames(v))
+    [res] = evaluate(["acd3_8f"], fake=str(tmp_path), acd_features="mean_color", progress=False)
+    assert res["value"] > 0
+
+
+def test_fvd_kvd_share_features_and_cache_real_stats(i3d, monkeypatch):
+    import vidsynth.metrics.features as features
+
+    monkeypatch.setattr(features.I3DLogits, "__init__", _reuse(i3d))
+    ds = FakeClipDataset(num_videos=2, length=14, frames=10)
+    sampler = FakeSampler()
+    res = evaluate(["fvd2_10f", "kvd2_10f"], real=ds, fake=sampler, progress=False)
+    assert [r["metric"] for r in res] == ["fvd2_10f", "kvd2_10f"]
+    assert res[0]["value"] > 0 and res[0]["feature_network"] == "i3d_kinetics400_logits"
+    assert res[0]["protocol"]["resize"] == "tf1_bilinear to 224"
+    assert len(sampler.calls) == 1 and ds.reads == 2  # fvd and kvd shared one set of features
+    reads = ds.reads
+    again = evaluate(["fvd2_10f"], real=ds, fake=FakeSampler(), progress=False)
+    assert ds.reads == reads  # real statistics came from the cache
+    assert again[0]["value"] == pytest.approx(res[0]["value"])
+
+
+def _reuse(model):
+    def init(self, device="cpu", path=None, resize="tf1_bilinear"):
+        self.device, self.resize, self.model, self.name = torch.device(device), resize, model, "i3d_kinetics400_logits"
+    return init
+
+
+def test_cli_appends_jsonl(tmp_path, monkeypatch):
+    import vidsynth
+    from vidsynth.cli import COMMANDS
+    from vidsynth.metrics.cli import metrics_command
+
+    assert COMMANDS["metrics"] == "vidsynth.metrics.cli:metrics_command"
+    run = tmp_path / "00000-digan-shapes"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    monkeypatch.setattr(vidsynth, "load", lambda path, device="cpu": FakeSampler())
+    args = ["--metrics", "acd4_8f", "--acd-features", "mean_color", "--fake", str(run), "--runs", "2", "--device", "cpu"]
+    result = CliRunner().invoke(metrics_command, args)
+    assert result.exit_code == 0, result.output
+    assert "acd4_8f" in result.output
+    CliRunner().invoke(metrics_command, args)
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert len(lines) == 2
+    rec = lines[0]
+    for key in ("metric", "value", "std", "values", "num_real", "num_fake", "protocol", "feature_network", "time_s", "timestamp"):
+        assert key in rec
+    assert rec["fake"] == str(run)
+
+
+def test_cli_errors_are_user_errors(tmp_path):
+    from vidsynth.errors import ConfigError, VidsynthError
+
+    with pytest.raises(ConfigError, match="need real data"):
+        evaluate(["fvd16_16f"], fake=FakeSampler())
+    with pytest.raises(ConfigError, match="unknown metric"):
+        evaluate(["fid50k"], fake=FakeSampler())
+    with pytest.raises(VidsynthError, match="holds 0 video files"):
+        evaluate(["acd4_8f"], fake=str(tmp_path), acd_features="mean_color", progress=False)
+
+
+def test_real_clip_keys_cover_videos_and_fit():
+    from vidsynth.metrics.sources import real_clip_keys
+
+    ds = FakeClipDataset(num_videos=4, length=24)
+    keys = real_clip_keys(ds, 10, span=16, seed=0)
+    counts = np.bincount([v for v, _ in keys], minlength=4)
+    assert counts.min() >= 2 and counts.max() <= 3          # permutation passes: balanced use of videos
+    assert all(0 <= s <= 24 - 16 for _, s in keys)
+    assert len({s for _, s in real_clip_keys(ds, 200, span=16, seed=0)}) == 9  # every start is reachable
+    assert keys == real_clip_keys(ds, 10, span=16, seed=0) != real_clip_keys(ds, 10, span=16, seed=1)
+
+
+def test_real_spec_opened_with_subsampling_stride(monkeypatch, tmp_path):
+    """fvd..._128f_subsample8f reads 16 frames at stride 8 at the fake videos' resolution."""
+    import vidsynth.data
+    from vidsynth.metrics.evaluation import _Evaluator
+    from vidsynth.metrics.protocols import parse_protocol
+
+    opened = []
+
+    def fake_open(spec, resolution, frames, stride=1, seed=0):
+        opened.append((spec, resolution, frames, stride))
+        return FakeClipDataset(num_videos=2, length=130, frames=frames)
+
+    monkeypatch.setattr(vidsynth.data, "open_dataset", fake_open, raising=False)
+    ev = _Evaluator(str(tmp_path), FakeSampler(), "cpu", 4, None, None, None, "i3d", "tf1_bilinear", False, False, 0)
+    batches = list(ev.real_batches(parse_protocol("fvd4_128f_subsample8f")))
+    assert opened == [(str(tmp_path), 32, 16, 8)]
+    assert batches[0].shape == (4, 3, 16, 32, 32)
+
+
+def test_worker_processes_give_the_same_clips():
+    from vidsynth.metrics.sources import iter_real
+
+    class Indexable(FakeClipDataset):
+        def __getitem__(self, key):
+            return self.clip(*key)
+
+    ds = Indexable(num_videos=3, length=20, frames=8)
+    a = torch.cat(list(iter_real(ds, 5, 8, batch_size=2, seed=3)))
+    b = torch.cat(list(iter_real(ds, 5, 8, batch_size=2, seed=3, num_workers=1)))
+    assert a.shape == (5, 3, 8, 32, 32) and torch.equal(a, b)
+
+
+class TinyI3D(torch.nn.Module):
+    """Stand-in for a user's TorchScript I3D: [B, 3, T, 224, 224] -> [B, 400]."""
+
+    def forward(self, x):
+        assert x.shape[-1] == 224
+        return x.mean(dim=(2, 3, 4)).repeat(1, 134)[:, :400] * torch.arange(400).float()
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_user_torchscript_i3d(tmp_path):
+    path = tmp_path / "my_i3d.pt"
+    torch.jit.script(TinyI3D()).save(str(path))
+    res = evaluate(["fvd3_10f"], real=FakeClipDataset(num_videos=3, length=10, frames=10), fake=FakeSampler(),
+                   i3d=str(path), progress=False, use_cache=False)
+    assert res[0]["feature_network"] == "torchscript:my_i3d.pt" and res[0]["value"] > 0

@@ -1,0 +1,42 @@
+import pytest
+
+from vidsynth.config import apply_overrides, method_config, parse_set_options, validate_digan
+from vidsynth.errors import ConfigError
+
+
+def test_presets_and_overrides():
+    cfg = method_config("digan", "paper128")
+    assert (cfg.resolution, cfg.frames, cfg.batch, cfg.lr, cfg.r1_gamma, cfg.sigma_t) == (128, 16, 64, 0.0025, 1.0, 0.25)
+    long = method_config("digan", "paper128-long")
+    assert long.frames == 128 and long.sigma_t == 0.5
+    cfg = method_config("digan", "tiny", parse_set_options(["lr=0.001", "xflip=false", "frames=8"]))
+    assert cfg.lr == 0.001 and cfg.xflip is False and cfg.frames == 8
+
+
+@pytest.mark.parametrize("key,value,match", [
+    ("learning_rate", "1", "unknown option 'learning_rate'"),
+    ("batch", "sixty", "expects int"),
+    ("batch", 2.5, "expects int"),
+    ("xflip", "maybe", "expects bool"),
+])
+def test_bad_overrides_are_clear_errors(key, value, match):
+    with pytest.raises(ConfigError, match=match):
+        method_config("digan", "tiny", {key: value})
+
+
+def test_unknown_preset_and_method():
+    with pytest.raises(ConfigError, match="unknown preset"):
+        method_config("digan", "huge")
+    with pytest.raises(ConfigError, match="unknown method"):
+        method_config("vqgan")
+
+
+@pytest.mark.parametrize("over", [{"resolution": 48}, {"input_resolution": 256}, {"frames": 1}, {"batch": 0}])
+def test_impossible_sizes(over):
+    with pytest.raises(ConfigError):
+        validate_digan(method_config("digan", "paper128", over))
+
+
+def test_set_syntax():
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_set_options(["lr"])
