@@ -42,6 +42,7 @@ class DIGANConfig:
     stride: int = 1                   # take every stride-th frame of the source video
     xflip: bool = True
     conditional: bool = False         # class-conditional (labels from sub-folders or labels.json)
+    labels: str = "auto"              # with conditional: auto (labels.json), folders, or a labels JSON path
     # --- optimisation ---
     batch: int = 64                   # global batch size (split across processes)
     lr: float = 0.0025

@@ -1,4 +1,10 @@
-"""``vidsynth generate``: sample videos from a trained run or an exported model."""
+"""``vidsynth generate``: sample videos from a trained run or an exported model, and render DIGAN's
+INR applications (``--mode``: arbitrary times, time/space inter- and extrapolation, long streamed
+videos, motion swaps, latent interpolation).
+
+Every mode is deterministic under ``--seed``: video ``i`` uses latents drawn from ``(seed, i)``.
+The rendering lives in ``vidsynth.apps``; this file parses options and writes files.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,16 +13,45 @@ import click
 
 from vidsynth import io
 
+MODES = ("sample", "times", "interpolate-time", "extrapolate-time", "upsample", "zoom-out", "long",
+         "diverse-motion", "swap", "interpolate-latent", "morph")
+
 EPILOG = """\b
 Examples:
   vidsynth generate runs/00000-digan-shapes --n 16 --frames 32 --out samples.mp4      # one grid video
   vidsynth generate runs/00000-digan-shapes --n 8 --out samples/ --format gif          # one gif per video
   vidsynth generate runs/00000-digan-shapes --n 4 --out frames/ --format png           # png frame folders
   vidsynth generate runs/00000-digan-shapes --n 64 --out videos.npz                    # uint8 [N, T, H, W, 3]
+  vidsynth generate RUN --times 0,0.5,1.7,-0.3 --out times.npz         # any real times (t = i/(train_frames-1))
+  vidsynth generate RUN --mode interpolate-time --factor 4 --out slow.mp4
+  vidsynth generate RUN --mode extrapolate-time --factor 4 --out longer.mp4
+  vidsynth generate RUN --mode upsample --scale 4 --out up4.mp4
+  vidsynth generate RUN --mode zoom-out --range -0.25 1.25 --out zoom.mp4
+  vidsynth generate RUN --mode long --frames 1024 --n 1 --out long.mp4
+  vidsynth generate RUN --mode diverse-motion --n 8 --out motions.mp4
+  vidsynth generate RUN --mode swap --contents 4 --motions 4 --out swap.mp4
+  vidsynth generate RUN --mode interpolate-latent --steps 8 --out lerp.mp4
+  vidsynth generate RUN --class running --n 8 --out running.mp4       # class-conditional runs
+
+\b
+Modes (--mode; DIGAN runs; see docs/digan_apps.md):
+  sample              --n videos of --frames frames
+  times               --n videos rendered at the real times of --times (fractional, negative, > 1)
+  interpolate-time    --factor x denser frames over the training interval [0, 1] (slow motion)
+  extrapolate-time    the training frame spacing, --factor x longer (t past 1 was never trained)
+  upsample            a --scale x denser pixel grid (space interpolation: 4 -> 4x resolution)
+  zoom-out            a wider view: the pixel grid covers --range (default [-0.25, 1.25]^2)
+  long                --frames frames (e.g. 1024) streamed in chunks of --chunk into .mp4 (or
+                      a folder: one mp4 per video); memory does not grow with the length
+  diverse-motion      one content code (video 0) with --n motion codes
+  swap                --contents x --motions table: row = content, column = motion
+  interpolate-latent  --steps videos on the path from video 0 to video 1 (w lerp, z_M slerp)
+  morph               one video whose frame k is step k of that path (--frames steps)
+--scale applies to every mode; grids of swap / interpolate-latent keep their rows.
 """
 
 
-def write_videos(videos, out: Path, fmt: str | None, grid: bool | None, fps: int) -> list[Path]:
+def write_videos(videos, out: Path, fmt: str | None, grid: bool | None, fps: int, nrow: int | None = None) -> list[Path]:
     """Write ``videos [N, 3, T, H, W]``: to one file (a grid, or an npz of all) or one file per video in a folder."""
     import numpy as np
 
@@ -28,13 +63,13 @@ def write_videos(videos, out: Path, fmt: str | None, grid: bool | None, fps: int
     if suffix in (".mp4", ".gif"):
         if grid is False and len(videos) > 1:
             raise click.UsageError(f"--no-grid writes one file per video: give a folder, not '{out}'")
-        return [io.write_video(out, io.make_grid(videos) if len(videos) > 1 else videos[0], fps=fps)]
+        return [io.write_video(out, io.make_grid(videos, nrow) if len(videos) > 1 else videos[0], fps=fps)]
     if suffix:
         raise click.UsageError(f"cannot write '{out}': use .mp4, .gif, .npz, or a folder")
     fmt = fmt or "mp4"
     if grid:
         name = out / f"grid.{fmt}" if fmt != "png" else out / "grid"
-        return [io.write_video(name, io.make_grid(videos), fps=fps)]
+        return [io.write_video(name, io.make_grid(videos, nrow), fps=fps)]
     paths = []
     for i, video in enumerate(videos):
         name = out / (f"video{i:04d}" + ("" if fmt == "png" else f".{fmt}"))
@@ -42,10 +77,79 @@ def write_videos(videos, out: Path, fmt: str | None, grid: bool | None, fps: int
     return paths
 
 
+def render_mode(sampler, mode: str, n: int, frames: int, seed: int, batch_size: int, truncation: float, label,
+                times: str | None, factor: float, scale: float, coord_range, contents: int, motions: int, steps: int,
+                space: str, chunk: int):
+    """The videos ``[N, 3, T, H, W]`` of a DIGAN application mode (not ``sample`` or ``long``) and the grid row length."""
+    import torch
+
+    from vidsynth.apps import interpolate, motion, render, time_resample
+
+    tf = sampler.train_frames
+    base_times = render.frame_times(frames, tf)                          # frames at the training spacing
+
+    def batched(times_, **kw):
+        """Videos 0..n-1 of the seed at ``times_``, ``batch_size`` at a time."""
+        out = []
+        for start in range(0, n, batch_size):
+            b = min(batch_size, n - start)
+            z, zm = sampler.latents(b, seed, start)
+            w = render.mapped_w(sampler, z, sampler.labels(b, label, seed + start), truncation)
+            out.append(render.render(sampler, w, zm, times_, chunk, scale=scale, **kw))
+        return torch.cat(out)
+
+    if mode == "times":
+        if not times:
+            raise click.UsageError("--mode times needs --times, e.g. --times 0,0.5,1.7,-0.3")
+        return batched(torch.tensor(render.parse_times(times))), None
+    if mode == "interpolate-time":
+        if factor < 1 or factor != int(factor):
+            raise click.UsageError("--mode interpolate-time needs an integer --factor >= 1")
+        return batched(time_resample.interpolation_times(tf, int(factor))), None
+    if mode == "extrapolate-time":
+        return batched(time_resample.extrapolation_times(tf, factor)), None
+    if mode == "upsample":
+        return batched(base_times), None
+    if mode == "zoom-out":
+        return batched(base_times, coord_range=tuple(coord_range)), None
+    if scale != 1:
+        raise click.UsageError(f"--scale is not supported with --mode {mode}")
+    if mode == "diverse-motion":
+        return motion.diverse_motion(sampler, base_times, n, seed, 0, label, truncation, chunk), None
+    if mode == "swap":
+        return motion.swap_grid(sampler, base_times, contents, motions, seed, label, truncation, chunk), motions
+    if mode == "interpolate-latent":
+        videos = interpolate.interpolate_latents(sampler, base_times, steps, seed, 0, 1, label, truncation, space, chunk)
+        return videos, steps
+    if mode == "morph":
+        return interpolate.morph(sampler, frames, seed, 0, 1, label, truncation, space), None
+    raise click.UsageError(f"unknown mode {mode!r}")
+
+
+def stream_long(sampler, out: Path, n: int, frames: int, seed: int, truncation: float, label, scale: float,
+                chunk: int, fps: int, grid: bool | None) -> list[Path]:
+    """``--mode long``: render chunk by chunk straight into mp4 (one grid file, or one per video in a folder)."""
+    from vidsynth.apps import render
+
+    suffix = out.suffix.lower()
+    if suffix and suffix not in (".mp4", ".mkv", ".webm"):
+        raise click.UsageError(f"--mode long streams into .mp4/.mkv/.webm or a folder of mp4s, not '{out}'")
+    z, zm = sampler.latents(n, seed)
+    w = render.mapped_w(sampler, z, sampler.labels(n, label, seed), truncation)
+    if suffix or grid:
+        as_grid, target = True, out if suffix else out / "grid.mp4"
+    else:
+        as_grid, target = False, out                                    # out/video0000.mp4 ...
+    return render.stream(sampler, target, w, zm, render.frame_times(frames, sampler.train_frames), chunk, scale,
+                         (0.0, 1.0), fps, grid=as_grid, progress=True)
+
+
 @click.command("generate", epilog=EPILOG, context_settings={"show_default": True})
 @click.argument("run", type=click.Path(exists=True, file_okay=False))
-@click.option("--n", "n", type=int, default=16, help="Number of videos.")
-@click.option("--frames", type=int, default=16, help="Frames per video.")
+@click.option("--n", "n", type=int, default=None, help="Number of videos (diverse-motion: motion codes). "
+              "[default: 16; long, morph: 1]")
+@click.option("--frames", type=int, default=None, help="Frames per video at the training spacing. "
+              "[default: 16; long: 128; morph: 64]")
 @click.option("--seed", type=int, default=0, help="Video i uses latents seeded by (seed, i).")
 @click.option("--out", type=click.Path(), required=True,
               help="A .mp4/.gif (grid of all videos), a .npz (all frames), or a folder (one file per video).")
@@ -57,23 +161,62 @@ def write_videos(videos, out: Path, fmt: str | None, grid: bool | None, fps: int
 @click.option("--class", "label", default=None, help="Class name or index (class-conditional models).")
 @click.option("--fps", type=int, default=None, help="Frame rate of written videos. [default: the run's]")
 @click.option("--device", default="auto", help="auto, cpu, cuda ...")
-def generate_command(run, n, frames, seed, out, fmt, grid, batch_size, truncation, label, fps, device):
-    """Sample videos from RUN (a run folder or an exported model folder)."""
-    import vidsynth
-
+@click.option("--mode", type=click.Choice(MODES), default="sample", help="What to render (DIGAN; see Modes below).")
+@click.option("--times", default=None, help="Real times, e.g. 0,0.5,1.7,-0.3; 'a:b:n' = n times from a to b. "
+              "Implies --mode times.")
+@click.option("--factor", type=float, default=4.0, help="interpolate-time: x denser; extrapolate-time: x longer.")
+@click.option("--scale", type=float, default=None, help="Pixel-grid density (input_resolution*scale must be an "
+              "integer). [default: upsample 4, otherwise 1]")
+@click.option("--range", "coord_range", type=float, nargs=2, default=(-0.25, 1.25),
+              help="zoom-out: coordinate range LO HI in units of the training view [0, 1].")
+@click.option("--contents", type=int, default=4, help="swap: content codes (rows).")
+@click.option("--motions", type=int, default=4, help="swap: motion codes (columns).")
+@click.option("--steps", type=int, default=8, help="interpolate-latent: videos along the path.")
+@click.option("--space", type=click.Choice(["w", "z"]), default="w",
+              help="interpolate-latent / morph: interpolate w (the INR-weight code) or the content code z.")
+@click.option("--chunk", type=int, default=16, help="Frames per generator call (memory is one chunk).")
+@click.option("--preview", is_flag=True, help="Also write <out>.png: a strip of 8 frames of the grid.")
+def generate_command(run, n, frames, seed, out, fmt, grid, batch_size, truncation, label, fps, device, mode, times,
+                     factor, scale, coord_range, contents, motions, steps, space, chunk, preview):
+    """Sample videos from RUN (a run folder or an exported model folder); DIGAN applications via --mode."""
     import math
 
-    if n < 1 or frames < 1 or batch_size < 1:
-        raise click.UsageError("--n, --frames and --batch-size must be >= 1")
+    import vidsynth
+
+    if times is not None and mode == "sample":
+        mode = "times"
+    n = n if n is not None else (1 if mode in ("long", "morph") else 16)
+    frames = frames if frames is not None else {"long": 128, "morph": 64}.get(mode, 16)
+    scale = scale if scale is not None else (4.0 if mode == "upsample" else 1.0)
+    if n < 1 or frames < 1 or batch_size < 1 or chunk < 1:
+        raise click.UsageError("--n, --frames, --batch-size and --chunk must be >= 1")
     if not math.isfinite(truncation):
         raise click.UsageError("--truncation must be a finite number (1 = no truncation)")
     sampler = vidsynth.load(run, device=device)
     if label is not None and label.isdigit():
         label = int(label)
+    fps = fps or getattr(sampler, "fps", 8)
+    out = Path(out)
+    if mode != "sample" and not hasattr(getattr(sampler, "generator", None), "synthesize"):
+        raise click.UsageError(f"--mode {mode} needs a DIGAN model (an INR generator)")
     try:
-        videos = sampler.sample(n, frames=frames, seed=seed, batch_size=batch_size, truncation_psi=truncation,
-                                label=label, progress=True)
-    except ValueError as e:   # e.g. a class for an unconditional model, an unknown class name
+        if mode == "long":
+            paths = stream_long(sampler, out, n, frames, seed, truncation, label, scale, chunk, fps, grid)
+            click.echo(f"streamed {frames} frames x {n} video(s) in chunks of {chunk}: {paths[0]}"
+                       + (" ..." if len(paths) > 1 else ""))
+            return
+        if mode == "sample" and scale == 1:
+            videos, nrow = sampler.sample(n, frames=frames, seed=seed, batch_size=batch_size,
+                                          truncation_psi=truncation, label=label, progress=True), None
+        else:
+            videos, nrow = render_mode(sampler, "upsample" if mode == "sample" else mode, n, frames, seed, batch_size,
+                                       truncation, label, times, factor, scale, coord_range, contents, motions, steps,
+                                       space, chunk)
+    except ValueError as e:   # a class for an unconditional model, an unknown class name, a bad scale or time
         raise click.UsageError(str(e)) from None
-    paths = write_videos(videos, Path(out), fmt, grid, fps or getattr(sampler, "fps", 8))
-    click.echo(f"wrote {len(paths)} file(s): {paths[0]}" + (" ..." if len(paths) > 1 else ""))
+    paths = write_videos(videos, out, fmt, grid, fps, nrow)
+    if preview:
+        strip = out.with_suffix(".png") if out.suffix else out / "preview.png"
+        paths.append(io.write_png(strip, io.frame_strip(io.make_grid(videos, nrow), 8)))
+    click.echo(f"wrote {len(paths)} file(s): {paths[0]}" + (" ..." if len(paths) > 1 else "")
+               + f"  [{len(videos)} video(s), {'x'.join(map(str, videos.shape[2:]))} frames x H x W, mode {mode}]")

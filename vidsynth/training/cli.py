@@ -11,7 +11,7 @@ Examples:
   vidsynth train --method digan --data builtin:shapes --preset tiny --minutes 10
   vidsynth train --method digan --data ~/videos --preset paper128 --kimg 5000
   vidsynth train --method digan --data clips.zip --preset paper128 --set sigma_t=0.5 --set frames=128
-  vidsynth train --method digan --data ~/ucf101 --preset paper128 --set conditional=true
+  vidsynth train --method digan --data ~/ucf101 --preset paper128 --set conditional=true --set labels=folders
   vidsynth train --method digan --resume runs/00003-digan-shapes --kimg 2000
   vidsynth train --method digan --resume auto
   torchrun --nproc_per_node 8 -m vidsynth train --method digan --data ~/videos --preset paper128

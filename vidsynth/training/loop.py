@@ -89,7 +89,7 @@ def _open_data(cfg, loop: LoopConfig):
 
         return open_image_dataset(loop.data, resolution=cfg.resolution, xflip=cfg.xflip, seed=loop.seed)
     return open_dataset(loop.data, resolution=cfg.resolution, frames=cfg.frames, stride=cfg.stride,
-                        xflip=cfg.xflip, seed=loop.seed, labels="auto" if cfg.conditional else "none")
+                        xflip=cfg.xflip, seed=loop.seed, labels=cfg.labels if cfg.conditional else "none")
 
 
 class _TensorBoard:
@@ -160,8 +160,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     dataset = _open_data(cfg, loop)
     c_dim = len(dataset.class_names) if cfg.conditional else 0
     if cfg.conditional and c_dim == 0:
-        raise ConfigError(f"conditional=true but '{loop.data}' has no classes: put videos in one sub-folder per "
-                          "class or add a labels.json")
+        raise ConfigError(f"conditional=true but '{loop.data}' has no classes (labels={cfg.labels!r}): put "
+                          "videos in one sub-folder per class and --set labels=folders, or add a labels.json")
     if cfg.batch % world_size:
         raise ConfigError(f"batch {cfg.batch} must be divisible by the number of processes ({world_size})")
     trainer = _build_trainer(cfg, device, c_dim, loop.seed, dist)
