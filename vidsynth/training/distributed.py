@@ -106,7 +106,9 @@ def distributed_context(device: str = "auto"):
         device = "cpu"
     # gloo all_reduce of CPU tensors works for both backends' scalar flags; NCCL handles CUDA grads.
     dist.init_process_group("nccl" if use_cuda else "gloo")
+    ctx = DistContext(rank, world_size, local_rank, device)
     try:
-        yield DistContext(rank, world_size, local_rank, device)
+        yield ctx
+        ctx.barrier()   # leave together: a rank tearing down gloo while another still talks aborts both
     finally:
         dist.destroy_process_group()

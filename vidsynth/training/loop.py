@@ -279,6 +279,7 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     finally:
         bar.close()
     snapshot(final=True)
+    dist.barrier()   # the other ranks wait until rank 0 has written the final files
     if tb:
         tb.close()
     if signals.received and is_main:
