@@ -13,6 +13,8 @@ COMMANDS = {
     "generate": "vidsynth.generate:generate_command",
     "dataset": "vidsynth.data.cli:dataset_group",
     "convert": "vidsynth.convert:convert_command",
+    "bench": "vidsynth.bench.cli:bench_command",
+    "report": "vidsynth.report:report_command",
 }
 
 HELP = {
@@ -21,6 +23,8 @@ HELP = {
     "generate": "Sample videos from a trained run or exported model.",
     "dataset": "Inspect and convert video datasets.",
     "convert": "Import a rosinality StyleGAN2 .pt checkpoint (strict key/shape check) as a vidsynth model.",
+    "bench": "Measure GMAC/video, speed and memory of generators and discriminators (JSON + table).",
+    "report": "Write a self-contained HTML report of a training run (videos, curves, config, timings).",
 }
 
 
