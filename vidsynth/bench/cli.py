@@ -23,10 +23,13 @@ import click
 @click.option("--compile", "use_compile", is_flag=True, help="Also measure torch.compile (minutes on CPU).")
 @click.option("--d-frames", type=int, default=None,
               help="Clip length for discriminator throughput (the paper used 128). Default: the config's.")
+@click.option("--threads", type=int, default=None,
+              help="torch CPU threads (default: torch's). On a loaded machine 1 thread avoids OpenMP "
+                   "synchronisation stalls that make small ops 100x slower.")
 @click.option("--no-i3d", is_flag=True, help="Skip the I3D feature-extractor measurement.")
 @click.option("--list", "list_configs", is_flag=True, help="List the configs and exit.")
-def bench_command(configs, measures, json_path, device, repeat, batch, quick, use_compile, d_frames, no_i3d,
-                  list_configs):
+def bench_command(configs, measures, json_path, device, repeat, batch, quick, use_compile, d_frames, threads,
+                  no_i3d, list_configs):
     """Measure GMAC/video, generation frames/s, peak memory, D clips/s, a training step, long-video
     memory and speed-up ratios for DIGAN and MoCoGAN-HD configs.
 
@@ -51,6 +54,10 @@ def bench_command(configs, measures, json_path, device, repeat, batch, quick, us
         if name not in SUBJECTS:
             raise click.BadParameter(f"unknown config '{name}'; choose from {', '.join(SUBJECTS)}",
                                      param_hint="--config")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     dev = resolve_device(device)
     settings = BenchSettings(dev, quick=dev.type == "cpu" if quick is None else quick, repeat=repeat, batch=batch,
                              compile=use_compile, d_frames=d_frames)
