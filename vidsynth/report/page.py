@@ -23,7 +23,8 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; 
 h1 { font-size: 1.5em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2em; margin-top: 1.6em; }
 .row { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
 figure { margin: 0; } figcaption { font-size: .85em; color: #555; text-align: center; }
-video, img.media { max-width: 100%; image-rendering: pixelated; background: #000; }
+video, img.media { min-width: 256px; max-width: 100%; image-rendering: pixelated; background: #000; }
+img.plot { max-width: 100%; }
 table { border-collapse: collapse; font-size: .9em; } td, th { border: 1px solid #ddd; padding: .25em .6em; }
 th { background: #f4f4f4; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f7f7f7; padding: 1em; overflow: auto; font-size: .8em; }

@@ -32,7 +32,7 @@ def line_plot(series: dict[str, tuple[list, list]], title: str, ylabel: str, log
     """One axes with a line per series ``{label: (x, y)}``; None when there is nothing to draw."""
     if not series:
         return None
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig, ax = plt.subplots(figsize=(5.6, 3.3))
     for label, (xs, ys) in sorted(series.items()):
         ax.plot(xs, ys, label=label, marker="o" if len(xs) < 20 else None, markersize=3)
     ax.set_title(title)
