@@ -145,8 +145,43 @@ def mixed_precision(subject, settings: BenchSettings) -> dict:
     return _report(medians, frames=frames)
 
 
+def digan_upsample_commute(subject, settings: BenchSettings) -> dict:
+    """Current DIGAN generator vs the proposed commuted first layer (``digan_upsample_commute``)."""
+    if subject.method != "digan":
+        return {"skipped": "DIGAN only"}
+    from vidsynth.bench import digan_upsample_commute as commuted
+    from vidsynth.bench.flops import count_macs
+    from vidsynth.bench.memory import gib, peak_memory
+
+    device, frames = settings.device, _frames(subject, settings)
+    G = subject.build(device)["G"]
+    z, zm = subject.latents(1, device)
+    times = subject.times(frames, device)
+    with inference():
+        diff = (G(z, zm, times) - commuted.generate(G, z, zm, times)).abs().max().item()
+    with torch.device("meta"):
+        G_meta = subject._generator("meta").requires_grad_(False)
+        zm_meta, z_meta = torch.empty(1, zm.shape[1]), torch.empty(1, z.shape[1])
+        t_meta = torch.empty(subject.frames)
+        macs = {"current": count_macs(lambda: G_meta(z_meta, zm_meta, t_meta))["macs"] / 1e9,
+                "commuted": count_macs(lambda: commuted.generate(G_meta, z_meta, zm_meta, t_meta))["macs"] / 1e9}
+
+    def current():
+        with inference():
+            G(z, zm, times)
+
+    def proposed():
+        with inference():
+            commuted.generate(G, z, zm, times)
+    medians = compare({"current": current, "commuted": proposed}, settings.repeats(False), 1, device)
+    mem = {name: gib(peak_memory(fn, device)["peak_bytes"]) for name, fn in (("current", current),
+                                                                            ("commuted", proposed))}
+    return _report(medians, frames=frames, max_abs_diff=diff, gmac_per_video=macs, peak_mem_gib=mem)
+
+
 SPEEDUPS = {"grad_mode": grad_mode, "time_batching": time_batching, "channels_last": channels_last,
-            "compile": compile_generator, "autocast": mixed_precision}
+            "compile": compile_generator, "autocast": mixed_precision,
+            "digan_upsample_commute": digan_upsample_commute}
 
 
 def run_speedups(subject, settings: BenchSettings) -> dict:
