@@ -15,6 +15,8 @@ import click
               help="Only these measurements (repeatable): flops, generation, discriminator, training, "
                    "long_video, speedups.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),
+              help="Also write the tables as Markdown here (the format of docs/performance.md).")
 @click.option("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
 @click.option("--repeat", type=int, default=None, help="Timed repeats per measurement (default: 2 quick, 5 full).")
 @click.option("--batch", type=int, default=None, help="Batch size (default: 1 quick, 4 full).")
@@ -28,7 +30,7 @@ import click
                    "synchronisation stalls that make small ops 100x slower.")
 @click.option("--no-i3d", is_flag=True, help="Skip the I3D feature-extractor measurement.")
 @click.option("--list", "list_configs", is_flag=True, help="List the configs and exit.")
-def bench_command(configs, measures, json_path, device, repeat, batch, quick, use_compile, d_frames, threads,
+def bench_command(configs, measures, json_path, markdown_path, device, repeat, batch, quick, use_compile, d_frames, threads,
                   no_i3d, list_configs):
     """Measure GMAC/video, generation frames/s, peak memory, D clips/s, a training step, long-video
     memory and speed-up ratios for DIGAN and MoCoGAN-HD configs.
@@ -68,4 +70,8 @@ def bench_command(configs, measures, json_path, device, repeat, batch, quick, us
         with open(json_path, "w") as f:
             json.dump(out, f, indent=2)
         click.echo(f"wrote {json_path}", err=True)
+    if markdown_path:
+        with open(markdown_path, "w") as f:
+            f.write(format_results(out, markdown=True) + "\n")
+        click.echo(f"wrote {markdown_path}", err=True)
     sys.stdout.flush()

@@ -12,8 +12,12 @@ def _fmt(value, digits: int = 2) -> str:
     return str(value)
 
 
-def _table(headers: list[str], rows: list[list]) -> str:
+def _table(headers: list[str], rows: list[list], markdown: bool = False) -> str:
     cells = [headers] + [[_fmt(c) for c in row] for row in rows]
+    if markdown:
+        lines = ["| " + " | ".join(r) + " |" for r in cells]
+        lines.insert(1, "|" + "---|" * len(headers))
+        return "\n".join(lines)
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -28,7 +32,8 @@ def _get(d: dict, *keys):
     return d
 
 
-def format_results(out: dict) -> str:
+def format_results(out: dict, markdown: bool = False) -> str:
+    """The whole result as text tables (``markdown=True``: GitHub tables, as in docs/performance.md)."""
     parts = [f"device: {out['device']} ({out['device_name']}), torch {out['torch']}, {out['threads']} threads, "
              f"batch {out['batch']}{' (quick)' if out['quick'] else ''}",
              f"GMAC: {out['flop_convention']}", ""]
@@ -39,7 +44,7 @@ def format_results(out: dict) -> str:
                      _get(r, "discriminator", "clips_per_s"), _get(r, "training", "sec_per_step"),
                      _get(r, "training", "peak_mem_gib")])
     parts.append(_table(["config", "G GMAC/video", "videos/s", "frames/s", "gen GiB", "D clips/s",
-                         "train s/step", "train GiB"], rows))
+                         "train s/step", "train GiB"], rows, markdown))
     errors = [(r["config"], k, v["error"]) for r in out["results"] for k, v in r.items()
               if isinstance(v, dict) and "error" in v]
     for config, key, err in errors:
@@ -57,7 +62,7 @@ def format_results(out: dict) -> str:
             speed_rows.append([r["config"], name, ratio, _fmt(res.get("max_abs_diff"), 6)])
     if speed_rows:
         parts += ["", "speed-ups (time of the first variant / time of each; same interleaved run):",
-                  _table(["config", "variant", "ratios", "max |diff|"], speed_rows)]
+                  _table(["config", "variant", "ratios", "max |diff|"], speed_rows, markdown)]
 
     long_rows = []
     for r in out["results"]:
@@ -66,7 +71,7 @@ def format_results(out: dict) -> str:
                               row["output_gib"]])
     if long_rows:
         parts += ["", "long-video generation, peak memory GiB (chunks of 8 frames):",
-                  _table(["config", "frames", "all at once", "chunked", "output"], long_rows)]
+                  _table(["config", "frames", "all at once", "chunked", "output"], long_rows, markdown)]
 
     if out.get("i3d"):
         parts += ["", f"I3D: {out['i3d'].get('skipped') or _fmt(out['i3d'].get('clips_per_s')) + ' clips/s'}"]
@@ -81,7 +86,7 @@ def format_results(out: dict) -> str:
                 paper_rows.append([method, label, e["ours"], e["paper"], e["ratio"]])
     if paper_rows:
         parts += ["", f"ours vs paper ({cmp['paper_setup']}):",
-                  _table(["method", "quantity", "ours", "paper", "ours/paper"], paper_rows)]
+                  _table(["method", "quantity", "ours", "paper", "ours/paper"], paper_rows, markdown)]
         for method in ("digan", "mocogan-hd"):
             if method in cmp:
                 parts.append(f"  {method}: {cmp[method]['explanation']}")
