@@ -63,7 +63,8 @@ class WebDriver:
         self._call("POST", f"/session/{self.session}/url", {"url": url})
 
     def run(self, script: str, *args):
-        return self._call("POST", f"/session/{self.session}/execute/sync", {"script": script, "args": list(args)})["value"]
+        body = {"script": script, "args": list(args)}
+        return self._call("POST", f"/session/{self.session}/execute/sync", body)["value"]
 
     def run_async(self, script: str, *args, timeout_ms: int = 30000):
         self._call("POST", f"/session/{self.session}/timeouts", {"script": timeout_ms})

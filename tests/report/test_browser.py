@@ -25,7 +25,8 @@ const start = Date.now();
       videos: videos.map(v => ({ready: v.readyState, time: v.currentTime, paused: v.paused, hidden: v.hidden,
                                 error: v.error ? v.error.code : null, width: v.videoWidth})),
       plots: Array.from(document.querySelectorAll('img.plot')).map(i => ({complete: i.complete, w: i.naturalWidth})),
-      gifs: Array.from(document.querySelectorAll('img[id^=fallback]')).map(i => ({w: i.naturalWidth, hidden: i.hidden})),
+      gifs: Array.from(document.querySelectorAll('img[id^=fallback]'))
+                 .map(i => ({w: i.naturalWidth, hidden: i.hidden})),
     });
   } else { setTimeout(poll, 200); }
 })();

@@ -30,8 +30,8 @@ import click
                    "synchronisation stalls that make small ops 100x slower.")
 @click.option("--no-i3d", is_flag=True, help="Skip the I3D feature-extractor measurement.")
 @click.option("--list", "list_configs", is_flag=True, help="List the configs and exit.")
-def bench_command(configs, measures, json_path, markdown_path, device, repeat, batch, quick, use_compile, d_frames, threads,
-                  no_i3d, list_configs):
+def bench_command(configs, measures, json_path, markdown_path, device, repeat, batch, quick, use_compile, d_frames,
+                  threads, no_i3d, list_configs):
     """Measure GMAC/video, generation frames/s, peak memory, D clips/s, a training step, long-video
     memory and speed-up ratios for DIGAN and MoCoGAN-HD configs.
 

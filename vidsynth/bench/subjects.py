@@ -185,7 +185,8 @@ class MoCoGANHDSubject(Subject):
         self.name, self.description, self.paper_scale = name, description, paper_scale
         self.g_kwargs = dict(resolution=image_resolution, style_dim=style_dim, n_mlp=n_mlp,
                              channel_multiplier=channel_multiplier, channel_max=channel_max)
-        self.m_kwargs = dict(latent_dim=style_dim, hidden_dim=hidden_dim, n_pca=n_pca, mi_hidden=min(512, 2 * style_dim))
+        self.m_kwargs = dict(latent_dim=style_dim, hidden_dim=hidden_dim, n_pca=n_pca,
+                             mi_hidden=min(512, 2 * style_dim))
         self.d_channels, self.frames, self.resolution = d_channels, frames, out_size
         self.style_dim = style_dim
 

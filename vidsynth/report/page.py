@@ -66,7 +66,8 @@ def video_figure(mp4: Path | None, caption: str, ids: _Ids, gif: Path | None = N
     if mp4 is None and gif is None:
         return f'<figure><p class="muted">({esc}: not available)</p></figure>'
     if mp4 is None:
-        return f'<figure><img class="media" src="{data_uri(gif, "image/gif")}" alt="{esc}"><figcaption>{esc}</figcaption></figure>'
+        return (f'<figure><img class="media" src="{data_uri(gif, "image/gif")}" alt="{esc}">'
+                f'<figcaption>{esc}</figcaption></figure>')
     fid = ids("fallback")
     gif_tag = (f'<img class="media" id="{fid}" hidden src="{data_uri(gif, "image/gif")}" alt="{esc}">'
                if gif is not None else "")
@@ -79,7 +80,8 @@ def image_figure(png: bytes | None, caption: str) -> str:
     if png is None:
         return ""
     esc = html.escape(caption)
-    return f'<figure><img class="plot" src="{data_uri(png, "image/png")}" alt="{esc}"><figcaption>{esc}</figcaption></figure>'
+    return (f'<figure><img class="plot" src="{data_uri(png, "image/png")}" alt="{esc}">'
+            f'<figcaption>{esc}</figcaption></figure>')
 
 
 def table(headers: list[str], rows: list[list]) -> str:
