@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from vidsynth.bench.flops import count_macs
 from vidsynth.bench.memory import gib, peak_memory
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import time_call
@@ -26,12 +27,14 @@ def discriminator_speed(subject, settings: BenchSettings) -> dict:
     frames = settings.d_frames or subject.frames
     subject.build(device)
     clips = random_clips(batch, frames, subject.resolution, device)
+    D = subject.discriminators(device, frames)
 
     def run():
         with inference():
-            subject.discriminate(clips)
+            subject.discriminate(clips, D)
 
-    t = time_call(run, max(settings.repeats(False), 2), 1, device)
+    macs = count_macs(run)["macs"]          # doubles as the warm-up call
+    t = time_call(run, max(settings.repeats(False), 2), 0, device)
     mem = peak_memory(run, device)
-    return {"batch": batch, "clip_frames": frames, "sec_per_batch": t["median_s"],
+    return {"batch": batch, "clip_frames": frames, "gmac_per_clip": macs / batch / 1e9, "sec_per_batch": t["median_s"],
             "clips_per_s": batch / t["median_s"], "peak_mem_gib": gib(mem["peak_bytes"])}

@@ -119,8 +119,8 @@ class DIGANSubject(Subject):
     def latents_meta(self, batch: int) -> tuple:
         return torch.empty(batch, self.cfg.z_dim, device="meta"), torch.empty(batch, self.cfg.motion_dim, device="meta")
 
-    def discriminators(self, device) -> nn.Module:
-        """What ``discriminate`` takes: the DIGANDiscriminator (image D + motion D)."""
+    def discriminators(self, device, clip_frames: int | None = None) -> nn.Module:
+        """What ``discriminate`` takes: the DIGANDiscriminator (image D + motion D; any clip length)."""
         return self.build(device)["D"]
 
     def discriminate(self, video: torch.Tensor, D: nn.Module | None = None) -> list[torch.Tensor]:
@@ -244,9 +244,16 @@ class MoCoGANHDSubject(Subject):
             noise = torch.empty(batch, max(frames - 1, 0), self.m_kwargs["latent_dim"])
             return count_macs(lambda: G(z, frames, noise=noise))
 
-    def discriminators(self, device) -> dict[str, nn.Module]:
-        """What ``discriminate`` takes: ``{"video_d": D_V, "image_d": D_I}``."""
+    def discriminators(self, device, clip_frames: int | None = None) -> dict[str, nn.Module]:
+        """What ``discriminate`` takes: ``{"video_d": D_V, "image_d": D_I}``. For clips longer than 16
+        frames D_V's second scale also halves time (official), so it is built for ``clip_frames``."""
         built = self.build(device)
+        if clip_frames and clip_frames != self.frames:
+            from vidsynth.models.mocogan_hd import VideoDiscriminator
+
+            torch.manual_seed(0)
+            D_V = VideoDiscriminator("in_domain", clip_frames, self.resolution, base_channels=self.d_channels)
+            return {"video_d": D_V.to(device).requires_grad_(False), "image_d": built["D_I"]}
         return {"video_d": built["D_V"], "image_d": built["D_I"]}
 
     def discriminate(self, video: torch.Tensor, D: dict | None = None) -> list[torch.Tensor]:
