@@ -41,9 +41,10 @@ def format_results(out: dict, markdown: bool = False) -> str:
     for r in out["results"]:
         rows.append([r["config"], _get(r, "generator", "gmac_per_video"), _get(r, "generation", "videos_per_s"),
                      _get(r, "generation", "frames_per_s"), _get(r, "generation", "peak_mem_gib"),
-                     _get(r, "discriminator", "clips_per_s"), _get(r, "training", "sec_per_step"),
+                     _get(r, "discriminator", "gmac_per_clip"), _get(r, "discriminator", "clips_per_s"),
+                     _get(r, "training", "sec_per_step"),
                      _get(r, "training", "peak_mem_gib")])
-    parts.append(_table(["config", "G GMAC/video", "videos/s", "frames/s", "gen GiB", "D clips/s",
+    parts.append(_table(["config", "G GMAC/video", "videos/s", "frames/s", "gen GiB", "D GMAC/clip", "D clips/s",
                          "train s/step", "train GiB"], rows, markdown))
     errors = [(r["config"], k, v["error"]) for r in out["results"] for k, v in r.items()
               if isinstance(v, dict) and "error" in v]
