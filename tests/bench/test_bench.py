@@ -53,6 +53,8 @@ def test_all_measures_present_and_sane(results):
             assert commute["max_abs_diff"] < 1e-4
             assert commute["gmac_per_video"]["commuted"] < commute["gmac_per_video"]["current"]
     assert "skipped" in results["i3d"] or positive(results["i3d"]["clips_per_s"])
+    (h2h,) = results["head_to_head"]
+    assert h2h["configs"] == CONFIGS and positive(h2h["mocogan_hd_over_digan_time"])
 
 
 def test_chunked_rendering_keeps_memory_flat(results):

@@ -13,7 +13,7 @@ import click
                    "mocogan-hd-ucf128. --list shows all.")
 @click.option("--measure", "measures", multiple=True, metavar="KIND",
               help="Only these measurements (repeatable): flops, generation, discriminator, training, "
-                   "long_video, speedups.")
+                   "long_video, speedups, head_to_head (DIGAN vs MoCoGAN-HD interleaved, needs both configs).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),
               help="Also write the tables as Markdown here (the format of docs/performance.md).")

@@ -11,6 +11,7 @@ import torch
 
 from vidsynth.bench.discriminator import discriminator_speed
 from vidsynth.bench.generation import FLOP_CONVENTION, generation_speed, generator_flops
+from vidsynth.bench.head_to_head import PAIRS, head_to_head
 from vidsynth.bench.i3d import i3d_speed
 from vidsynth.bench.long_video import long_video_memory
 from vidsynth.bench.paper import compare_with_paper
@@ -38,10 +39,10 @@ def run_bench(configs=DEFAULT_CONFIGS, settings: BenchSettings | None = None, me
     A measurement that fails (e.g. out of memory) is recorded as ``{"error": ...}`` and the rest go on.
     """
     settings = settings or BenchSettings(torch.device("cpu"))
-    measures = list(measures or MEASURES)
-    unknown = [m for m in measures if m not in MEASURES]
+    measures = list(measures or [*MEASURES, "head_to_head"])
+    unknown = [m for m in measures if m not in MEASURES and m != "head_to_head"]
     if unknown:
-        raise KeyError(f"unknown measure(s) {unknown}; choose from {', '.join(MEASURES)}")
+        raise KeyError(f"unknown measure(s) {unknown}; choose from {', '.join(MEASURES)}, head_to_head")
     subjects = [get_subject(name) for name in configs]
     out = {"device": str(settings.device), "device_name": _device_name(settings.device),
            "torch": torch.__version__, "threads": torch.get_num_threads(), "python": platform.python_version(),
@@ -49,7 +50,7 @@ def run_bench(configs=DEFAULT_CONFIGS, settings: BenchSettings | None = None, me
            "flop_convention": FLOP_CONVENTION, "started": time.strftime("%Y-%m-%d %H:%M:%S"), "results": []}
     for subject in subjects:
         result = subject.summary()
-        for name in measures:
+        for name in (m for m in measures if m in MEASURES):
             log(f"{subject.name}: {name} ...")
             start = time.perf_counter()
             try:
@@ -61,6 +62,15 @@ def run_bench(configs=DEFAULT_CONFIGS, settings: BenchSettings | None = None, me
         out["results"].append(result)
         subject._built.clear()            # free the networks before the next (maybe huge) config
         gc.collect()
+    if "head_to_head" in measures:
+        out["head_to_head"] = []
+        for digan_name, mocogan_name in PAIRS:
+            if digan_name in configs and mocogan_name in configs:
+                log(f"head to head: {digan_name} vs {mocogan_name} ...")
+                try:
+                    out["head_to_head"].append(head_to_head(digan_name, mocogan_name, settings))
+                except (RuntimeError, MemoryError) as e:
+                    out["head_to_head"].append({"configs": [digan_name, mocogan_name], "error": str(e)[:300]})
     if i3d:
         log("i3d ...")
         out["i3d"] = i3d_speed(settings)

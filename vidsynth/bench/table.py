@@ -74,6 +74,14 @@ def format_results(out: dict, markdown: bool = False) -> str:
         parts += ["", "long-video generation, peak memory GiB (chunks of 8 frames):",
                   _table(["config", "frames", "all at once", "chunked", "output"], long_rows, markdown)]
 
+    h2h = [h for h in out.get("head_to_head") or [] if "error" not in h]
+    if h2h:
+        rows = [[" vs ".join(h["configs"]), h["frames"], h["sec_per_16_frame_video"]["digan"],
+                 h["sec_per_16_frame_video"]["mocogan-hd"], h["mocogan_hd_over_digan_time"],
+                 h["peak_mem_gib"]["digan"], h["peak_mem_gib"]["mocogan-hd"]] for h in h2h]
+        parts += ["", "head to head, generation (interleaved, batch 1; seconds per 16-frame video):",
+                  _table(["pair", "frames run", "DIGAN s", "MoCoGAN-HD s", "time ratio", "DIGAN GiB",
+                          "MoCoGAN-HD GiB"], rows, markdown)]
     if out.get("i3d"):
         parts += ["", f"I3D: {out['i3d'].get('skipped') or _fmt(out['i3d'].get('clips_per_s')) + ' clips/s'}"]
 
