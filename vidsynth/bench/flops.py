@@ -19,12 +19,12 @@ from torch.utils.flop_counter import FlopCounterMode
 def count_macs(fn: Callable[[], object]) -> dict:
     """Run ``fn`` under the counter: ``{"macs": total, "by_op": {op: macs}, "by_module": {name: macs}}``.
 
-    ``by_module`` lists the top-level children (depth <= 2 in the counter's dotted names).
+    ``by_module`` lists modules up to two levels deep (e.g. ``DIGANGenerator.blocks.5``).
     """
     with FlopCounterMode(display=False) as counter:
         fn()
     counts = counter.get_flop_counts()
     by_op = {str(op).replace("aten.", ""): n / 2 for op, n in counts.get("Global", {}).items()}
     by_module = {name: sum(ops.values()) / 2 for name, ops in counts.items()
-                 if name != "Global" and name.count(".") <= 1}
+                 if name != "Global" and name.count(".") <= 2}
     return {"macs": counter.get_total_flops() / 2, "by_op": by_op, "by_module": by_module}
