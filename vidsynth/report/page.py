@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import time
 from pathlib import Path
 
@@ -197,4 +198,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     run = load_run(run_dir)
     out = Path(out) if out is not None else run.path / "report.html"
     atomic_write_text(out, render_html(run))
+    umask = os.umask(0)
+    os.umask(umask)
+    out.chmod(0o666 & ~umask)          # the atomic temp file was private (0600); a report is for sharing
     return out
