@@ -16,6 +16,8 @@ COMMANDS = {
     "convert": "vidsynth.convert:convert_command",
     "metrics": "vidsynth.metrics.cli:metrics_command",
     "mocogan": "vidsynth.apps.mocogan_hd.cli:mocogan_group",
+    "bench": "vidsynth.bench.cli:bench_command",
+    "report": "vidsynth.report:report_command",
 }
 
 HELP = {
@@ -27,6 +29,8 @@ HELP = {
     "convert": "Import a rosinality StyleGAN2 .pt checkpoint (strict key/shape check) as a vidsynth model.",
     "metrics": "Compute FVD/KVD/IS/ACD and other metrics for a run or a folder of videos.",
     "mocogan": "MoCoGAN-HD applications: long videos, content/motion grids, prediction, PCA directions, diversity.",
+    "bench": "Measure GMAC/video, speed and memory of generators and discriminators (JSON + table).",
+    "report": "Write a self-contained HTML report of a training run (videos, curves, config, timings).",
 }
 
 

@@ -1,0 +1,111 @@
+"""vidsynth bench on the unit-test configs: JSON fields, sane values, identical rendering orders."""
+import json
+import math
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from vidsynth.bench import get_subject
+from vidsynth.bench.memory import peak_memory
+from vidsynth.bench.runner import MEASURES, run_bench
+from vidsynth.bench.settings import BenchSettings
+from vidsynth.bench.timing import compare, ratios
+from vidsynth.speed import inference
+
+CONFIGS = ["digan-test", "mocogan-hd-test"]
+
+
+@pytest.fixture(scope="module")
+def results():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return run_bench(CONFIGS, BenchSettings(torch.device("cpu"), quick=True, repeat=1), i3d=True)
+    finally:
+        torch.set_num_threads(n)
+
+
+def positive(x):
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+def test_all_measures_present_and_sane(results):
+    json.dumps(results)                                        # JSON-able as is
+    assert [r["config"] for r in results["results"]] == CONFIGS
+    for r in results["results"]:
+        for key in ("generator", "generation", "discriminator", "training", "long_video", "speedups"):
+            assert key in r and "error" not in r[key], (r["config"], key, r.get(key))
+        assert positive(r["generator"]["gmac_per_video"])
+        g = r["generation"]
+        assert positive(g["videos_per_s"]) and g["frames_per_s"] == pytest.approx(g["videos_per_s"] * r["frames"])
+        assert g["peak_mem_gib"] >= 0
+        assert positive(r["discriminator"]["clips_per_s"])
+        assert positive(r["training"]["sec_per_step"])
+        rows = r["long_video"]["rows"]
+        assert [row["frames"] for row in rows] == [4, 16, 64]
+        sp = r["speedups"]
+        for name in ("grad_mode", "time_batching", "channels_last"):
+            assert all(positive(v) for v in sp[name]["speedup_vs_first"].values())
+        assert "skipped" in sp["compile"] and "skipped" in sp["autocast"]     # opt-in / CUDA only
+        if r["method"] == "digan":                                            # proposed G change: exact, cheaper
+            commute = sp["digan_upsample_commute"]
+            assert commute["max_abs_diff"] < 1e-4
+            assert commute["gmac_per_video"]["commuted"] < commute["gmac_per_video"]["current"]
+    assert "skipped" in results["i3d"] or positive(results["i3d"]["clips_per_s"])
+    (h2h,) = results["head_to_head"]
+    assert h2h["configs"] == CONFIGS and positive(h2h["mocogan_hd_over_digan_time"])
+
+
+def test_chunked_rendering_keeps_memory_flat(results):
+    rows = {r["config"]: r["long_video"]["rows"] for r in results["results"]}["digan-test"]
+    # all-at-once grows with the length; chunked (8 frames) stays far below it at 64 frames
+    assert rows[-1]["all_at_once_peak_gib"] > 2 * rows[-1]["chunked_peak_gib"]
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_per_frame_equals_batched(name, one_thread):
+    subject = get_subject(name)
+    lat = subject.latents(2, "cpu", seed=3)
+    with inference():
+        batched = subject.generate(lat, 6)
+        per_frame = subject.generate_per_frame(lat, 6)
+        chunked = subject.generate_chunked(lat, 6, 4)
+    assert batched.shape == (2, 3, 6, subject.resolution, subject.resolution)
+    torch.testing.assert_close(per_frame, batched, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(chunked, batched, atol=1e-5, rtol=1e-5)
+
+
+def test_peak_memory_sees_an_allocation():
+    mem = peak_memory(lambda: torch.ones(64 * 2 ** 20 // 4).add_(1), "cpu")    # 64 MiB
+    assert 48 * 2 ** 20 < mem["peak_bytes"] < 512 * 2 ** 20
+
+
+def test_compare_and_ratios():
+    medians = compare({"slow": lambda: sum(range(20000)), "fast": lambda: None}, repeat=3, warmup=0)
+    assert set(medians) == {"slow", "fast"}
+    r = ratios(medians)
+    assert r["slow"] == 1.0 and r["fast"] > 1
+
+
+def test_cli_json_and_table(tmp_path):
+    from vidsynth.cli import main
+
+    out = tmp_path / "bench.json"
+    res = CliRunner().invoke(main, ["bench", "--config", "digan-test", "--measure", "flops", "--measure",
+                                    "generation", "--json", str(out), "--no-i3d", "--threads", "1"])
+    assert res.exit_code == 0, res.output
+    assert "G GMAC/video" in res.output and "digan-test" in res.output
+    data = json.loads(out.read_text())
+    assert set(data["results"][0]) >= {"generator", "generation"}
+    assert "MAC" in data["flop_convention"]
+
+
+def test_unknown_config_and_measure():
+    from vidsynth.cli import main
+
+    res = CliRunner().invoke(main, ["bench", "--config", "nope"])
+    assert res.exit_code != 0 and "unknown config" in res.output
+    with pytest.raises(KeyError):
+        run_bench(["digan-test"], measures=["nope"])
+    assert set(MEASURES) == {"flops", "generation", "discriminator", "training", "long_video", "speedups"}

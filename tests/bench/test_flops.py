@@ -1,0 +1,50 @@
+"""FLOP counting: a tiny DIGAN against a hand count of its FMM matmuls; paper-scale counts."""
+import math
+
+import pytest
+
+from vidsynth.bench import get_subject
+from vidsynth.bench.runner import run_bench
+
+
+def hand_count_digan(cfg, frames: int) -> float:
+    """Multiply-adds of the per-pixel layers of DIGAN's INR generator, from the paper's description:
+    blocks at 4, 8, ..., R; those up to the input grid run on the input grid, later ones double it;
+    the first and every upsampling block read fresh Fourier features (2 * emb_size channels);
+    2 FMM layers per block (1 in the first, +1 from ``extra_layers_from``) and a toRGB (C -> 3)."""
+    total = 0
+    prev = None
+    for k in range(2, int(math.log2(cfg.resolution)) + 1):
+        r = 2 ** k
+        ch = min(cfg.g_channel_base // r, cfg.g_channel_max)
+        grid = max(r, cfg.input_resolution)
+        points = frames * grid * grid
+        embed = r == 4 or r > cfg.input_resolution
+        c_in = (prev or 0) + (2 * cfg.emb_size if embed else 0)
+        layers = 1 if r == 4 else 2 + (r >= cfg.extra_layers_from)
+        for i in range(layers):
+            total += points * (c_in if i == 0 else ch) * ch
+        total += points * ch * 3
+        prev = ch
+    return total
+
+
+@pytest.mark.parametrize("name", ["digan-tiny", "digan-paper128"])   # digan-test: mapping MLP is >5%
+def test_digan_count_matches_hand_count(name):
+    subject = get_subject(name)
+    counted = subject.count_generator(subject.frames)["macs"]
+    expected = hand_count_digan(subject.cfg, subject.frames)
+    assert counted == pytest.approx(expected, rel=0.05)
+    assert counted >= expected          # the counter also sees mapping / affine layers, never less
+
+
+def test_paper_scale_counts_near_paper():
+    """Counted on the meta device, so this is fast; within 10% of the paper, see bench/paper.py."""
+    out = run_bench(["digan-paper128", "mocogan-hd-ucf128"], measures=["flops"], i3d=False)
+    digan, moco = (r["generator"]["gmac_per_video"] for r in out["results"])
+    assert digan == pytest.approx(157.3, rel=0.005)
+    assert moco == pytest.approx(726.0, rel=0.005)
+    cmp = out["paper_comparison"]
+    assert abs(cmp["digan"]["gmac"]["ratio"] - 1) < 0.10
+    assert abs(cmp["mocogan-hd"]["gmac"]["ratio"] - 1) < 0.10
+    assert 4.0 < cmp["mocogan_hd_over_digan"]["gmac"]["ours"] < 5.2     # paper: 4.6x

@@ -1,0 +1,40 @@
+"""Generator cost: MACs per video (counted, exact config), and measured speed and peak memory."""
+from __future__ import annotations
+
+from vidsynth.bench.memory import gib, peak_memory
+from vidsynth.bench.settings import BenchSettings
+from vidsynth.bench.timing import time_call
+from vidsynth.speed import inference
+
+FLOP_CONVENTION = ("GMAC = torch.utils.flop_counter FLOPs / 2 (one multiply-add = 1 MAC); the papers' "
+                   "'GFLOPs' (fvcore) are MACs too. Only matmuls and convolutions are counted.")
+
+
+def generator_flops(subject) -> dict:
+    """MACs of one ``frames``-frame video of the real configuration (meta device, no arithmetic)."""
+    counted = subject.count_generator(subject.frames, batch=1)
+    return {"gmac_per_video": counted["macs"] / 1e9, "frames": subject.frames,
+            "gmac_per_frame": counted["macs"] / 1e9 / subject.frames,
+            "by_op_gmac": {k: v / 1e9 for k, v in counted["by_op"].items()},
+            "by_module_gmac": {k: v / 1e9 for k, v in counted["by_module"].items()},
+            "convention": FLOP_CONVENTION}
+
+
+def generation_speed(subject, settings: BenchSettings) -> dict:
+    """Videos/s and frames/s of batched generation under ``inference_mode``, and peak memory."""
+    device, batch = settings.device, settings.batch_size()
+    subject.build(device)
+    lat = subject.latents(batch, device)
+
+    def run():
+        with inference():
+            subject.generate(lat, subject.frames)
+
+    heavy = subject.paper_scale
+    t = time_call(run, settings.repeats(heavy), settings.warmups(heavy), device)
+    mem = peak_memory(run, device)
+    per_batch = t["median_s"]
+    return {"batch": batch, "frames": subject.frames, "sec_per_batch": per_batch,
+            "sec_per_video": per_batch / batch, "videos_per_s": batch / per_batch,
+            "frames_per_s": batch * subject.frames / per_batch, "times_s": t["times_s"],
+            "peak_mem_gib": gib(mem["peak_bytes"]), "mem_method": mem["method"]}

@@ -1,0 +1,84 @@
+"""Runs the chosen measurements on the chosen configs and returns one JSON-able dict."""
+from __future__ import annotations
+
+import gc
+import platform
+import time
+import traceback
+from typing import Callable
+
+import torch
+
+from vidsynth.bench.discriminator import discriminator_speed
+from vidsynth.bench.generation import FLOP_CONVENTION, generation_speed, generator_flops
+from vidsynth.bench.head_to_head import PAIRS, head_to_head
+from vidsynth.bench.i3d import i3d_speed
+from vidsynth.bench.long_video import long_video_memory
+from vidsynth.bench.paper import compare_with_paper
+from vidsynth.bench.settings import BenchSettings
+from vidsynth.bench.speedups import run_speedups
+from vidsynth.bench.subjects import DEFAULT_CONFIGS, get_subject
+from vidsynth.bench.training import training_step
+
+MEASURES: dict[str, Callable] = {
+    "flops": lambda s, st: generator_flops(s),
+    "generation": generation_speed,
+    "discriminator": discriminator_speed,
+    "training": training_step,
+    "long_video": long_video_memory,
+    "speedups": run_speedups,
+}
+# The key each measure is stored under in a config's result.
+RESULT_KEYS = {"flops": "generator"}
+
+
+def run_bench(configs=DEFAULT_CONFIGS, settings: BenchSettings | None = None, measures=None,
+              i3d: bool = True, log: Callable[[str], None] = lambda msg: None) -> dict:
+    """Measure ``configs`` (names from ``SUBJECTS``); ``measures`` picks from ``MEASURES`` (default all).
+
+    A measurement that fails (e.g. out of memory) is recorded as ``{"error": ...}`` and the rest go on.
+    """
+    settings = settings or BenchSettings(torch.device("cpu"))
+    measures = list(measures or [*MEASURES, "head_to_head"])
+    unknown = [m for m in measures if m not in MEASURES and m != "head_to_head"]
+    if unknown:
+        raise KeyError(f"unknown measure(s) {unknown}; choose from {', '.join(MEASURES)}, head_to_head")
+    subjects = [get_subject(name) for name in configs]
+    out = {"device": str(settings.device), "device_name": _device_name(settings.device),
+           "torch": torch.__version__, "threads": torch.get_num_threads(), "python": platform.python_version(),
+           "quick": settings.quick, "batch": settings.batch_size(), "compile": settings.compile,
+           "flop_convention": FLOP_CONVENTION, "started": time.strftime("%Y-%m-%d %H:%M:%S"), "results": []}
+    for subject in subjects:
+        result = subject.summary()
+        for name in (m for m in measures if m in MEASURES):
+            log(f"{subject.name}: {name} ...")
+            start = time.perf_counter()
+            try:
+                result[RESULT_KEYS.get(name, name)] = MEASURES[name](subject, settings)
+            except (RuntimeError, MemoryError, ValueError) as e:
+                result[RESULT_KEYS.get(name, name)] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+                log(traceback.format_exc(limit=3))
+            log(f"{subject.name}: {name} done in {time.perf_counter() - start:.1f} s")
+        out["results"].append(result)
+        subject._built.clear()            # free the networks before the next (maybe huge) config
+        gc.collect()
+    if "head_to_head" in measures:
+        out["head_to_head"] = []
+        for digan_name, mocogan_name in PAIRS:
+            if digan_name in configs and mocogan_name in configs:
+                log(f"head to head: {digan_name} vs {mocogan_name} ...")
+                try:
+                    out["head_to_head"].append(head_to_head(digan_name, mocogan_name, settings))
+                except (RuntimeError, MemoryError) as e:
+                    out["head_to_head"].append({"configs": [digan_name, mocogan_name], "error": str(e)[:300]})
+    if i3d:
+        log("i3d ...")
+        out["i3d"] = i3d_speed(settings)
+    out["paper_comparison"] = compare_with_paper(out["results"])
+    return out
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return platform.processor() or platform.machine()

@@ -1,0 +1,31 @@
+"""How hard a benchmark run works: device, batch sizes, repeats (one object passed everywhere)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class BenchSettings:
+    device: torch.device
+    quick: bool = True         # batch 1 and few repeats (the default on CPU)
+    repeat: int | None = None  # timed repeats; None = 2 when quick (1 for paper-scale), else 5
+    batch: int | None = None   # None = 1 when quick, else 4 (the paper's training batch)
+    compile: bool = False      # also measure torch.compile (slow to start on CPU)
+    d_frames: int | None = None  # clip length for discriminator throughput (None = the config's)
+
+    def repeats(self, heavy: bool = False) -> int:
+        if self.repeat is not None:
+            return self.repeat
+        if self.quick:
+            return 1 if heavy else 2
+        return 5
+
+    def warmups(self, heavy: bool = False) -> int:
+        return 0 if (self.quick and heavy) else 1
+
+    def batch_size(self) -> int:
+        if self.batch is not None:
+            return self.batch
+        return 1 if self.quick else 4

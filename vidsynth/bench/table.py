@@ -1,0 +1,102 @@
+"""Readable terminal tables for a ``run_bench`` result."""
+from __future__ import annotations
+
+
+def _fmt(value, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if value != 0 and abs(value) < 0.01:
+            return f"{value:.2g}"
+        return f"{value:.{digits}f}" if abs(value) < 1e4 else f"{value:.3g}"
+    return str(value)
+
+
+def _table(headers: list[str], rows: list[list], markdown: bool = False) -> str:
+    cells = [headers] + [[_fmt(c) for c in row] for row in rows]
+    if markdown:
+        lines = ["| " + " | ".join(r) + " |" for r in cells]
+        lines.insert(1, "|" + "---|" * len(headers))
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _get(d: dict, *keys):
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def format_results(out: dict, markdown: bool = False) -> str:
+    """The whole result as text tables (``markdown=True``: GitHub tables, as in docs/performance.md)."""
+    parts = [f"device: {out['device']} ({out['device_name']}), torch {out['torch']}, {out['threads']} threads, "
+             f"batch {out['batch']}{' (quick)' if out['quick'] else ''}",
+             f"GMAC: {out['flop_convention']}", ""]
+    rows = []
+    for r in out["results"]:
+        rows.append([r["config"], _get(r, "generator", "gmac_per_video"), _get(r, "generation", "videos_per_s"),
+                     _get(r, "generation", "frames_per_s"), _get(r, "generation", "peak_mem_gib"),
+                     _get(r, "discriminator", "gmac_per_clip"), _get(r, "discriminator", "clips_per_s"),
+                     _get(r, "training", "sec_per_step"),
+                     _get(r, "training", "peak_mem_gib")])
+    parts.append(_table(["config", "G GMAC/video", "videos/s", "frames/s", "gen GiB", "D GMAC/clip", "D clips/s",
+                         "train s/step", "train GiB"], rows, markdown))
+    errors = [(r["config"], k, v["error"]) for r in out["results"] for k, v in r.items()
+              if isinstance(v, dict) and "error" in v]
+    for config, key, err in errors:
+        parts.append(f"  ! {config} {key}: {err}")
+
+    speed_rows = []
+    for r in out["results"]:
+        for name, res in (r.get("speedups") or {}).items():
+            if not isinstance(res, dict):
+                continue
+            if "skipped" in res or "error" in res:
+                speed_rows.append([r["config"], name, res.get("skipped") or res.get("error"), ""])
+                continue
+            ratio = ", ".join(f"{k} x{v:.2f}" for k, v in res["speedup_vs_first"].items())
+            speed_rows.append([r["config"], name, ratio, _fmt(res.get("max_abs_diff"), 6)])
+    if speed_rows:
+        parts += ["", "speed-ups (time of the first variant / time of each; same interleaved run):",
+                  _table(["config", "variant", "ratios", "max |diff|"], speed_rows, markdown)]
+
+    long_rows = []
+    for r in out["results"]:
+        for row in _get(r, "long_video", "rows") or []:
+            long_rows.append([r["config"], row["frames"], row["all_at_once_peak_gib"], row["chunked_peak_gib"],
+                              row["output_gib"]])
+    if long_rows:
+        parts += ["", "long-video generation, peak memory GiB (chunks of 8 frames):",
+                  _table(["config", "frames", "all at once", "chunked", "output"], long_rows, markdown)]
+
+    h2h = [h for h in out.get("head_to_head") or [] if "error" not in h]
+    if h2h:
+        rows = [[" vs ".join(h["configs"]), h["frames"], h["sec_per_16_frame_video"]["digan"],
+                 h["sec_per_16_frame_video"]["mocogan-hd"], h["mocogan_hd_over_digan_time"],
+                 h["peak_mem_gib"]["digan"], h["peak_mem_gib"]["mocogan-hd"]] for h in h2h]
+        parts += ["", "head to head, generation (interleaved, batch 1; seconds per 16-frame video):",
+                  _table(["pair", "frames run", "DIGAN s", "MoCoGAN-HD s", "time ratio", "DIGAN GiB",
+                          "MoCoGAN-HD GiB"], rows, markdown)]
+    if out.get("i3d"):
+        parts += ["", f"I3D: {out['i3d'].get('skipped') or _fmt(out['i3d'].get('clips_per_s')) + ' clips/s'}"]
+
+    cmp = out.get("paper_comparison") or {}
+    paper_rows = []
+    for method in ("digan", "mocogan-hd"):
+        if method in cmp:
+            for key, label in (("gmac", "G GMAC/video"), ("d_clips_per_s", "D clips/s"),
+                               ("train_mem_gb", "train memory GB")):
+                e = cmp[method][key]
+                paper_rows.append([method, label, e["ours"], e["paper"], e["ratio"]])
+    if paper_rows:
+        parts += ["", f"ours vs paper ({cmp['paper_setup']}):",
+                  _table(["method", "quantity", "ours", "paper", "ours/paper"], paper_rows, markdown)]
+        for method in ("digan", "mocogan-hd"):
+            if method in cmp:
+                parts.append(f"  {method}: {cmp[method]['explanation']}")
+    return "\n".join(parts)

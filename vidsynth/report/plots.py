@@ -1,0 +1,67 @@
+"""Curves of a run as PNG bytes (matplotlib, Agg backend: no display needed)."""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _series(stats: list[dict], prefix: str) -> dict[str, tuple[list, list]]:
+    out: dict[str, tuple[list, list]] = {}
+    for s in stats:
+        for k, v in s.items():
+            if k.startswith(prefix) and isinstance(v, (int, float)):
+                xs, ys = out.setdefault(k, ([], []))
+                xs.append(s.get("kimg", len(xs)))
+                ys.append(v)
+    return out
+
+
+def line_plot(series: dict[str, tuple[list, list]], title: str, ylabel: str, logy: bool = False) -> bytes | None:
+    """One axes with a line per series ``{label: (x, y)}``; None when there is nothing to draw."""
+    if not series:
+        return None
+    fig, ax = plt.subplots(figsize=(5.6, 3.3))
+    for label, (xs, ys) in sorted(series.items()):
+        ax.plot(xs, ys, label=label, marker="o" if len(xs) < 20 else None, markersize=3)
+    ax.set_title(title)
+    ax.set_xlabel("kimg (thousands of real videos shown to D)")
+    ax.set_ylabel(ylabel)
+    if logy and all(y > 0 for _, ys in series.values() for y in ys):
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def loss_plot(stats: list[dict]) -> bytes | None:
+    return line_plot(_series(stats, "loss/"), "Losses", "loss")
+
+
+def d_output_plot(stats: list[dict]) -> bytes | None:
+    return line_plot(_series(stats, "D/"), "Discriminator outputs (mean logits)", "logit")
+
+
+def speed_plot(stats: list[dict]) -> bytes | None:
+    return line_plot(_series(stats, "sec_per_kimg"), "Training speed", "seconds per kimg")
+
+
+def metric_plots(metrics: list[dict]) -> dict[str, bytes]:
+    """One plot per metric name over kimg (metrics without a kimg are plotted against their order)."""
+    by_name: dict[str, tuple[list, list]] = {}
+    for i, m in enumerate(metrics):
+        xs, ys = by_name.setdefault(m["metric"], ([], []))
+        xs.append(m["kimg"] if m["kimg"] is not None else len(xs))
+        ys.append(m["value"])
+    return {name: line_plot({name: xy}, f"{name} over training", name) for name, xy in sorted(by_name.items())}
