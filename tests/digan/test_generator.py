@@ -116,3 +116,18 @@ def test_conditional_generator_needs_labels():
     assert G(z, zm, torch.tensor([0.0]), c).shape == (2, 3, 1, 16, 16)
     with pytest.raises(ValueError, match="class-conditional"):
         G(z, zm, torch.tensor([0.0]))
+
+
+def test_commuted_upsampling_layer_equals_the_official_concatenation(G):
+    """FMMLayer.forward_upsampled == upsample, concatenate the embedding, multiply (exact up to rounding)."""
+    from vidsynth.models.digan.generator import SynthesisBlock
+
+    z, zm = latents(2)
+    t = torch.tensor([0.0, 0.4, 1.3])
+    fast = G(z, zm, t)
+    SynthesisBlock.commute_upsample = False
+    try:
+        official = G(z, zm, t)
+    finally:
+        SynthesisBlock.commute_upsample = True
+    assert torch.allclose(fast, official, atol=1e-5)

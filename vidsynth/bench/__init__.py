@@ -3,7 +3,7 @@
 One file per measurement kind: ``flops`` (counting), ``timing`` and ``memory`` (how to measure),
 ``subjects`` (the named configurations of both methods), ``generation``, ``discriminator``,
 ``training``, ``i3d``, ``long_video``, ``speedups`` (variant ratios), ``head_to_head`` (DIGAN vs
-MoCoGAN-HD, interleaved), ``digan_upsample_commute`` (a proposed, exact DIGAN G speed-up),
+MoCoGAN-HD, interleaved), ``digan_upsample_commute`` (DIGAN's first up-block layer: official concat vs our exact commuted form),
 ``paper`` (the DIGAN paper's reference numbers), ``settings``, ``runner`` (runs everything, returns
 one JSON-able dict) and ``table`` (terminal / Markdown output). See docs/performance.md.
 """

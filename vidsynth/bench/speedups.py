@@ -146,36 +146,38 @@ def mixed_precision(subject, settings: BenchSettings) -> dict:
 
 
 def digan_upsample_commute(subject, settings: BenchSettings) -> dict:
-    """Current DIGAN generator vs the proposed commuted first layer (``digan_upsample_commute``)."""
+    """DIGAN's first layer of upsampling blocks: the official formulation (upsample, concatenate the
+    embedding, multiply) vs ours (multiply on the low-resolution grid, then upsample; exact)."""
     if subject.method != "digan":
         return {"skipped": "DIGAN only"}
-    from vidsynth.bench import digan_upsample_commute as commuted
     from vidsynth.bench.flops import count_macs
     from vidsynth.bench.memory import gib, peak_memory
+    from vidsynth.models.digan.generator import SynthesisBlock
 
     device, frames = settings.device, _frames(subject, settings)
     G = subject.build(device)["G"]
     z, zm = subject.latents(1, device)
     times = subject.times(frames, device)
-    with inference():
-        diff = (G(z, zm, times) - commuted.generate(G, z, zm, times)).abs().max().item()
+
+    def run(model, *args, commute: bool):
+        previous = SynthesisBlock.commute_upsample
+        SynthesisBlock.commute_upsample = commute
+        try:
+            with inference():
+                return model(*args)
+        finally:
+            SynthesisBlock.commute_upsample = previous
+
+    diff = (run(G, z, zm, times, commute=False) - run(G, z, zm, times, commute=True)).abs().max().item()
     with torch.device("meta"):
         G_meta = subject._generator("meta").requires_grad_(False)
-        zm_meta, z_meta = torch.empty(1, zm.shape[1]), torch.empty(1, z.shape[1])
-        t_meta = torch.empty(subject.frames)
-        macs = {"current": count_macs(lambda: G_meta(z_meta, zm_meta, t_meta))["macs"] / 1e9,
-                "commuted": count_macs(lambda: commuted.generate(G_meta, z_meta, zm_meta, t_meta))["macs"] / 1e9}
-
-    def current():
-        with inference():
-            G(z, zm, times)
-
-    def proposed():
-        with inference():
-            commuted.generate(G, z, zm, times)
-    medians = compare({"current": current, "commuted": proposed}, settings.repeats(False), 1, device)
-    mem = {name: gib(peak_memory(fn, device)["peak_bytes"]) for name, fn in (("current", current),
-                                                                            ("commuted", proposed))}
+        args = (torch.empty(1, z.shape[1]), torch.empty(1, zm.shape[1]), torch.empty(subject.frames))
+        macs = {name: count_macs(lambda: run(G_meta, *args, commute=flag))["macs"] / 1e9
+                for name, flag in (("concat", False), ("commuted", True))}
+    variants = {"concat": lambda: run(G, z, zm, times, commute=False),
+                "commuted": lambda: run(G, z, zm, times, commute=True)}
+    medians = compare(variants, settings.repeats(False), 1, device)
+    mem = {name: gib(peak_memory(fn, device)["peak_bytes"]) for name, fn in variants.items()}
     return _report(medians, frames=frames, max_abs_diff=diff, gmac_per_video=macs, peak_mem_gib=mem)
 
 

@@ -107,14 +107,23 @@ class DIGANSubject(Subject):
         """One pass per frame (the baseline that batched time rendering is compared against)."""
         return self.generate_chunked(latents, frames, 1)
 
-    def count_generator(self, frames: int | None = None, batch: int = 1) -> dict:
+    def count_generator(self, frames: int | None = None, batch: int = 1, as_published: bool = True) -> dict:
+        """MACs per video. ``as_published``: the architecture as the paper and official code compute it
+        (upsample, concatenate, multiply); False: what vidsynth executes (the exactly equivalent
+        commuted first layer of upsampling blocks, see ``FMMLayer.forward_upsampled``)."""
         from vidsynth.bench.flops import count_macs
+        from vidsynth.models.digan.generator import SynthesisBlock
 
         frames = frames or self.frames
-        with torch.device("meta"):
-            G = self._generator("meta").requires_grad_(False)
-            lat = self.latents_meta(batch)
-            return count_macs(lambda: self.generate(lat, frames, G))
+        previous = SynthesisBlock.commute_upsample
+        SynthesisBlock.commute_upsample = not as_published
+        try:
+            with torch.device("meta"):
+                G = self._generator("meta").requires_grad_(False)
+                lat = self.latents_meta(batch)
+                return count_macs(lambda: self.generate(lat, frames, G))
+        finally:
+            SynthesisBlock.commute_upsample = previous
 
     def latents_meta(self, batch: int) -> tuple:
         return torch.empty(batch, self.cfg.z_dim, device="meta"), torch.empty(batch, self.cfg.motion_dim, device="meta")

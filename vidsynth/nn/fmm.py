@@ -49,6 +49,26 @@ class FMMLayer(nn.Module):
         return F.leaky_relu_(out, 0.2) if not out.requires_grad else F.leaky_relu(out, 0.2)
 
 
+    def forward_upsampled(self, x_low: torch.Tensor, e: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """The layer applied to ``concat(nearest_up_x2(x_low), e)`` without building that concatenation.
+
+        A 1x1 layer commutes with nearest upsampling, so with the weight split by input channels
+        ``W = [W_x | W_e]``:  ``W @ concat(up(x), e) = up(W_x @ x) + W_e @ e`` -- exactly. ``W_x @ x``
+        runs on the low-resolution grid (4x fewer points), which removes a quarter of DIGAN's MACs at
+        128 px and its largest activation (the 768-channel concatenation).
+        ``x_low [B, C_x, T, h, w]``, ``e [B, C_e, T*2h*2w]`` -> ``[B, C_out, T*2h*2w]``.
+        """
+        b, c_x = x_low.shape[:2]
+        gain = LRELU_GAIN if self.activation == "lrelu" else 1.0
+        weight = self.modulated_weight(w).to(x_low.dtype) * gain                     # [B, out, C_x + C_e]
+        low = torch.bmm(weight[:, :, :c_x], x_low.flatten(2)).view(b, -1, *x_low.shape[2:])
+        low = F.interpolate(low, scale_factor=(1, 2, 2), mode="nearest").flatten(2)  # [B, out, N]
+        out = torch.baddbmm(low.add_((self.bias.to(low.dtype) * gain).view(1, -1, 1)), weight[:, :, c_x:], e)
+        if self.activation == "lrelu":
+            return F.leaky_relu_(out, 0.2) if not out.requires_grad else F.leaky_relu(out, 0.2)
+        return activate(out, self.activation)
+
+
 class ModulatedToRGB(nn.Module):
     """StyleGAN2's toRGB: a 1x1 conv modulated by w without demodulation, ``[B, C, N] -> [B, 3, N]``."""
 

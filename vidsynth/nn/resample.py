@@ -4,12 +4,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-_TAPS = torch.tensor([1.0, 3.0, 3.0, 1.0])
-
-
 def _kernel(x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
-    """Depthwise 4x4 blur kernel ``[C, 1, 4, 4]`` summing to ``gain``."""
-    k = torch.outer(_TAPS, _TAPS)
+    """Depthwise 4x4 blur kernel ``[C, 1, 4, 4]`` summing to ``gain`` (built on x's device: meta tensors too)."""
+    taps = torch.tensor([1.0, 3.0, 3.0, 1.0], device=x.device)
+    k = torch.outer(taps, taps)
     k = (k / k.sum() * gain).to(device=x.device, dtype=x.dtype)
     return k.expand(x.shape[1], 1, 4, 4)
 

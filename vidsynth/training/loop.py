@@ -220,6 +220,14 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
             last_metrics_nimg[0] = nimg
         append_jsonl(run_dir / "snapshots.jsonl", {"kimg": kimg, "step": step, "final": final, "time": time.time(),
                                                    "rank_checksums": checksums.cpu().tolist()})
+        try:   # the HTML report is a convenience: never let it stop training
+            from vidsynth.report import write_report
+
+            write_report(run_dir)
+        except Exception as e:  # noqa: BLE001
+            import warnings
+
+            warnings.warn(f"report.html not written: {e}")
 
     tb = _TensorBoard(run_dir / "tensorboard", is_main) if is_main else None
     if is_main and state is None:

@@ -36,22 +36,32 @@ class SynthesisBlock(nn.Module):
                                     for i in range(num_layers))
         self.torgb = ModulatedToRGB(out_channels, w_dim)
 
+    # Compute the first layer of an upsampling block on the low-resolution grid (exact; see
+    # FMMLayer.forward_upsampled). False gives the official formulation: upsample, concatenate, multiply.
+    commute_upsample = True
+
     def forward(self, x, img, w, z_motion, times, grid_res: int, coord_range):
         # x: [B, C, T, h, w] or None; img: [B, 3, T, h, w] or None; times: [B, T]
-        if self.up:
-            x = F.interpolate(x, scale_factor=(1, 2, 2), mode="nearest")
-            img = F.interpolate(img, scale_factor=(1, 2, 2), mode="nearest")
         b, t = times.shape
+        shape = (t, grid_res, grid_res)
+        if self.up:
+            img = F.interpolate(img, scale_factor=(1, 2, 2), mode="nearest")
+        e = None
         if self.embedding is not None:
             coords = coordinate_grid(grid_res, coord_range, device=w.device)
-            e = self.embedding(w, z_motion, times, coords).view(b, -1, t, grid_res, grid_res)
-            x = e if x is None else torch.cat([x, e], dim=1)
-        shape = x.shape
-        h = x.flatten(2)                                            # [B, C, T*H*W]
-        for layer in self.layers:
+            e = self.embedding(w, z_motion, times, coords).flatten(2)   # [B, E, T*H*W]
+        layers = self.layers
+        if self.up and e is not None and self.commute_upsample:
+            h = self.layers[0].forward_upsampled(x, e, w)           # [B, C, T*H*W]
+            layers = self.layers[1:]
+        else:
+            if self.up:
+                x = F.interpolate(x, scale_factor=(1, 2, 2), mode="nearest")
+            h = e if x is None else x.flatten(2) if e is None else torch.cat([x.flatten(2), e], dim=1)
+        for layer in layers:
             h = layer(h, w)
-        x = h.view(b, -1, *shape[2:])
-        rgb = self.torgb(h, w).view(b, 3, *shape[2:])
+        x = h.view(b, -1, *shape)
+        rgb = self.torgb(h, w).view(b, 3, *shape)
         img = rgb if img is None else img + rgb
         return x, img
 
