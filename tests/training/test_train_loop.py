@@ -125,3 +125,58 @@ def test_metric_typos_fail_before_training():
 
     with pytest.raises(Exception, match="fvdd"):
         validate_loop(loop_config(metrics="fvdd2048_16f"))
+
+
+def test_disk_full_during_a_snapshot_is_a_clear_error_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    import errno
+
+    from vidsynth.config import method_config
+    from vidsynth.errors import VidsynthError
+
+    cfg = method_config("digan", "test")
+    run = train(cfg, loop_config(kimg=0.008), outdir=tmp_path, progress=False)
+    good = ckpt.list_checkpoints(run)[0]
+    good_bytes = good.read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(VidsynthError, match="No space left on device.*previous version.*intact"):
+        train(cfg, loop_config(kimg=0.016), outdir=tmp_path, resume=run, progress=False)
+    assert ckpt.list_checkpoints(run)[0] == good and good.read_bytes() == good_bytes
+    assert not [p for p in (run / "checkpoints").iterdir() if p.name.endswith(".tmp")]   # no debris
+
+
+def test_unwritable_output_folder_is_a_clear_error(tmp_path, monkeypatch):
+    import tempfile
+
+    from vidsynth.config import method_config
+    from vidsynth.errors import VidsynthError
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    with pytest.raises(VidsynthError, match="Permission denied"):
+        train(method_config("digan", "test"), loop_config(kimg=0.004), outdir=tmp_path, progress=False)
+
+
+def test_non_finite_loss_stops_naming_the_step_and_last_good_checkpoint(tmp_path, monkeypatch):
+    from vidsynth.config import method_config
+    from vidsynth.training.digan import DIGANTrainer
+    from vidsynth.training.loop import NonFiniteError
+
+    cfg = method_config("digan", "test")
+    run = train(cfg, loop_config(kimg=0.008), outdir=tmp_path, progress=False)
+    last_good = ckpt.list_checkpoints(run)[0]
+    real_step = DIGANTrainer.step
+
+    def exploding(self, step, *args):
+        stats = real_step(self, step, *args)
+        return dict(stats, **{"loss/D": float("nan")}) if step == 3 else stats
+
+    monkeypatch.setattr(DIGANTrainer, "step", exploding)
+    with pytest.raises(NonFiniteError, match=rf"loss/D became nan at step 3.*{last_good.name}"):
+        train(cfg, loop_config(kimg=0.032), outdir=tmp_path, resume=run, progress=False)
+    assert ckpt.list_checkpoints(run)[0] == last_good          # nothing non-finite was saved
