@@ -25,6 +25,7 @@ from vidsynth.config import DIGANConfig
 from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator, motion_input
 from vidsynth.nn.diffaugment import diff_augment
 from vidsynth.training.distributed import DistContext
+from vidsynth.training.ema import GANTrainerState, update_ema
 
 
 class StepRandom:
@@ -68,7 +69,7 @@ def generator_kwargs(cfg: DIGANConfig, c_dim: int = 0) -> dict:
                 extra_layers_from=cfg.extra_layers_from)
 
 
-class DIGANTrainer:
+class DIGANTrainer(GANTrainerState):
     """Owns G, G_ema, D and their optimizers; ``step`` runs one G and one D update."""
 
     method = "digan"
@@ -170,30 +171,11 @@ class DIGANTrainer:
         self.update_ema(cur_nimg)
         return stats
 
-    @torch.no_grad()
     def update_ema(self, cur_nimg: int) -> None:
-        ema_nimg = self.cfg.ema_kimg * 1000
-        if self.cfg.ema_rampup > 0:
-            ema_nimg = min(ema_nimg, cur_nimg * self.cfg.ema_rampup)
-        beta = 0.5 ** (self.cfg.batch / max(ema_nimg, 1e-8))
-        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
-            p_ema.copy_(p.detach().lerp(p_ema, beta))
         self.dist.average_buffers(self.G)   # w_avg of the global batch on every rank
-        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
-            b_ema.copy_(b)
+        update_ema(self.G_ema, self.G, self.cfg.batch, self.cfg.ema_kimg, self.cfg.ema_rampup, cur_nimg)
 
     # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict:
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
-                "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        self.G_ema.load_state_dict(state["G_ema"])
-        self.opt_G.load_state_dict(state["opt_G"])
-        self.opt_D.load_state_dict(state["opt_D"])
-
     def export(self) -> tuple[torch.nn.Module, dict]:
         """The module to export (EMA generator) and its constructor kwargs."""
         return self.G_ema, dict(self.g_kwargs)

@@ -25,6 +25,7 @@ from torch import nn
 
 from vidsynth.config import StyleGAN2Config
 from vidsynth.training.distributed import DistContext
+from vidsynth.training.ema import GANTrainerState, update_ema
 from vidsynth.errors import ConfigError
 from vidsynth.models.biggan import BigGANGenerator
 from vidsynth.models.resnet_discriminator import ResNetDiscriminator
@@ -55,7 +56,7 @@ def style_mixed_images(G: StyleGAN2Generator, z: torch.Tensor, z_mix: torch.Tens
     return G.synthesis(ws, noise=noise)                                   # [N, 3, R, R]
 
 
-class StyleGAN2Trainer:
+class StyleGAN2Trainer(GANTrainerState):
     """Owns G, G_ema, D and their optimizers; ``step`` runs one G and one D update."""
 
     method = "stylegan2"
@@ -147,29 +148,10 @@ class StyleGAN2Trainer:
         self.update_ema(cur_nimg)
         return stats
 
-    @torch.no_grad()
     def update_ema(self, cur_nimg: int) -> None:
-        ema_nimg = self.cfg.ema_kimg * 1000
-        if self.cfg.ema_rampup > 0:
-            ema_nimg = min(ema_nimg, cur_nimg * self.cfg.ema_rampup)
-        beta = 0.5 ** (self.cfg.batch / max(ema_nimg, 1e-8))
-        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
-            p_ema.copy_(p.detach().lerp(p_ema, beta))
-        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):   # w_avg, BatchNorm statistics
-            b_ema.copy_(b)
+        update_ema(self.G_ema, self.G, self.cfg.batch, self.cfg.ema_kimg, self.cfg.ema_rampup, cur_nimg)
 
     # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict:
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
-                "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        self.G_ema.load_state_dict(state["G_ema"])
-        self.opt_G.load_state_dict(state["opt_G"])
-        self.opt_D.load_state_dict(state["opt_D"])
-
     def export(self) -> tuple[nn.Module, dict]:
         """The EMA generator and its constructor kwargs (loadable as a MoCoGAN-HD image generator)."""
         return self.G_ema, dict(self.G_ema.init_kwargs)
