@@ -25,7 +25,7 @@ def run(tmp_path_factory, ):
 def test_run_folder_layout(run):
     assert run.name.startswith("00000-digan-shapes")
     for name in ("config.json", "stats.jsonl", "snapshots.jsonl", "reals.mp4", "samples-latest.gif",
-                 "samples-latest.png", "model/config.json", "model/model.safetensors"):
+                 "samples-latest.png", "model/config.json", "model/model.safetensors", "report.html"):
         assert (run / name).is_file(), name
     assert len(list(run.glob("samples-*kimg.mp4"))) == 2          # one periodic + the final snapshot
     config = json.loads((run / "config.json").read_text())
