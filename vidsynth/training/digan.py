@@ -134,10 +134,7 @@ class DIGANTrainer(GANTrainerState):
         self.D.requires_grad_(False)
         motion_logits, image_logits = self.D(self._augment(self._fake_pair(c, r), r), c)
         loss_g = F.softplus(-motion_logits).mean() + F.softplus(-image_logits).mean()
-        self.opt_G.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.dist.sync_grads(self.G)
-        self.opt_G.step()
+        self.apply(loss_g, self.G, self.opt_G)
         stats["loss/G"] = loss_g.item()
 
         # --- D: fakes low, reals high, lazy R1 on reals ---
@@ -162,10 +159,7 @@ class DIGANTrainer(GANTrainerState):
             r1 = grad_m.square().sum([1, 2, 3]).mean() + grad_i[:, :6].square().sum([1, 2, 3]).mean()
             loss_d = loss_d + r1 * (cfg.r1_gamma / 2) * cfg.r1_interval
             stats["loss/R1"] = r1.item()
-        self.opt_D.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.dist.sync_grads(self.D)
-        self.opt_D.step()
+        self.apply(loss_d, self.D, self.opt_D)
         self.D.requires_grad_(False)
 
         self.update_ema(cur_nimg)

@@ -1,4 +1,5 @@
-"""Exponential moving average of generator weights (StyleGAN2-ADA's schedule), shared by the trainers."""
+"""What the GAN trainers share: the EMA of generator weights (StyleGAN2-ADA's schedule), their resume
+state and the optimisation step that ends each phase."""
 from __future__ import annotations
 
 import torch
@@ -20,9 +21,17 @@ def update_ema(G_ema: nn.Module, G: nn.Module, batch: int, ema_kimg: float, ema_
 
 
 class GANTrainerState:
-    """``state_dict`` / ``load_state_dict`` of a trainer holding G, D, G_ema, opt_G and opt_D."""
+    """``state_dict`` / ``load_state_dict`` of a trainer holding G, D, G_ema, opt_G and opt_D (and ``dist``),
+    plus the optimisation step every phase of a GAN step ends with."""
 
     _STATE = ("G", "D", "G_ema", "opt_G", "opt_D")
+
+    def apply(self, loss: torch.Tensor, module: nn.Module, opt: torch.optim.Optimizer) -> None:
+        """Backpropagate ``loss``, average ``module``'s gradients over ranks, take ``opt``'s step."""
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.dist.sync_grads(module)
+        opt.step()
 
     def state_dict(self) -> dict:
         return {name: getattr(self, name).state_dict() for name in self._STATE}

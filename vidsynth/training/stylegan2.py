@@ -115,10 +115,7 @@ class StyleGAN2Trainer(GANTrainerState):
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
         loss_g = F.softplus(-self.D(self._augment(self._fake(n, g, update_w_avg=True), g))).mean()
-        self.opt_G.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.dist.sync_grads(self.G)
-        self.opt_G.step()
+        self.apply(loss_g, self.G, self.opt_G)
         stats["loss/G"] = loss_g.item()
 
         # --- D: fakes low, reals high, lazy R1 on reals ---
@@ -138,10 +135,7 @@ class StyleGAN2Trainer(GANTrainerState):
             r1 = grad.square().sum([1, 2, 3]).mean()
             loss_d = loss_d + r1 * (cfg.r1_gamma / 2) * cfg.r1_interval
             stats["loss/R1"] = r1.item()
-        self.opt_D.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.dist.sync_grads(self.D)
-        self.opt_D.step()
+        self.apply(loss_d, self.D, self.opt_D)
         self.D.requires_grad_(False)
         self.dist.average_buffers(self.G)   # w_avg / BatchNorm statistics of the global batch
 
