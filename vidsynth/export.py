@@ -27,6 +27,8 @@ MODEL_CLASSES = {
 SAMPLERS = {
     "DIGANGenerator": "vidsynth.models.digan.sampler:DIGANSampler",
     "MoCoGANHDVideoGenerator": "vidsynth.models.mocogan_hd.sampler:MoCoGANHDSampler",
+    "StyleGAN2Generator": "vidsynth.models.image_sampler:ImageSampler",
+    "BigGANGenerator": "vidsynth.models.image_sampler:ImageSampler",
 }
 
 

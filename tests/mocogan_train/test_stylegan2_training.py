@@ -66,3 +66,25 @@ def test_biggan_family(tmp_path):
     G, config = load_model(run / "model")
     assert config["class_name"] == "BigGANGenerator"
     assert G.synthesize(G.sample_latents(2)).shape == (2, 3, 32, 32)
+
+
+def test_generate_samples_images_from_a_stylegan2_run(image_run, tmp_path):
+    """vidsynth.load / vidsynth generate on an image-generator run: images as one-frame videos."""
+    import numpy as np
+    from click.testing import CliRunner
+
+    import vidsynth
+    from vidsynth.cli import main
+
+    g = vidsynth.load(image_run)
+    a = g.sample(3, frames=1, seed=5, batch_size=3)
+    b = g.sample(3, frames=1, seed=5, batch_size=1)
+    assert a.shape == (3, 3, 1, 16, 16) and torch.allclose(a, b, atol=1e-5)
+    assert not torch.allclose(a[0], a[1])
+    res = CliRunner().invoke(main, ["generate", str(image_run), "--n", "4", "--frames", "1",
+                                    "--out", str(tmp_path / "imgs.npz")])
+    assert res.exit_code == 0, res.output
+    assert np.load(tmp_path / "imgs.npz")["videos"].shape == (4, 1, 16, 16, 3)
+    res = CliRunner().invoke(main, ["generate", str(image_run), "--n", "2", "--frames", "16",
+                                    "--out", str(tmp_path / "x.mp4")])
+    assert res.exit_code != 0 and "image generator" in res.output
