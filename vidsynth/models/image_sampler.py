@@ -7,21 +7,13 @@ from __future__ import annotations
 
 import torch
 
+from vidsynth.models.sampler_base import Sampler, item_generator
 
-class ImageSampler:
+
+class ImageSampler(Sampler):
     def __init__(self, generator, metadata: dict | None = None):
-        self.generator = generator.eval().requires_grad_(False)
-        self.metadata = metadata or {}
-        self.fps = int(self.metadata.get("fps", 8))
-        self.class_names: list[str] = []
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.generator.parameters()).device
-
-    @property
-    def resolution(self) -> int:
-        return self.generator.resolution
+        super().__init__(generator, metadata)
+        self.class_names = []   # class-conditional image sampling is not offered
 
     @torch.inference_mode()
     def sample(self, n: int, frames: int = 1, seed: int = 0, batch_size: int = 8, truncation_psi: float = 1.0,
@@ -34,7 +26,7 @@ class ImageSampler:
             raise ValueError("class-conditional sampling of image generators is not supported")
         kwargs = {"truncation_psi": truncation_psi} if truncation_psi != 1 and self.generator.latent_space == "w" else {}
         latents = torch.cat([self.generator.sample_latents(
-            1, generator=torch.Generator(device=self.device).manual_seed(hash((int(seed), i)) & 0x7FFF_FFFF_FFFF_FFFF),
+            1, generator=item_generator(seed, i, self.device),
             **kwargs) for i in range(n)])
         images = [self.generator.synthesize(latents[i:i + batch_size]) for i in range(0, n, batch_size)]
         return torch.cat(images).float().clamp(-1, 1).unsqueeze(2).cpu()

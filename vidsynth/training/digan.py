@@ -25,7 +25,7 @@ from vidsynth.config import DIGANConfig
 from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator, motion_input
 from vidsynth.nn.diffaugment import diff_augment
 from vidsynth.training.distributed import DistContext
-from vidsynth.training.ema import GANTrainerState, update_ema
+from vidsynth.training.ema import GANTrainerState, lazy_regularized_adam, update_ema
 
 
 class StepRandom:
@@ -85,12 +85,8 @@ class DIGANTrainer(GANTrainerState):
                                     cfg.mbstd_group).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         # The official code folds its lazy-regularization phases into Adam's lr and betas.
-        g_ratio = cfg.g_reg_interval / (cfg.g_reg_interval + 1) if cfg.g_reg_interval else 1.0
-        d_ratio = cfg.r1_interval / (cfg.r1_interval + 1) if cfg.r1_interval else 1.0
-        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr * g_ratio,
-                                      betas=(cfg.beta1 ** g_ratio, cfg.beta2 ** g_ratio), eps=1e-8)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.lr * d_ratio,
-                                      betas=(cfg.beta1 ** d_ratio, cfg.beta2 ** d_ratio), eps=1e-8)
+        self.opt_G = lazy_regularized_adam(self.G.parameters(), cfg.lr, cfg.beta1, cfg.beta2, cfg.g_reg_interval)
+        self.opt_D = lazy_regularized_adam(self.D.parameters(), cfg.lr, cfg.beta1, cfg.beta2, cfg.r1_interval)
 
     # ------------------------------------------------------------------ helpers
     def _augment(self, pair: torch.Tensor, r: StepRandom) -> torch.Tensor:

@@ -20,6 +20,13 @@ def update_ema(G_ema: nn.Module, G: nn.Module, batch: int, ema_kimg: float, ema_
         b_ema.copy_(b)
 
 
+def lazy_regularized_adam(params, lr: float, beta1: float, beta2: float, reg_interval: int) -> torch.optim.Adam:
+    """Adam whose lr and betas are scaled by ``interval / (interval + 1)``: StyleGAN2's way of folding a lazy
+    regularisation phase (every ``reg_interval`` steps) into the main optimiser (0 = no lazy phase)."""
+    ratio = reg_interval / (reg_interval + 1) if reg_interval else 1.0
+    return torch.optim.Adam(params, lr=lr * ratio, betas=(beta1 ** ratio, beta2 ** ratio), eps=1e-8)
+
+
 class GANTrainerState:
     """``state_dict`` / ``load_state_dict`` of a trainer holding G, D, G_ema, opt_G and opt_D (and ``dist``),
     plus the optimisation step every phase of a GAN step ends with."""

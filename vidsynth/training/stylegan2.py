@@ -25,7 +25,7 @@ from torch import nn
 
 from vidsynth.config import StyleGAN2Config
 from vidsynth.training.distributed import DistContext
-from vidsynth.training.ema import GANTrainerState, update_ema
+from vidsynth.training.ema import GANTrainerState, lazy_regularized_adam, update_ema
 from vidsynth.errors import ConfigError
 from vidsynth.models.biggan import BigGANGenerator
 from vidsynth.models.resnet_discriminator import ResNetDiscriminator
@@ -75,12 +75,8 @@ class StyleGAN2Trainer(GANTrainerState):
                                      cfg.mbstd_group).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         # Lazy regularisation folded into Adam's lr and betas, as in StyleGAN2.
-        g_ratio = cfg.g_reg_interval / (cfg.g_reg_interval + 1) if cfg.g_reg_interval else 1.0
-        d_ratio = cfg.r1_interval / (cfg.r1_interval + 1) if cfg.r1_interval else 1.0
-        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr * g_ratio,
-                                      betas=(cfg.beta1 ** g_ratio, cfg.beta2 ** g_ratio), eps=1e-8)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.lr * d_ratio,
-                                      betas=(cfg.beta1 ** d_ratio, cfg.beta2 ** d_ratio), eps=1e-8)
+        self.opt_G = lazy_regularized_adam(self.G.parameters(), cfg.lr, cfg.beta1, cfg.beta2, cfg.g_reg_interval)
+        self.opt_D = lazy_regularized_adam(self.D.parameters(), cfg.lr, cfg.beta1, cfg.beta2, cfg.r1_interval)
 
     # ------------------------------------------------------------------ helpers
     def step_generator(self, step: int) -> torch.Generator:

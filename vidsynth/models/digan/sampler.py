@@ -9,34 +9,16 @@ from __future__ import annotations
 import torch
 
 from vidsynth.models.digan.generator import DIGANGenerator
+from vidsynth.models.sampler_base import Sampler, item_generator
 
 
-class DIGANSampler:
-    def __init__(self, generator: DIGANGenerator, metadata: dict | None = None):
-        self.generator = generator.eval().requires_grad_(False)
-        self.metadata = metadata or {}
-        self.train_frames = int(self.metadata.get("train_frames", 16))
-        self.fps = int(self.metadata.get("fps", 8))
-        self.class_names = list(self.metadata.get("class_names", []))
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.generator.parameters()).device
-
-    @property
-    def resolution(self) -> int:
-        return self.generator.resolution
-
-    def to(self, device) -> "DIGANSampler":
-        self.generator.to(device)
-        return self
-
+class DIGANSampler(Sampler):
     def latents(self, n: int, seed: int = 0, start: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """Content codes ``z [n, z_dim]`` and motion codes ``z_M [n, motion_dim]`` of videos start..start+n-1."""
         g = self.generator
         zs, zms = [], []
         for i in range(start, start + n):
-            gen = torch.Generator().manual_seed(hash((int(seed), i)) & 0x7FFF_FFFF_FFFF_FFFF)
+            gen = item_generator(seed, i)
             zs.append(torch.randn(g.z_dim, generator=gen))
             zms.append(torch.randn(g.motion_dim, generator=gen))
         return torch.stack(zs).to(self.device), torch.stack(zms).to(self.device)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator
+from vidsynth.models.sampler_base import Sampler
 
 CONTENT, MOTION = 0, 1   # stream tags: (seed, index, tag) -> one torch.Generator per video and purpose
 
@@ -18,21 +19,10 @@ def _stream(seed: int, index: int, tag: int) -> torch.Generator:
     return torch.Generator().manual_seed(hash((int(seed), int(index), tag)) & 0x7FFF_FFFF_FFFF_FFFF)
 
 
-class MoCoGANHDSampler:
+class MoCoGANHDSampler(Sampler):
     def __init__(self, generator: MoCoGANHDVideoGenerator, metadata: dict | None = None):
-        self.generator = generator.eval().requires_grad_(False)
-        self.metadata = metadata or {}
-        self.train_frames = int(self.metadata.get("train_frames", 16))
-        self.fps = int(self.metadata.get("fps", 8))
-        self.class_names: list[str] = []
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.generator.parameters()).device
-
-    @property
-    def resolution(self) -> int:
-        return self.generator.resolution
+        super().__init__(generator, metadata)
+        self.class_names = []   # the motion generator is unconditional
 
     @property
     def image_generator(self):
@@ -41,10 +31,6 @@ class MoCoGANHDSampler:
     @property
     def motion_generator(self):
         return self.generator.motion_generator
-
-    def to(self, device) -> "MoCoGANHDSampler":
-        self.generator.to(device)
-        return self
 
     # ------------------------------------------------------------------ latents
     @torch.no_grad()
