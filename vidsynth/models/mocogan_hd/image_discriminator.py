@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from vidsynth.models.mocogan_hd.patchgan import patchgan_layers
+from vidsynth.models.mocogan_hd.patchgan import multiscale_logits, patchgan_layers
 
 
 class PairImageDiscriminator(nn.Module):
@@ -34,12 +34,7 @@ class PairImageDiscriminator(nn.Module):
 
     def forward(self, first: torch.Tensor, frame: torch.Tensor) -> list[torch.Tensor]:
         x = resize_images(torch.cat([first, frame], dim=1), self.input_size)  # [N, 6, S, S]
-        outputs = []
-        for i, net in enumerate(self.scales):
-            outputs.append(net(x))
-            if i + 1 < len(self.scales):
-                x = self.downsample(x)
-        return outputs
+        return multiscale_logits(self.scales, self.downsample, x)
 
 
 def resize_images(x: torch.Tensor, size: int) -> torch.Tensor:

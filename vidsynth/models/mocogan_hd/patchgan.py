@@ -32,3 +32,13 @@ def patchgan_layers(in_channels: int, dims: int, base_channels: int = 64, n_laye
         if isinstance(m, (nn.Conv2d, nn.Conv3d)):
             nn.init.normal_(m.weight, 0.0, 0.02)
     return net
+
+
+def multiscale_logits(scales: nn.ModuleList, downsample: nn.Module, x):
+    """Patch logits of every scale: scale k sees ``x`` downsampled k times (pix2pixHD's multi-scale D)."""
+    outputs = []
+    for i, net in enumerate(scales):
+        outputs.append(net(x))
+        if i + 1 < len(scales):
+            x = downsample(x)
+    return outputs

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidsynth.models.mocogan_hd.patchgan import patchgan_layers
+from vidsynth.models.mocogan_hd.patchgan import multiscale_logits, patchgan_layers
 
 MODES = ("in_domain", "cross_domain")
 
@@ -70,12 +70,7 @@ class VideoDiscriminator(nn.Module):
 
     def forward_prepared(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Patch logits of every scale for an already prepared input (used by the gradient penalty)."""
-        outputs = []
-        for i, net in enumerate(self.scales):
-            outputs.append(net(x))
-            if i + 1 < len(self.scales):
-                x = self.downsample(x)
-        return outputs
+        return multiscale_logits(self.scales, self.downsample, x)
 
     def forward(self, video: torch.Tensor, reverse_time: bool = False) -> list[torch.Tensor]:
         """``reverse_time`` flips the prepared sequence in time (the official trainer does so for a
