@@ -71,6 +71,17 @@ class StepRandom:
         return torch.stack([self.beta21(), self.beta12()], dim=1).sort(dim=1).values
 
 
+def augment_pair(pair: torch.Tensor, policy: str, generator: torch.Generator | None = None,
+                 part: tuple[int, int] | None = None) -> torch.Tensor:
+    """DiffAugment of motion inputs ``[B, 7, H, W]``: one parameter draw per pair, applied to both frames; the dt
+    plane is left as it is (official ``run_D``). Draws in the official order (brightness, saturation, contrast,
+    then translation x, y; ``B`` values each), so a generator seeded like torch's global one augments identically."""
+    if not policy:
+        return pair
+    frames = diff_augment(pair[:, :6], policy, rgb_groups=2, generator=generator, part=part)
+    return torch.cat([frames, pair[:, 6:]], dim=1)
+
+
 def generator_loss(D: DIGANDiscriminator, fake: torch.Tensor, c=None) -> dict[str, torch.Tensor]:
     """Non-saturating G loss on (augmented) fake pairs ``[B, 7, H, W]``: ``softplus(-logit)`` averaged per D,
     the two means added (official ``Gmain``: ``loss_Gmain.mean() + loss_Gimg_main.mean()``)."""
@@ -110,6 +121,16 @@ def r1_penalties(D: DIGANDiscriminator, real: torch.Tensor, c=None,
     return grad_m.square().sum([1, 2, 3]), grad_i.square().sum([1, 2, 3])
 
 
+def lazy_r1_loss(D: DIGANDiscriminator, real: torch.Tensor, c, augment: Callable[[torch.Tensor], torch.Tensor],
+                 gamma: float, interval: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The loss of the lazy R1 phase: ``interval * gamma / 2 * (mean_B R1_motion + mean_2B R1_image)``
+    (official ``Dreg``: ``r1_gamma / 2`` per sample, each D's mean, times the gain ``interval``).
+    Returns (the loss to backpropagate, the unscaled sum of the two means for logging)."""
+    r1_motion, r1_image = r1_penalties(D, real, c, augment)
+    r1 = r1_motion.mean() + r1_image.mean()
+    return r1 * (gamma / 2) * interval, r1
+
+
 def generator_kwargs(cfg: DIGANConfig, c_dim: int = 0) -> dict:
     return dict(resolution=cfg.resolution, input_resolution=cfg.input_resolution, z_dim=cfg.z_dim, w_dim=cfg.w_dim,
                 motion_dim=cfg.motion_dim, c_dim=c_dim, mapping_layers=cfg.mapping_layers,
@@ -140,10 +161,7 @@ class DIGANTrainer(GANTrainerState):
 
     # ------------------------------------------------------------------ helpers
     def _augment(self, pair: torch.Tensor, r: StepRandom) -> torch.Tensor:
-        if not self.cfg.diffaugment:
-            return pair
-        frames = diff_augment(pair[:, :6], self.cfg.diffaugment, rgb_groups=2, generator=r.g, part=r.part)
-        return torch.cat([frames, pair[:, 6:]], dim=1)
+        return augment_pair(pair, self.cfg.diffaugment, r.g, r.part)
 
     def _fake_pair(self, c, r: StepRandom) -> torch.Tensor:
         z, zm = r.randn(self.cfg.z_dim), r.randn(self.cfg.motion_dim)
@@ -198,9 +216,8 @@ class DIGANTrainer(GANTrainerState):
 
         # --- D reg: lazy R1 as its own phase and Adam step (official Dreg), on the same reals, fresh augmentation ---
         if cfg.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0:
-            r1_motion, r1_image = r1_penalties(self.D, real, c, lambda x: self._augment(x, r))
-            r1 = r1_motion.mean() + r1_image.mean()
-            self.apply(r1 * (cfg.r1_gamma / 2) * cfg.r1_interval, self.D, self.opt_D)
+            loss_r1, r1 = lazy_r1_loss(self.D, real, c, lambda x: self._augment(x, r), cfg.r1_gamma, cfg.r1_interval)
+            self.apply(loss_r1, self.D, self.opt_D)
             stats["loss/R1"] = r1.item()
         self.D.requires_grad_(False)
 
