@@ -23,7 +23,8 @@ def load(name: str):
     """The fixture module ``scripts/official_fixtures/<name>.py``."""
     path = HERE / "official_fixtures" / f"{name}.py"
     if not path.is_file():
-        raise SystemExit(f"no fixture maker {path}")
+        print(f"error: no fixture maker {path} (not written yet)", file=sys.stderr)
+        raise SystemExit(2)
     spec = importlib.util.spec_from_file_location(f"official_fixtures_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -215,7 +215,9 @@ def main(official_checkout: Path, out_dir: Path) -> list[Path]:
 
     official_checkout, out_dir = Path(official_checkout).resolve(), Path(out_dir)
     if not (official_checkout / "src" / "training" / "networks.py").is_file():
-        raise SystemExit(f"{official_checkout}: not a sihyun-yu/digan checkout (no src/training/networks.py)")
+        print(f"error: {official_checkout}: not a sihyun-yu/digan checkout (no src/training/networks.py); "
+              "fetch github.com/sihyun-yu/digan and pass its folder", file=sys.stderr)
+        raise SystemExit(2)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.use_deterministic_algorithms(True)
     written = []

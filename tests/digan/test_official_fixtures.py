@@ -176,3 +176,18 @@ def test_conditional_label_mapping_matches_stylegan2_ada():
     assert sum(p.numel() for p in d.mapping.parameters()) == 2_153_472
     cmap = d.mapping(F.one_hot(torch.arange(4), 101).float())
     assert 0.5 < cmap.square().mean().sqrt().item() < 2      # ~1 at init with the normalisation (0.1 without)
+
+
+def test_fixture_maker_refuses_a_folder_that_is_not_the_official_checkout(tmp_path, capsys):
+    """The dispatcher loads scripts/official_fixtures/digan.py and stops with exit code 2 and a message."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "make_official_fixtures.py"
+    spec = importlib.util.spec_from_file_location("make_official_fixtures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit) as e:
+        module.main(["digan", "--official", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert e.value.code == 2
+    assert "not a sihyun-yu/digan checkout" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
