@@ -167,8 +167,21 @@ class LoopConfig:
 
 PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
     "digan": {
-        # The official 128 px configuration (paper: UCF-101, Sky, TaiChi, Kinetics-food at 128 px).
+        # The official 128 px configuration (paper: UCF-101, Sky, TaiChi, Kinetics-food at 128 px): sihyun-yu/digan
+        # configs/main.yml (cfg auto, 8 GPUs, diffaugment color,translation, mirror) + configs/digan.yml (r1_gamma 1)
+        # + src/train.py 'auto' spec at 128 px (batch 64, mbstd 4, lr 0.0025, ema 20 kimg, ramp 0.05, map 2,
+        # 25,000 kimg: see PRESET_LOOP). Checked field by field in tests/digan/test_presets.py.
         "paper128": {},
+        # Per-dataset recipes of the official code (src/training/dataset.py picks them by path name; src/train.py).
+        # UCF-101: every 16-frame window of every video (torchvision VideoClips, frames_between_clips=1; the
+        # official loader takes trainlist01 + testlist01, i.e. all 13,320 videos), unconditional.
+        "ucf101": {},
+        # Sky time-lapse: the train split, non-overlapping 16-frame chunks of frame folders.
+        "sky": {},
+        # TaiChi-HD: 64-frame chunks split into 4 clips of every 4th frame: 16 frames at stride 4.
+        "taichi": {"stride": 4},
+        # Kinetics-food: the train split, non-overlapping 16-frame chunks of frame folders.
+        "kinetics-food": {},
         # 128-frame long-video training (paper §4.2): sigma_t 0.5.
         "paper128-long": {"frames": 128, "sigma_t": 0.5},
         # Small enough to learn something in minutes on a laptop CPU. Departures from the paper, chosen by
@@ -209,6 +222,25 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
                      frames=4, stride=2, batch=2, g_steps=2),
     },
 }
+
+# Training-loop options implied by a preset (``vidsynth train`` applies them under --kimg etc.; not on --resume).
+# The official DIGAN runs train 25,000 kimg (src/train.py cfg_specs['auto'], kimg=25000); LoopConfig's 1,000 is
+# the generic default for everything else.
+PRESET_LOOP: dict[str, dict[str, dict[str, typing.Any]]] = {
+    "digan": {name: {"kimg": 25000.0} for name in ("paper128", "ucf101", "sky", "taichi", "kinetics-food",
+                                                    "paper128-long")},
+}
+
+
+def preset_loop_defaults(method: str, preset: str) -> dict[str, typing.Any]:
+    """The ``LoopConfig`` fields ``preset`` of ``method`` sets (e.g. ``{"kimg": 25000.0}`` for DIGAN paper128)."""
+    return dict(PRESET_LOOP.get(method, {}).get(preset, {}))
+
+
+def loop_config(method: str, preset: str, overrides: dict | None = None) -> LoopConfig:
+    """``LoopConfig`` with the preset's loop defaults, then ``overrides`` (Python API twin of ``vidsynth train``)."""
+    return apply_overrides(LoopConfig(), {**preset_loop_defaults(method, preset), **(overrides or {})})
+
 
 METHOD_CONFIGS: dict[str, type] = {"digan": DIGANConfig, "stylegan2": StyleGAN2Config, "mocogan-hd": MoCoGANHDConfig}
 

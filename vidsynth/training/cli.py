@@ -4,12 +4,13 @@ from __future__ import annotations
 import click
 
 from vidsynth.config import (DEFAULT_PRESETS, PRESETS, LoopConfig, apply_overrides, method_config,
-                             parse_set_options, validate_loop)
+                             parse_set_options, preset_loop_defaults, validate_loop)
 
 EPILOG = """\b
 Examples:
   vidsynth train --method digan --data builtin:shapes --preset tiny --minutes 10
   vidsynth train --method digan --data ~/videos --preset paper128 --kimg 5000
+  vidsynth train --method digan --data ~/taichi --preset taichi
   vidsynth train --method digan --data clips.zip --preset paper128 --set sigma_t=0.5 --set frames=128
   vidsynth train --method digan --data ~/ucf101 --preset paper128 --set conditional=true --set labels=folders
   vidsynth train --method digan --resume runs/00003-digan-shapes --kimg 2000
@@ -34,9 +35,11 @@ def _method_names():
 @click.option("--method", type=click.Choice(_method_names()), default="digan", help="Which model family to train.")
 @click.option("--data", default=None, help="builtin:NAME, a folder of videos or frame folders, or a .zip. "
               "[default: builtin:shapes]")
-@click.option("--preset", default=None, help="Named configuration: paper128, paper128-long, tiny, test (DIGAN); "
+@click.option("--preset", default=None, help="Named configuration: paper128, ucf101, sky, taichi, kinetics-food, "
+              "paper128-long, tiny, test (DIGAN; the paper ones train 25,000 kimg unless --kimg); "
               "paper256, tiny, test (stylegan2); paper, tiny, test (mocogan-hd). [default: paper128 / paper256 / paper]")
-@click.option("--kimg", type=float, default=None, help="Train until this many thousand real videos were shown to D.")
+@click.option("--kimg", type=float, default=None, help="Train until this many thousand real videos were shown to D "
+              "[default: the preset's (25,000 for the DIGAN paper presets), else 1,000].")
 @click.option("--minutes", type=float, default=None, help="Stop after this many minutes (0 = no limit); ends with a snapshot.")
 @click.option("--outdir", default="runs", help="Parent folder of the auto-numbered run folders.")
 @click.option("--name", default=None, help="Run folder suffix (default: from the dataset).")
@@ -74,7 +77,8 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
                        ("image_generator", image_generator), ("cross_domain", cross_domain or None)):
         if value is not None:
             overrides[key] = value
-    cfg = method_config(method, preset or DEFAULT_PRESETS.get(method, "paper128"), overrides)
+    preset = preset or DEFAULT_PRESETS.get(method, "paper128")
+    cfg = method_config(method, preset, overrides)
     if method == "digan":
         from vidsynth.config import validate_digan
 
@@ -83,6 +87,8 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
                                             snapshot_kimg=snapshot_kimg, snapshot_minutes=snapshot_minutes,
                                             num_workers=workers, device=device, metrics=metrics,
                                             metrics_kimg=metrics_kimg).items() if v is not None}
+    if not resume:   # a resumed run keeps its own settings (see training.loop.train)
+        loop_overrides = {**preset_loop_defaults(method, preset), **loop_overrides}
     loop = apply_overrides(LoopConfig(), loop_overrides)
     validate_loop(loop)
     if show_config:
