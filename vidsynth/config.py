@@ -109,6 +109,7 @@ class MoCoGANHDConfig:
     method: str = "mocogan-hd"
     image_generator: str = ""         # run folder or exported model folder (required)
     cross_domain: bool = False        # contrastive image D on generated frames only (no paired reals)
+    noise: str = "per_video"          # image generator's noise maps: per_video (official), const, none
     # --- motion generator (paper A.1) ---
     hidden_dim: int = 384
     n_pca: int = 384                  # clamped to the image generator's latent size

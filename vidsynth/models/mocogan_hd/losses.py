@@ -14,6 +14,7 @@ Loss forms (official code):
   2 x the contrastive loss; G gets the non-saturating hinge term ``-mean D(x_t)`` and
   ``w_match`` x feature matching.
 * G always adds the mutual-information loss with weight 1.
+* fake videos: one image-noise set per video, frames not clamped (``sample_fake_videos``).
 * each call picks one frame index t in [2, T] (same t for real and fake), and reverses the time of
   the whole real batch / fake batch for D_V with probability 1/2 each (official ``flip_video``).
 
@@ -115,14 +116,20 @@ def _check_mode(mode: str) -> None:
 
 def sample_fake_videos(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, batch: int,
                        num_frames: int, generator: torch.Generator | None = None,
-                       device: torch.device | str | None = None) -> tuple[torch.Tensor, MotionOutput]:
-    """Draw content codes w_1 from G_I's prior, unroll G_M, render: ``(video [B,3,T,R,R], motion)``."""
+                       device: torch.device | str | None = None,
+                       noise_mode: str = "per_video") -> tuple[torch.Tensor, MotionOutput]:
+    """Draw content codes w_1 from G_I's prior, unroll G_M, render: ``(video [B,3,T,R,R], motion)``.
+
+    As the official trainer (``modelG([z], n_frames, use_noise=True)``): one fresh set of image noise
+    maps per video shared by its frames (``noise_mode="per_video"``), and the frames are *not* clamped
+    to [-1, 1] (D sees G_I's raw output; clamping would also cut G_M's gradient at saturated pixels)."""
     with torch.no_grad():
         w1 = image_generator.sample_latents(batch, generator=generator)
     if device is not None:
         w1 = w1.to(device)
     motion = motion_generator(w1, num_frames, generator=generator)
-    return render_latents(image_generator, motion.latents), motion
+    video = render_latents(image_generator, motion.latents, noise_mode=noise_mode, generator=generator, clamp=False)
+    return video, motion
 
 
 # --- the two steps -----------------------------------------------------------------------------
@@ -130,7 +137,8 @@ def generator_losses(motion_generator: MotionGenerator, image_generator: LatentI
                      video_discriminator: VideoDiscriminator,
                      image_discriminator: PairImageDiscriminator | ContrastiveImageDiscriminator,
                      real_video: torch.Tensor, mode: str = "in_domain", weights: LossWeights | None = None,
-                     generator: torch.Generator | None = None, update_banks: bool = True) -> dict[str, torch.Tensor]:
+                     generator: torch.Generator | None = None, update_banks: bool = True,
+                     noise_mode: str = "per_video") -> dict[str, torch.Tensor]:
     """Losses of one motion-generator step for a real batch ``real_video [B, 3, T, H, W]``.
 
     Keys: ``video_gan``, ``image_gan``, ``mutual_info``, ``feature_match`` (cross-domain only), ``total``.
@@ -142,7 +150,8 @@ def generator_losses(motion_generator: MotionGenerator, image_generator: LatentI
     _check_frozen(image_generator)
     w = weights or LossWeights()
     b, _, t_len = real_video.shape[:3]
-    fake, motion = sample_fake_videos(motion_generator, image_generator, b, t_len, generator, real_video.device)
+    fake, motion = sample_fake_videos(motion_generator, image_generator, b, t_len, generator, real_video.device,
+                                      noise_mode)
     losses: dict[str, torch.Tensor] = {"mutual_info": motion_generator.mutual_information_loss(motion)}
 
     # video D: symmetric relativistic LSGAN
@@ -180,7 +189,7 @@ def discriminator_losses(motion_generator: MotionGenerator, image_generator: Lat
                          image_discriminator: PairImageDiscriminator | ContrastiveImageDiscriminator,
                          real_video: torch.Tensor, mode: str = "in_domain", weights: LossWeights | None = None,
                          generator: torch.Generator | None = None,
-                         fake_video: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+                         fake_video: torch.Tensor | None = None, noise_mode: str = "per_video") -> dict[str, torch.Tensor]:
     """Losses of one discriminator step (D_V and D_I together; their parameters are disjoint, so one
     backward of ``total`` gives each its own gradient). ``fake_video`` is generated without graph if
     not given.
@@ -195,7 +204,7 @@ def discriminator_losses(motion_generator: MotionGenerator, image_generator: Lat
     if fake_video is None:
         with torch.no_grad():
             fake_video, _ = sample_fake_videos(motion_generator, image_generator, b, t_len, generator,
-                                               real_video.device)
+                                               real_video.device, noise_mode)
     fake = fake_video.detach()
     losses: dict[str, torch.Tensor] = {}
 
