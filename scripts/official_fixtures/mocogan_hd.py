@@ -228,8 +228,9 @@ def build(opt, tmp: Path, seed: int):
         layer.noise.weight.data.fill_(0.3 + 0.1 * i)
     R = RNNModule(str(tmp / "pca_comp.npy"), str(tmp / "pca_stdev.npy"), z_dim=STYLE_DIM, h_dim=H_DIM,
                   n_pca=N_PCA, w_residual=opt.w_residual)
-    with torch.no_grad():                     # the official init leaves b = 0; a non-zero b tests its use
-        R.b.normal_(0, 0.1)
+    with torch.no_grad():   # official init: b = 0 and w ~ N(0, 0.02), i.e. almost no motion; larger values
+        R.b.normal_(0, 0.1)  # make frames differ, so that every term (feature matching too) has a gradient
+        R.w.normal_(0, 1.0)
     R.init_optim(opt.lr, opt.beta1, opt.beta2)
     G.modelR = R
     G.eval().requires_grad_(False)

@@ -232,6 +232,8 @@ def test_generator_step_gradients_match_official(setting, monkeypatch):
     close(losses["mutual_info"], stats[-1], "G step mutual information")
     if cross:
         close(losses["feature_match"], stats[2], "G step feature matching")
+    # official G_loss = G_loss_3d + G_loss_2d (+ w_match * l_match) + l_mutual, all weights 1 here
+    close(losses["total"], sum(float(v) for v in stats), "G step total loss")
     _official_grad(fx, "Gstep.grad.R.", _grad_norms(nets.G_M), _motion_names(fx, "Gstep.grad.R."))
 
 
