@@ -25,7 +25,7 @@ import hashlib
 
 import torch
 
-from vidsynth.config import MoCoGANHDConfig
+from vidsynth.config import MoCoGANHDConfig, validate_mocogan_hd
 from vidsynth.errors import CheckpointError, ConfigError
 from vidsynth.models.mocogan_hd import (ContrastiveImageDiscriminator, LossWeights, MotionGenerator,
                                         PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
@@ -58,6 +58,7 @@ class MoCoGANHDTrainer:
 
     def __init__(self, cfg: MoCoGANHDConfig, device: torch.device, c_dim: int = 0, seed: int = 0,
                  dist: DistContext | None = None):
+        validate_mocogan_hd(cfg)
         if c_dim:
             raise ConfigError("MoCoGAN-HD training is unconditional; use conditional=false")
         if not cfg.image_generator:
