@@ -249,15 +249,9 @@ def grad_norms(prefix: str, module) -> dict[str, np.ndarray]:
     return {f"{prefix}{k}": _np(p.grad.norm()) for k, p in module.named_parameters() if p.grad is not None}
 
 
-def pairs(rec_normal, num_layers) -> dict:
-    """Split the recorded ``normal_`` draws of one step: z, then one noise map per layer."""
-    return {"z": rec_normal[0], "maps": rec_normal[1:1 + num_layers]}
-
-
 def run_setting(cross_domain: bool, tmp: Path) -> dict[str, np.ndarray]:
     import models.losses as losses
     from models.rnn import RNNModule
-    sys.path.insert(0, str(Path(losses.__file__).parents[1]))
     train = __import__("train_func_cross_domain" if cross_domain else "train_func_in_domain")
     opt = _opt(cross_domain)
     G, R, D3, Di = build(opt, tmp, seed=1 if cross_domain else 0)
@@ -383,6 +377,11 @@ def _enqueue(self, logits_real, logits_fake):
     self.q_ptr[0] = (ptr + batch) % self.q_len
 
 
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+
+
 def main(official_checkout: Path, out_dir: Path) -> list[Path]:
     """Write the two fixture files under ``out_dir``; returns their paths."""
     import tempfile
@@ -398,7 +397,7 @@ def main(official_checkout: Path, out_dir: Path) -> list[Path]:
         with tempfile.TemporaryDirectory() as tmp, official_environment(official_checkout):
             arrays = run_setting(cross, Path(tmp))
         path = out_dir / f"official_mocogan_hd_{'cross' if cross else 'in'}_domain.npz"
-        atomic_write(path, lambda p, a=arrays: np.savez_compressed(open(p, "wb"), **a))
+        atomic_write(path, lambda tmp, a=arrays: _save_npz(tmp, a))
         written.append(path)
         print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB, {len(arrays)} arrays)")
     return written
