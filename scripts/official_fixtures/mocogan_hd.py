@@ -390,8 +390,9 @@ def main(official_checkout: Path, out_dir: Path) -> list[Path]:
 
     official_checkout, out_dir = Path(official_checkout), Path(out_dir)
     if not (official_checkout / "models" / "stylegan2" / "model.py").is_file():
-        raise SystemExit(f"error: {official_checkout} is not a MoCoGAN-HD checkout (no models/stylegan2/model.py); "
-                         "clone https://github.com/snap-research/MoCoGAN-HD and pass its path")
+        print(f"error: {official_checkout} is not a MoCoGAN-HD checkout (no models/stylegan2/model.py); "
+              "clone https://github.com/snap-research/MoCoGAN-HD and pass its path", file=sys.stderr)
+        raise SystemExit(2)
     written = []
     for cross in (False, True):
         with tempfile.TemporaryDirectory() as tmp, official_environment(official_checkout):
