@@ -16,7 +16,9 @@ What it does, without editing the checkout:
 * Small: every network is the official class, built at the official defaults except that all
   channel widths are divided by a constant (``WIDTH``: StyleGAN2's 512 -> 16, PatchGAN 64 -> 4,
   BigGAN D_ch 96 -> 4) by wrapping the layer constructors the official modules call, so the code
-  paths are the official ones and the fixture stays small. Weights are the official seeded inits.
+  paths are the official ones and the fixture stays small. Weights are the official seeded inits,
+  except that the noise strengths (init 0) and the motion head ``w``, ``b`` (init ~0) are set larger,
+  so that the noise maps and every loss term (feature matching too) visibly affect the numbers.
 * Steps: one official in-domain ``G_step`` and ``D_step`` and one cross-domain pair (with the
   ``warp`` augmentation replaced by the identity, since its Python-``random`` draws cannot be
   replayed) run on copies of the same networks; every random draw they make (z, the per-video noise

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator
-from vidsynth.models.mocogan_hd.video_noise import draw_video_noise
+from vidsynth.models.mocogan_hd.video_noise import draw_video_noise, has_noise_inputs
 from vidsynth.models.sampler_base import Sampler
 
 CONTENT, MOTION, NOISE = 0, 1, 2   # stream tags: (seed, index, tag) -> one torch.Generator per video and purpose
@@ -68,6 +68,13 @@ class MoCoGANHDSampler(Sampler):
         if len(sets) == 0 or sets[0] is None:
             return None
         return [torch.cat(maps).to(self.device) for maps in zip(*sets)]
+
+    def const_noise(self, n: int) -> list[torch.Tensor] | None:
+        """The image generator's fixed noise maps for ``n`` videos (what ``synthesize`` uses by default,
+        e.g. to continue a projection made with them); None without noise inputs."""
+        if not has_noise_inputs(self.image_generator):
+            return None
+        return [m.expand(n, -1, -1, -1) for m in self.image_generator.make_noise(1, "const")]
 
     def video_noise(self, n: int, seed: int = 0, start: int = 0) -> list[torch.Tensor] | None:
         """Image noise maps of videos start..start+n-1: ``num_layers`` maps ``[n, 1, H, W]``, one set per
