@@ -284,7 +284,8 @@ def run_setting(cross_domain: bool, tmp: Path) -> dict[str, np.ndarray]:
             out[f"in.map.{i}"] = _np(m)
         out.update({"in.z": _np(z), "in.e": _np(e),
                     "out.video_noise": _np(video), "out.video_plain": _np(video_plain[:FRAMES]),   # plain: video 0
-                    "out.rand_rec": _np(rand_rec), "out.l_mutual": _np(-torch.mean(F.cosine_similarity(rand_rec, rand_in)))})
+                    "out.rand_rec": _np(rand_rec),
+                    "out.l_mutual": _np(-torch.mean(F.cosine_similarity(rand_rec, rand_in)))})
 
     # --- every D and loss term on fixed inputs ---
     gen = torch.Generator().manual_seed(3)

@@ -7,7 +7,8 @@ networks load those weights through ``vidsynth.models.mocogan_hd.official_keys``
 inputs, losses and training steps (with the official run's random draws replayed through
 ``StepDraws``), and must give the same numbers.
 
-Tolerance: ``max |ours - official| <= 1e-4 * max(1, max |official|)`` (gradient norms: see ``_official_grad``). Both sides are the same float32
+Tolerance: ``max |ours - official| <= 1e-4 * max(1, max |official|)`` (gradient norms: see
+``_official_grad``). Both sides are the same float32
 operations, possibly summed in a different order (conv algorithms, fused vs unfused bias+activation);
 measured differences are 1e-7..1e-5 relative (see the report in docs/mocogan_hd.md), so 1e-4 leaves
 10-1000x headroom, while any change of a loss term, weight, noise layout or sign moves the numbers by
@@ -180,11 +181,12 @@ def test_contrastive_image_discriminator_and_losses_match_official():
     # denominator. Its form reproduces the official number; ours differs from it by exactly
     # mean_i log(1 + 1 / S_i), S_i = our denominator of row i.
     banks = (nets.D_I.bank_first.queue, nets.D_I.bank_later.queue)
-    quirk = sum(official_quirk_contrastive(res[a][1], res[b][1], q) for (a, b), q in zip((("a1", "a2"), ("b1", "b2")), banks))
+    pairs = (("a1", "a2"), ("b1", "b2"))
+    quirk = sum(official_quirk_contrastive(res[a][1], res[b][1], q) for (a, b), q in zip(pairs, banks))
     close(quirk, fx["loss.contrastive"], "contrastive (official form)")
     ours = nets.D_I.contrastive_loss(res["a1"][1], res["a2"][1], res["b1"][1], res["b2"][1])
     gap = 0.0
-    for (a, b), q in zip((("a1", "a2"), ("b1", "b2")), banks):
+    for (a, b), q in zip(pairs, banks):
         z = F.normalize(torch.cat([res[a][1], res[b][1]]), dim=1)
         logits = z @ torch.cat([z, F.normalize(q, dim=1)]).T / 0.07
         logits = logits.masked_fill(torch.eye(2 * B, logits.shape[1], dtype=torch.bool), float("-inf"))

@@ -30,7 +30,8 @@ class PathLengthRegularizer:
 
     def direction(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         h, w = images.shape[2:]
-        return torch.randn(images.shape, generator=generator, device=images.device, dtype=images.dtype) / math.sqrt(h * w)
+        y = torch.randn(images.shape, generator=generator, device=images.device, dtype=images.dtype)
+        return y / math.sqrt(h * w)
 
     def penalty(self, images: torch.Tensor, ws: torch.Tensor, generator: torch.Generator | None = None,
                 all_reduce_mean=None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -111,7 +111,7 @@ class StyleGAN2Trainer(GANTrainerState):
         return self.dist.all_gather(x[None]).mean(0) if self.dist.active else x
 
     def _fake(self, n: int, g: torch.Generator, update_w_avg: bool = False, return_ws: bool = False):
-        """``n`` generated images ``[n, 3, R, R]`` (and their ``ws`` with ``return_ws``); every random draw from ``g``."""
+        """``n`` generated images ``[n, 3, R, R]`` (and their ``ws`` with ``return_ws``); all draws from ``g``."""
         cfg, dev = self.cfg, self.device
         z = torch.randn(n, cfg.z_dim, generator=g, device=dev)
         if not isinstance(self.G, StyleGAN2Generator):

@@ -54,7 +54,8 @@ class MoCoGANHDVideoGenerator(nn.Module):
     """
 
     def __init__(self, image_generator_class: str, image_generator_kwargs: dict, motion_kwargs: dict,
-                 noise_mode: str = "per_video", *, image_generator: nn.Module | None = None, motion_generator: MotionGenerator | None = None):
+                 noise_mode: str = "per_video", *, image_generator: nn.Module | None = None,
+                 motion_generator: MotionGenerator | None = None):
         super().__init__()
         if image_generator is None:
             from vidsynth.export import MODEL_CLASSES, _import
