@@ -57,11 +57,11 @@ def test_generator_matches_official(fx, imported):
     # The mapping is the same float32 ops in the same order: only summation-order rounding (~1e-7 rel).
     assert (w - ws[:, 0]).abs().max() < 1e-5
     official = torch.from_numpy(fx["video"]).view(2, len(times), 3, 16, 16).transpose(1, 2)
-    # Outputs have std ~1-3. Our FMM folds the sqrt(2) gain into the weights and computes the first
-    # layer of the up-block on the low-res grid (exact algebra, different rounding): float32 rounding over
-    # ~6 chained layers of up to 320 inputs stays below 1e-4 (measured max printed in the report).
+    # Outputs have std ~1.7. Our FMM folds the sqrt(2) gain into the weights and computes the first
+    # layer of the up-block on the low-res grid (exact algebra, different rounding): float32 rounding
+    # (eps 6e-8) over ~6 chained layers of up to 320 inputs; measured 4.6e-6, bound 10x that.
     err = (video - official).abs().max().item()
-    assert err < 1e-4, err
+    assert err < 5e-5, err
     assert official.std() > 0.5                                       # not a trivially zero comparison
 
 
@@ -70,9 +70,9 @@ def test_discriminators_match_official(fx, imported):
     with torch.no_grad():
         motion = D.motion_d(torch.from_numpy(fx["d_pair"]))
         image = D.image_d(torch.from_numpy(fx["d_frames"]))
-    # Same convolutions in the same order; only the blur implementation differs (float32 rounding).
-    assert (motion - torch.from_numpy(fx["d_motion"])).abs().max() < 1e-4
-    assert (image - torch.from_numpy(fx["d_image"])).abs().max() < 1e-4
+    # Same convolutions; only the blur implementation differs (float32 rounding): measured 2.4e-7.
+    assert (motion - torch.from_numpy(fx["d_motion"])).abs().max() < 5e-6
+    assert (image - torch.from_numpy(fx["d_image"])).abs().max() < 5e-6
 
 
 def test_official_code_is_never_run(fx, tmp_path, monkeypatch):

@@ -22,6 +22,7 @@ Every other global (``os.system``, ``builtins.eval``, ``subprocess``, ...) is re
 """
 from __future__ import annotations
 
+import _compat_pickle
 import collections
 import io
 import os
@@ -240,6 +241,10 @@ class RestrictedUnpickler(pickle.Unpickler):
     """``pickle.Unpickler`` whose ``find_class`` consults the allow-list above and nothing else."""
 
     def find_class(self, module: str, name: str):
+        # Python 2 names used by protocols 0-2 (__builtin__, copy_reg) -> Python 3 names.
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         if (module, name) in _FUNCTIONS:
             return _FUNCTIONS[(module, name)]
         if module == "builtins" and name in _BUILTIN_TYPES:
