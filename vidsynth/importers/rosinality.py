@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from vidsynth.errors import CheckpointError
+from vidsynth.importers.checks import require_finite
 from vidsynth.models.stylegan2 import StyleGAN2Generator
 
 # rosinality's up-conv blur and ToRGB skip upsampler both store outer([1,3,3,1]) / 64 * 4 (gain 4).
@@ -156,6 +157,7 @@ def import_rosinality(path: str | os.PathLike, resolution: int | None = None, ch
     Raises ``CheckpointError`` with a full key report when anything does not match.
     """
     state, latent_avg = split_checkpoint(read_checkpoint(path), source=str(path))
+    require_finite(dict(state, **({"latent_avg": latent_avg} if latent_avg is not None else {})), str(path))
     kwargs = infer_config(state)
     for name, value in (("resolution", resolution), ("channel_multiplier", channel_multiplier), ("n_mlp", n_mlp)):
         if value is not None:
