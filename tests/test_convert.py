@@ -224,6 +224,14 @@ def test_stylegan2_ada_auto_detected(tmp_path):
     assert config["class_name"] == "StyleGAN2Generator" and config["metadata"]["format"] == "stylegan2-ada"
     images = vidsynth.load(folder).sample(2, seed=1)
     assert images.shape[-2:] == (16, 16)
+    _fine_tune(folder, tmp_path, "G, G_ema loaded")
+
+
+def _fine_tune(folder, tmp_path, loaded):
+    args = ["train", "--resume-from-weights", str(folder), "--data", "builtin:shapes", "--preset", "test",
+            "--kimg", "0.004", "--outdir", str(tmp_path / "runs"), "--device", "cpu", "--quiet", "--workers", "0"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0 and loaded in result.output, result.output
 
 
 def test_mocogan_hd_release_into_one_export(tmp_path):
@@ -239,6 +247,7 @@ def test_mocogan_hd_release_into_one_export(tmp_path):
     G_M = sampler.generator.motion_generator
     assert bool(G_M.pca_fitted) and torch.allclose(G_M.pca_std, torch.from_numpy(fx["pca_stdev"][:10]).float())
     assert sampler.sample(2, frames=5, seed=3).shape == (2, 3, 5, 8, 8)
+    _fine_tune(tmp_path / "video", tmp_path, "motion generator (with its PCA) loaded")
     missing = CliRunner().invoke(main, ["convert", str(pth), str(tmp_path / "v2")])
     assert isinstance(missing.exception, CheckpointError) and "--pca FOLDER" in str(missing.exception)
 
