@@ -81,6 +81,9 @@ def _to_ours(official: dict[str, torch.Tensor], model: torch.nn.Module, resoluti
         if name not in expected:
             report.unexpected.append(f"{key} (-> {name})")
             continue
+        if name in seen:                                    # two source keys for one target
+            report.unexpected.append(f"{key} (-> {name}, already filled by another key)")
+            continue
         seen.add(name)
         if value.ndim == 4 and len(expected[name]) == 2 and value.shape[2:] == (1, 1):
             value = value[:, :, 0, 0]                       # official 1x1 conv weight [o, i, 1, 1] -> [o, i]

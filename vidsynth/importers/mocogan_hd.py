@@ -87,6 +87,9 @@ def import_motion_generator(path: str | os.PathLike, pca_folder: str | os.PathLi
             report.mis_shaped.append((f"{key} (-> {name})", expected[name], tuple(value.shape)))
         ours[name] = value.float()
     report.missing += [k for k, v in RNN_KEYS.items() if k not in state]
+    pca_buffers = {"pca_components", "pca_std", "latent_mean", "pca_fitted"}   # filled from the PCA folder
+    report.missing += [f"(no source for {k})" for k in expected if k not in ours and k not in pca_buffers
+                       and not report.missing]
     if not report.ok:
         raise CheckpointError(f"{source} does not match MotionGenerator({kwargs}):\n{report}")
     comp, std = read_pca(pca_folder, source)
@@ -95,8 +98,8 @@ def import_motion_generator(path: str | os.PathLike, pca_folder: str | os.PathLi
         raise CheckpointError(f"{pca_folder}: the PCA holds {comp.shape[0]} components of size {comp.shape[1]} "
                               f"({std.shape[0]} stds); the motion generator needs {n_pca} of size {latent_dim}")
     require_finite({"pca_comp": comp, "pca_stdev": std}, str(pca_folder))
-    for k, v in model.state_dict().items():
-        ours.setdefault(k, v)
+    for k in pca_buffers:
+        ours[k] = model.state_dict()[k]
     model.load_state_dict(ours, strict=True)
     model.set_pca(comp, std)          # the official code uses the first n_pca rows, V scaled by its std
     return model.eval(), kwargs

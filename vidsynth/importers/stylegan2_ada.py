@@ -116,6 +116,9 @@ def import_stylegan2_ada(path: str | os.PathLike, log=print, snapshot=None) -> t
         if name is None:
             filters.append(key)
             continue
+        if name in seen:                                    # two source keys for one target
+            report.unexpected.append(f"{key} (-> {name}, already filled by another key)")
+            continue
         seen.add(name)
         if name not in expected:
             report.unexpected.append(f"{key} (-> {name})")
