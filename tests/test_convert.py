@@ -247,6 +247,10 @@ def test_mocogan_hd_release_into_one_export(tmp_path):
     G_M = sampler.generator.motion_generator
     assert bool(G_M.pca_fitted) and torch.allclose(G_M.pca_std, torch.from_numpy(fx["pca_stdev"][:10]).float())
     assert sampler.sample(2, frames=5, seed=3).shape == (2, 3, 5, 8, 8)
+    out = tmp_path / "m.mp4"
+    result = CliRunner().invoke(main, ["generate", str(tmp_path / "video"), "--n", "2", "--frames", "4", "--out",
+                                       str(out), "--device", "cpu"], catch_exceptions=False)
+    assert result.exit_code == 0 and out.stat().st_size > 0, result.output
     _fine_tune(tmp_path / "video", tmp_path, "motion generator (with its PCA) loaded")
     missing = CliRunner().invoke(main, ["convert", str(pth), str(tmp_path / "v2")])
     assert isinstance(missing.exception, CheckpointError) and "--pca FOLDER" in str(missing.exception)
