@@ -72,7 +72,7 @@ def make_digan(root: Path, out: Path) -> None:
                     cfg=gcfg)
     G = Generator(**g_kwargs).eval()
     # fp32 and no clamping, as the audit compared them; the recorded kwargs say what a real snapshot has.
-    d_kwargs = dict(c_dim=0, img_resolution=16, img_channels=3, channel_base=256, channel_max=32, num_fp16_res=0,
+    d_kwargs = dict(c_dim=0, img_resolution=16, img_channels=3, channel_base=128, channel_max=16, num_fp16_res=0,
                     conv_clamp=None, block_kwargs={}, mapping_kwargs={}, epilogue_kwargs={"mbstd_group_size": 4})
     D = OurDiscriminator(**d_kwargs).eval()
     _perturb(G, 1)

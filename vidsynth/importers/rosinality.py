@@ -44,8 +44,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
                                   f"torch.save)") from e
         raise CheckpointError(
             f"{path}: refused to load. It holds Python objects other than tensors, so reading it would run "
-            f"arbitrary code (NVIDIA .pkl network pickles are such files). Convert it to a rosinality .pt "
-            f"state dict in a trusted environment first. First such object: {found.group(1)}") from e
+            f"arbitrary code. NVIDIA .pkl network pickles have their own safe reader: vidsynth convert "
+            f"--from stylegan2-ada (or --from digan). First such object: {found.group(1)}") from e
     except Exception as e:  # truncated zip, not a torch file at all, ...
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(e).__name__}: {e})") from e
     if not isinstance(ckpt, dict):
