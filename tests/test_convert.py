@@ -156,7 +156,7 @@ def digan_export(tmp_path_factory):
 def test_digan_export_holds_generator_and_discriminators(digan_export):
     config = json.loads((digan_export / "config.json").read_text())
     assert config["class_name"] == "DIGANGenerator" and config["metadata"]["format"] == "digan"
-    assert config["metadata"]["discriminator"]["kwargs"]["channel_max"] == 16
+    assert config["metadata"]["discriminator"]["kwargs"]["channel_max"] == 16 and config["metadata"]["train_frames"] == 16
     from vidsynth.training.init_weights import read_discriminator
     assert read_discriminator(digan_export).image_d.fromrgb.weight.shape == (8, 3, 1, 1)
 

@@ -47,7 +47,8 @@ def _save_discriminator(D, d_kwargs: dict, dst: Path) -> dict:
 
 
 def convert_checkpoint(src, dst, fmt: str = "auto", size=None, channel_multiplier=None, n_mlp=None,
-                       pca=None, image_generator=None, motion_scale: float = 0.2, force: bool = False, log=print):
+                       pca=None, image_generator=None, motion_scale: float = 0.2, train_frames: int = 16,
+                       force: bool = False, log=print):
     """Import ``src`` (strictly checked) and write ``dst/config.json`` + ``dst/model.safetensors``."""
     src = Path(src)
     dst = check_destination(dst, force)
@@ -63,7 +64,7 @@ def convert_checkpoint(src, dst, fmt: str = "auto", size=None, channel_multiplie
         from vidsynth.importers.digan import import_digan
 
         model, kwargs, D, d_kwargs, notes = import_digan(src, log=log, snapshot=content)
-        metadata.update(method="digan", train_frames=16, resolution=kwargs["resolution"],
+        metadata.update(method="digan", train_frames=train_frames, resolution=kwargs["resolution"],
                         class_names=[str(i) for i in range(kwargs["c_dim"])], notes=notes)
         if D is not None:
             discriminator = (D, d_kwargs)
@@ -76,7 +77,7 @@ def convert_checkpoint(src, dst, fmt: str = "auto", size=None, channel_multiplie
         from vidsynth.importers.mocogan_hd import import_mocogan_hd
 
         model, kwargs = import_mocogan_hd(src, pca, image_generator, motion_scale, log=log, state=content)
-        metadata.update(method="mocogan-hd", train_frames=16, resolution=model.resolution,
+        metadata.update(method="mocogan-hd", train_frames=train_frames, resolution=model.resolution,
                         pca_folder=str(pca), image_generator_source=str(image_generator))
     else:
         from vidsynth.importers.rosinality import import_rosinality
@@ -113,11 +114,15 @@ Examples:
               help="mocogan-hd: the rosinality .pt image generator (or an exported image-generator folder).")
 @click.option("--motion-scale", type=float, default=0.2,
               help="mocogan-hd: lambda of the motion residual (the official --w_residual; 0.2 in every release).")
+@click.option("--train-frames", type=int, default=16,
+              help="digan: frames of the training clips, which span t in [0, 1] (128 for the paper's long TaiChi "
+              "model); sets the frame spacing of generate / vidsynth.load.")
 @click.option("--size", type=int, default=None, help="rosinality: output resolution (default: inferred).")
 @click.option("--channel-multiplier", type=int, default=None,
               help="rosinality: 2 for config F (MoCoGAN-HD's models), 1 for config E (default: inferred).")
 @click.option("--n-mlp", type=int, default=None, help="rosinality: mapping-network depth (default: inferred).")
-def convert_command(src, dst, fmt, force, pca, image_generator, motion_scale, size, channel_multiplier, n_mlp):
+def convert_command(src, dst, fmt, force, pca, image_generator, motion_scale, train_frames, size, channel_multiplier,
+                    n_mlp):
     """Import the checkpoint SRC of DIGAN, StyleGAN2-ADA, MoCoGAN-HD or rosinality StyleGAN2 into the model folder DST.
 
     No code from SRC is ever run: NVIDIA-style .pkl files go through a restricted unpickler that keeps
@@ -126,5 +131,6 @@ def convert_command(src, dst, fmt, force, pca, image_generator, motion_scale, si
     or empty (or --force); a training run folder is never written into.
     """
     convert_checkpoint(src, dst, fmt, size=size, channel_multiplier=channel_multiplier, n_mlp=n_mlp, pca=pca,
-                       image_generator=image_generator, motion_scale=motion_scale, force=force, log=click.echo)
+                       image_generator=image_generator, motion_scale=motion_scale, train_frames=train_frames,
+                       force=force, log=click.echo)
 
