@@ -104,3 +104,18 @@ def test_not_a_pickle(tmp_path):
     from vidsynth.errors import CheckpointError
     with pytest.raises(CheckpointError, match="not a readable network pickle"):
         read_network_pickle(tmp_path / "x.pkl")
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_every_pickle_protocol_reads_the_same_state(tmp_path, protocol):
+    """Python 3.7 (protocol 3) and 3.8+ (protocol 4) snapshots, and the older/newer protocols."""
+    layer = module_tree({"weight": torch.arange(6.0).view(2, 3), "resample_filter": torch.ones(4, 4)}, "Layer")
+    net = module_tree({"bias": torch.tensor([1.5, -2.0])}, "Net")
+    seq = torch.nn.Sequential()
+    seq._modules = {"0": layer}
+    net.state["_modules"]["mlp"] = seq
+    obj = read_network_pickle(write_pickle(tmp_path / "p.pkl", {"G_ema": net}, protocol=protocol))
+    state = flatten_state_dict(obj["G_ema"])
+    assert sorted(state) == ["bias", "mlp.0.resample_filter", "mlp.0.weight"]
+    assert torch.equal(state["mlp.0.weight"], torch.arange(6.0).view(2, 3))
+    assert torch.equal(state["bias"], torch.tensor([1.5, -2.0]))

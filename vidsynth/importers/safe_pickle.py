@@ -44,13 +44,7 @@ class PickledObject:
 
     qualname = "?"
 
-    def __init__(self, *args, **kwargs):
-        self.args, self.kwargs = args, kwargs
-        self.state = None
-        self.items: dict = {}
-        self.list: list = []
-
-    def __new__(cls, *args, **kwargs):
+    def __new__(cls, *args, **kwargs):       # NEWOBJ and REDUCE both land here; __init__ is object's
         obj = super().__new__(cls)
         obj.args, obj.kwargs, obj.state, obj.items, obj.list = args, kwargs, None, {}, []
         return obj
@@ -78,7 +72,6 @@ class PersistentObject(PickledObject):
     """
 
     def __init__(self, class_name: str, state: dict, source_chars: int):
-        super().__init__()
         self.class_name, self.state, self.source_chars = class_name, state, source_chars
         self.qualname = f"persistent {class_name}"
 
@@ -179,6 +172,13 @@ def _reconstructor(cls, base, state):
     return obj
 
 
+def _latin1_bytes(text, encoding="latin1"):
+    """``_codecs.encode`` as protocols 0-2 use it to store bytes (``encode(str, 'latin1')``); nothing else."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise UnsafePickleError(f"_codecs.encode called with {type(text).__name__}, {encoding!r}")
+    return text.encode("latin1")
+
+
 def _defaultdict(*args):
     """``collections.defaultdict`` without its factory (the factory is never called)."""
     return collections.defaultdict(None)
@@ -204,6 +204,7 @@ _FUNCTIONS = {
     ("torch", "device"): torch.device,
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("collections", "defaultdict"): _defaultdict,
+    ("_codecs", "encode"): _latin1_bytes,
     ("copyreg", "_reconstructor"): _reconstructor,
     ("torch_utils.persistence", "_reconstruct_persistent_obj"): _reconstruct_persistent_obj,
     ("numpy", "ndarray"): np.ndarray,
