@@ -202,6 +202,7 @@ def test_fine_tune_from_imported_digan(digan_export, tmp_path):
     assert result.exit_code == 0, result.output
     assert "G, G_ema, D (image and motion) loaded" in result.output
     run = next((tmp_path / "runs").iterdir())
+    assert json.loads((run / "config.json").read_text())["init_weights"] == str(digan_export)
     from vidsynth.training import checkpoint as ckpt
     _, state = ckpt.load_latest(run, tmp_path / "runs", "digan")
     imported, _ = load_model(digan_export)

@@ -171,6 +171,7 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     if state is not None:
         trainer.load_state_dict(state["trainer"])
         step, nimg = state["step"], state["nimg"]
+        init_weights = state.get("init_weights")         # provenance of a resumed fine-tuning run
     elif init_weights:
         from vidsynth.training.init_weights import load_initial_weights
 
@@ -181,7 +182,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     if is_main:
         save_json(run_dir / "config.json", {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop),
                                             "class_names": dataset.class_names, "world_size": world_size,
-                                            "num_videos": dataset.num_videos})
+                                            "num_videos": dataset.num_videos,
+                                            "init_weights": str(init_weights) if init_weights else None})
         if dataset.skipped:
             save_json(run_dir / "skipped_files.json", {"skipped": [list(s) for s in dataset.skipped]})
 
@@ -218,6 +220,7 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         io.write_png(run_dir / "samples-latest.png", io.frame_strip(grid, 4))
         save_model(module, run_dir / "model", kwargs, dict(meta, kimg=kimg, step=step))
         ckpt.save(run_dir, {"trainer": trainer.state_dict(), "step": step, "nimg": nimg, "method": cfg.method,
+                            "init_weights": str(init_weights) if init_weights else None,
                             "config": {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}},
                   step, keep=loop.keep_checkpoints)
         if loop.metrics and (final or loop.metrics_kimg <= 0 or
