@@ -226,6 +226,14 @@ def test_stylegan2_ada_auto_detected(tmp_path):
     images = vidsynth.load(folder).sample(2, seed=1)
     assert images.shape[-2:] == (16, 16)
     _fine_tune(folder, tmp_path, "G, G_ema loaded")
+    # ... and drives MoCoGAN-HD as its frozen image generator.
+    args = ["train", "--method", "mocogan-hd", "--image-generator", str(folder), "--data", "builtin:shapes",
+            "--preset", "test", "--kimg", "0.002", "--outdir", str(tmp_path / "mruns"), "--device", "cpu", "--quiet",
+            "--workers", "0"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    video = vidsynth.load(next((tmp_path / "mruns").iterdir())).sample(1, frames=3)
+    assert video.shape == (1, 3, 3, 16, 16)
 
 
 def _fine_tune(folder, tmp_path, loaded):
