@@ -15,6 +15,7 @@ Examples:
   vidsynth train --method digan --data ~/ucf101 --preset paper128 --set conditional=true --set labels=folders
   vidsynth train --method digan --resume runs/00003-digan-shapes --kimg 2000
   vidsynth train --method digan --resume auto
+  vidsynth train --resume-from-weights models/digan-ucf101 --data ~/my_videos --kimg 500   (fine-tune an import)
   torchrun --nproc_per_node 8 -m vidsynth train --method digan --data ~/videos --preset paper128
   vidsynth train --method stylegan2 --data builtin:shapes --preset tiny --minutes 10
   vidsynth train --method stylegan2 --data ~/frames_or_images --preset paper256 --set diffaugment=color,translation
@@ -44,6 +45,9 @@ def _method_names():
 @click.option("--outdir", default="runs", help="Parent folder of the auto-numbered run folders.")
 @click.option("--name", default=None, help="Run folder suffix (default: from the dataset).")
 @click.option("--resume", default=None, help="Continue a run exactly: a run folder, or 'auto' for the newest in --outdir.")
+@click.option("--resume-from-weights", "init_weights", default=None, metavar="MODEL",
+              help="Fine-tune: start a NEW run from an exported model's weights (a `vidsynth convert` folder or "
+              "a run folder); its architecture is used, optimizers and counters start fresh.")
 @click.option("--batch", type=int, default=None, help="Global batch size (split across processes).")
 @click.option("--resolution", type=int, default=None, help="Training resolution (power of two).")
 @click.option("--frames", type=int, default=None, help="Frames per training clip.")
@@ -62,7 +66,7 @@ def _method_names():
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field (repeatable).")
 @click.option("--show-config", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train_command(method, data, preset, kimg, minutes, outdir, name, resume, batch, resolution, frames, seed,
+def train_command(method, data, preset, kimg, minutes, outdir, name, resume, init_weights, batch, resolution, frames, seed,
                   snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, image_generator, cross_domain,
                   sets, show_config, quiet):
     """Train a video generator; writes an auto-numbered run folder under --outdir."""
@@ -77,6 +81,22 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
                        ("image_generator", image_generator), ("cross_domain", cross_domain or None)):
         if value is not None:
             overrides[key] = value
+    if init_weights:
+        if resume:
+            raise click.UsageError("--resume continues a run; --resume-from-weights starts a new one: use one")
+        from vidsynth.training.init_weights import architecture_overrides
+
+        weights_method, arch = architecture_overrides(init_weights)
+        from click.core import ParameterSource
+
+        explicit = click.get_current_context().get_parameter_source("method") == ParameterSource.COMMANDLINE
+        if method != weights_method and explicit:
+            raise click.UsageError(f"--method {method} but '{init_weights}' holds a {weights_method} model")
+        method = weights_method
+        clash = {k: v for k, v in overrides.items() if k in arch and str(v) != str(arch[k])}
+        if clash:
+            raise click.UsageError(f"--set {', '.join(clash)} would change the architecture of '{init_weights}'")
+        overrides = {**overrides, **arch}
     preset = preset or DEFAULT_PRESETS.get(method, "paper128")
     cfg = method_config(method, preset, overrides)
     if method == "digan":
@@ -97,7 +117,7 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
     with distributed_context(loop.device) as dist:
         loop = dataclasses.replace(loop, device=dist.device)
         run = train(cfg, loop, outdir=outdir, resume=resume, run_name=name, progress=not quiet,
-                    dist=dist)
+                    dist=dist, init_weights=init_weights)
     if run is not None:
         click.echo(f"Run folder: {run}")
         click.echo(f"  samples: {run}/samples-latest.gif   model: {run}/model   resume: --resume {run}")
