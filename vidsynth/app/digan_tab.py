@@ -146,7 +146,8 @@ def build_digan_tab(gr, explorer: DIGANExplorer, out, title: str) -> None:
                     hi = gr.Number(1.0, label="View to (zoom-out: > 1)", elem_id="digan-zoom-hi")
                 go = gr.Button("Render video", variant="primary", elem_id="digan-render")
             with gr.Column(scale=2):
-                video = gr.Video(label="Video", autoplay=True, loop=True, elem_id="digan-video", interactive=False, height=VIDEO_HEIGHT)
+                video = gr.Video(label="Video", autoplay=True, loop=True, elem_id="digan-video",
+                                 interactive=False, height=VIDEO_HEIGHT)
                 files = gr.File(label="Download (mp4, gif)", file_count="multiple", elem_id="digan-files",
                                 interactive=False)
         with gr.Row():
@@ -184,7 +185,8 @@ def build_digan_tab(gr, explorer: DIGANExplorer, out, title: str) -> None:
             dm_frames = gr.Slider(2, min(max_frames, 256), tf, step=1, label="Frames")
             dm_n = gr.Slider(2, 16, 8, step=1, label="Motions")
             dm_go = gr.Button("Render", variant="primary")
-        dm_video = gr.Video(label="Same content, new motions", autoplay=True, loop=True, interactive=False, height=VIDEO_HEIGHT)
+        dm_video = gr.Video(label="Same content, new motions", autoplay=True, loop=True, interactive=False,
+                            height=VIDEO_HEIGHT)
         dm_files = gr.File(label="Download (mp4, gif)", file_count="multiple", interactive=False)
 
     @as_ui_error
@@ -231,7 +233,8 @@ def build_digan_tab(gr, explorer: DIGANExplorer, out, title: str) -> None:
             mo_frames = gr.Slider(2, min(max_frames, 256), 32, step=1, label="Morph frames")
             li_go = gr.Button("Render", variant="primary")
         with gr.Row():
-            li_video = gr.Video(label="Steps (one video each)", autoplay=True, loop=True, interactive=False, height=VIDEO_HEIGHT)
+            li_video = gr.Video(label="Steps (one video each)", autoplay=True, loop=True, interactive=False,
+                                height=VIDEO_HEIGHT)
             mo_video = gr.Video(label="Morph", autoplay=True, loop=True, interactive=False, height=VIDEO_HEIGHT)
         li_files = gr.File(label="Download (mp4, gif)", file_count="multiple", interactive=False)
 

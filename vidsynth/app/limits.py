@@ -9,7 +9,7 @@ Two things grow with a request:
 
 The activation values of one frame come from the model itself: :func:`frame_activation_values`
 renders one frame at the native resolution with forward hooks and takes the largest output of any
-layer. A layer's input, its output and a modulated/concatenated temporary can be alive together,
+module (the widest feature map at the finest grid). A layer's input, its output and a modulated/concatenated temporary can be alive together,
 so :data:`ACTIVATION_COPIES` = 4 of that largest tensor are counted. Pixel counts scale with
 ``scale ** 2`` (DIGAN's upsampling renders a denser grid of the same layers).
 
@@ -31,6 +31,11 @@ OUTPUT_BYTES_PER_VALUE = 4 + 1   # float32 video + its uint8 copy for the encode
 UI_MAX_FRAMES = 4096             # slider ends; the memory cap may be lower
 
 
+def human_size(num_bytes: float) -> str:
+    """``1.50 GiB``, ``12.0 MiB``."""
+    return f"{num_bytes / 2 ** 30:.2f} GiB" if num_bytes >= 2 ** 30 else f"{num_bytes / 2 ** 20:.1f} MiB"
+
+
 class RequestTooLarge(VidsynthError):
     """A render would not fit in the memory budget."""
 
@@ -43,13 +48,10 @@ def default_budget_bytes() -> int:
         return 4 * 2 ** 30
 
 
-def _leaf_modules(module: torch.nn.Module):
-    return [m for m in module.modules() if not list(m.children())]
-
-
 @torch.inference_mode()
 def frame_activation_values(sampler) -> int:
-    """The largest layer output (in values) while rendering one frame of one video at scale 1."""
+    """The largest output of any module (layer or block, in values) while rendering one frame of one
+    video at scale 1; at least the frame itself (3 x H x W)."""
     largest = [0]
 
     def hook(_module, _inputs, output):
@@ -57,7 +59,7 @@ def frame_activation_values(sampler) -> int:
             if isinstance(t, torch.Tensor):
                 largest[0] = max(largest[0], t.numel())
 
-    handles = [m.register_forward_hook(hook) for m in _leaf_modules(sampler.generator)]
+    handles = [m.register_forward_hook(hook) for m in sampler.generator.modules()]
     try:
         if hasattr(sampler.generator, "synthesize") and hasattr(sampler, "latents"):     # DIGAN
             z, zm = sampler.latents(1, 0)
@@ -108,5 +110,5 @@ class Limits:
                     "or the number of videos")
             raise RequestTooLarge(
                 f"refused: {videos} video(s) x {frames} frames at {size}x{size} px would need about "
-                f"{need / 2 ** 30:.2f} GiB, over the app's memory budget of {self.budget / 2 ** 30:.2f} GiB "
+                f"{human_size(need)}, over the app's memory budget of {human_size(self.budget)} "
                 f"({hint}; `vidsynth app --max-memory-gb` sets the budget)")

@@ -82,7 +82,8 @@ def build_mocogan_tab(gr, explorer: MoCoGANHDExplorer, out, title: str) -> None:
     seed = gr.Number(0, label="Seed", precision=0, minimum=0, elem_id="mocogan-seed")
 
     def video_out(label: str, elem: str):
-        v = gr.Video(label=label, autoplay=True, loop=True, interactive=False, height=VIDEO_HEIGHT, elem_id=f"mocogan-{elem}-video")
+        v = gr.Video(label=label, autoplay=True, loop=True, interactive=False, height=VIDEO_HEIGHT,
+                     elem_id=f"mocogan-{elem}-video")
         f = gr.File(label="Download (mp4, gif)", file_count="multiple", interactive=False)
         return v, f
 

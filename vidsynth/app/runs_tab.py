@@ -117,7 +117,8 @@ def build_runs_tab(gr, browser: RunBrowser) -> None:
     pick = gr.Dropdown(names, value=names[-1] if names else None, label="Run", elem_id="runs-pick")
     info = gr.Markdown(first[0], elem_id="runs-metrics")
     with gr.Row():
-        reals = gr.Video(first[1], label="Real videos", height=VIDEO_HEIGHT, autoplay=True, loop=True, interactive=False,
+        reals = gr.Video(first[1], label="Real videos", height=VIDEO_HEIGHT, autoplay=True, loop=True,
+                         interactive=False,
                          elem_id="runs-reals")
         samples = gr.Video(first[2], label="Generated (latest snapshot)", height=VIDEO_HEIGHT, autoplay=True, loop=True,
                            interactive=False, elem_id="runs-samples")
