@@ -14,6 +14,12 @@ def is_model(path: Path) -> bool:
     return (path / "model" / "config.json").is_file() or (path / "model.safetensors").is_file()
 
 
+def display_name(path: Path) -> str:
+    """``00003-digan-shapes`` for a run folder, ``00003-digan-shapes/model`` for its exported model folder."""
+    path = path.resolve()
+    return f"{path.parent.name}/{path.name}" if path.name == "model" else path.name
+
+
 def build_app(path: str | Path, device: str = "cpu", budget_bytes: int | None = None,
               out_dir: str | Path | None = None):
     """The app for ``path``; renders are written to ``out_dir`` (default: a new temporary folder)."""
@@ -32,8 +38,8 @@ def build_app(path: str | Path, device: str = "cpu", budget_bytes: int | None = 
     if not is_model(path) and not runs:
         raise VidsynthError(f"'{path}' holds no model and no runs: give a run folder (with model/), an exported "
                             "model folder (config.json + model.safetensors) or a folder of run folders")
-    with gr.Blocks(title=f"vidsynth: {path.resolve().name}", analytics_enabled=False) as app:
-        gr.Markdown(f"# vidsynth &middot; {path.resolve().name}")
+    with gr.Blocks(title=f"vidsynth: {display_name(path)}", analytics_enabled=False) as app:
+        gr.Markdown(f"# vidsynth &middot; {display_name(path)}")
         if is_model(path):
             _model_tabs(gr, path, device, budget_bytes, out_dir, OutputFolder)
             if runs == [path]:
@@ -55,7 +61,7 @@ def _model_tabs(gr, path: Path, device: str, budget_bytes: int | None, out_dir: 
     sampler = vidsynth.load(path, device=device)
     out = OutputFolder(out_dir, fps=sampler.fps)
     limits = Limits.for_sampler(sampler, budget_bytes)
-    name = path.resolve().name
+    name = display_name(path)
     if isinstance(sampler, DIGANSampler):
         from vidsynth.app.digan_tab import DIGANExplorer, build_digan_tab
 
