@@ -130,6 +130,21 @@ def test_tabs_for_each_kind_of_path(digan_path, runs_root, tmp_path):
         build_app(tmp_path / "empty")
 
 
+@needs_gradio
+def test_offline_switches(digan_path, tmp_path):
+    from vidsynth.app.blocks import build_app
+    from vidsynth.app.server import require_gradio
+    from vidsynth.app.ui import theme
+
+    gr = require_gradio()
+    assert gr.analytics.analytics_enabled() is False                      # no reports to api.gradio.app
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert build_app(digan_path, out_dir=tmp_path).config["analytics_enabled"] is False
+    t = theme()
+    assert all(isinstance(f, str) for f in t._font + t._font_mono)          # system fonts: no font URL
+    assert t._stylesheets == []
+
+
 def _vidsynth(args, pre="pass"):
     """``vidsynth ARGS`` in a fresh interpreter after the statement ``pre``."""
     code = f"import sys; {pre}; from vidsynth.cli import run; sys.argv = ['vidsynth'] + {args!r}; run()"

@@ -139,8 +139,8 @@ def build_digan_tab(gr, explorer: DIGANExplorer, out, title: str) -> None:
                                   elem_id="digan-t-end")
                 frames = gr.Slider(1, min(max_frames, 1024), tf, step=1, label="Frames", elem_id="digan-frames")
                 n = gr.Slider(1, 16, 1, step=1, label="Videos", elem_id="digan-n")
-                scale = gr.Dropdown([str(x) for x in explorer.scales()], value="1.0",
-                                    label="Upsampling scale (pixel-grid density)", elem_id="digan-scale")
+                scale = gr.Radio([str(x) for x in explorer.scales()], value="1.0",
+                                 label="Upsampling scale (pixel-grid density)", elem_id="digan-scale")
                 with gr.Row():
                     lo = gr.Number(0.0, label="View from (zoom-out: < 0)", elem_id="digan-zoom-lo")
                     hi = gr.Number(1.0, label="View to (zoom-out: > 1)", elem_id="digan-zoom-hi")

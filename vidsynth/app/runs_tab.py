@@ -122,5 +122,6 @@ def build_runs_tab(gr, browser: RunBrowser) -> None:
                          elem_id="runs-reals")
         samples = gr.Video(first[2], label="Generated (latest snapshot)", height=VIDEO_HEIGHT, autoplay=True, loop=True,
                            interactive=False, elem_id="runs-samples")
-    curves = gr.Gallery(first[3], label="Curves (as in the run's report)", columns=2, elem_id="runs-curves")
+    curves = gr.Gallery(first[3], label="Curves (as in the run's report)", columns=2, object_fit="contain",
+                        elem_id="runs-curves")
     pick.change(show, pick, [info, reals, samples, curves])

@@ -47,7 +47,8 @@ def as_ui_error(fn: Callable) -> Callable:
 
 
 def theme():
-    """Gradio's default look with system fonts: nothing is fetched from Google Fonts or any CDN."""
+    """Gradio's default look with the system's fonts: no web font is loaded at all (Gradio's theme
+    fonts are ``GoogleFont``s where a theme names them, fetched from fonts.googleapis.com unless bundled)."""
     import gradio as gr
 
     return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
