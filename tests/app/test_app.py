@@ -155,8 +155,8 @@ def _vidsynth(args, pre="pass"):
 def test_missing_gradio_is_one_line_naming_the_extra(digan_path):
     res = _vidsynth(["app", str(digan_path)], pre="sys.modules['gradio'] = None")   # import gradio -> ImportError
     assert res.returncode == 2, res.stderr
-    assert res.stderr.strip().splitlines() == [
-        "Error: `vidsynth app` needs Gradio, the optional extra 'app': pip install 'vidsynth[app]' (or: pip install gradio)"]
+    assert res.stderr.strip().splitlines() == ["Error: `vidsynth app` needs Gradio, the optional extra 'app': "
+                                               "pip install 'vidsynth[app]' (or: pip install gradio)"]
 
 
 @needs_gradio

@@ -77,7 +77,7 @@ def server(digan_path, tmp_path):
     """``vidsynth app MODEL --port P`` in a subprocess; yields (url, first stdout line)."""
     port = _free_port()
     log = open(tmp_path / "app.log", "w+")
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", GRADIO_TEMP_DIR=str(tmp_path / "cache"))
     proc = subprocess.Popen([sys.executable, "-m", "vidsynth", "app", str(digan_path), "--port", str(port),
                              "--outdir", str(tmp_path / "renders")], stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"

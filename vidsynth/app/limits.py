@@ -9,8 +9,9 @@ Two things grow with a request:
 
 The activation values of one frame come from the model itself: :func:`frame_activation_values`
 renders one frame at the native resolution with forward hooks and takes the largest output of any
-module (the widest feature map at the finest grid). A layer's input, its output and a modulated/concatenated temporary can be alive together,
-so :data:`ACTIVATION_COPIES` = 4 of that largest tensor are counted. Pixel counts scale with
+module (the widest feature map at the finest grid). A layer's input, its output and a
+modulated/concatenated temporary can be alive together, so :data:`ACTIVATION_COPIES` = 4 of that
+largest tensor are counted. Pixel counts scale with
 ``scale ** 2`` (DIGAN's upsampling renders a denser grid of the same layers).
 
 The budget is ``--max-memory-gb`` (default: half of the machine's RAM). Both costs together must
