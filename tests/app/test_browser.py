@@ -67,6 +67,18 @@ def listening_addresses(port: int) -> set[str]:
     return out
 
 
+def fetch_mp4(url: str) -> np.ndarray:
+    """uint8 ``[T, H, W, 3]`` frames of the mp4 at ``url``."""
+    import av
+
+    with urllib.request.urlopen(url, timeout=30) as r, av.open(_io.BytesIO(r.read())) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+
+
+def luma(frames: np.ndarray) -> np.ndarray:
+    return frames.astype(float) @ np.array([0.299, 0.587, 0.114])
+
+
 def fetch_png(url: str) -> np.ndarray:
     with urllib.request.urlopen(url, timeout=30) as r:
         return np.asarray(Image.open(_io.BytesIO(r.read())).convert("RGB"))
@@ -136,6 +148,11 @@ def test_app_in_chromium(server, digan_path, tmp_path):
         assert first and first["error"] is None, first
         assert first["ready"] >= 2 and first["time"] > 0.2 and not first["paused"], f"video does not play: {first}"
         assert first["width"] == 16 and "seed7-t0-2.5" in first["src"], first
+        played = fetch_mp4(first["src"])                                   # the frames the page plays
+        expected = io.to_uint8_frames(render.render_times(sampler, np.linspace(0, 2.5, 12), 1, 7)[0])
+        # H.264 keeps luma within ~3 grey levels on average of these noise-like frames (see
+        # test_app.py); another seed is ~50 away.
+        assert played.shape == expected.shape and np.abs(luma(played) - luma(expected)).mean() < 6
         links = browser.run("return document.querySelector('#digan-files').innerText")
         assert ".mp4" in links and ".gif" in links                           # both offered for download
 
