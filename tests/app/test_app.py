@@ -160,8 +160,18 @@ def test_missing_gradio_is_one_line_naming_the_extra(digan_path):
 
 
 @needs_gradio
-def test_bad_path_is_one_line(tmp_path):
+def test_bad_path_is_one_line(tmp_path, capsys, monkeypatch):
+    import warnings
+
+    from vidsynth.cli import run
+
     (tmp_path / "nothing").mkdir()
-    res = _vidsynth(["app", str(tmp_path / "nothing")])
-    assert res.returncode == 2 and "Traceback" not in res.stderr
-    assert res.stderr.strip().splitlines()[-1].startswith(f"Error: '{tmp_path / 'nothing'}' holds no model and no runs")
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)     # run() replaces it
+    monkeypatch.setattr(sys, "argv", ["vidsynth", "app", str(tmp_path / "nothing")])
+    with pytest.raises(SystemExit) as exit_:
+        run()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err
+    assert err.strip().splitlines() == [f"Error: '{tmp_path / 'nothing'}' holds no model and no runs: give a run "
+                                        "folder (with model/), an exported model folder (config.json + "
+                                        "model.safetensors) or a folder of run folders"]
