@@ -18,6 +18,7 @@ COMMANDS = {
     "mocogan": "vidsynth.apps.mocogan_hd.cli:mocogan_group",
     "bench": "vidsynth.bench.cli:bench_command",
     "report": "vidsynth.report:report_command",
+    "app": "vidsynth.app.server:app_command",
 }
 
 HELP = {
@@ -31,6 +32,7 @@ HELP = {
     "mocogan": "MoCoGAN-HD applications: long videos, content/motion grids, prediction, PCA directions, diversity.",
     "bench": "Measure GMAC/video, speed and memory of generators and discriminators (JSON + table).",
     "report": "Write a self-contained HTML report of a training run (videos, curves, config, timings).",
+    "app": "Explore a model (time, zoom, motions, PCA) or browse runs in a local web app (extra: vidsynth[app]).",
 }
 
 

@@ -34,14 +34,15 @@ def slerp(a: torch.Tensor, b: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor
 
 
 def interpolation_codes(sampler, steps: int = 8, seed: int = 0, index_a: int = 0, index_b: int = 1, label=None,
-                        truncation_psi: float = 1.0, space: str = "w"):
-    """``(w [steps, w_dim], z_M [steps, motion_dim])`` from video ``index_a`` to ``index_b`` of ``seed``."""
+                        truncation_psi: float = 1.0, space: str = "w", seed_b: int | None = None):
+    """``(w [steps, w_dim], z_M [steps, motion_dim])`` from video ``index_a`` of ``seed`` to video ``index_b``
+    of ``seed_b`` (default: ``seed``)."""
     if steps < 2:
         raise ValueError(f"steps must be >= 2, got {steps}")
     if space not in ("w", "z"):
         raise ValueError(f"space must be 'w' or 'z', got {space!r}")
     za, zma = sampler.latents(1, seed, index_a)
-    zb, zmb = sampler.latents(1, seed, index_b)
+    zb, zmb = sampler.latents(1, seed if seed_b is None else seed_b, index_b)
     alpha = torch.linspace(0, 1, steps)
     c = sampler.labels(1, label, seed)
     c = c.expand(steps, -1) if c is not None else None
@@ -57,20 +58,21 @@ def interpolation_codes(sampler, steps: int = 8, seed: int = 0, index_a: int = 0
 
 def interpolate_latents(sampler, times, steps: int = 8, seed: int = 0, index_a: int = 0, index_b: int = 1,
                         label=None, truncation_psi: float = 1.0, space: str = "w",
-                        chunk_frames: int = 16) -> torch.Tensor:
-    """``steps`` videos on the path from video ``index_a`` to ``index_b`` -> ``[steps, 3, T, H, W]``."""
-    w, zm = interpolation_codes(sampler, steps, seed, index_a, index_b, label, truncation_psi, space)
+                        chunk_frames: int = 16, seed_b: int | None = None) -> torch.Tensor:
+    """``steps`` videos on the path from video ``index_a`` to ``index_b`` (of ``seed_b``) -> ``[steps, 3, T, H, W]``."""
+    w, zm = interpolation_codes(sampler, steps, seed, index_a, index_b, label, truncation_psi, space, seed_b)
     return render(sampler, w, zm, times, chunk_frames)
 
 
 def morph(sampler, num_frames: int = 64, seed: int = 0, index_a: int = 0, index_b: int = 1, label=None,
-          truncation_psi: float = 1.0, space: str = "w", time: float | None = None) -> torch.Tensor:
+          truncation_psi: float = 1.0, space: str = "w", time: float | None = None,
+          seed_b: int | None = None) -> torch.Tensor:
     """One video ``[1, 3, num_frames, H, W]`` whose frame k shows step k of the path.
 
     ``time=None`` lets the video play on (frame k at its own time k / (train_frames - 1)); a number
     freezes time, so only the latents change.
     """
-    w, zm = interpolation_codes(sampler, num_frames, seed, index_a, index_b, label, truncation_psi, space)
+    w, zm = interpolation_codes(sampler, num_frames, seed, index_a, index_b, label, truncation_psi, space, seed_b)
     if time is None:
         t = torch.arange(num_frames, dtype=torch.float32) / max(sampler.train_frames - 1, 1)
     else:
