@@ -3,9 +3,11 @@
 The file is a StyleGAN2-ADA network pickle: ``{'G', 'D', 'G_ema', 'augment_pipe',
 'training_set_kwargs'}`` whose networks are ``torch_utils.persistence`` objects. It is read with
 ``safe_pickle.read_network_pickle`` (nothing from the file runs). Our networks equal the official ones
-under a pure key rename (``vidsynth.models.digan.official_keys``, the map the golden-fixture tests use): the configuration is inferred from tensor shapes
-(and ``sigma_t`` / ``fourier_scale`` / minibatch-std group from the saved init kwargs), every key and
-shape is checked strictly, and G_ema becomes a ``DIGANGenerator``, D a ``DIGANDiscriminator``.
+under a pure key rename (``vidsynth.models.digan.official_keys``, the map the golden-fixture tests use):
+the configuration is inferred from tensor shapes (and ``sigma_t`` / ``fourier_scale`` / minibatch-std
+group from the saved init kwargs), every key and shape is checked strictly (``checks.load_renamed``), and
+G_ema becomes a ``DIGANGenerator``, D (both Ds; class-conditional ones with their 8-layer label mapping)
+a ``DIGANDiscriminator``.
 """
 from __future__ import annotations
 
