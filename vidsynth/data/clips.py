@@ -13,8 +13,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from vidsynth.data.labels import resolve_labels
+from vidsynth.data.labels import resolve_labels_origin
 from vidsynth.data.sources import open_source
+from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
 from vidsynth.errors import DatasetError, VidsynthError
 
@@ -34,7 +35,7 @@ class ClipDataset(Dataset):
         self.source = source
         self.resolution, self.frames, self.stride, self.xflip = int(resolution), int(frames), int(stride), bool(xflip)
         self.span = (self.frames - 1) * self.stride + 1  # source frames one clip covers
-        self.class_names, self._labels = resolve_labels(source, labels)
+        self.class_names, self._labels, self.label_origin = resolve_labels_origin(source, labels)
         self._lengths = np.array([source.num_frames(i) for i in range(len(source))], dtype=np.int64)
 
     def __repr__(self):
@@ -126,11 +127,12 @@ class ClipDataset(Dataset):
 
 
 def open_dataset(spec, resolution: int, frames: int, stride: int = 1, xflip: bool = False, seed: int = 0,
-                 labels=None) -> ClipDataset:
+                 labels=None, split=None) -> ClipDataset:
     """Open ``spec`` for training: ``builtin:NAME``, a folder of videos or frame folders, or a ``.zip`` of either.
 
     ``seed`` picks the built-in datasets' videos (file datasets ignore it). ``labels``: ``None``/``"auto"``
-    (a ``labels.json`` at the root, if any), ``"folders"``, ``"none"`` or a path to a JSON file.
+    (a ``labels.json`` or ``dataset.json`` at the root, if any), ``"folders"``, ``"dataset.json"``, ``"none"`` or a
+    path to a JSON file. ``split``: a split file keeping only the videos it lists (``data/split.py``).
     Raises :class:`DatasetError` when nothing usable is found.
     """
     for name, value in (("resolution", resolution), ("frames", frames), ("stride", stride)):
@@ -138,6 +140,7 @@ def open_dataset(spec, resolution: int, frames: int, stride: int = 1, xflip: boo
             raise DatasetError(f"{name} must be >= 1, got {value}")
     span = (int(frames) - 1) * int(stride) + 1
     source = open_source(spec, min_frames=span, seed=seed, need=f"{frames} frames at stride {stride}")
+    source = apply_split(source, split)
     return ClipDataset(source, resolution, frames, stride, xflip, labels)
 
 

@@ -6,17 +6,19 @@ from collections import Counter
 
 import numpy as np
 
-from vidsynth.data.labels import resolve_labels
+from vidsynth.data.labels import resolve_labels_origin
 from vidsynth.data.sources import open_source
+from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
 
 
-def dataset_info(spec, labels=None, seed: int = 0) -> dict:
-    """Summary of ``spec`` as a JSON-ready dict. Skipped files are listed, not warned about."""
+def dataset_info(spec, labels=None, seed: int = 0, split=None) -> dict:
+    """Summary of ``spec`` (only the videos of split file ``split``, if given) as a JSON-ready dict.
+    Skipped files are listed, not warned about; ``labels_from`` says where the classes came from."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        source = open_source(spec, min_frames=1, seed=seed)
-        class_names, labs = resolve_labels(source, labels)
+        source = apply_split(open_source(spec, min_frames=1, seed=seed), split)
+        class_names, labs, origin = resolve_labels_origin(source, labels)
     n = len(source)
     lengths = np.array([source.num_frames(i) for i in range(n)], dtype=np.int64)
     builtin = str(spec).startswith("builtin:")
@@ -37,6 +39,7 @@ def dataset_info(spec, labels=None, seed: int = 0) -> dict:
         "formats": dict(Counter(kinds).most_common()),
         "classes": {name: counts[k] for k, name in enumerate(class_names)},
         "unlabeled": counts[-1] if class_names else n,
+        "labels_from": origin,
         "skipped": [{"path": p, "reason": r} for p, r in source.skipped],
     }
 
@@ -62,6 +65,7 @@ def format_info(info: dict) -> str:
                      + (f"; unlabeled {info['unlabeled']}" if info["unlabeled"] else ""))
     else:
         lines.append("classes      none (unlabeled)")
+    lines.append(f"labels from  {info['labels_from']}")
     lines.append(f"skipped      {len(info['skipped'])}")
     lines += [f"  - {s['path']}: {s['reason']}" for s in info["skipped"]]
     return "\n".join(lines)
