@@ -163,6 +163,7 @@ class LoopConfig:
     """Options of the generic training loop (all methods)."""
 
     data: str = "builtin:shapes"
+    split: str = ""                   # a split file: train only on the videos it lists ("" = all; data/split.py)
     kimg: float = 1000.0              # stop after this many thousand real videos shown to D
     minutes: float = 0.0              # or after this many minutes (0 = no time limit)
     seed: int = 0

@@ -30,7 +30,7 @@ def ucf(tmp_path_factory):
     root = tmp_path_factory.mktemp("ucf")
     for k, (cls, names) in enumerate(UCF.items()):
         for j, name in enumerate(names):
-            write_with_pyav(root / "UCF-101" / cls / f"{name}.avi", pattern(6 + j, 24, 32, seed=10 * k + j),
+            write_with_pyav(root / "UCF-101" / cls / f"{name}.avi", pattern(16 + j, 24, 32, seed=10 * k + j),
                             "mpeg4", "yuv420p", fps=25)
     (root / "trainlist01.txt").write_text(TRAINLIST)
     (root / "testlist01.txt").write_text(TESTLIST)
@@ -122,11 +122,11 @@ def test_convert_stylegan_v_layout_follows_its_loader_rules(ucf, tmp_path):
     # each video is a folder entry one level below it, frames two levels below; labels keyed '<video>/<frame>'.
     assert names == ["ucf-train/", "ucf-train/dataset.json",
                      "ucf-train/v_ApplyEyeMakeup_g08_c01/", *[f"ucf-train/v_ApplyEyeMakeup_g08_c01/{t:06d}.png"
-                                                             for t in range(7)],
+                                                             for t in range(17)],
                      "ucf-train/v_HandStandPushups_g09_c02/", *[f"ucf-train/v_HandStandPushups_g09_c02/{t:06d}.png"
-                                                               for t in range(7)]]
+                                                               for t in range(17)]]
     assert doc["labels"][0] == ["v_ApplyEyeMakeup_g08_c01/000000.png", 0]
-    assert doc["labels"][-1] == ["v_HandStandPushups_g09_c02/000006.png", 1] and len(doc["labels"]) == 14
+    assert doc["labels"][-1] == ["v_HandStandPushups_g09_c02/000016.png", 1] and len(doc["labels"]) == 34
     # ... and vidsynth reads it back with the same labels, and the split file still selects in it
     back = open_dataset(dst, 16, 4)
     assert back.label_origin == "dataset.json" and [back.label(i) for i in range(2)] == [0, 1]
@@ -142,3 +142,33 @@ def test_convert_stylegan_v_unlabeled_writes_null(tmp_path):
     with zipfile.ZipFile(tmp_path / "s.zip") as zf:
         assert json.loads(zf.read("s/dataset.json")) == {"labels": None}
         assert sorted(zf.namelist())[0] == "s/"
+
+
+def test_train_with_split_file_and_label_log(ucf, tmp_path, capsys):
+    from vidsynth.config import LoopConfig, method_config
+    from vidsynth.training.loop import train
+
+    cfg = method_config("digan", "test", {"frames": 4, "conditional": True, "labels": "folders", "batch": 2,
+                                          "mbstd_group": 1})
+    loop = LoopConfig(data=str(ucf / "UCF-101"), split=str(ucf / "testlist01.txt"), kimg=0.002, seed=0,
+                      snapshot_kimg=0, num_workers=0, device="cpu", sample_videos=2, sample_frames=4)
+    run = train(cfg, loop, outdir=tmp_path / "runs", progress=False)
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["num_videos"] == 2 and saved["loop"]["split"] == str(ucf / "testlist01.txt")
+    assert f"dataset: 2 videos from {ucf / 'UCF-101'} (split {ucf / 'testlist01.txt'}); 2 classes, labels from " \
+           "folder names" in capsys.readouterr().out
+
+
+def test_metrics_split_opens_only_the_listed_real_videos(ucf, monkeypatch):
+    import vidsynth.metrics.evaluation as evaluation
+
+    seen = {}
+    monkeypatch.setattr(evaluation, "evaluate", lambda names, real, **kw: seen.setdefault("real", real) and [])
+    monkeypatch.setattr("vidsynth.metrics.cli.format_table", lambda results: "")
+    args = ["metrics", "--metrics", "fvd16_16f", "--real", str(ucf / "UCF-101"), "--fake", str(ucf), "--no-log"]
+    result = CliRunner().invoke(main, [*args, "--split", str(ucf / "trainlist01.txt"), "--resolution", "16"])
+    assert result.exit_code == 0, result.output
+    real = seen["real"]
+    assert real.num_videos == 2 and real.video_name(0) == "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi"
+    assert real.frames == 16 and real.resolution == 16 and "|split " in real.fingerprint  # own statistics cache key
+    assert CliRunner().invoke(main, [*args, "--split", str(ucf / "trainlist01.txt")]).exit_code == 2  # no resolution

@@ -13,6 +13,7 @@ Examples:
   vidsynth train --method digan --data ~/taichi --preset taichi
   vidsynth train --method digan --data clips.zip --preset paper128 --set sigma_t=0.5 --set frames=128
   vidsynth train --method digan --data ~/ucf101 --preset paper128 --set conditional=true --set labels=folders
+  vidsynth train --method digan --data ~/UCF-101 --split ~/ucfTrainTestlist/trainlist01.txt --preset ucf101
   vidsynth train --method digan --resume runs/00003-digan-shapes --kimg 2000
   vidsynth train --method digan --resume auto
   vidsynth train --resume-from-weights models/digan-ucf101 --data ~/my_videos --kimg 500   (fine-tune an import)
@@ -36,6 +37,8 @@ def _method_names():
 @click.option("--method", type=click.Choice(_method_names()), default="digan", help="Which model family to train.")
 @click.option("--data", default=None, help="builtin:NAME, a folder of videos or frame folders, or a .zip. "
               "[default: builtin:shapes]")
+@click.option("--split", default=None, type=click.Path(dir_okay=False), help="Train only on the videos listed in "
+              "this file (one relative path per line, or a UCF-101 trainlist01.txt).")
 @click.option("--preset", default=None, help="Named configuration: paper128, ucf101, sky, taichi, kinetics-food, "
               "paper128-long, tiny, test (DIGAN; the paper ones train 25,000 kimg unless --kimg); "
               "paper256, tiny, test (stylegan2); paper, tiny, test (mocogan-hd). [default: paper128 / paper256 / paper]")
@@ -66,7 +69,7 @@ def _method_names():
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field (repeatable).")
 @click.option("--show-config", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train_command(method, data, preset, kimg, minutes, outdir, name, resume, init_weights, batch, resolution, frames, seed,
+def train_command(method, data, split, preset, kimg, minutes, outdir, name, resume, init_weights, batch, resolution, frames, seed,
                   snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, image_generator, cross_domain,
                   sets, show_config, quiet):
     """Train a video generator; writes an auto-numbered run folder under --outdir."""
@@ -103,7 +106,7 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, ini
         from vidsynth.config import validate_digan
 
         validate_digan(cfg)
-    loop_overrides = {k: v for k, v in dict(data=data, kimg=kimg, minutes=minutes, seed=seed,
+    loop_overrides = {k: v for k, v in dict(data=data, split=split, kimg=kimg, minutes=minutes, seed=seed,
                                             snapshot_kimg=snapshot_kimg, snapshot_minutes=snapshot_minutes,
                                             num_workers=workers, device=device, metrics=metrics,
                                             metrics_kimg=metrics_kimg).items() if v is not None}

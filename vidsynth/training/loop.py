@@ -87,9 +87,11 @@ def _open_data(cfg, loop: LoopConfig):
     if cfg.method == "stylegan2":  # single frames, or the images of an image folder
         from vidsynth.data.images import open_image_dataset
 
-        return open_image_dataset(loop.data, resolution=cfg.resolution, xflip=cfg.xflip, seed=loop.seed)
+        return open_image_dataset(loop.data, resolution=cfg.resolution, xflip=cfg.xflip, seed=loop.seed,
+                                  split=loop.split or None)
     return open_dataset(loop.data, resolution=cfg.resolution, frames=cfg.frames, stride=cfg.stride,
-                        xflip=cfg.xflip, seed=loop.seed, labels=cfg.labels if cfg.conditional else "none")
+                        xflip=cfg.xflip, seed=loop.seed, labels=cfg.labels if cfg.conditional else "none",
+                        split=loop.split or None)
 
 
 class _TensorBoard:
@@ -180,6 +182,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     if state is None:
         run_dir = new_run_dir(outdir, cfg.method, loop.data, run_name) if is_main else None
     if is_main:
+        print(f"dataset: {dataset.num_videos} videos from {loop.data}" + (f" (split {loop.split})" if loop.split else "")
+              + (f"; {c_dim} classes, labels from {dataset.label_origin}" if c_dim else ""))
         save_json(run_dir / "config.json", {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop),
                                             "class_names": dataset.class_names, "world_size": world_size,
                                             "num_videos": dataset.num_videos,
