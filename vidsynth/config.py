@@ -174,7 +174,7 @@ class LoopConfig:
     sample_frames: int = 16
     num_workers: int = 2
     device: str = "auto"
-    fps: int = 8
+    fps: float = 8.0                  # of sample videos; 29.97 is written as 30000/1001 (vidsynth/frame_rate.py)
     metrics: str = ""                 # e.g. "fvd256_16f,kvd256_16f": computed at snapshots (off by default)
     metrics_kimg: float = 0.0         # ... every this many kimg (0 = at every snapshot when metrics is set)
 

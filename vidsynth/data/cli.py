@@ -7,6 +7,8 @@ import warnings
 
 import click
 
+from vidsynth.frame_rate import FRAME_RATE
+
 LABELS_HELP = ("Class labels: auto (labels.json, else a StyleGAN2-ADA/StyleGAN-V dataset.json, at the dataset root), "
                "folders (first sub-folder), dataset.json, none, or a path to a JSON file mapping video paths to "
                "class names.")
@@ -120,7 +122,7 @@ def convert_command(src, dst, resolution, max_frames, fps_stride, max_videos, la
 @click.option("--stride", type=click.IntRange(min=1), default=1, help="Take every S-th frame.")
 @click.option("--n", "count", type=click.IntRange(min=1), default=9, help="Number of clips.")
 @click.option("--seed", type=int, default=0, help="Which clips (and which built-in videos).")
-@click.option("--fps", type=float, default=8, help="Frame rate of the written video.")
+@click.option("--fps", type=FRAME_RATE, default="8", help="Frame rate of the written video (8, 29.97, 30000/1001).")
 def preview_command(spec, out, resolution, frames, stride, count, seed, fps):
     """Write a grid of random clips from SPEC, to check what training will see.
 

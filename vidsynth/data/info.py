@@ -10,6 +10,7 @@ from vidsynth.data.labels import resolve_labels_origin
 from vidsynth.data.sources import open_source
 from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
+from vidsynth.frame_rate import frame_rate, rate_to_json
 
 
 def dataset_info(spec, labels=None, seed: int = 0, split=None) -> dict:
@@ -26,7 +27,7 @@ def dataset_info(spec, labels=None, seed: int = 0, split=None) -> dict:
         sizes, fps, kinds = {"any (rendered at the requested size)": n}, {"8": n}, {"procedural": n}
     else:
         sizes = Counter(f"{r.width}x{r.height}" for r in source.records)
-        fps = Counter("unknown" if r.fps is None else f"{r.fps:g}" for r in source.records)
+        fps = Counter(_rate(r.fps) for r in source.records)
         kinds = Counter("frame folder" if r.frames else r.name.rsplit(".", 1)[-1].lower() for r in source.records)
     counts = Counter(labs)
     return {
@@ -42,6 +43,14 @@ def dataset_info(spec, labels=None, seed: int = 0, split=None) -> dict:
         "labels_from": origin,
         "skipped": [{"path": p, "reason": r} for p, r in source.skipped],
     }
+
+
+def _rate(fps) -> str:
+    """``8`` -> "8"; NTSC 29.97... -> "29.97 (30000/1001)": the exact rate, as the container stores it."""
+    if fps is None:
+        return "unknown"
+    exact = rate_to_json(frame_rate(fps))
+    return str(exact) if isinstance(exact, int) else f"{fps:.4g} ({exact})"
 
 
 def format_info(info: dict) -> str:

@@ -21,6 +21,7 @@ import torch
 from vidsynth import io
 from vidsynth.config import LoopConfig, save_json, to_json
 from vidsynth.device import resolve_device
+from vidsynth.frame_rate import rate_to_json
 from vidsynth.errors import ConfigError, VidsynthError
 from vidsynth.export import save_model
 from vidsynth.runs import append_jsonl, atomic_write, new_run_dir
@@ -191,7 +192,7 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         if dataset.skipped:
             save_json(run_dir / "skipped_files.json", {"skipped": [list(s) for s in dataset.skipped]})
 
-    meta = {"method": cfg.method, "train_frames": cfg.frames, "fps": loop.fps, "class_names": dataset.class_names,
+    meta = {"method": cfg.method, "train_frames": cfg.frames, "fps": rate_to_json(loop.fps), "class_names": dataset.class_names,
             "dataset": loop.data, "resolution": cfg.resolution}
     # Fixed latents for every sample grid, so snapshots are comparable over training.
     gen = torch.Generator().manual_seed(loop.seed + 12345)
