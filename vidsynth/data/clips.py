@@ -33,7 +33,7 @@ class ClipDataset(Dataset):
 
     def __init__(self, source, resolution: int, frames: int, stride: int = 1, xflip: bool = False, labels=None):
         self.source = source
-        self.resolution, self.frames, self.stride, self.xflip = int(resolution), int(frames), int(stride), bool(xflip)
+        self.resolution, self.frames, self.stride, self.xflip = _size(resolution), int(frames), int(stride), bool(xflip)
         self.span = (self.frames - 1) * self.stride + 1  # source frames one clip covers
         self.class_names, self._labels, self.label_origin = resolve_labels_origin(source, labels)
         self._lengths = np.array([source.num_frames(i) for i in range(len(source))], dtype=np.int64)
@@ -126,16 +126,25 @@ class ClipDataset(Dataset):
         return [(int(v), int(s), bool(f)) for v, s, f in zip(videos[part], starts[part], flips[part])]
 
 
+def _size(resolution) -> int | tuple[int, int]:
+    """``R`` -> ``R``; ``(H, W)`` -> ``(H, W)`` for rectangular clips (``R`` when ``H == W``)."""
+    if np.ndim(resolution) == 0:
+        return int(resolution)
+    h, w = (int(v) for v in resolution)
+    return h if h == w else (h, w)
+
+
 def open_dataset(spec, resolution: int, frames: int, stride: int = 1, xflip: bool = False, seed: int = 0,
                  labels=None, split=None) -> ClipDataset:
     """Open ``spec`` for training: ``builtin:NAME``, a folder of videos or frame folders, or a ``.zip`` of either.
 
-    ``seed`` picks the built-in datasets' videos (file datasets ignore it). ``labels``: ``None``/``"auto"``
-    (a ``labels.json`` or ``dataset.json`` at the root, if any), ``"folders"``, ``"dataset.json"``, ``"none"`` or a
-    path to a JSON file. ``split``: a split file keeping only the videos it lists (``data/split.py``).
+    ``resolution``: ``R`` for ``R x R`` clips or ``(H, W)`` for rectangular ones (centre crop to that aspect
+    ratio, see ``preprocess.crop_resize``). ``seed`` picks the built-in datasets' videos (file datasets ignore
+    it). ``labels``: ``None``/``"auto"`` (a ``labels.json`` or ``dataset.json`` at the root, if any),
+    ``"folders"``, ``"dataset.json"``, ``"none"`` or a path to a JSON file. ``split``: a split file keeping only the videos it lists (``data/split.py``).
     Raises :class:`DatasetError` when nothing usable is found.
     """
-    for name, value in (("resolution", resolution), ("frames", frames), ("stride", stride)):
+    for name, value in (("resolution", min(np.atleast_1d(resolution))), ("frames", frames), ("stride", stride)):
         if int(value) < 1:
             raise DatasetError(f"{name} must be >= 1, got {value}")
     span = (int(frames) - 1) * int(stride) + 1

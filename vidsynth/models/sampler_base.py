@@ -28,6 +28,11 @@ class Sampler:
     def resolution(self) -> int:
         return self.generator.resolution
 
+    @property
+    def width(self) -> int:
+        """Frame width: ``resolution`` for square models, more or less for a rectangular DIGAN."""
+        return getattr(self.generator, "width", self.generator.resolution)
+
     def to(self, device):
         self.generator.to(device)
         return self

@@ -90,7 +90,12 @@ def _open_data(cfg, loop: LoopConfig):
 
         return open_image_dataset(loop.data, resolution=cfg.resolution, xflip=cfg.xflip, seed=loop.seed,
                                   split=loop.split or None)
-    return open_dataset(loop.data, resolution=cfg.resolution, frames=cfg.frames, stride=cfg.stride,
+    size = cfg.resolution
+    if cfg.method == "digan":  # (height, width): rectangular frames with --set aspect=16:9
+        from vidsynth.config import digan_frame_size
+
+        size = digan_frame_size(cfg)
+    return open_dataset(loop.data, resolution=size, frames=cfg.frames, stride=cfg.stride,
                         xflip=cfg.xflip, seed=loop.seed, labels=cfg.labels if cfg.conditional else "none",
                         split=loop.split or None)
 
