@@ -172,3 +172,41 @@ def test_metrics_split_opens_only_the_listed_real_videos(ucf, monkeypatch):
     assert real.num_videos == 2 and real.video_name(0) == "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi"
     assert real.frames == 16 and real.resolution == 16 and "|split " in real.fingerprint  # own statistics cache key
     assert CliRunner().invoke(main, [*args, "--split", str(ucf / "trainlist01.txt")]).exit_code == 2  # no resolution
+
+
+def test_prepare_ucf101_recipe(ucf, tmp_path):
+    splits = ucf / "ucfTrainTestlist"
+    splits.mkdir(exist_ok=True)
+    (splits / "trainlist01.txt").write_text(TRAINLIST)
+    (splits / "testlist01.txt").write_text(TESTLIST)
+    dst = tmp_path / "ucf101"
+    result = CliRunner().invoke(main, ["dataset", "prepare", "ucf101", str(ucf / "UCF-101"), str(dst), "-r", "16",
+                                       "--splits", str(splits), "-q"])
+    assert result.exit_code == 0, result.output
+    recipe = json.loads((dst / "recipe.json").read_text())
+    assert {k: v["videos"] for k, v in recipe["outputs"].items()} == {"all": 4, "train": 2, "test": 2}
+    assert recipe["outputs"]["all"]["classes"] == 2 and "--preset ucf101" in recipe["train_with"]
+    test = open_dataset(dst / "test.zip", 16, 4)
+    assert [test.video_name(i) for i in range(2)] == ["test/v_ApplyEyeMakeup_g01_c01", "test/v_HandStandPushups_g01_c01"]
+    assert [test.label(i) for i in range(2)] == [0, 1] and test.clip(0, 0)[0].shape == (3, 4, 16, 16)
+    again = CliRunner().invoke(main, ["dataset", "prepare", "ucf101", str(ucf / "UCF-101"), str(dst), "-r", "16"])
+    assert isinstance(again.exception, DatasetError) and "--force" in str(again.exception)
+
+
+def test_prepare_sky_and_taichi_use_train_and_test_folders(tmp_path):
+    src = tmp_path / "sky_timelapse"
+    for split, n in (("sky_train", 3), ("sky_test", 1)):
+        for v in range(n):  # MDGAN's nesting: <split>/<video>/<clip>/<frame>.jpg
+            folder = src / split / f"vid{v}" / f"vid{v}_1"
+            folder.mkdir(parents=True)
+            for t in range(3):
+                (folder / f"{t:04d}.png").write_bytes(png_bytes(np.full((20, 30, 3), 10 * t, np.uint8)))
+    info = CliRunner().invoke(main, ["dataset", "prepare", "sky", str(src), str(tmp_path / "out"), "-q", "-r", "8"])
+    assert info.exit_code == 0, info.output
+    recipe = json.loads((tmp_path / "out" / "recipe.json").read_text())
+    assert {k: v["videos"] for k, v in recipe["outputs"].items()} == {"train": 3, "test": 1}
+    assert recipe["outputs"]["train"]["classes"] == 0 and recipe["resolution"] == 8
+    with pytest.raises(DatasetError, match="no train folder"):
+        from vidsynth.data.prepare import prepare_dataset
+
+        prepare_dataset("taichi", src / "sky_test", tmp_path / "t", progress=False)

@@ -113,6 +113,46 @@ def convert_command(src, dst, resolution, max_frames, fps_stride, max_videos, la
                + (f"; {len(out['skipped'])} files skipped" if out["skipped"] else ""))
 
 
+@dataset_group.command("prepare")
+@click.argument("name", type=click.Choice(["ucf101", "sky", "taichi"]))
+@click.argument("src", type=click.Path(file_okay=False))
+@click.argument("dst", type=click.Path(file_okay=False))
+@click.option("--resolution", "-r", type=click.IntRange(min=1), default=None,
+              help="Frame size in pixels. [default: 128, the DIGAN papers' size]")
+@click.option("--splits", type=click.Path(file_okay=False), default=None,
+              help="ucf101: the ucfTrainTestlist folder; adds train.zip and test.zip for --fold.")
+@click.option("--fold", type=click.IntRange(1, 3), default=1, help="ucf101: which of the 3 official splits.")
+@click.option("--force", is_flag=True, help="Overwrite the zips in DST.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def prepare_command(name, src, dst, resolution, splits, fold, force, quiet):
+    """Prepare UCF-101, Sky Time-lapse or TaiChi-HD as the papers did, from your downloaded copy.
+
+    \b
+    Writes DST/<split>.zip (StyleGAN-V layout: trains in vidsynth and StyleGAN-V as is, in DIGAN
+    extracted) and DST/recipe.json (what was done, and the matching `vidsynth train` command).
+    ucf101: all.zip (all 13,320 videos, as DIGAN trains), plus train.zip/test.zip with --splits;
+    class labels from the class folders. sky, taichi: train.zip and test.zip from SRC's train/test
+    sub-folders. Centre square crop, resize to 128 px; clip sampling is the DIGAN preset of the
+    same name. Sources: docs/data.md.
+
+    \b
+    Examples:
+      vidsynth dataset prepare ucf101 ~/UCF-101 data/ucf101 --splits ~/ucfTrainTestlist
+      vidsynth dataset prepare sky ~/sky_timelapse data/sky
+      vidsynth dataset prepare taichi ~/taichi data/taichi --resolution 256
+    """
+    from vidsynth.data.prepare import prepare_dataset
+
+    with _short_warnings():
+        info = prepare_dataset(name, src, dst, resolution=resolution, splits=splits, fold=fold, force=force,
+                               progress=not quiet)
+    for kind, out in info["outputs"].items():
+        click.echo(f"wrote {out['path']}: {out['videos']} videos, {out['frames']} frames"
+                   + (f", {out['classes']} classes" if out["classes"] else "")
+                   + (f"; {out['skipped']} files skipped" if out["skipped"] else ""))
+    click.echo(f"train with: {info['train_with']}")
+
+
 @dataset_group.command("preview")
 @click.argument("spec")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
