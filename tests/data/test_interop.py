@@ -204,9 +204,14 @@ def test_prepare_sky_and_taichi_use_train_and_test_folders(tmp_path):
     info = CliRunner().invoke(main, ["dataset", "prepare", "sky", str(src), str(tmp_path / "out"), "-q", "-r", "8"])
     assert info.exit_code == 0, info.output
     recipe = json.loads((tmp_path / "out" / "recipe.json").read_text())
-    assert {k: v["videos"] for k, v in recipe["outputs"].items()} == {"train": 3, "test": 1}
+    assert {k: v["videos"] for k, v in recipe["outputs"].items()} == {"train": 3, "val": 1}
+    with zipfile.ZipFile(tmp_path / "out" / "val.zip") as zf:  # DIGAN drops only *val* groups when training
+        assert sorted(zf.namelist())[:2] == ["val/", "val/dataset.json"]
     assert recipe["outputs"]["train"]["classes"] == 0 and recipe["resolution"] == 8
-    with pytest.raises(DatasetError, match="no train folder"):
-        from vidsynth.data.prepare import prepare_dataset
+    from vidsynth.data.prepare import prepare_dataset
 
-        prepare_dataset("taichi", src / "sky_test", tmp_path / "t", progress=False)
+    with pytest.raises(DatasetError, match="no train folder"):
+        prepare_dataset("sky", src / "sky_test", tmp_path / "s", progress=False)
+    taichi = prepare_dataset("taichi", src, tmp_path / "t", resolution=8, progress=False)  # all + train + val
+    assert {k: v["videos"] for k, v in taichi["outputs"].items()} == {"all": 4, "train": 3, "val": 1}
+    assert "--preset taichi" in taichi["train_with"]

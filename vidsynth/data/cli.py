@@ -131,9 +131,10 @@ def prepare_command(name, src, dst, resolution, splits, fold, force, quiet):
     Writes DST/<split>.zip (StyleGAN-V layout: trains in vidsynth and StyleGAN-V as is, in DIGAN
     extracted) and DST/recipe.json (what was done, and the matching `vidsynth train` command).
     ucf101: all.zip (all 13,320 videos, as DIGAN trains), plus train.zip/test.zip with --splits;
-    class labels from the class folders. sky, taichi: train.zip and test.zip from SRC's train/test
-    sub-folders. Centre square crop, resize to 128 px; clip sampling is the DIGAN preset of the
-    same name. Sources: docs/data.md.
+    class labels from the class folders. sky: train.zip and val.zip from SRC's sky_train/sky_test.
+    taichi: all.zip (DIGAN trains on all of it), plus train.zip/val.zip if SRC has train/test.
+    Centre square crop, resize to 128 px; clip sampling is the DIGAN preset of the same name.
+    Sources: docs/data.md.
 
     \b
     Examples:

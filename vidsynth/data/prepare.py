@@ -32,37 +32,38 @@ class Recipe:
 RECIPES = {
     "ucf101": Recipe(
         "ucf101", 128, "folders", "ucf101",
-        "DIGAN: README (UCF-101/train/<class>/<video>.avi + ucfTrainTestlist) and src/training/dataset.py "
+        "DIGAN: README (UCF-101/train/<class>/<video>.avi + ucfTrainTestlist), src/training/dataset.py "
         "(UCF101Wrapper: class folders, trainlist0N + testlist0N both selected, i.e. all 13,320 videos; resize_crop: "
-        "centre square crop, bilinear resize to 128); paper App. B: 128 px",
+        "centre square crop, bilinear resize to 128) and paper App. A.2 (320x240 centre-cropped to 240x240, resized "
+        "to 128x128; trained on all 13,320 videos or on the train split)",
         "UCF-101/<Class>/v_<Class>_gXX_cYY.avi (the extracted UCF101.rar); --splits: the ucfTrainTestlist folder"),
     "sky": Recipe(
         "sky", 128, "none", "sky",
-        "DIGAN: README (train/ and val|test/ folders of frame folders) and src/training/dataset.py "
-        "(ImageFolderDataset for 'SKY': train split for training, test split for evaluation; resize_crop to 128); "
-        "data: MDGAN's sky_timelapse (sky_train/, sky_test/)",
+        "DIGAN: README (train/ and val/ folders of frame folders), src/training/dataset.py (ImageFolderDataset for "
+        "'SKY': training drops folders named *val*, evaluation drops *train*; resize_crop to 128) and paper App. A.2 "
+        "(train split to train, test split to evaluate); data: MDGAN's sky_timelapse (sky_train/, sky_test/)",
         "sky_timelapse/ holding sky_train/ and sky_test/ (frame folders at any depth)"),
     "taichi": Recipe(
         "taichi", 128, "none", "taichi",
-        "DIGAN: README (train/ and val|test/ frame folders) and src/training/dataset.py (taichi: 64-frame chunks cut "
-        "into 4 clips of every 4th frame, i.e. 16 frames at stride 4: --preset taichi); data: first-order-model's "
-        "TaiChi-HD (train/, test/ of .mp4 or frame folders)",
-        "taichi/ holding train/ and test/ (videos or frame folders)"),
+        "DIGAN: src/training/dataset.py (taichi: every folder, 64-frame chunks cut into 4 clips of every 4th frame, "
+        "i.e. 16 frames at stride 4: --preset taichi) and paper App. A.2 (128x128, stride 4, all data without the "
+        "split); data: first-order-model's TaiChi-HD (train/, test/ of .mp4 or frame folders)",
+        "taichi/ (videos or frame folders; train/ and test/ sub-folders optional)"),
 }
 
 
-def _split_folders(src: Path) -> dict[str, Path]:
-    """``{"train": folder, "test": folder}``: the sub-folders whose names contain train / test|val (the rule of
+def _split_folders(src: Path, required: bool = True) -> dict[str, Path]:
+    """``{"train": folder, "val": folder}``: the sub-folders whose names contain train / test|val (the rule of
     DIGAN's frame-folder loader)."""
     found: dict[str, Path] = {}
     for child in sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith(".")):
         low = child.name.lower()
-        kind = "train" if "train" in low else "test" if ("test" in low or "val" in low) else None
+        kind = "train" if "train" in low else "val" if ("test" in low or "val" in low) else None
         if kind:
             if kind in found:
                 raise DatasetError(f"'{src}' has two {kind} folders ({found[kind].name}, {child.name}); keep one")
             found[kind] = child
-    if "train" not in found:
+    if "train" not in found and required:
         raise DatasetError(f"no train folder in '{src}': expected sub-folders named like train/ and test/ (or "
                            "sky_train/ and sky_test/)")
     return found
@@ -74,7 +75,9 @@ def prepare_dataset(name: str, src, dst, resolution: int | None = None, splits=N
 
     ucf101: ``all.zip`` (every video: DIGAN's training and FVD set), and with ``splits`` (the
     ``ucfTrainTestlist`` folder) ``train.zip`` / ``test.zip`` from ``trainlist0<fold>`` / ``testlist0<fold>``.
-    sky, taichi: ``train.zip`` and ``test.zip`` from the train / test sub-folders.
+    sky: ``train.zip`` and ``val.zip`` from the train / test sub-folders (named ``val`` because DIGAN's
+    loader drops only ``*val*`` folders when training). taichi: ``all.zip`` (DIGAN trains on all of it),
+    plus ``train.zip`` / ``val.zip`` when SRC has train / test sub-folders.
     Returns the recipe.json content.
     """
     if name not in RECIPES:
@@ -98,7 +101,9 @@ def prepare_dataset(name: str, src, dst, resolution: int | None = None, splits=N
                                        f"(with trainlist0{fold}.txt and testlist0{fold}.txt)")
                 jobs.append((kind, src, path))
     else:
-        jobs += [(kind, folder, None) for kind, folder in _split_folders(src).items()]
+        if name == "taichi":
+            jobs.append(("all", src, None))
+        jobs += [(kind, folder, None) for kind, folder in _split_folders(src, required=name == "sky").items()]
     outputs = {}
     for kind, folder, split in jobs:
         out = convert_dataset(folder, dst / f"{kind}.zip", size, labels=recipe.labels, force=True,
@@ -109,7 +114,7 @@ def prepare_dataset(name: str, src, dst, resolution: int | None = None, splits=N
     info = {"recipe": asdict(recipe), "resolution": size, "fold": fold if name == "ucf101" else None,
             "outputs": outputs,
             "train_with": f"vidsynth train --method digan --preset {recipe.preset} --data "
-                          f"{outputs.get('train', outputs.get('all'))['path']}"}
+                          f"{outputs.get('all', outputs.get('train'))['path']}"}  # all: what DIGAN trains on
     from vidsynth.runs import atomic_write_text
 
     atomic_write_text(dst / "recipe.json", json.dumps(info, indent=1) + "\n")
