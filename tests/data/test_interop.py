@@ -142,6 +142,13 @@ def test_convert_stylegan_v_unlabeled_writes_null(tmp_path):
     with zipfile.ZipFile(tmp_path / "s.zip") as zf:
         assert json.loads(zf.read("s/dataset.json")) == {"labels": None}
         assert sorted(zf.namelist())[0] == "s/"
+    # StyleGAN-V looks up every video's label: a partly labelled source is refused, not written half-labelled
+    root = tmp_path / "partly"
+    for folder in ("cats/a", "b"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "0.png").write_bytes(png_bytes(np.zeros((8, 8, 3), np.uint8)))
+    with pytest.raises(DatasetError, match="needs a label for every video"):
+        convert_dataset(root, tmp_path / "p.zip", 8, labels="folders", progress=False, layout="stylegan-v")
 
 
 def test_train_with_split_file_and_label_log(ucf, tmp_path, capsys):
@@ -151,9 +158,10 @@ def test_train_with_split_file_and_label_log(ucf, tmp_path, capsys):
     cfg = method_config("digan", "test", {"frames": 4, "conditional": True, "labels": "folders", "batch": 2,
                                           "mbstd_group": 1})
     loop = LoopConfig(data=str(ucf / "UCF-101"), split=str(ucf / "testlist01.txt"), kimg=0.002, seed=0,
-                      snapshot_kimg=0, num_workers=0, device="cpu", sample_videos=2, sample_frames=4)
+                      snapshot_kimg=0, num_workers=0, device="cpu", sample_videos=2, sample_frames=4, fps=29.97)
     run = train(cfg, loop, outdir=tmp_path / "runs", progress=False)
     saved = json.loads((run / "config.json").read_text())
+    assert '"fps": "30000/1001"' in (run / "model" / "config.json").read_text()  # the exact NTSC rate, stored
     assert saved["num_videos"] == 2 and saved["loop"]["split"] == str(ucf / "testlist01.txt")
     assert f"dataset: 2 videos from {ucf / 'UCF-101'} (split {ucf / 'testlist01.txt'}); 2 classes, labels from " \
            "folder names" in capsys.readouterr().out
