@@ -99,7 +99,8 @@ def test_split_errors_and_warnings(ucf, tmp_path):
     with pytest.raises(DatasetError, match="none of the 1 videos listed"):
         open_dataset(spec, 16, 4, split=other)
     partial = tmp_path / "partial.txt"
-    partial.write_text("# comment\n\nApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi\nGone/v_gone.avi 3\n")
+    # case is ignored (lists made on case-insensitive file systems), comments and blank lines skipped
+    partial.write_text("# comment\n\napplyeyemakeup/V_APPLYEYEMAKEUP_g01_c01.AVI\nGone/v_gone.avi 3\n")
     with pytest.warns(DataWarning, match="1 of 2 videos listed"):
         assert open_dataset(spec, 16, 4, split=partial).num_videos == 1
     with pytest.raises(DatasetError, match="split file .* not found"):
