@@ -56,6 +56,9 @@ def test_dataset_json_per_frame_labels(tmp_path):
     info = dataset_info(spec)
     assert info["labels_from"] == "dataset.json" and info["classes"] == {"0": 1, "1": 0, "2": 2}
     assert "labels from  dataset.json" in CliRunner().invoke(main, ["dataset", "info", str(spec)]).output
+    with zipfile.ZipFile(spec) as zf:  # the same, extracted: dataset.json in the single top folder of a folder
+        zf.extractall(tmp_path / "extracted")
+    assert dataset_info(tmp_path / "extracted")["classes"] == {"0": 1, "1": 0, "2": 2}
 
 
 def test_dataset_json_null_and_conflicts(tmp_path):

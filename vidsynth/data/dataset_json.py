@@ -8,7 +8,7 @@ the folder that holds ``dataset.json``. Class ``k`` is called ``"k"`` here (the 
 from __future__ import annotations
 
 import json
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from vidsynth.data.naming import sanitize_member
 from vidsynth.errors import DatasetError
@@ -21,7 +21,12 @@ def find_dataset_json(storage) -> str | None:
     (StyleGAN-V zips hold one folder). None when there is none."""
     if storage.exists(FILENAME):
         return FILENAME
-    found = [n for n in storage.list_files() if n.count("/") == 1 and n.endswith("/" + FILENAME)]
+    root = Path(storage.root)
+    if root.is_dir():  # one level of a folder: no second walk of a tree of millions of frames
+        found = sorted(p.relative_to(root).as_posix() for p in root.glob(f"*/{FILENAME}") if p.is_file()
+                       and not p.parent.name.startswith("."))
+    else:              # a zip's member list is already in memory
+        found = [n for n in storage.list_files() if n.count("/") == 1 and n.endswith("/" + FILENAME)]
     if len(found) > 1:
         raise DatasetError(f"{len(found)} dataset.json files in '{storage.root}' ({', '.join(found[:3])}); "
                            "keep the one at the dataset root")
