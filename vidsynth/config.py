@@ -20,7 +20,8 @@ class DIGANConfig:
 
     method: str = "digan"
     # --- generator (INR-GAN + motion) ---
-    resolution: int = 128
+    resolution: int = 128             # frame height (and width, when aspect is 1:1)
+    aspect: str = "1:1"               # width:height, e.g. 16:9 -> 128 x 224 frames (digan_frame_size)
     input_resolution: int = 32        # coordinate grid of the first blocks; later blocks upsample x2
     z_dim: int = 512
     w_dim: int = 512
@@ -163,6 +164,7 @@ class LoopConfig:
     """Options of the generic training loop (all methods)."""
 
     data: str = "builtin:shapes"
+    split: str = ""                   # a split file: train only on the videos it lists ("" = all; data/split.py)
     kimg: float = 1000.0              # stop after this many thousand real videos shown to D
     minutes: float = 0.0              # or after this many minutes (0 = no time limit)
     seed: int = 0
@@ -173,7 +175,7 @@ class LoopConfig:
     sample_frames: int = 16
     num_workers: int = 2
     device: str = "auto"
-    fps: int = 8
+    fps: float = 8.0                  # of sample videos; 29.97 is written as 30000/1001 (vidsynth/frame_rate.py)
     metrics: str = ""                 # e.g. "fvd256_16f,kvd256_16f": computed at snapshots (off by default)
     metrics_kimg: float = 0.0         # ... every this many kimg (0 = at every snapshot when metrics is set)
 
@@ -333,6 +335,7 @@ def validate_digan(cfg: DIGANConfig) -> None:
         raise ConfigError(f"input_resolution ({cfg.input_resolution}) must not exceed resolution ({cfg.resolution})")
     if cfg.frames < 2:
         raise ConfigError(f"frames must be >= 2 (DIGAN's motion D compares two frames), got {cfg.frames}")
+    digan_frame_size(cfg)
     if cfg.batch < 1 or cfg.stride < 1:
         raise ConfigError("batch and stride must be >= 1")
     for name in ("z_dim", "w_dim", "motion_dim", "emb_size", "fmm_rank", "g_channel_max", "d_channel_max",
@@ -353,6 +356,36 @@ def validate_digan(cfg: DIGANConfig) -> None:
     if unknown:
         raise ConfigError(f"diffaugment: unknown policy {', '.join(unknown)}; use a comma-separated list of "
                           f"{', '.join(sorted(POLICIES))}, or an empty string for none")
+
+
+def digan_frame_size(cfg: DIGANConfig) -> tuple[int, int]:
+    """``(height, width)`` of DIGAN's frames: height ``resolution``; width ``resolution * W / H`` for
+    ``aspect = "W:H"``, rounded to the nearest multiple of ``resolution / 4`` (the discriminator halves
+    both sides down to 4 rows, so the width must halve as often): 16:9 at 128 gives 224 (7:4)."""
+    text = str(cfg.aspect).replace("x", ":").replace("/", ":")
+    try:
+        a, b = (float(v) for v in text.split(":"))
+        if not (a > 0 and b > 0 and math.isfinite(a / b)):
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"aspect must be width:height with positive numbers, e.g. 16:9 or 4:3, got "
+                          f"{cfg.aspect!r}") from None
+    step = max(cfg.resolution // 4, 1)
+    return cfg.resolution, max(1, round(cfg.resolution * a / b / step)) * step
+
+
+def parse_resolution(text) -> tuple[int, str | None]:
+    """``"128"`` -> ``(128, None)``; ``"128x224"`` (HEIGHTxWIDTH) -> ``(128, "224:128")``, the aspect field."""
+    parts = str(text).lower().replace("×", "x").split("x")
+    try:
+        values = [int(p) for p in parts]
+        if len(values) not in (1, 2) or min(values) < 1:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"resolution must be R or HEIGHTxWIDTH (e.g. 128 or 128x224), got {text!r}") from None
+    if len(values) == 1 or values[0] == values[1]:
+        return values[0], None
+    return values[0], f"{values[1]}:{values[0]}"
 
 
 def validate_stylegan2(cfg: StyleGAN2Config) -> None:

@@ -13,8 +13,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from vidsynth.data.labels import resolve_labels
+from vidsynth.data.labels import resolve_labels_origin
 from vidsynth.data.sources import open_source
+from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
 from vidsynth.errors import DatasetError, VidsynthError
 
@@ -32,9 +33,9 @@ class ClipDataset(Dataset):
 
     def __init__(self, source, resolution: int, frames: int, stride: int = 1, xflip: bool = False, labels=None):
         self.source = source
-        self.resolution, self.frames, self.stride, self.xflip = int(resolution), int(frames), int(stride), bool(xflip)
+        self.resolution, self.frames, self.stride, self.xflip = _size(resolution), int(frames), int(stride), bool(xflip)
         self.span = (self.frames - 1) * self.stride + 1  # source frames one clip covers
-        self.class_names, self._labels = resolve_labels(source, labels)
+        self.class_names, self._labels, self.label_origin = resolve_labels_origin(source, labels)
         self._lengths = np.array([source.num_frames(i) for i in range(len(source))], dtype=np.int64)
 
     def __repr__(self):
@@ -125,19 +126,30 @@ class ClipDataset(Dataset):
         return [(int(v), int(s), bool(f)) for v, s, f in zip(videos[part], starts[part], flips[part])]
 
 
+def _size(resolution) -> int | tuple[int, int]:
+    """``R`` -> ``R``; ``(H, W)`` -> ``(H, W)`` for rectangular clips (``R`` when ``H == W``)."""
+    if np.ndim(resolution) == 0:
+        return int(resolution)
+    h, w = (int(v) for v in resolution)
+    return h if h == w else (h, w)
+
+
 def open_dataset(spec, resolution: int, frames: int, stride: int = 1, xflip: bool = False, seed: int = 0,
-                 labels=None) -> ClipDataset:
+                 labels=None, split=None) -> ClipDataset:
     """Open ``spec`` for training: ``builtin:NAME``, a folder of videos or frame folders, or a ``.zip`` of either.
 
-    ``seed`` picks the built-in datasets' videos (file datasets ignore it). ``labels``: ``None``/``"auto"``
-    (a ``labels.json`` at the root, if any), ``"folders"``, ``"none"`` or a path to a JSON file.
+    ``resolution``: ``R`` for ``R x R`` clips or ``(H, W)`` for rectangular ones (centre crop to that aspect
+    ratio, see ``preprocess.crop_resize``). ``seed`` picks the built-in datasets' videos (file datasets ignore
+    it). ``labels``: ``None``/``"auto"`` (a ``labels.json`` or ``dataset.json`` at the root, if any),
+    ``"folders"``, ``"dataset.json"``, ``"none"`` or a path to a JSON file. ``split``: a split file keeping only the videos it lists (``data/split.py``).
     Raises :class:`DatasetError` when nothing usable is found.
     """
-    for name, value in (("resolution", resolution), ("frames", frames), ("stride", stride)):
+    for name, value in (("resolution", min(np.atleast_1d(resolution))), ("frames", frames), ("stride", stride)):
         if int(value) < 1:
             raise DatasetError(f"{name} must be >= 1, got {value}")
     span = (int(frames) - 1) * int(stride) + 1
     source = open_source(spec, min_frames=span, seed=seed, need=f"{frames} frames at stride {stride}")
+    source = apply_split(source, split)
     return ClipDataset(source, resolution, frames, stride, xflip, labels)
 
 

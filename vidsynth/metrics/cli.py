@@ -52,8 +52,11 @@ def append_jsonl(path: Path, results: list[dict]) -> None:
               help="Processes decoding real clips.")
 @click.option("--no-cache", is_flag=True, help="Recompute real-data statistics instead of using the cache.")
 @click.option("--no-log", is_flag=True, help="Do not append results to RUN/metrics.jsonl.")
+@click.option("--split", type=click.Path(dir_okay=False), default=None,
+              help="Real data: only the videos listed in this file (one relative path per line, or a UCF-101 "
+                   "testlist01.txt). Needs --resolution.")
 def metrics_command(metric_names, real, fake, num_runs, num_real, num_fake, resolution, batch_size, device, seed,
-                    i3d_path, classifier, acd_features, workers, no_cache, no_log):
+                    i3d_path, classifier, acd_features, workers, no_cache, no_log, split):
     """Compute video metrics and print a table; results are appended to RUN/metrics.jsonl.
 
     \b
@@ -61,9 +64,23 @@ def metrics_command(metric_names, real, fake, num_runs, num_real, num_fake, reso
       vidsynth metrics --metrics fvd2048_16f,kvd2048_16f --real ~/ucf101 --fake runs/00003-digan-ucf
       vidsynth metrics --metrics fvd256_16f --real builtin:shapes --fake samples/ --runs 3
       vidsynth metrics --metrics fvd2048_128f_subsample8f --real ~/sky --fake runs/00001-digan-sky
+      vidsynth metrics --real ~/UCF-101 --split testlist01.txt --resolution 128 --fake runs/00003-digan-ucf
     """
     from vidsynth.device import resolve_device
     from vidsynth.metrics.evaluation import evaluate, is_run_folder
+
+    if split:  # the split's videos as a dataset object, with a cache fingerprint of its own
+        import hashlib
+
+        from vidsynth.data import open_dataset
+        from vidsynth.metrics.cache import dataset_fingerprint
+        from vidsynth.metrics.protocols import parse_protocol
+
+        if real is None or resolution is None:
+            raise click.UsageError("--split needs --real and --resolution (the size of the generated videos)")
+        frames = max(parse_protocol(m.strip()).frames for m in metric_names.split(",") if m.strip())
+        spec, real = real, open_dataset(real, resolution, frames, seed=0, split=split)
+        real.fingerprint = f"{dataset_fingerprint(spec)}|split {hashlib.sha256(Path(split).read_bytes()).hexdigest()}"
 
     results = evaluate([m.strip() for m in metric_names.split(",") if m.strip()], real=real, fake=fake,
                        device=resolve_device(device), num_runs=num_runs, num_real=num_real, num_fake=num_fake,
