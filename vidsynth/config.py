@@ -40,6 +40,7 @@ class DIGANConfig:
     # --- data ---
     frames: int = 16                  # frames per training clip (they span t in [0, 1])
     stride: int = 1                   # take every stride-th frame of the source video
+    clip_sampling: str = "per_video"  # per_video: each video equally likely; per_clip: each clip window (official)
     xflip: bool = True
     conditional: bool = False         # class-conditional (labels from sub-folders or labels.json)
     labels: str = "auto"              # with conditional: auto (labels.json), folders, or a labels JSON path
@@ -129,6 +130,7 @@ class MoCoGANHDConfig:
     resolution: int = 128
     frames: int = 16
     stride: int = 2
+    clip_sampling: str = "per_video"  # official: a random start in a random video (data/video_dataset.py)
     xflip: bool = False
     conditional: bool = False
     # --- optimisation ---
@@ -168,9 +170,10 @@ class LoopConfig:
 PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
     "digan": {
         # The official 128 px configuration (paper: UCF-101, Sky, TaiChi, Kinetics-food at 128 px).
-        "paper128": {},
+        # clip_sampling per_clip: the official loaders draw uniformly over clips (src/training/dataset.py).
+        "paper128": {"clip_sampling": "per_clip"},
         # 128-frame long-video training (paper §4.2): sigma_t 0.5.
-        "paper128-long": {"frames": 128, "sigma_t": 0.5},
+        "paper128-long": {"frames": 128, "sigma_t": 0.5, "clip_sampling": "per_clip"},
         # Small enough to learn something in minutes on a laptop CPU. Departures from the paper, chosen by
         # short runs on builtin:scene: sigma_t 1.0 (0.25 barely moves within a few hundred steps on data whose
         # content drifts several pixels per frame), no DiffAugment (procedural data never repeats), lr 0.003.
@@ -289,6 +292,8 @@ def validate_digan(cfg: DIGANConfig) -> None:
         raise ConfigError(f"frames must be >= 2 (DIGAN's motion D compares two frames), got {cfg.frames}")
     if cfg.batch < 1 or cfg.stride < 1:
         raise ConfigError("batch and stride must be >= 1")
+    if cfg.clip_sampling not in ("per_video", "per_clip"):
+        raise ConfigError(f"clip_sampling must be per_video or per_clip, got {cfg.clip_sampling!r}")
     for name in ("z_dim", "w_dim", "motion_dim", "emb_size", "fmm_rank", "g_channel_max", "d_channel_max",
                  "g_channel_base", "d_channel_base", "mbstd_group"):
         if getattr(cfg, name) < 1:

@@ -89,7 +89,8 @@ def _open_data(cfg, loop: LoopConfig):
 
         return open_image_dataset(loop.data, resolution=cfg.resolution, xflip=cfg.xflip, seed=loop.seed)
     return open_dataset(loop.data, resolution=cfg.resolution, frames=cfg.frames, stride=cfg.stride,
-                        xflip=cfg.xflip, seed=loop.seed, labels=cfg.labels if cfg.conditional else "none")
+                        xflip=cfg.xflip, seed=loop.seed, labels=cfg.labels if cfg.conditional else "none",
+                        clip_sampling=getattr(cfg, "clip_sampling", "per_video"))
 
 
 class _TensorBoard:
@@ -118,7 +119,9 @@ class _TensorBoard:
 
 
 def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: float, device) -> None:
-    """Evaluate ``loop.metrics`` on the EMA generator against the training data; append to metrics.jsonl."""
+    """Evaluate ``loop.metrics`` on the EMA generator against the training data; append to metrics.jsonl.
+
+    Real clips are read as training reads them: the run's resolution, temporal stride and clip sampling."""
     import copy
 
     from vidsynth.export import SAMPLERS, _import
@@ -126,7 +129,8 @@ def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: 
 
     sampler = _import(SAMPLERS[type(module).__name__])(copy.deepcopy(module), meta)
     results = evaluate(loop.metrics, real=loop.data, fake=sampler, device=str(device), seed=loop.seed,
-                       progress=False)
+                       progress=False, resolution=meta.get("resolution"), real_stride=meta.get("train_stride", 1),
+                       clip_sampling=meta.get("clip_sampling", "per_video"))
     for r in results:
         append_jsonl(run_dir / "metrics.jsonl", dict(r, kimg=kimg))
 
@@ -180,7 +184,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
             save_json(run_dir / "skipped_files.json", {"skipped": [list(s) for s in dataset.skipped]})
 
     meta = {"method": cfg.method, "train_frames": cfg.frames, "fps": loop.fps, "class_names": dataset.class_names,
-            "dataset": loop.data, "resolution": cfg.resolution}
+            "dataset": loop.data, "resolution": cfg.resolution, "train_stride": getattr(cfg, "stride", 1),
+            "clip_sampling": getattr(cfg, "clip_sampling", "per_video")}
     # Fixed latents for every sample grid, so snapshots are comparable over training.
     gen = torch.Generator().manual_seed(loop.seed + 12345)
     grid_z = torch.randn(loop.sample_videos, getattr(cfg, "z_dim", 1), generator=gen)  # mocogan-hd: unused
