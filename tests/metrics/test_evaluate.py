@@ -7,7 +7,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from tests.metrics.helpers import FakeClipDataset, FakeSampler, moving_square_videos
+from tests.metrics.helpers import FakeClipDataset, FakeSampler, moving_square_videos, tiny_i3d as _tiny_i3d
 from vidsynth.metrics import evaluate
 
 
@@ -124,26 +124,6 @@ def test_worker_processes_give_the_same_clips():
     a = torch.cat(list(iter_real(ds, 5, 8, batch_size=2, seed=3)))
     b = torch.cat(list(iter_real(ds, 5, 8, batch_size=2, seed=3, num_workers=1)))
     assert a.shape == (5, 3, 8, 32, 32) and torch.equal(a, b)
-
-
-class TinyI3D(torch.nn.Module):
-    """Stand-in for a user's TorchScript I3D: [B, 3, T, 224, 224] -> [B, 400]."""
-
-    def forward(self, x):
-        assert x.shape[-1] == 224
-        return x.mean(dim=(2, 3, 4)).repeat(1, 134)[:, :400] * torch.arange(400).float()
-
-
-def _tiny_i3d(folder) -> str:
-    """A TorchScript stand-in for the I3D (fast): the path to pass as ``i3d=``."""
-    import warnings
-
-    path = folder / "my_i3d.pt"
-    if not path.exists():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            torch.jit.script(TinyI3D()).save(str(path))
-    return str(path)
 
 
 def test_user_torchscript_i3d(tmp_path):

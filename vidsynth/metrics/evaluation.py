@@ -393,7 +393,7 @@ def evaluate(metrics=None, real=None, fake=None, device="cpu", num_runs: int | N
     if isinstance(real, (str, Path)) and not str(real).startswith("builtin:"):
         real = str(Path(real).expanduser())
     fake_desc = str(fake) if isinstance(fake, (str, Path)) else type(fake).__name__
-    source = open_fake(fake, device=str(device), labels=labels)
+    source = open_fake(fake, device=str(device), labels=labels, resolution=resolution)
     real_stride = resolve_real_stride(real_stride, preset.real_stride, source.train_stride, fake_stride)
     if needs_real:
         h, w = source.size

@@ -26,6 +26,7 @@ from vidsynth.errors import ConfigError, DatasetError
 from vidsynth.metrics.sources import uint8_to_video
 
 ARRAY_SUFFIXES = (".npz", ".npy")
+BUILTIN_RESOLUTION = 64  # size builtin:NAME fakes are rendered at unless a resolution is given
 
 
 class FakeSource:
@@ -90,11 +91,13 @@ class SamplerFake(FakeSource):
 class DatasetFake(FakeSource):
     """The first frames of the first ``num`` videos (natural order) of a folder / zip / builtin spec."""
 
-    def __init__(self, spec: str, labels=None):
+    def __init__(self, spec: str, labels=None, render_resolution: int | None = None):
         from vidsynth.data.labels import resolve_labels
         from vidsynth.data.sources import open_source
 
         self.spec, self.description = str(spec), str(spec)
+        # builtin:NAME videos have no size of their own: render them at this one (files: None = as stored)
+        self.render = (render_resolution or BUILTIN_RESOLUTION) if self.spec.startswith("builtin:") else None
         self.source = open_source(self.spec, min_frames=1, seed=0)
         if len(self.source) == 0:
             raise DatasetError(f"--fake {spec}: no videos found")
@@ -106,7 +109,7 @@ class DatasetFake(FakeSource):
         meta = self.source.metadata(0)
         if meta.get("height") and meta.get("width"):
             return int(meta["height"]), int(meta["width"])
-        return tuple(self.source.read(0, [0], None).shape[1:3])
+        return tuple(self.source.read(0, [0], self.render).shape[1:3])
 
     def videos(self, label: int | None) -> np.ndarray:
         return np.arange(len(self.source)) if label is None else np.flatnonzero(self._labels == label)
@@ -124,7 +127,7 @@ class DatasetFake(FakeSource):
                 have = self.source.num_frames(int(v))
                 if have < indices[-1] + 1:
                     raise _frame_error(f"'{self.source.name(int(v))}' in {self.spec}", have, frames, step)
-                batch.append(torch.from_numpy(np.ascontiguousarray(self.source.read(int(v), indices, None))))
+                batch.append(torch.from_numpy(np.ascontiguousarray(self.source.read(int(v), indices, self.render))))
             sizes = {tuple(b.shape[1:3]) for b in batch}
             if len(sizes) > 1:
                 raise DatasetError(f"videos in {self.spec} differ in size: {sorted(sizes)}; the metric needs one "
@@ -134,7 +137,7 @@ class DatasetFake(FakeSource):
 
 def _as_video_batch(item, where: str) -> torch.Tensor:
     """One item of an array / iterable source -> float ``[b, 3, T, H, W]`` in [-1, 1]."""
-    x = torch.as_tensor(np.asarray(item) if not isinstance(item, torch.Tensor) else item)
+    x = item if isinstance(item, torch.Tensor) else torch.from_numpy(np.array(item))  # a copy: memmaps are read-only
     if x.dtype == torch.uint8:
         if x.ndim == 4:
             x = x[None]
@@ -246,14 +249,16 @@ class IterableFake(FakeSource):
                            "(yield more, or lower the count with num_fake)")
 
 
-def open_fake(fake, device="cpu", labels=None) -> FakeSource:
-    """Any supported fake input (see module docstring) -> :class:`FakeSource`."""
+def open_fake(fake, device="cpu", labels=None, resolution: int | None = None) -> FakeSource:
+    """Any supported fake input (see module docstring) -> :class:`FakeSource`.
+
+    ``resolution``: only for ``builtin:NAME``, which renders at any size (default ``BUILTIN_RESOLUTION``)."""
     if isinstance(fake, FakeSource):
         return fake
     if isinstance(fake, (str, Path)):
         spec = str(fake)
         if spec.startswith("builtin:"):
-            return DatasetFake(spec, labels)
+            return DatasetFake(spec, labels, resolution)
         path = Path(spec).expanduser()
         if not path.exists():
             raise ConfigError(f"--fake {spec}: no such file or folder (expected a run or model folder, a folder or "
