@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from tests.metrics.helpers import FakeClipDataset, FakeSampler, moving_square_videos, tiny_i3d as _tiny_i3d
 from vidsynth.metrics import evaluate
 
+pytestmark = pytest.mark.filterwarnings("ignore::vidsynth.metrics.evaluation.SmallSampleWarning")
+
 
 def test_acd_from_sampler_and_folder(tmp_path):
     from vidsynth.io import to_uint8_frames, write_mp4

@@ -17,7 +17,7 @@ from vidsynth.metrics import evaluate
 from vidsynth.metrics.evaluation import SmallSampleWarning
 from vidsynth.metrics.presets import PRESETS
 
-pytestmark = pytest.mark.filterwarnings("ignore::tests.metrics.test_standalone.SmallSampleWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::vidsynth.metrics.evaluation.SmallSampleWarning")
 
 
 def write_frames(root, videos, prefix="v"):
