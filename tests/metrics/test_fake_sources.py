@@ -137,3 +137,14 @@ def test_clear_errors(tmp_path, videos):
     list(gen.batches(2, 8, 1, 2, 0))
     with pytest.raises(ConfigError, match="one-shot"):
         list(gen.batches(2, 8, 1, 2, 1))
+
+
+def test_worker_processes_decode_the_same_clips(tmp_path, videos):
+    from vidsynth.generate import write_videos
+
+    write_videos(videos, tmp_path / "png", "png", grid=False, fps=8)
+    source = open_fake(str(tmp_path / "png"))
+    source.num_workers = 1
+    assert torch.equal(torch.cat(list(source.batches(N, T, 1, 2, 0))), videos)
+    with pytest.raises(DatasetError, match=r"^'video0000' in .* has 10 frames, but the metric takes 12"):
+        list(source.batches(2, 12, 1, 2, 0))   # the worker's one-line message, not DataLoader's traceback

@@ -394,6 +394,7 @@ def evaluate(metrics=None, real=None, fake=None, device="cpu", num_runs: int | N
         real = str(Path(real).expanduser())
     fake_desc = str(fake) if isinstance(fake, (str, Path)) else type(fake).__name__
     source = open_fake(fake, device=str(device), labels=labels, resolution=resolution)
+    source.num_workers = num_workers if hasattr(source, "num_workers") else 0
     real_stride = resolve_real_stride(real_stride, preset.real_stride, source.train_stride, fake_stride)
     if needs_real:
         h, w = source.size

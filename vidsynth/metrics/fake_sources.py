@@ -22,7 +22,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from vidsynth.errors import ConfigError, DatasetError
+from vidsynth.errors import ConfigError, DatasetError, VidsynthError
 from vidsynth.metrics.sources import uint8_to_video
 
 ARRAY_SUFFIXES = (".npz", ".npy")
@@ -101,6 +101,7 @@ class DatasetFake(FakeSource):
         self.source = open_source(self.spec, min_frames=1, seed=0)
         if len(self.source) == 0:
             raise DatasetError(f"--fake {spec}: no videos found")
+        self.num_workers = 0  # DataLoader processes decoding the videos (set by evaluate)
         self.class_names, self._labels = resolve_labels(self.source, labels)
         self._labels = np.asarray(self._labels, dtype=np.int64)
 
@@ -120,19 +121,45 @@ class DatasetFake(FakeSource):
             which = "" if label is None else f" of class '{self.class_names[label]}'"
             raise DatasetError(f"{self.spec} holds {len(pool)} videos{which}; the metric needs {num} "
                                "(generate more, or lower the count with --num-fake)")
-        indices = np.arange(frames) * step
-        for i in range(0, num, batch_size):
-            batch = []
-            for v in pool[i:min(i + batch_size, num)]:
-                have = self.source.num_frames(int(v))
-                if have < indices[-1] + 1:
-                    raise _frame_error(f"'{self.source.name(int(v))}' in {self.spec}", have, frames, step)
-                batch.append(torch.from_numpy(np.ascontiguousarray(self.source.read(int(v), indices, self.render))))
-            sizes = {tuple(b.shape[1:3]) for b in batch}
-            if len(sizes) > 1:
-                raise DatasetError(f"videos in {self.spec} differ in size: {sorted(sizes)}; the metric needs one "
-                                   "size (re-encode them, e.g. vidsynth dataset convert ... -r R)")
-            yield uint8_to_video(torch.stack(batch).permute(0, 4, 1, 2, 3))  # [b, T, H, W, 3] -> [b, 3, T, H, W]
+        reader = _FirstFrames(self.source, self.spec, np.arange(frames) * step, self.render, frames, step)
+        batches = [list(pool[i:min(i + batch_size, num)]) for i in range(0, num, batch_size)]
+        if self.num_workers > 0:  # decode in worker processes while the feature network runs
+            from vidsynth.data.clips import _worker_init
+
+            loader = torch.utils.data.DataLoader(reader, batch_sampler=batches, num_workers=self.num_workers,
+                                                 collate_fn=list, worker_init_fn=_worker_init, prefetch_factor=4)
+        else:
+            loader = ([reader[v] for v in batch] for batch in batches)
+        try:
+            for batch in loader:
+                sizes = {tuple(b.shape[1:3]) for b in batch}
+                if len(sizes) > 1:
+                    raise DatasetError(f"videos in {self.spec} differ in size: {sorted(sizes)}; the metric needs one "
+                                       "size (re-encode them, e.g. vidsynth dataset convert ... -r R)")
+                yield uint8_to_video(torch.stack(batch).permute(0, 4, 1, 2, 3))  # [b, T, H, W, 3] -> [b, 3, T, H, W]
+        except VidsynthError as e:
+            if self.num_workers > 0:  # the worker's message, without DataLoader's traceback text
+                from vidsynth.data.clips import _worker_message
+
+                raise type(e)(_worker_message(e)) from None
+            raise
+
+
+class _FirstFrames(torch.utils.data.Dataset):
+    """Video index -> its frames ``indices`` as uint8 ``[T, H, W, 3]`` (picklable for DataLoader workers)."""
+
+    def __init__(self, source, spec, indices, render, frames, step):
+        self.source, self.spec, self.indices, self.render = source, spec, indices, render
+        self.frames, self.step = frames, step
+
+    def __len__(self):
+        return len(self.source)
+
+    def __getitem__(self, v):
+        have = self.source.num_frames(int(v))
+        if have < self.indices[-1] + 1:
+            raise _frame_error(f"'{self.source.name(int(v))}' in {self.spec}", have, self.frames, self.step)
+        return torch.from_numpy(np.ascontiguousarray(self.source.read(int(v), self.indices, self.render)))
 
 
 def _as_video_batch(item, where: str) -> torch.Tensor:

@@ -130,7 +130,7 @@ def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: 
     sampler = _import(SAMPLERS[type(module).__name__])(copy.deepcopy(module), meta)
     results = evaluate(loop.metrics, real=loop.data, fake=sampler, device=str(device), seed=loop.seed,
                        progress=False, resolution=meta.get("resolution"), real_stride=meta.get("train_stride", 1),
-                       clip_sampling=meta.get("clip_sampling", "per_video"))
+                       clip_sampling=meta.get("clip_sampling", "per_video"), num_workers=loop.num_workers)
     for r in results:
         append_jsonl(run_dir / "metrics.jsonl", dict(r, kimg=kimg))
 
