@@ -32,6 +32,18 @@ def _best_seconds(fn, repeat: int, device) -> float:
     return best
 
 
+def conv3x3_call(device="cpu"):
+    """``(fn, flop)``: one 3x3 conv2d, 128 -> 128 channels on 8 x 56 x 56, channels_last."""
+    x = torch.randn(8, 128, 56, 56, device=device).contiguous(memory_format=torch.channels_last)
+    w = torch.randn(128, 128, 3, 3, device=device).contiguous(memory_format=torch.channels_last)
+
+    def fn():
+        with torch.inference_mode():
+            F.conv2d(x, w, padding=1)
+
+    return fn, 2 * 8 * 128 * 56 * 56 * 128 * 9
+
+
 def peak_rates(device="cpu", repeat: int = 3) -> dict:
     """``{"threads", "sgemm_gflops", "conv3x3_gflops", "conv3d_3x3x3_gflops"}`` (GFLOP/s, best of ``repeat``)."""
     device = torch.device(device)
@@ -41,10 +53,8 @@ def peak_rates(device="cpu", repeat: int = 3) -> dict:
         a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
         out["sgemm_gflops"] = 2 * n ** 3 / _best_seconds(lambda: torch.mm(a, b), repeat, device) / 1e9
 
-        x = torch.randn(8, 128, 56, 56, device=device).contiguous(memory_format=torch.channels_last)
-        w = torch.randn(128, 128, 3, 3, device=device).contiguous(memory_format=torch.channels_last)
-        flop = 2 * 8 * 128 * 56 * 56 * 128 * 9
-        out["conv3x3_gflops"] = flop / _best_seconds(lambda: F.conv2d(x, w, padding=1), repeat, device) / 1e9
+        conv, flop = conv3x3_call(device)
+        out["conv3x3_gflops"] = flop / _best_seconds(conv, repeat, device) / 1e9
 
         x = torch.randn(2, 64, 8, 56, 56, device=device).contiguous(memory_format=torch.channels_last_3d)
         w = torch.randn(64, 64, 3, 3, 3, device=device).contiguous(memory_format=torch.channels_last_3d)

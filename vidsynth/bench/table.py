@@ -94,9 +94,9 @@ def format_results(out: dict, markdown: bool = False) -> str:
         else:
             frac = i.get("fraction_of_conv3x3_peak")
             parts += ["", f"I3D (metric path, {i['source_size']} px -> {i['size']}, batch {i['batch']}): "
-                          f"{_fmt(i['clips_per_s'])} clips/s median, {_fmt(i['best_clips_per_s'])} best = "
-                          f"{_fmt(i['gflops'], 1)} GFLOP/s at {_fmt(i['gflop_per_clip'], 1)} GFLOP/clip"
-                          + (f", {100 * frac:.0f}% of the 3x3-conv peak" if frac else "")]
+                          f"{_fmt(i['clips_per_s'])} clips/s = {_fmt(i['gflops'], 1)} GFLOP/s at "
+                          f"{_fmt(i['gflop_per_clip'], 1)} GFLOP/clip, {100 * frac:.0f}% of the 3x3-conv rate "
+                          f"({_fmt(i['conv3x3_gflops_interleaved'], 1)} GFLOP/s, timed interleaved)"]
             rows = [[name, v["clips_per_s"], v["gflops"]] for name, v in (i.get("variants") or {}).items()
                     if isinstance(v, dict)]
             if rows:
