@@ -39,7 +39,8 @@ def gflop_per_clip(model, frames: int = CLIP[0], size: int = CLIP[1]) -> float:
 
     from vidsynth.metrics.i3d import InceptionI3d
 
-    meta = InceptionI3d(static=getattr(model, "static", False)).to("meta")
+    with torch.device("meta"):  # no weights allocated or initialised
+        meta = InceptionI3d(static=getattr(model, "static", False))
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
         meta(torch.empty(1, 3, frames, size, size, device="meta"))
     return counter.get_total_flops() / 1e9
@@ -69,7 +70,7 @@ def i3d_speed(settings: BenchSettings, frames: int = CLIP[0], size: int = CLIP[1
     from vidsynth.bench.peak import conv3x3_call
 
     conv, conv_flop = conv3x3_call(device)
-    medians = compare({"conv3x3": conv, "i3d": metric_path}, repeat=max(settings.repeats(False), 3), warmup=1,
+    medians = compare({"conv3x3": conv, "i3d": metric_path}, repeat=max(settings.repeats(False), 2), warmup=1,
                       device=device)
     out = {"batch": batch, "clip_frames": frames, "size": size, "source_size": source_size,
            "threads": torch.get_num_threads(), "gflop_per_clip": gflop, "note": note,
