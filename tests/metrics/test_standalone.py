@@ -271,3 +271,22 @@ def test_clip_sampling_per_clip_weights_long_videos():
     assert per_video.tolist() == [200, 200]
     # windows: 5 in video 0, 185 in video 1; 150 drawn without replacement -> at most 5 from video 0
     assert np.bincount(per_clip, minlength=2)[0] <= 5 and len(set(real_clip_keys(ds, 150, 16, 0, "per_clip"))) == 150
+
+
+def test_cli_protocol_flags_reach_the_record(data, tmp_path):
+    from vidsynth.metrics.cli import metrics_command
+
+    root, net = data
+    fake = tmp_path / "fake.npy"
+    np.save(fake, np.zeros((4, 20, 32, 32, 3), np.uint8))
+    out = tmp_path / "f.npz"
+    args = ["--protocol", "digan", "--metrics", "fvd4_10f", "--runs", "1", "--resize", "tf1_bilinear",
+            "--real-stride", "2", "--fake-stride", "2", "--clip-sampling", "per_video", "--real", str(root),
+            "--fake", str(fake), "--i3d", net, "--no-cache", "--device", "cpu", "--workers", "0",
+            "--save-features", str(out)]
+    result = CliRunner().invoke(metrics_command, args)
+    assert result.exit_code == 0, result.output
+    with np.load(out) as d:
+        p = json.loads(str(d["meta"]))["results"][0]["protocol"]
+    assert (p["preset"], p["resize"], p["real_stride"], p["fake_stride"], p["clip_sampling"], p["num_runs"]) == \
+        ("digan", "tf1_bilinear to 224", 2, 2, "per_video", 1)
