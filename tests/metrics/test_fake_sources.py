@@ -103,7 +103,7 @@ def test_exact_counts_from_every_source(tmp_path, videos, num, batch):
 
     write_videos(videos, tmp_path / "png", "png", grid=False, fps=8)
     arr = _uint8(videos)
-    for fake in (str(tmp_path / "png"), arr, list(arr), FakeSampler()):
+    for fake in (str(tmp_path / "png"), arr, list(arr), [arr], FakeSampler()):  # [arr]: one 5-video batch
         sizes = [len(b) for b in open_fake(fake).batches(num, 8, 1, batch, seed=0)]
         assert sum(sizes) == num and max(sizes) <= batch, (type(fake), sizes)
 
@@ -114,7 +114,8 @@ def test_strides_take_every_kth_frame(videos):
     assert torch.equal(got, videos[:, :, 0:10:3])
     s = FakeSampler()
     out = list(open_fake(s).batches(2, 4, 2, 8, seed=0))[0]
-    assert s.calls[-1][1] == 8 and out.shape[2] == 4  # sampled 4 * 2 frames, kept every 2nd
+    assert s.calls[-1][1] == 8                       # sampled 4 * 2 frames (batch seed 0 -> FakeSampler seed 10000)
+    assert torch.equal(out, moving_square_videos(2, 8, 32, seed=10_000)[:, :, ::2])  # ... and kept every 2nd
 
 
 def test_clear_errors(tmp_path, videos):

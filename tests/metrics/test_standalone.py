@@ -281,7 +281,7 @@ def test_cli_protocol_flags_reach_the_record(data, tmp_path):
     np.save(fake, np.zeros((4, 20, 32, 32, 3), np.uint8))
     out = tmp_path / "f.npz"
     args = ["--protocol", "digan", "--metrics", "fvd4_10f", "--runs", "1", "--resize", "tf1_bilinear",
-            "--real-stride", "2", "--fake-stride", "2", "--clip-sampling", "per_video", "--real", str(root),
+            "--real-stride", "3", "--fake-stride", "2", "--clip-sampling", "per_video", "--real", str(root),
             "--fake", str(fake), "--i3d", net, "--no-cache", "--device", "cpu", "--workers", "0",
             "--save-features", str(out)]
     result = CliRunner().invoke(metrics_command, args)
@@ -289,4 +289,4 @@ def test_cli_protocol_flags_reach_the_record(data, tmp_path):
     with np.load(out) as d:
         p = json.loads(str(d["meta"]))["results"][0]["protocol"]
     assert (p["preset"], p["resize"], p["real_stride"], p["fake_stride"], p["clip_sampling"], p["num_runs"]) == \
-        ("digan", "tf1_bilinear to 224", 2, 2, "per_video", 1)
+        ("digan", "tf1_bilinear to 224", 3, 2, "per_video", 1)
