@@ -53,7 +53,7 @@ def test_frame_folders_any_image_type_natural_order_and_zip(tmp_path, videos):
         for t in range(T):  # unpadded names 0, 2, ..., 18: natural order puts 2 before 10
             d = root / f"clip{i}"
             d.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(frames[i, t]).save(d / f"{2 * t}.{'png' if i % 2 else 'webp'}", lossless=True)
+            Image.fromarray(frames[i, t]).save(d / f"{2 * t}.{('png', 'webp', 'bmp', 'tif')[i % 4]}", lossless=True)
     assert torch.equal(_read(str(root)), videos)
     with zipfile.ZipFile(tmp_path / "frames.zip", "w") as z:
         for p in sorted(root.rglob("*.*")):
