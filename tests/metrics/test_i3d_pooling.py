@@ -18,3 +18,21 @@ def test_separable_pool_is_exact(kernel, stride, shape):
     assert torch.equal(got, want)                         # max is exact: no tolerance
     pool = MaxPoolSame(kernel, stride)
     assert pool.separable == (kernel[0] > 1) and torch.equal(pool(x), want)
+
+
+def test_cpu_feature_path_runs_two_clips_at_a_time_in_order():
+    """features.I3DLogits splits a batch into CPU_CHUNK-clip pieces (fastest per clip) and keeps the order."""
+    from vidsynth.metrics import features
+
+    seen = []
+
+    def model(x):  # stand-in network: [B, 3, T, 224, 224] -> [B, 400], remembers batch sizes
+        seen.append(len(x))
+        return x.mean(dim=(1, 2, 3, 4))[:, None].repeat(1, 400)
+
+    net = features.I3DLogits.__new__(features.I3DLogits)
+    net.device, net.resize, net.model = torch.device("cpu"), "tf1_bilinear", model
+    videos = torch.linspace(-1, 1, 5)[:, None, None, None, None].expand(5, 3, 9, 8, 8)
+    out = net(videos)
+    assert seen == [2, 2, 1] and features.CPU_CHUNK == 2
+    assert torch.allclose(out[:, 0], torch.linspace(-1, 1, 5))  # clip i's features in row i
