@@ -98,3 +98,30 @@ def test_atomic_roundtrip(tmp_path, monkeypatch):
     np.testing.assert_allclose(load_stats(key).cov, s.cov)
     path.write_bytes(b"garbage")  # a corrupt entry is treated as missing
     assert load_stats(key) is None
+
+
+def test_local_hash_memo_skips_unchanged_files_and_rehashes_changed_ones(tmp_path, monkeypatch):
+    import time
+
+    import vidsynth.metrics.cache as cache
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        (data / name).write_bytes(name.encode() * 50)
+    hashed = []
+    real = cache.sampled_hash
+    monkeypatch.setattr(cache, "sampled_hash", lambda p, size: hashed.append(p.name) or real(p, size))
+    first = dataset_fingerprint(data)
+    assert sorted(hashed) == ["a.mp4", "b.mp4"]
+    hashed.clear()
+    assert dataset_fingerprint(data) == first and sorted(hashed) == ["a.mp4", "b.mp4"]  # racy: written < 2 s ago
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # as if the files were old: the memo is trusted
+    dataset_fingerprint(data)
+    hashed.clear()
+    assert dataset_fingerprint(data) == first and hashed == []
+    st = (data / "b.mp4").stat()
+    (data / "b.mp4").write_bytes(b"x" * st.st_size)                        # same size ...
+    os.utime(data / "b.mp4", ns=(st.st_atime_ns, st.st_mtime_ns))         # ... and mtime put back
+    time.sleep(0.01)
+    assert dataset_fingerprint(data) != first and hashed == ["b.mp4"]      # ctime gave it away

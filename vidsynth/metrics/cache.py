@@ -6,7 +6,10 @@ The cache key is a SHA-256 of a JSON description of everything that changes the 
   middle and last 64 KiB: the whole file when smaller); for a zip, every member's name, size and
   CRC-32; for ``builtin:NAME`` the spec and vidsynth version; for a dataset object its
   ``fingerprint`` (or ``spec``) attribute, else no caching. No absolute path or mtime enters it, so
-  a copy of the data elsewhere has the same key, and replacing a file's content changes it.
+  a copy of the data elsewhere has the same key, and replacing a file's content changes it. (Each
+  machine memoises the sampled hashes by size, mtime, ctime and inode in
+  ``$VIDSYNTH_CACHE/file-hashes``, so a large folder is read once; a file whose stamp changed, or
+  that was written within 2 s of the last walk, is hashed again.)
   Folders are walked by the data layer's own walker (``DirStorage.list_files``, which follows
   symbolic links), so the fingerprint always covers exactly the files the loader reads;
 - resolution, frames per clip, strides, clip sampling, number of clips, sampling seed;
@@ -65,10 +68,19 @@ def dataset_fingerprint(real) -> str | None:
         from vidsynth.data.storage import DirStorage
 
         storage = DirStorage(path)
+        known, trusted_before = _load_local_hashes(path)
+        fresh = {}
         for name in storage.list_files():  # the loader's walker: follows links, skips hidden files
             file = storage.path(name)
-            size = file.stat().st_size
-            h.update(f"\n{name}|{size}|{sampled_hash(file, size)}".encode())
+            st = file.stat()
+            stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+            entry = known.get(name)
+            reuse = entry and entry[:4] == stamp and st.st_ctime_ns < trusted_before
+            digest = entry[4] if reuse else sampled_hash(file, st.st_size)
+            fresh[name] = [*stamp, digest]
+            h.update(f"\n{name}|{st.st_size}|{digest}".encode())
+        if fresh != known:
+            _save_local_hashes(path, fresh)
     elif path.suffix.lower() == ".zip":
         from vidsynth.data.zipdata import ZipStorage
 
@@ -80,6 +92,42 @@ def dataset_fingerprint(real) -> str | None:
         size = path.stat().st_size
         h.update(f"{path.suffix.lower()}|{size}|{sampled_hash(path, size)}".encode())
     return h.hexdigest()
+
+
+def _hashes_path(root: Path) -> Path:
+    """This machine's memo of a folder's per-file sampled hashes (keyed by the folder's real path)."""
+    return cache_dir() / "file-hashes" / f"{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]}.json"
+
+
+# A memoised hash is trusted only for files whose ctime is this much older than the memo: a file
+# rewritten within one coarse filesystem clock tick of the last walk keeps its stamp ("racy" files,
+# as git calls them), so those are hashed again.
+RACY_NS = 2_000_000_000
+
+
+def _load_local_hashes(root: Path) -> tuple[dict, int]:
+    """``({name: [size, mtime_ns, ctime_ns, inode, sampled hash]}, trusted_before_ns)`` from an earlier walk
+    on this machine. A speed-up only: a file whose stamp changed (ctime changes on every write and
+    cannot be set back) is hashed again, and the key never holds these stamps."""
+    try:
+        data = json.loads(_hashes_path(root).read_text())
+        return dict(data["files"]), int(data["written_ns"]) - RACY_NS
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}, 0
+
+
+def _save_local_hashes(root: Path, hashes: dict) -> None:
+    import time
+
+    path = _hashes_path(root)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            json.dump({"written_ns": time.time_ns(), "files": hashes}, f)
+        os.replace(tmp, path)
+    except OSError:  # a read-only cache only costs the re-hashing next time
+        pass
 
 
 def stats_key(fingerprint: str, **protocol) -> str:

@@ -70,6 +70,7 @@ class _Evaluator:
 
             self.real_stats = (real_stats, read_stats_file(real_stats))
         self._nets, self._fake_memo, self._real_memo, self._datasets = {}, {}, {}, {}
+        self._fingerprint = ...  # computed once (walks and hashes the real data's files)
         self.class_names: list[str] = []  # real classes, set when the real side is class-balanced
         self.saved: dict[str, np.ndarray] = {}  # every feature array, for --save-features
         from tqdm import tqdm
@@ -189,7 +190,7 @@ class _Evaluator:
         if self.real_stats is not None:
             feats, labels = self._real_from_file(record)
         else:
-            fingerprint = dataset_fingerprint(self.real_spec) if self.use_cache else None
+            fingerprint = self.fingerprint() if self.use_cache else None
             ckey = fingerprint and stats_key(fingerprint, **record)
             cached = load_stats(ckey) if ckey else None
             if cached is not None and (cached.labels is not None or not self.balanced):
@@ -214,7 +215,7 @@ class _Evaluator:
         from vidsynth.metrics.stats_file import find_entry
 
         path, entries = self.real_stats
-        fingerprint = dataset_fingerprint(self.real_spec) if self.real_spec is not None else None
+        fingerprint = self.fingerprint()
         entry = find_entry(entries, {"data": fingerprint, **record}, path, check_data=fingerprint is not None)
         if self.balanced:
             if entry["labels"] is None:
@@ -226,8 +227,13 @@ class _Evaluator:
         """The real side of ``proto`` as a portable stats-file entry (``vidsynth metrics stats``)."""
         kind = self.net_kind(proto, self.acd_features)
         feats, labels = self.real_features(proto, kind)
-        return {"record": {"data": dataset_fingerprint(self.real_spec), **self.real_record(proto, kind)},
+        return {"record": {"data": self.fingerprint(), **self.real_record(proto, kind)},
                 "features": feats.reshape(len(feats), -1), "labels": labels, "class_names": self.class_names}
+
+    def fingerprint(self):
+        if self._fingerprint is ...:
+            self._fingerprint = dataset_fingerprint(self.real_spec) if self.real_spec is not None else None
+        return self._fingerprint
 
     def _feature_shape(self, kind, proto):
         return (proto.frames_used, -1) if kind.startswith("frames") else (-1,)
