@@ -20,8 +20,8 @@ def test_separable_pool_is_exact(kernel, stride, shape):
     assert pool.separable == (kernel[0] > 1) and torch.equal(pool(x), want)
 
 
-def test_cpu_feature_path_runs_two_clips_at_a_time_in_order():
-    """features.I3DLogits splits a batch into CPU_CHUNK-clip pieces (fastest per clip) and keeps the order."""
+def test_cpu_feature_path_runs_two_clips_per_thread_in_order(monkeypatch):
+    """features.I3DLogits splits a batch into 2-clips-per-thread pieces (fastest per clip), in order."""
     from vidsynth.metrics import features
 
     seen = []
@@ -33,6 +33,10 @@ def test_cpu_feature_path_runs_two_clips_at_a_time_in_order():
     net = features.I3DLogits.__new__(features.I3DLogits)
     net.device, net.resize, net.model = torch.device("cpu"), "tf1_bilinear", model
     videos = torch.linspace(-1, 1, 5)[:, None, None, None, None].expand(5, 3, 9, 8, 8)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
     out = net(videos)
-    assert seen == [2, 2, 1] and features.CPU_CHUNK == 2
+    assert seen == [2, 2, 1] and features.CPU_CLIPS_PER_THREAD == 2
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    seen.clear()
+    assert torch.equal(net(videos), out) and seen == [4, 1]
     assert torch.allclose(out[:, 0], torch.linspace(-1, 1, 5))  # clip i's features in row i
