@@ -290,3 +290,16 @@ def test_cli_protocol_flags_reach_the_record(data, tmp_path):
         p = json.loads(str(d["meta"]))["results"][0]["protocol"]
     assert (p["preset"], p["resize"], p["real_stride"], p["fake_stride"], p["clip_sampling"], p["num_runs"]) == \
         ("digan", "tf1_bilinear to 224", 3, 2, "per_video", 1)
+
+
+def test_per_class_with_a_labelled_fake_folder(data, tmp_path):
+    """Fakes as class folders (--labels folders): class c's fakes are the videos of folder c."""
+    fake = tmp_path / "fake"
+    write_frames(fake / "a", moving_square_videos(3, 10, 32, seed=7) * 0.3 - 0.5)
+    write_frames(fake / "b", moving_square_videos(3, 10, 32, seed=8) * 0.3 + 0.5)
+    [res] = _eval(data, metrics="fvd6_10f", fake=str(fake), per_class=True, labels="folders")
+    swapped = tmp_path / "swapped"
+    shutil.copytree(fake / "a", swapped / "b")
+    shutil.copytree(fake / "b", swapped / "a")
+    [cross] = _eval(data, metrics="fvd6_10f", fake=str(swapped), per_class=True, labels="folders")
+    assert max(res["per_class"].values()) * 10 < min(cross["per_class"].values())
