@@ -171,8 +171,8 @@ class _Evaluator:
 
     def real_batches(self, proto: Protocol):
         ds = self.real_dataset(proto)
-        if not isinstance(self.real_spec, (str, Path)):
-            span = (proto.frames - 1) * self.real_stride + 1
+        if not isinstance(self.real_spec, (str, Path)):  # the object reads its own clip: starts must fit its span
+            span = getattr(ds, "span", None) or (getattr(ds, "frames", proto.frames) - 1) * self.real_stride + 1
             keys, labels = self.real_keys(ds, proto, span)
             return sources.iter_real(ds, proto.num_real, span, self.batch_size, self.seed,
                                      slice(0, proto.frames, proto.subsample), keys=keys), labels
