@@ -41,6 +41,7 @@ class DIGANConfig:
     # --- data ---
     frames: int = 16                  # frames per training clip (they span t in [0, 1])
     stride: int = 1                   # take every stride-th frame of the source video
+    clip_sampling: str = "per_video"  # per_video: each video equally likely; per_clip: each clip window (official)
     xflip: bool = True
     conditional: bool = False         # class-conditional (labels from sub-folders or labels.json)
     labels: str = "auto"              # with conditional: auto (labels.json), folders, or a labels JSON path
@@ -143,6 +144,7 @@ class MoCoGANHDConfig:
     resolution: int = 128
     frames: int = 16
     stride: int = 2
+    clip_sampling: str = "per_video"  # official: a random start in a random video (data/video_dataset.py)
     xflip: bool = False
     conditional: bool = False
     # --- optimisation ---
@@ -185,20 +187,21 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
         # The official 128 px configuration (paper: UCF-101, Sky, TaiChi, Kinetics-food at 128 px): sihyun-yu/digan
         # configs/main.yml (cfg auto, 8 GPUs, diffaugment color,translation, mirror) + configs/digan.yml (r1_gamma 1)
         # + src/train.py 'auto' spec at 128 px (batch 64, mbstd 4, lr 0.0025, ema 20 kimg, ramp 0.05, map 2,
-        # 25,000 kimg: see PRESET_LOOP). Checked field by field in tests/digan/test_presets.py.
-        "paper128": {},
+        # 25,000 kimg: see PRESET_LOOP). Checked field by field in tests/digan/test_presets.py. clip_sampling
+        # per_clip here and in the dataset recipes: the official loaders draw uniformly over clips.
+        "paper128": {"clip_sampling": "per_clip"},
         # Per-dataset recipes of the official code (src/training/dataset.py picks them by path name; src/train.py).
         # UCF-101: every 16-frame window of every video (torchvision VideoClips, frames_between_clips=1; the
         # official loader takes trainlist01 + testlist01, i.e. all 13,320 videos), unconditional.
-        "ucf101": {},
+        "ucf101": {"clip_sampling": "per_clip"},
         # Sky time-lapse: the train split, non-overlapping 16-frame chunks of frame folders.
-        "sky": {},
+        "sky": {"clip_sampling": "per_clip"},
         # TaiChi-HD: 64-frame chunks split into 4 clips of every 4th frame: 16 frames at stride 4.
-        "taichi": {"stride": 4},
+        "taichi": {"stride": 4, "clip_sampling": "per_clip"},
         # Kinetics-food: the train split, non-overlapping 16-frame chunks of frame folders.
-        "kinetics-food": {},
+        "kinetics-food": {"clip_sampling": "per_clip"},
         # 128-frame long-video training (paper §4.2): sigma_t 0.5.
-        "paper128-long": {"frames": 128, "sigma_t": 0.5},
+        "paper128-long": {"frames": 128, "sigma_t": 0.5, "clip_sampling": "per_clip"},
         # Small enough to learn something in minutes on a laptop CPU. Departures from the paper, chosen by
         # short runs on builtin:scene: sigma_t 1.0 (0.25 barely moves within a few hundred steps on data whose
         # content drifts several pixels per frame), no DiffAugment (procedural data never repeats), lr 0.003.
@@ -338,6 +341,8 @@ def validate_digan(cfg: DIGANConfig) -> None:
     digan_frame_size(cfg)
     if cfg.batch < 1 or cfg.stride < 1:
         raise ConfigError("batch and stride must be >= 1")
+    if cfg.clip_sampling not in ("per_video", "per_clip"):
+        raise ConfigError(f"clip_sampling must be per_video or per_clip, got {cfg.clip_sampling!r}")
     for name in ("z_dim", "w_dim", "motion_dim", "emb_size", "fmm_rank", "g_channel_max", "d_channel_max",
                  "g_channel_base", "d_channel_base", "mbstd_group"):
         if getattr(cfg, name) < 1:

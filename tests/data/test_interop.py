@@ -172,18 +172,29 @@ def test_train_with_split_file_and_label_log(ucf, tmp_path, capsys):
 
 
 def test_metrics_split_opens_only_the_listed_real_videos(ucf, monkeypatch):
+    """``metrics --split`` reaches the evaluator, which opens only the listed real videos and keys their
+    statistics apart from the whole folder's."""
     import vidsynth.metrics.evaluation as evaluation
 
     seen = {}
-    monkeypatch.setattr(evaluation, "evaluate", lambda names, real, **kw: seen.setdefault("real", real) and [])
+    monkeypatch.setattr(evaluation, "evaluate", lambda names, real, **kw: seen.update(kw, real=real) or [])
     monkeypatch.setattr("vidsynth.metrics.cli.format_table", lambda results: "")
     args = ["metrics", "--metrics", "fvd16_16f", "--real", str(ucf / "UCF-101"), "--fake", str(ucf), "--no-log"]
     result = CliRunner().invoke(main, [*args, "--split", str(ucf / "trainlist01.txt"), "--resolution", "16"])
     assert result.exit_code == 0, result.output
-    real = seen["real"]
+    assert seen["split"] == str(ucf / "trainlist01.txt") and seen["real"] == str(ucf / "UCF-101")
+
+    from vidsynth.metrics.protocols import parse_protocol
+
+    proto = parse_protocol("fvd16_16f")
+    whole = evaluation._Evaluator(str(ucf / "UCF-101"), None, "cpu", 2, 16, None, None, "i3d", "tf1_bilinear",
+                                  True, False, 0)
+    split = evaluation._Evaluator(str(ucf / "UCF-101"), None, "cpu", 2, 16, None, None, "i3d", "tf1_bilinear",
+                                  True, False, 0, split=ucf / "trainlist01.txt")
+    real = split.real_dataset(proto)
+    assert whole.real_dataset(proto).num_videos == 4
     assert real.num_videos == 2 and real.video_name(0) == "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi"
-    assert real.frames == 16 and real.resolution == 16 and "|split " in real.fingerprint  # own statistics cache key
-    assert CliRunner().invoke(main, [*args, "--split", str(ucf / "trainlist01.txt")]).exit_code == 2  # no resolution
+    assert split.fingerprint().startswith(whole.fingerprint()) and "|split " in split.fingerprint()
 
 
 def test_prepare_ucf101_recipe(ucf, tmp_path):

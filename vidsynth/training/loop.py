@@ -97,7 +97,7 @@ def _open_data(cfg, loop: LoopConfig):
         size = digan_frame_size(cfg)
     return open_dataset(loop.data, resolution=size, frames=cfg.frames, stride=cfg.stride,
                         xflip=cfg.xflip, seed=loop.seed, labels=cfg.labels if cfg.conditional else "none",
-                        split=loop.split or None)
+                        split=loop.split or None, clip_sampling=getattr(cfg, "clip_sampling", "per_video"))
 
 
 class _TensorBoard:
@@ -126,7 +126,9 @@ class _TensorBoard:
 
 
 def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: float, device) -> None:
-    """Evaluate ``loop.metrics`` on the EMA generator against the training data; append to metrics.jsonl."""
+    """Evaluate ``loop.metrics`` on the EMA generator against the training data; append to metrics.jsonl.
+
+    Real clips are read as training reads them: the run's resolution, temporal stride and clip sampling."""
     import copy
 
     from vidsynth.export import SAMPLERS, _import
@@ -134,7 +136,8 @@ def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: 
 
     sampler = _import(SAMPLERS[type(module).__name__])(copy.deepcopy(module), meta)
     results = evaluate(loop.metrics, real=loop.data, fake=sampler, device=str(device), seed=loop.seed,
-                       progress=False)
+                       progress=False, resolution=meta.get("resolution"), real_stride=meta.get("train_stride", 1),
+                       clip_sampling=meta.get("clip_sampling", "per_video"), num_workers=loop.num_workers)
     for r in results:
         append_jsonl(run_dir / "metrics.jsonl", dict(r, kimg=kimg))
 
@@ -197,8 +200,9 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         if dataset.skipped:
             save_json(run_dir / "skipped_files.json", {"skipped": [list(s) for s in dataset.skipped]})
 
-    meta = {"method": cfg.method, "train_frames": cfg.frames, "fps": rate_to_json(loop.fps), "class_names": dataset.class_names,
-            "dataset": loop.data, "resolution": cfg.resolution}
+    meta = {"method": cfg.method, "train_frames": cfg.frames, "fps": rate_to_json(loop.fps),
+            "class_names": dataset.class_names, "dataset": loop.data, "resolution": cfg.resolution,
+            "train_stride": getattr(cfg, "stride", 1), "clip_sampling": getattr(cfg, "clip_sampling", "per_video")}
     # Fixed latents for every sample grid, so snapshots are comparable over training.
     gen = torch.Generator().manual_seed(loop.seed + 12345)
     grid_z = torch.randn(loop.sample_videos, getattr(cfg, "z_dim", 1), generator=gen)  # mocogan-hd: unused
