@@ -2,9 +2,32 @@
 centre square crop + antialiased resize to the training resolution."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+# Largest frame (width x height) any reader decodes. A tiny file can declare 8192x8192 frames or
+# larger, and decoding a few of those takes gigabytes; 40 megapixels keeps 8K (7680x4320) video.
+MAX_FRAME_PIXELS = 40_000_000
+MAX_PIXELS_ENV = "VIDSYNTH_MAX_FRAME_PIXELS"
+
+
+def max_frame_pixels() -> int:
+    """The per-frame pixel limit: ``$VIDSYNTH_MAX_FRAME_PIXELS`` if set (a positive integer), else the default."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not text:
+        return MAX_FRAME_PIXELS
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        from vidsynth.errors import ConfigError
+
+        raise ConfigError(f"{MAX_PIXELS_ENV}={text!r} must be a positive whole number of pixels")
+    return value
 
 
 def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
