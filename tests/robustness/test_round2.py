@@ -77,3 +77,172 @@ def test_vfr_video_trains_on_the_right_frames_through_the_dataset(tmp_path):
         sources.CACHE_ITEM_BYTES = old
     frames = clip.permute(1, 2, 3, 0).numpy()  # [T, R, R, 3]
     assert [mk.read_code(f) for f in frames] == [100, 101, 102, 103]
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3. rotation metadata: mp4 display matrix, JPEG EXIF orientation
+# ---------------------------------------------------------------------------------------------------
+
+def _landscape_with_corner():
+    img = np.zeros((32, 64, 3), np.uint8)  # [H=32, W=64]: landscape, white 8x8 top-left corner
+    img[:8, :8] = 255
+    return img
+
+
+@pytest.mark.parametrize("degrees,corner", [(90, "bottom-left"), (-90, "top-right"), (180, "bottom-right")])
+def test_mp4_display_rotation_is_applied(tmp_path, degrees, corner):
+    img = _landscape_with_corner()
+    with av.open(str(tmp_path / "phone.mp4"), "w") as c:
+        s = c.add_stream("libx264", rate=8)
+        s.width, s.height, s.pix_fmt = 64, 32, "yuv420p"
+        s.set_display_rotation(degrees)  # counter-clockwise degrees, as a phone stores portrait video
+        for _ in range(4):
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    store = DirStorage(tmp_path)
+    meta = probe_video(store, "phone.mp4")
+    turned = degrees % 180 != 0
+    assert (meta.width, meta.height) == ((32, 64) if turned else (64, 32))
+    frame = read_video(store, "phone.mp4", [0], None)[0]
+    expected = np.rot90(img, (degrees // 90) % 4)
+    assert frame.shape == expected.shape
+    # lossy codec: compare the bright 8x8 corner only (255 vs 0, far beyond H.264's few levels of error)
+    h, w = frame.shape[:2]
+    corners = {"top-left": frame[:8, :8], "top-right": frame[:8, w - 8:], "bottom-left": frame[h - 8:, :8],
+               "bottom-right": frame[h - 8:, w - 8:]}
+    assert {k for k, v in corners.items() if v.mean() > 200} == {corner}
+
+
+def test_jpeg_exif_orientation_is_applied(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    for t in range(4):
+        im = Image.fromarray(_landscape_with_corner())
+        exif = im.getexif()
+        exif[0x0112] = 6  # "rotate 90 clockwise to display"
+        im.save(folder / f"{t}.jpg", exif=exif, quality=95)
+    src = open_source(tmp_path)
+    assert (src.records[0].width, src.records[0].height) == (32, 64)
+    frame = src.read(0, [0], None)[0]
+    assert frame.shape == (64, 32, 3)
+    assert frame[:8, 32 - 8:].mean() > 200 and frame[:8, :8].mean() < 50  # top-left went to top-right
+
+
+# ---------------------------------------------------------------------------------------------------
+# 10. a second video stream (cover art) is not read in place of the film; duplicate zip names refused
+# ---------------------------------------------------------------------------------------------------
+
+def test_multi_stream_mkv_reads_the_stream_with_most_frames(tmp_path):
+    with av.open(str(tmp_path / "film.mkv"), "w") as c:
+        cover = c.add_stream("mjpeg", rate=1)
+        cover.width = cover.height = 64
+        cover.pix_fmt = "yuvj420p"
+        film = c.add_stream("libx264", rate=8)
+        film.width = film.height = 64
+        film.pix_fmt = "yuv420p"
+        for p in cover.encode(av.VideoFrame.from_ndarray(np.full((64, 64, 3), 200, np.uint8), format="rgb24")):
+            c.mux(p)
+        for p in cover.encode():
+            c.mux(p)
+        for i in range(20):
+            for p in film.encode(av.VideoFrame.from_ndarray(mk.coded_frame(i), format="rgb24")):
+                c.mux(p)
+        for p in film.encode():
+            c.mux(p)
+    store = DirStorage(tmp_path)
+    assert probe_video(store, "film.mkv").num_frames == 20
+    got = read_video(store, "film.mkv", [0, 5, 19], None)
+    assert [mk.read_code(f) for f in got] == [0, 5, 19]
+
+
+def test_duplicate_zip_member_names_are_refused(tmp_path):
+    png_a, png_b = mk.png_bytes(16, seed=1), mk.png_bytes(16, seed=2)
+    path = tmp_path / "dup.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile's own "Duplicate name" warning
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("v/0.png", png_a)
+            zf.writestr("v/1.png", png_a)
+            zf.writestr("v/0.png", png_b)
+    with pytest.raises(DatasetError, match="two members named 'v/0.png'.*ambiguous"):
+        open_source(path)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 14. memory: frames resized as decoded, a per-frame pixel cap, zip members' real size checked
+# ---------------------------------------------------------------------------------------------------
+
+def test_large_video_frames_are_resized_as_decoded(tmp_path):
+    from tests.data.helpers import pattern, write_with_pyav
+
+    write_with_pyav(tmp_path / "big.mp4", pattern(16, 1024, 1024), "libx264", "yuv420p")
+    store = DirStorage(tmp_path)
+    read_video(store, "big.mp4", [0], 16)  # warm up PyAV / torch allocations outside the measurement
+    tracemalloc.start()
+    try:
+        clip = read_video(store, "big.mp4", range(16), 16)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert clip.shape == (16, 16, 16, 3)
+    full = 1024 * 1024 * 3  # one decoded RGB frame: 3 MiB. Holding all 16 before resizing was 48 MiB;
+    assert peak < 6 * full, peak  # resizing as decoded keeps <= 2 waiting (8 MiB budget) + the one being made
+
+
+def test_large_png_frames_are_resized_as_read(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    for t in range(8):
+        Image.fromarray(np.full((1024, 1024, 3), t * 30, np.uint8)).save(folder / f"{t}.png", compress_level=1)
+    src = open_source(tmp_path)
+    src.read(0, [0], 16)
+    tracemalloc.start()
+    try:
+        clip = src.read(0, range(8), 16)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert clip.shape == (8, 16, 16, 3) and clip[7].mean() == 210
+    assert peak < 4 * 1024 * 1024 * 3, peak  # all 8 full frames held at once was 24 MiB; now one or two
+
+
+def test_frames_above_the_pixel_cap_are_skipped_naming_their_size(tmp_path, monkeypatch):
+    from PIL import Image
+
+    mk.good_mp4(tmp_path / "wide.mp4", width=64, height=48)
+    mk.png_frames(tmp_path / "frames", size=(80, 40))
+    mk.good_mp4(tmp_path / "ok.mp4", width=32, height=32)
+    monkeypatch.setenv("VIDSYNTH_MAX_FRAME_PIXELS", "2000")  # 32x32 = 1024 fits; 64x48, 80x40 do not
+    with pytest.warns(DataWarning):
+        src = open_source(tmp_path)
+    assert [r.name for r in src.records] == ["ok.mp4"]
+    reasons = dict((Path(p).name, r) for p, r in src.skipped)
+    assert "64x48" in reasons["wide.mp4"] and "VIDSYNTH_MAX_FRAME_PIXELS" in reasons["wide.mp4"]
+    assert "80x40" in reasons["frames"]
+    monkeypatch.setenv("VIDSYNTH_MAX_FRAME_PIXELS", "lots")
+    with pytest.raises(ConfigError, match="VIDSYNTH_MAX_FRAME_PIXELS"):
+        open_source(tmp_path)
+
+
+def test_zip_member_is_refused_past_its_inflated_size(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("v/0.png", mk.png_bytes(16))
+        zf.writestr("w.mp4", b"\0" * (3 << 20))  # 3 MiB of zeros: about 3 KB compressed
+    monkeypatch.setenv("VIDSYNTH_MAX_ZIP_MEMBER_BYTES", str(1 << 20))
+    with pytest.warns(DataWarning, match="w.mp4.*3145728 bytes.*VIDSYNTH_MAX_ZIP_MEMBER_BYTES"):
+        src = open_source(path)
+    assert [r.name for r in src.records] == ["v"]
+    # a header that understates the size gains nothing: zipfile stops at the declared size
+    from vidsynth.data.zipdata import ZipStorage
+
+    store = ZipStorage(path)
+    store.members()["w.mp4"].file_size = 10
+    with pytest.raises(zipfile.BadZipFile, match="CRC"):
+        store.read_bytes("w.mp4")

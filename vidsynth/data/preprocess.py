@@ -19,15 +19,11 @@ def max_frame_pixels() -> int:
     text = os.environ.get(MAX_PIXELS_ENV, "").strip()
     if not text:
         return MAX_FRAME_PIXELS
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
+    if not text.isdigit() or int(text) < 1:
         from vidsynth.errors import ConfigError
 
         raise ConfigError(f"{MAX_PIXELS_ENV}={text!r} must be a positive whole number of pixels")
-    return value
+    return int(text)
 
 
 def to_rgb_uint8(image: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from vidsynth.data.storage import DirStorage
 from vidsynth.data.synthetic import BUILTINS, SyntheticSource
 from vidsynth.data.videos import VIDEO_SUFFIXES, DataWarning, VideoReadError, probe_video, read_video
 from vidsynth.data.zipdata import ZipStorage
-from vidsynth.errors import DatasetError
+from vidsynth.errors import ConfigError, DatasetError
 
 # A video whose frames at the training resolution fit in this many bytes is decoded whole once and
 # cached; longer ones are decoded clip by clip (seeking).
@@ -147,6 +147,8 @@ def _scan(storage, min_frames: int, need: str):
                 rec = VideoRecord(name, meta.num_frames, meta.width, meta.height, None, tuple(frames))
         except VideoReadError as e:
             reason = str(e)
+        except ConfigError:
+            raise  # a bad setting (e.g. VIDSYNTH_MAX_FRAME_PIXELS) concerns every file, not this one
         except Exception as e:  # permissions, I/O errors: skip the file, never the whole dataset
             reason = f"unreadable ({type(e).__name__}: {e})"
         else:

@@ -106,7 +106,8 @@ def _choose_stream(container, storage, name: str):
     return streams[_layout(storage, name).stream]
 
 
-def _check_pixels(width: int, height: int) -> None:
+def check_frame_pixels(width: int, height: int) -> None:
+    """Refuse a frame larger than the per-frame pixel limit (``preprocess.max_frame_pixels``), before decoding it."""
     limit = max_frame_pixels()
     if width * height > limit:
         raise VideoReadError(f"frames are {width}x{height} ({width * height / 1e6:.1f} megapixels), above the "
@@ -127,7 +128,7 @@ def probe_video(storage, name: str) -> VideoMeta:
         raise VideoReadError("empty file (0 bytes)")
     with _open(storage.av_input(name)) as container:
         stream = _choose_stream(container, storage, name)
-        _check_pixels(stream.codec_context.width or 0, stream.codec_context.height or 0)
+        check_frame_pixels(stream.codec_context.width or 0, stream.codec_context.height or 0)
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else None
         count = int(stream.frames or 0)
@@ -141,7 +142,7 @@ def probe_video(storage, name: str) -> VideoMeta:
             raise VideoReadError(f"cannot decode ({type(e).__name__}: {e})") from None
         if first is None:
             raise VideoReadError("no decodable frames")
-        _check_pixels(first.width, first.height)
+        check_frame_pixels(first.width, first.height)
         width, height = first.width, first.height
         if _quarter_turns(first) % 2:
             width, height = height, width
@@ -174,7 +175,7 @@ def _quarter_turns(frame) -> int:
 
 def _decode_rgb(frame) -> np.ndarray:
     """A decoded frame as displayed -> uint8 ``[H, W, 3]``: any pixel format, rotation applied."""
-    _check_pixels(frame.width, frame.height)  # a stream may change size after the probed first frame
+    check_frame_pixels(frame.width, frame.height)  # a stream may change size after the probed first frame
     rgb = frame.to_ndarray(format="rgb24")  # [H, W, 3] uint8 from any pixel format
     turns = _quarter_turns(frame)
     return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
