@@ -246,3 +246,37 @@ def test_zip_member_is_refused_past_its_inflated_size(tmp_path, monkeypatch):
     store.members()["w.mp4"].file_size = 10
     with pytest.raises(zipfile.BadZipFile, match="CRC"):
         store.read_bytes("w.mp4")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 4. symbolic link loops; 5. run folders are never data, and an outdir inside the data is refused
+# ---------------------------------------------------------------------------------------------------
+
+def test_symlink_loops_count_each_video_once(tmp_path):
+    mk.good_mp4(tmp_path / "data" / "a.mp4")
+    mk.png_frames(tmp_path / "data" / "clip", frames=4)
+    (tmp_path / "data" / "x").symlink_to(".")  # one loop made 1 video count as 41
+    (tmp_path / "data" / "y").symlink_to("..")  # two loops made 2^40 paths (a hang)
+    (tmp_path / "data" / "same.mp4").symlink_to("a.mp4")  # one file under two names
+    with pytest.warns(DataWarning, match=r"\b3 folder\(s\) or file\(s\) reached a second time through symbolic links"):
+        names = DirStorage(tmp_path / "data").list_files()
+    assert names == ["a.mp4", "clip/frame0.png", "clip/frame1.png", "clip/frame2.png", "clip/frame3.png"]
+
+
+def test_run_folders_are_not_data(tmp_path):
+    mk.good_mp4(tmp_path / "data" / "a.mp4")
+    run = tmp_path / "data" / "runs" / "00000-digan-data"
+    mk.good_mp4(run / "samples-latest.mp4")
+    (run / "config.json").write_text("{}")
+    (run / "stats.jsonl").write_text("")
+    with pytest.warns(DataWarning, match="left out 1 vidsynth run folder"):
+        src = open_source(tmp_path / "data")
+    assert [r.name for r in src.records] == ["a.mp4"]
+
+
+def test_outdir_inside_the_data_is_refused(tmp_path):
+    mk.good_mp4(tmp_path / "data" / "a.mp4")
+    r = _cli("train", "--method", "digan", "--preset", "test", "--data", ".", "--kimg", "0.001", "--quiet",
+             cwd=tmp_path / "data")
+    assert "inside the dataset folder" in _one_error_line(r)
+    assert not (tmp_path / "data" / "runs").exists()

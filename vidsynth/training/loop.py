@@ -131,6 +131,17 @@ def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: 
         append_jsonl(run_dir / "metrics.jsonl", dict(r, kimg=kimg))
 
 
+def _refuse_outdir_inside_data(outdir, data: str) -> None:
+    """Run folders inside the dataset folder would be read as data by the next run (``train --data .``)."""
+    folder = Path(str(data)).expanduser()
+    if str(data).startswith(("builtin:", "images:")) or not folder.is_dir():
+        return
+    out, root = Path(outdir).expanduser().resolve(), folder.resolve()
+    if out == root or root in out.parents:
+        raise ConfigError(f"--outdir '{outdir}' is inside the dataset folder '{data}': the samples of this run would "
+                          "become training data. Choose an --outdir outside the dataset (e.g. --outdir ../runs)")
+
+
 class NonFiniteError(VidsynthError):
     """A loss or weight became NaN/inf: the message names the step and the last good checkpoint."""
 
@@ -157,6 +168,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
                                               "num_workers", "device", "keep_checkpoints")}
         known = {f.name for f in dataclasses.fields(LoopConfig)}   # tolerate keys from other versions
         loop = dataclasses.replace(LoopConfig(**{k: v for k, v in saved["loop"].items() if k in known}), **keep)
+    if state is None:
+        _refuse_outdir_inside_data(outdir, loop.data)
     dataset = _open_data(cfg, loop)
     c_dim = len(dataset.class_names) if cfg.conditional else 0
     if cfg.conditional and c_dim == 0:
@@ -176,6 +189,7 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         save_json(run_dir / "config.json", {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop),
                                             "class_names": dataset.class_names, "world_size": world_size,
                                             "num_videos": dataset.num_videos})
+        (run_dir / "stats.jsonl").touch()  # with config.json, marks a run folder (never read as data)
         if dataset.skipped:
             save_json(run_dir / "skipped_files.json", {"skipped": [list(s) for s in dataset.skipped]})
 
