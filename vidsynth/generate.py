@@ -57,9 +57,7 @@ def write_videos(videos, out: Path, fmt: str | None, grid: bool | None, fps: int
 
     suffix = out.suffix.lower()
     if suffix == ".npz":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(out, videos=np.stack([io.to_uint8_frames(v) for v in videos]))
-        return [out]
+        return [io.write_npz(out, videos=np.stack([io.to_uint8_frames(v) for v in videos]))]
     if suffix in (".mp4", ".gif"):
         if grid is False and len(videos) > 1:
             raise click.UsageError(f"--no-grid writes one file per video: give a folder, not '{out}'")

@@ -85,7 +85,7 @@ def predict_command(run, source, given, predict_, video_index, mode, steps, lr, 
 
     import vidsynth
     from vidsynth.apps.project import index_times, predict
-    from vidsynth.io import frame_strip, make_grid, write_png, write_video
+    from vidsynth.io import frame_strip, make_grid, write_npz, write_png, write_video
     from vidsynth.runs import atomic_write_text
 
     given_idx, predict_idx = parse_indices(given), parse_indices(predict_)
@@ -118,7 +118,7 @@ def predict_command(run, source, given, predict_, video_index, mode, steps, lr, 
     full = result["projection"].render(sampler, index_times(range(lo, hi + 1), sampler.train_frames))
     write_video(out / "predicted.mp4", full[0], fps)
     proj = result["projection"]
-    np.savez(out / "latents.npz", w=proj.w.numpy(), z_motion=proj.z_motion.numpy(), mode=proj.mode)
+    write_npz(out / "latents.npz", w=proj.w.numpy(), z_motion=proj.z_motion.numpy(), mode=np.asarray(proj.mode))
     scores = result["scores"]
     report = {"run": str(run), "source": str(source), "video_index": video_index, "given": given_idx,
               "predict": predict_idx, "train_frames": sampler.train_frames, "mode": mode, "steps": steps,

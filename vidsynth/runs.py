@@ -79,12 +79,28 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
             os.fsync(f.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
-    except OSError as e:
-        raise VidsynthError(f"could not write '{path}' ({e.strerror or e}); the previous version, if any, is "
+    except Exception as e:
+        if not is_write_failure(e):
+            raise
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e).strip().splitlines()[0][:200]
+        raise VidsynthError(f"could not write '{path}' ({reason}); the previous version, if any, is "
                             "intact. Free some disk space or choose a writable --outdir.") from None
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+# How libraries report a failed write when it is not an OSError: torch.save (its zip writer, e.g.
+# "[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534" on a full disk) and
+# safetensors ("Error while serializing: I/O error: No space left on device (os error 28)").
+_WRITE_FAILURES = ("inline_container.cc", "PytorchStreamWriter", "No space left", "os error 28",
+                   "I/O error", "Disk quota exceeded")
+
+
+def is_write_failure(error: BaseException) -> bool:
+    """Whether ``error`` (raised while writing a file) means the write failed: full disk, no permission, I/O."""
+    return isinstance(error, OSError) or (isinstance(error, Exception) and
+                                          any(s in str(error) for s in _WRITE_FAILURES))
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

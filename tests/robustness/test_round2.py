@@ -280,3 +280,110 @@ def test_outdir_inside_the_data_is_refused(tmp_path):
              cwd=tmp_path / "data")
     assert "inside the dataset folder" in _one_error_line(r)
     assert not (tmp_path / "data" / "runs").exists()
+
+
+# ---------------------------------------------------------------------------------------------------
+# 11, 13. a real full disk: every output atomic (the old file survives), torch's own error caught
+# ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real 512 KiB tmpfs holding ``old.npz`` (valid) and a filler file up to the last byte.
+
+    Needs root (mount). Skipped with the reason shown otherwise: monkeypatched errors proved
+    nothing last time (torch raises RuntimeError, not OSError, on a full disk).
+    """
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs (a real full disk): run the tests as root to check this")
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (no CAP_SYS_ADMIN in this container)")
+    try:
+        np.savez_compressed(mnt / "old.npz", videos=np.arange(10, dtype=np.uint8))
+        fd = os.open(mnt / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError:  # ENOSPC: the disk is full
+            pass
+        finally:
+            os.close(fd)
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def _left_behind(folder):
+    return sorted(p.name for p in Path(folder).rglob("*") if p.name not in ("old.npz", "filler"))
+
+
+def test_full_disk_npz_keeps_the_old_file(full_disk):
+    from vidsynth.errors import VidsynthError
+    from vidsynth.generate import write_videos
+
+    before = (full_disk / "old.npz").read_bytes()
+    videos = torch.rand(4, 3, 8, 32, 32) * 2 - 1  # random: does not compress into the few free bytes
+    with pytest.raises(VidsynthError, match="could not write .*old.npz.*previous version.*intact"):
+        write_videos(videos, full_disk / "old.npz", None, None, fps=8)
+    assert (full_disk / "old.npz").read_bytes() == before
+    assert _left_behind(full_disk) == []
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".gif", ".png", ""])
+def test_full_disk_video_outputs_leave_nothing_behind(full_disk, suffix):
+    from vidsynth import io
+    from vidsynth.errors import VidsynthError
+
+    frames = np.random.default_rng(0).integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
+    with pytest.raises(VidsynthError, match="could not write"):
+        if suffix == ".png":
+            io.write_png(full_disk / "x.png", frames[0])
+        else:
+            io.write_video(full_disk / f"x{suffix}", frames)
+    left = _left_behind(full_disk)
+    assert left in ([], ["x"]), left  # png frames: the folder may exist, but no 0-byte or partial png in it
+
+
+def test_full_disk_streamed_video_leaves_nothing_behind(full_disk):
+    from vidsynth.errors import VidsynthError
+    from vidsynth.video_writer import VideoStreamWriter
+
+    frames = np.random.default_rng(0).integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
+    with pytest.raises(VidsynthError, match="could not write"):
+        with VideoStreamWriter(full_disk / "long.mp4") as out:
+            for _ in range(20):
+                out.write(frames)
+    assert _left_behind(full_disk) == []
+
+
+def test_full_disk_checkpoint_and_model_are_one_clear_error(full_disk):
+    from vidsynth.errors import VidsynthError
+    from vidsynth.export import save_model
+    from vidsynth.models.stylegan2 import StyleGAN2Generator
+    from vidsynth.training import checkpoint as ckpt
+
+    state = {"trainer": {"w": torch.rand(100_000)}, "step": 1, "nimg": 2, "method": "digan",
+             "config": {"method": {}, "loop": {}}}
+    with pytest.raises(VidsynthError, match="could not write .*training_state"):  # torch.save: RuntimeError
+        ckpt.save(full_disk / "run", state, 1)
+    assert _left_behind(full_disk) == ["checkpoints", "run"]  # the folders only
+    import inspect
+
+    kwargs = {k: v for k, v in dict(resolution=8, z_dim=8, w_dim=8, channel_base=64, channel_max=16,
+                                     mapping_layers=1).items()
+              if k in inspect.signature(StyleGAN2Generator).parameters}
+    module = StyleGAN2Generator(**kwargs)
+    with pytest.raises(VidsynthError, match="could not write .*model.safetensors"):  # SafetensorError
+        save_model(module, full_disk / "model", kwargs)
+    assert not list((full_disk / "model").iterdir())
+
+
+def test_full_disk_during_training_is_one_error_line(full_disk):
+    (full_disk / "filler").unlink()  # room for the run folder and a few files, not for everything
+    with open(full_disk / "filler", "wb") as f:
+        f.write(b"\0" * (300 << 10))
+    r = _cli("train", "--method", "digan", "--preset", "test", "--data", "builtin:shapes", "--kimg", "0.002",
+             "--outdir", full_disk / "runs", "--quiet", "--workers", "0", "--device", "cpu", timeout=300)
+    line = _one_error_line(r)
+    assert "could not write" in line and "Free some disk space" in line
