@@ -269,9 +269,14 @@ def test_run_folders_are_not_data(tmp_path):
     mk.good_mp4(run / "samples-latest.mp4")
     (run / "config.json").write_text("{}")
     (run / "stats.jsonl").write_text("")
-    with pytest.warns(DataWarning, match="left out 1 vidsynth run folder"):
+    early = tmp_path / "data" / "runs" / "00001-digan-data"  # killed in its first seconds: no stats yet
+    mk.good_mp4(early / "reals.mp4")
+    (early / "config.json").write_text("{}")
+    mk.good_mp4(tmp_path / "data" / "cfg" / "b.mp4")
+    (tmp_path / "data" / "cfg" / "config.json").write_text("{}")  # a config.json alone is not a run
+    with pytest.warns(DataWarning, match="left out 2 vidsynth run folder"):
         src = open_source(tmp_path / "data")
-    assert [r.name for r in src.records] == ["a.mp4"]
+    assert [r.name for r in src.records] == ["a.mp4", "cfg/b.mp4"]
 
 
 def test_outdir_inside_the_data_is_refused(tmp_path):

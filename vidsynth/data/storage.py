@@ -10,12 +10,14 @@ from pathlib import Path
 from vidsynth.data.naming import natural_sorted
 
 
-RUN_FOLDER_FILES = ("config.json", "stats.jsonl")  # what every `vidsynth train` run folder holds
+# A `vidsynth train` run folder holds config.json and, from its first seconds on, at least one of these.
+RUN_FOLDER_FILES = ("stats.jsonl", "reals.mp4", "snapshots.jsonl")
 
 
 def is_run_folder(filenames) -> bool:
-    """Whether a folder holding ``filenames`` is a vidsynth run folder (it has ``config.json`` and ``stats.jsonl``)."""
-    return all(f in filenames for f in RUN_FOLDER_FILES)
+    """Whether a folder holding ``filenames`` is a vidsynth run folder (``config.json`` beside ``stats.jsonl``,
+    ``reals.mp4`` or ``snapshots.jsonl``): its samples must never be read back as training data."""
+    return "config.json" in filenames and any(f in filenames for f in RUN_FOLDER_FILES)
 
 
 class DirStorage:

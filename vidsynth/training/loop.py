@@ -189,7 +189,6 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         save_json(run_dir / "config.json", {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop),
                                             "class_names": dataset.class_names, "world_size": world_size,
                                             "num_videos": dataset.num_videos})
-        (run_dir / "stats.jsonl").touch()  # with config.json, marks a run folder (never read as data)
         if dataset.skipped:
             save_json(run_dir / "skipped_files.json", {"skipped": [list(s) for s in dataset.skipped]})
 
