@@ -90,6 +90,7 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"'{folder}/model.safetensors' is corrupt or not a safetensors file ({e})") from None
     check_state_dict(module, state, str(folder / "model.safetensors"))
+    check_finite(state, str(folder / "model.safetensors"))
     module.load_state_dict(state, strict=True)
     return module.to(device).eval().requires_grad_(False), config
 
@@ -112,6 +113,15 @@ def check_state_dict(module: nn.Module, state: dict, source: str) -> None:
         if more > 0:
             lines.append(f"  ... and {more} more")
         raise CheckpointError("\n".join(lines))
+
+
+def check_finite(state: dict, source: str) -> None:
+    """Raise CheckpointError naming the tensors holding NaN or inf (they would render all-black videos)."""
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(f"'{source}' holds non-finite weights (NaN or inf) in {len(bad)} tensor(s), e.g. "
+                              f"{', '.join(bad[:5])}: the model diverged or the file is corrupt. Use an earlier "
+                              "snapshot or checkpoint")
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu"):

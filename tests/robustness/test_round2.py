@@ -392,3 +392,57 @@ def test_full_disk_during_training_is_one_error_line(full_disk):
              "--outdir", full_disk / "runs", "--quiet", "--workers", "0", "--device", "cpu", timeout=300)
     line = _one_error_line(r)
     assert "could not write" in line and "Free some disk space" in line
+
+
+# ---------------------------------------------------------------------------------------------------
+# 7. an exported model with NaN / inf weights is refused (it rendered all-black videos, exit 0)
+# ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A tiny exported DIGAN generator folder (config.json + model.safetensors)."""
+    from vidsynth.config import method_config
+    from vidsynth.export import save_model
+    from vidsynth.models.digan.generator import DIGANGenerator
+    from vidsynth.training.digan import generator_kwargs
+
+    kwargs = generator_kwargs(method_config("digan", "test"), 0)
+    folder = tmp_path_factory.mktemp("model") / "model"
+    save_model(DIGANGenerator(**kwargs), folder, kwargs, {"fps": 8})
+    return folder
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_exported_model_with_non_finite_weights_is_refused(exported, tmp_path, value):
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from vidsynth.export import load_model
+
+    folder = tmp_path / "model"
+    shutil.copytree(exported, folder)
+    state = load_file(str(folder / "model.safetensors"))
+    key = sorted(k for k, v in state.items() if v.is_floating_point())[3]
+    state[key] = state[key].clone()
+    state[key].view(-1)[0] = value
+    save_file(state, str(folder / "model.safetensors"))
+    with pytest.raises(CheckpointError, match=rf"non-finite weights .*{key}"):
+        load_model(folder)
+    r = _cli("generate", folder, "--n", "1", "--out", tmp_path / "x.mp4")
+    assert "non-finite weights" in _one_error_line(r)
+    assert not (tmp_path / "x.mp4").exists()
+
+
+# ---------------------------------------------------------------------------------------------------
+# 8. conditional training: an unlabeled clip (-1) gets no class, not class 0
+# ---------------------------------------------------------------------------------------------------
+
+def test_unlabeled_clips_get_no_class_in_conditional_training():
+    from types import SimpleNamespace
+
+    from vidsynth.training.digan import DIGANTrainer
+
+    fake_self = SimpleNamespace(c_dim=3, device=torch.device("cpu"))
+    c = DIGANTrainer._one_hot(fake_self, torch.tensor([-1, 0, 2, -1]))
+    assert torch.equal(c, torch.tensor([[0., 0, 0], [1, 0, 0], [0, 0, 1], [0, 0, 0]]))
