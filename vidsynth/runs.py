@@ -126,6 +126,72 @@ def read_jsonl(path: str | Path) -> list[dict]:
     return out
 
 
+class RunLock:
+    """An exclusive lock on a run folder: ``<run>/.lock`` holds the owner's pid and host.
+
+    Two processes training into one run folder (``train --resume`` started twice) would overwrite
+    each other's checkpoints. The second is refused with the first one's pid. A lock left by a
+    process that no longer exists on this host (killed with SIGKILL, machine rebooted) is stale
+    and taken over. Hidden, so never listed as data.
+    """
+
+    NAME = ".lock"
+
+    def __init__(self, run_dir: str | Path):
+        import socket
+
+        self.path = Path(run_dir) / self.NAME
+        self.owner = f"{os.getpid()} {socket.gethostname()}"
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                self._check_stale()
+                continue
+            except OSError as e:
+                raise VidsynthError(f"cannot lock the run folder '{run_dir}' ({e.strerror}); is it writable?") from None
+            with os.fdopen(fd, "w") as f:
+                f.write(self.owner + "\n")
+            return
+        raise VidsynthError(f"cannot lock the run folder '{run_dir}': '{self.path}' keeps reappearing")
+
+    def _check_stale(self) -> None:
+        """Remove the lock file if its owner is gone; raise if it is alive (or cannot be checked)."""
+        import socket
+
+        try:
+            pid_text, _, host = self.path.read_text().strip().partition(" ")
+            pid = int(pid_text)
+        except FileNotFoundError:
+            return  # released meanwhile: try again
+        except (OSError, ValueError):
+            pid, host = None, socket.gethostname()  # torn or empty lock file: its writer died mid-write
+        if pid is not None and host != socket.gethostname():
+            raise VidsynthError(f"run folder '{self.path.parent}' is locked by process {pid} on host {host}; if that "
+                                f"process has ended, delete '{self.path}' and try again")
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            raise VidsynthError(f"run folder '{self.path.parent}' is in use by process {pid} (lock file "
+                                f"'{self.path}'); wait for it to end or stop it, then try again")
+        self.path.unlink(missing_ok=True)  # stale: its owner is gone
+
+    def release(self) -> None:
+        try:
+            if self.path.read_text().strip() == self.owner:
+                self.path.unlink()
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    return True
+
+
 def find_run(path: str | Path) -> Path:
     """Accept a run folder path; a clear error when it is not one."""
     path = Path(path)

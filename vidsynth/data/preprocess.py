@@ -73,7 +73,7 @@ def crop_resize(frames: np.ndarray, resolution: int) -> np.ndarray:
         return np.ascontiguousarray(frames)
     # [T, S, S, 3] viewed as channels-last [T, 3, S, S]: torch's uint8 bilinear kernel works on this
     # layout directly, ~50x faster than a float round trip and within 1 level of it.
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)
+    x = torch.from_numpy(np.require(frames, requirements=["C", "W"])).permute(0, 3, 1, 2)  # W: copy a read-only frame
     y = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False,
                       antialias=size > resolution)  # uint8 [T, 3, R, R], channels-last
     return y.permute(0, 2, 3, 1).contiguous().numpy()  # [T, R, R, 3]

@@ -164,6 +164,23 @@ def _scan(storage, min_frames: int, need: str):
     return records, skipped
 
 
+def source_fingerprint(source) -> str:
+    """A short hash of what a run trains on: each video's name, frame count and byte size (the sizes
+    of its frames for a frame folder). ``--resume`` compares it to notice a dataset that changed."""
+    import hashlib
+
+    h = hashlib.sha256(str(getattr(source, "spec", "")).encode() if not hasattr(source, "storage") else b"")
+    storage, records = getattr(source, "storage", None), getattr(source, "records", None)
+    for i in range(len(source)):
+        name, size = source.name(i), -1
+        if records is not None and records[i].frames:
+            size = sum(storage.size(f) for f in records[i].frames)
+        elif storage is not None and storage.exists(name):
+            size = storage.size(name)
+        h.update(f"{name}\0{source.num_frames(i)}\0{size}\n".encode())
+    return h.hexdigest()[:16]
+
+
 def describe_skips(skipped, limit: int = 8) -> str:
     """Human-readable list of ``(path, reason)``: a count per kind of reason, then the first few files."""
     kinds = Counter(reason.split(" (")[0].split(";")[0] for _, reason in skipped)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from vidsynth.config import (DEFAULT_PRESETS, PRESETS, LoopConfig, apply_overrides, method_config,
-                             parse_set_options, validate_loop)
+                             parse_set_options, validate_loop, validate_method)
 
 EPILOG = """\b
 Examples:
@@ -41,6 +41,8 @@ def _method_names():
 @click.option("--outdir", default="runs", help="Parent folder of the auto-numbered run folders.")
 @click.option("--name", default=None, help="Run folder suffix (default: from the dataset).")
 @click.option("--resume", default=None, help="Continue a run exactly: a run folder, or 'auto' for the newest in --outdir.")
+@click.option("--allow-data-change", is_flag=True, help="With --resume: continue although the dataset changed "
+              "since the run's last checkpoint.")
 @click.option("--batch", type=int, default=None, help="Global batch size (split across processes).")
 @click.option("--resolution", type=int, default=None, help="Training resolution (power of two).")
 @click.option("--frames", type=int, default=None, help="Frames per training clip.")
@@ -59,7 +61,8 @@ def _method_names():
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field (repeatable).")
 @click.option("--show-config", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train_command(method, data, preset, kimg, minutes, outdir, name, resume, batch, resolution, frames, seed,
+def train_command(method, data, preset, kimg, minutes, outdir, name, resume, allow_data_change, batch, resolution,
+                  frames, seed,
                   snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, image_generator, cross_domain,
                   sets, show_config, quiet):
     """Train a video generator; writes an auto-numbered run folder under --outdir."""
@@ -75,10 +78,7 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
         if value is not None:
             overrides[key] = value
     cfg = method_config(method, preset or DEFAULT_PRESETS.get(method, "paper128"), overrides)
-    if method == "digan":
-        from vidsynth.config import validate_digan
-
-        validate_digan(cfg)
+    validate_method(cfg)  # every method, before a run folder exists
     loop_overrides = {k: v for k, v in dict(data=data, kimg=kimg, minutes=minutes, seed=seed,
                                             snapshot_kimg=snapshot_kimg, snapshot_minutes=snapshot_minutes,
                                             num_workers=workers, device=device, metrics=metrics,
@@ -91,7 +91,8 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
     with distributed_context(loop.device) as dist:
         loop = dataclasses.replace(loop, device=dist.device)
         run = train(cfg, loop, outdir=outdir, resume=resume, run_name=name, progress=not quiet,
-                    dist=dist)
+                    dist=dist, explicit={"method": {k.replace("-", "_") for k in overrides}, "loop": set(loop_overrides)},
+                    allow_data_change=allow_data_change)
     if run is not None:
         click.echo(f"Run folder: {run}")
         click.echo(f"  samples: {run}/samples-latest.gif   model: {run}/model   resume: --resume {run}")
