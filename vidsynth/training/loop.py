@@ -202,7 +202,7 @@ def _resume_configs(cfg, loop: LoopConfig, state: dict, explicit: dict | None, i
     if changed and is_main:
         _notice("resuming with " + ", ".join(changed))
     machine = {"num_workers": loop.num_workers, "device": loop.device}  # this machine's, not the old one's
-    return saved_cfg, dataclasses.replace(saved_loop, **machine, **{k: getattr(loop, k) for k in given})
+    return saved_cfg, dataclasses.replace(saved_loop, **{**machine, **{k: getattr(loop, k) for k in given}})
 
 
 def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path | None = None,
@@ -343,7 +343,8 @@ def _train(cfg, loop, outdir, resume, run_name, progress, dist, explicit, allow_
 
     tb = _TensorBoard(run_dir / "tensorboard", is_main) if is_main else None
     if is_main and state is None:
-        real = torch.stack([dataset.clip(i % dataset.num_videos, 0)[0] for i in range(min(8, loop.sample_videos))])
+        real = torch.stack([dataset[(i % dataset.num_videos, 0, False)][0]  # a bad file: another clip, with a warning
+                            for i in range(min(8, loop.sample_videos))])
         io.write_video(run_dir / "reals.mp4", io.make_grid(real.float() / 127.5 - 1), fps=loop.fps)
 
     total_nimg = int(loop.kimg * 1000)
