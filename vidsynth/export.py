@@ -52,8 +52,15 @@ def save_model(module: nn.Module, folder: str | Path, kwargs: dict, metadata: di
     return folder
 
 
+def _refuse_special(path: Path) -> None:
+    """A FIFO (or socket, device) named like a model file would block a read forever."""
+    if path.exists() and not path.is_file():
+        raise CheckpointError(f"'{path}' is not a regular file (a folder, FIFO or device); it cannot be a model file")
+
+
 def read_model_config(folder: str | Path) -> dict:
     path = Path(folder) / "config.json"
+    _refuse_special(path)
     try:
         config = json.loads(path.read_text())
     except FileNotFoundError:
@@ -83,6 +90,7 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[
     except Exception as e:  # unknown names (TypeError), impossible values (ValueError, RuntimeError, ...)
         raise CheckpointError(f"'{folder}/config.json' has kwargs that {cls.__name__} does not accept "
                               f"({type(e).__name__}: {e}); the export is corrupt or from another version") from None
+    _refuse_special(folder / "model.safetensors")
     try:
         state = load_file(str(folder / "model.safetensors"), device="cpu")
     except FileNotFoundError:

@@ -188,6 +188,8 @@ def generate_command(run, n, frames, seed, out, fmt, grid, batch_size, truncatio
     scale = scale if scale is not None else (4.0 if mode == "upsample" else 1.0)
     if n < 1 or frames < 1 or batch_size < 1 or chunk < 1:
         raise click.UsageError("--n, --frames, --batch-size and --chunk must be >= 1")
+    if (fps is not None and fps < 1) or contents < 1 or motions < 1 or steps < 1:
+        raise click.UsageError("--fps, --contents, --motions and --steps must be >= 1")
     if not math.isfinite(truncation):
         raise click.UsageError("--truncation must be a finite number (1 = no truncation)")
     sampler = vidsynth.load(run, device=device)

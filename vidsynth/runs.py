@@ -8,6 +8,7 @@ file, never half of one.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -42,6 +43,9 @@ def new_run_dir(outdir: str | Path, method: str, data: str, name: str | None = N
             return run
         except FileExistsError:  # another process took this number
             number += 1
+        except OSError as e:  # a read-only or full --outdir
+            raise VidsynthError(f"cannot create the run folder '{run}': {e.strerror}. Choose another --outdir or "
+                                "fix its permissions.") from None
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -109,8 +113,12 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 def append_jsonl(path: str | Path, record: dict) -> None:
     """Append one JSON line (a torn last line from a crash is skipped by ``read_jsonl``)."""
-    with open(path, "a") as f:
-        f.write(json.dumps(record, sort_keys=True) + "\n")
+    try:
+        with open(path, "a") as f:
+            f.write(json.dumps(record, sort_keys=True) + "\n")
+    except OSError as e:
+        raise VidsynthError(f"cannot append to '{path}' ({e.strerror or e}); is the folder writable, with free "
+                            "space?") from None
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
@@ -118,12 +126,22 @@ def read_jsonl(path: str | Path) -> list[dict]:
     if not path.exists():
         return []
     out = []
-    for line in path.read_text().splitlines():
+    for line in path.read_text(errors="replace").splitlines():
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
+            record = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
             continue
+        # skipped too: valid JSON that is not a record (`[1]`, `"x"`), or whose counters are not numbers
+        if isinstance(record, dict) and all(_is_number(record[k]) for k in COUNTERS if k in record):
+            out.append(record)
     return out
+
+
+COUNTERS = ("kimg", "step", "time")  # written as numbers in every .jsonl of a run folder
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class RunLock:

@@ -446,3 +446,242 @@ def test_unlabeled_clips_get_no_class_in_conditional_training():
     fake_self = SimpleNamespace(c_dim=3, device=torch.device("cpu"))
     c = DIGANTrainer._one_hot(fake_self, torch.tensor([-1, 0, 2, -1]))
     assert torch.equal(c, torch.tensor([[0., 0, 0], [1, 0, 0], [0, 0, 1], [0, 0, 0]]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# 16. a FIFO named like a model file, a 5001-digit name, labels.json nested 100,000 deep
+# ---------------------------------------------------------------------------------------------------
+
+def test_fifo_named_like_a_model_file_is_refused_not_waited_on(exported, tmp_path):
+    import shutil
+
+    from vidsynth.export import load_model
+
+    for name in ("model.safetensors", "config.json"):
+        folder = tmp_path / name
+        shutil.copytree(exported, folder)
+        (folder / name).unlink()
+        os.mkfifo(folder / name)  # opening it for reading would block until a writer comes: forever
+        with pytest.raises(CheckpointError, match="not a regular file"):
+            load_model(folder)
+
+
+def test_fifo_in_a_dataset_or_checkpoint_folder_is_not_read(tmp_path):
+    from vidsynth.training import checkpoint as ckpt
+
+    mk.good_mp4(tmp_path / "data" / "a.mp4")
+    os.mkfifo(tmp_path / "data" / "b.mp4")
+    assert [r.name for r in open_source(tmp_path / "data").records] == ["a.mp4"]
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    os.mkfifo(tmp_path / "run" / "checkpoints" / "training_state-000000001.pt")
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        ckpt.load(tmp_path / "run" / "checkpoints" / "training_state-000000001.pt")
+
+
+def test_natural_key_orders_digit_runs_of_any_length():
+    from vidsynth.data.naming import natural_sorted
+
+    huge = "9" * 5001  # past int()'s 4300-digit limit for str -> int
+    names = [f"v{huge}.png", "v10.png", "v2.png", "v0002.png", f"v1{huge}.png", "v9.png"]
+    assert natural_sorted(names) == ["v0002.png", "v2.png", "v9.png", "v10.png", f"v{huge}.png", f"v1{huge}.png"]
+
+
+def test_zip_member_with_a_5001_digit_name_opens(tmp_path):
+    png = mk.png_bytes(16)
+    path = mk.zip_of(tmp_path / "d.zip", {f"v/{'7' * 5001}.png": png, "v/1.png": png, "v/2.png": png})
+    assert open_source(path).num_frames(0) == 3
+
+
+@pytest.mark.parametrize("text,words", [("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+                                        ('{"a.mp4": ' + "[" * 500 + "]" * 500 + "}", "not a name"),
+                                        ('{"a.mp4": {"x": 1}}', "not a name")],
+                         ids=["nested_100000", "class_is_a_nested_list", "class_is_an_object"])
+def test_hostile_labels_json_is_one_clear_error(tmp_path, text, words):
+    from vidsynth.data.labels import resolve_labels
+
+    mk.good_mp4(tmp_path / "a.mp4")
+    (tmp_path / "labels.json").write_text(text)
+    with pytest.raises(DatasetError, match=words):
+        resolve_labels(open_source(tmp_path))
+
+
+# ---------------------------------------------------------------------------------------------------
+# 19. tracebacks that are now one line (exit code 2)
+# ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    from tests.training.conftest import loop_config
+    from vidsynth.config import method_config
+    from vidsynth.training.loop import train
+
+    return train(method_config("digan", "test"), loop_config(kimg=0.004), outdir=tmp_path_factory.mktemp("r2"),
+                 progress=False)
+
+
+def _edit_metadata(exported, tmp_path, **meta):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(exported, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["metadata"].update(meta)
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+@pytest.mark.parametrize("meta,words", [({"fps": "abc"}, "'fps' must be a whole number"),
+                                        ({"fps": -5}, "'fps' must be a whole number"),
+                                        ({"train_frames": 1e300}, "'train_frames' must be a whole number"),
+                                        ({"class_names": 5}, "'class_names' must be a list of strings")],
+                         ids=["fps_text", "fps_negative", "train_frames_huge", "class_names_number"])
+def test_bad_model_metadata_is_one_clear_error(exported, tmp_path, meta, words):
+    import vidsynth
+
+    with pytest.raises(CheckpointError, match=words):
+        vidsynth.load(_edit_metadata(exported, tmp_path, **meta))
+
+
+def test_null_fps_metadata_falls_back_to_the_default(exported, tmp_path):
+    import vidsynth
+
+    assert vidsynth.load(_edit_metadata(exported, tmp_path, fps=None)).fps == 8
+
+
+def _generate_cases(tmp_path):
+    (tmp_path / "folder.mp4").mkdir()
+    (tmp_path / "afile").write_text("x")
+    return {
+        "fps_negative": (["--fps", -5, "--out", tmp_path / "x.mp4"], "--fps"),
+        "times_negative_count": (["--times", "0:1:-3", "--out", tmp_path / "x.npz"], "count 1 to"),
+        "times_huge_count": (["--times", "0:1:1000000000", "--out", tmp_path / "x.npz"], "count 1 to"),
+        "contents_0": (["--mode", "swap", "--contents", 0, "--out", tmp_path / "x.mp4"], "--contents"),
+        "out_is_a_folder": (["--n", 1, "--out", tmp_path / "folder.mp4"], "could not write"),
+        "out_folder_is_a_file": (["--n", 1, "--no-grid", "--out", tmp_path / "afile"], "cannot write"),
+        "device_cuda_without_cuda": (["--n", 1, "--device", "cuda", "--out", tmp_path / "y.mp4"], "CUDA"),
+    }
+
+
+GENERATE_CASES = ["fps_negative", "times_negative_count", "times_huge_count", "contents_0", "out_is_a_folder",
+                  "out_folder_is_a_file", "device_cuda_without_cuda"]
+
+
+@pytest.mark.parametrize("case", GENERATE_CASES)
+def test_generate_bad_options_are_one_line(trained_run, tmp_path, monkeypatch, capsys, case):
+    from tests.robustness.test_round2_runs import cli
+
+    if "cuda" in case and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    args, words = _generate_cases(tmp_path)[case]
+    code, err = cli(monkeypatch, capsys, "generate", trained_run, *args)
+    assert code == 2, err
+    assert words in err and "Traceback" not in err
+
+
+def test_dataset_info_of_images(tmp_path, monkeypatch, capsys):
+    from tests.robustness.test_round2_runs import cli
+
+    for k in range(3):
+        (tmp_path / f"{k}.png").write_bytes(mk.png_bytes(8, seed=k))
+    code, err = cli(monkeypatch, capsys, "dataset", "info", f"images:{tmp_path}")
+    assert code == 0, err
+
+
+def test_dataset_convert_to_an_absurd_resolution_is_refused(tmp_path, monkeypatch, capsys):
+    from tests.robustness.test_round2_runs import cli
+
+    code, err = cli(monkeypatch, capsys, "dataset", "convert", "builtin:shapes", tmp_path / "big.zip", "-r", 100000)
+    assert code == 2 and "resolution 100000 is out of range" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_malformed_jsonl_lines_are_skipped(tmp_path):
+    from vidsynth.runs import read_jsonl
+
+    (tmp_path / "stats.jsonl").write_text('{"kimg": 0.1, "step": 1}\n[1]\n"x"\n{"kimg": "abc"}\n{"step": null}\n'
+                                          '{"kimg": 0.2, "step": 2}\n{"kimg"\n')
+    assert read_jsonl(tmp_path / "stats.jsonl") == [{"kimg": 0.1, "step": 1}, {"kimg": 0.2, "step": 2}]
+
+
+def test_report_of_a_run_with_malformed_stats_lines(trained_run, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from tests.robustness.test_round2_runs import cli
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    with open(run / "stats.jsonl", "a") as f:
+        f.write('[1]\n{"kimg": "abc", "step": null, "time": "t"}\n{"kimg"\n')
+    code, err = cli(monkeypatch, capsys, "report", run)
+    assert code == 0, err
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A folder no one can write in: a read-only tmpfs when root (root ignores file modes), else mode 0o555."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() == 0:
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
+                          capture_output=True).returncode:
+            pytest.skip("cannot mount a read-only tmpfs here (no CAP_SYS_ADMIN in this container)")
+        yield folder
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+    else:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+
+
+def test_appending_to_a_read_only_run_folder_is_one_clear_error(read_only_dir):
+    from vidsynth.errors import VidsynthError
+    from vidsynth.runs import append_jsonl
+
+    with pytest.raises(VidsynthError, match="cannot append to .*metrics.jsonl"):
+        append_jsonl(read_only_dir / "metrics.jsonl", {"kimg": 1})
+
+
+def test_new_run_in_a_read_only_outdir_is_one_line(read_only_dir, monkeypatch, capsys):
+    from tests.robustness.test_round2_runs import cli
+
+    code, err = cli(monkeypatch, capsys, "train", "--preset", "test", "--data", "builtin:shapes", "--kimg", 0.001,
+                    "--outdir", read_only_dir, "--quiet", "--workers", 0, "--device", "cpu")
+    assert code == 2 and "cannot create the run folder" in err, err
+
+
+def test_a_truncated_image_among_the_first_eight_does_not_stop_an_image_run(tmp_path):
+    from tests.training.conftest import loop_config
+    from vidsynth.config import method_config
+    from vidsynth.training.loop import train
+
+    for k in range(6):
+        (tmp_path / "imgs" / f"{k}.png").parent.mkdir(exist_ok=True)
+        (tmp_path / "imgs" / f"{k}.png").write_bytes(mk.png_bytes(16, seed=k))
+    (tmp_path / "imgs" / "0.png").write_bytes(mk.png_bytes(16)[:40])  # truncated
+    with pytest.warns(DataWarning, match="0.png"):
+        run = train(method_config("stylegan2", "test"), loop_config(data=str(tmp_path / "imgs"), kimg=0.004),
+                    outdir=tmp_path / "runs", progress=False)
+    assert (run / "reals.mp4").is_file() and (run / "model" / "model.safetensors").is_file()
+
+
+# ---------------------------------------------------------------------------------------------------
+# 21. SIGTERM during `dataset convert` removes the partial temporary zip
+# ---------------------------------------------------------------------------------------------------
+
+def test_sigterm_during_convert_leaves_no_partial_file(tmp_path):
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "vidsynth", "dataset", "convert", "builtin:shapes",
+                             str(tmp_path / "out.zip"), "-r", "64", "--max-frames", "64", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob(".out.zip.*")):
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".out.zip.*")), "convert never started writing"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "Traceback" not in err, err
+    assert list(tmp_path.iterdir()) == []  # neither the partial .tmp nor a half out.zip

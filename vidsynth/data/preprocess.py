@@ -26,6 +26,15 @@ def max_frame_pixels() -> int:
     return int(text)
 
 
+def check_resolution(resolution: int) -> None:
+    """Refuse an output size whose frames would exceed the per-frame pixel limit (``-r 100000`` is 30 GB a frame)."""
+    if resolution < 1 or resolution * resolution > max_frame_pixels():
+        from vidsynth.errors import ConfigError
+
+        raise ConfigError(f"resolution {resolution} is out of range: frames of {resolution}x{resolution} exceed the "
+                          f"limit of {max_frame_pixels() / 1e6:g} megapixels per frame ({MAX_PIXELS_ENV})")
+
+
 def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
     """Any image ``[H, W]`` / ``[H, W, 1|2|3|4]`` of uint8/uint16/int/float -> uint8 ``[H, W, 3]``.
 
@@ -66,6 +75,7 @@ def crop_resize(frames: np.ndarray, resolution: int) -> np.ndarray:
     Antialiasing matters when shrinking (e.g. 720p -> 64 px): without it thin edges alias and
     flicker from frame to frame, which a video discriminator happily learns.
     """
+    check_resolution(resolution)
     t, h, w, _ = frames.shape
     top, left, size = center_crop_box(h, w)
     frames = frames[:, top:top + size, left:left + size]

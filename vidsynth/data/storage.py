@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -66,6 +67,10 @@ class DirStorage:
                     identity = (fst.st_dev, fst.st_ino)
                 except OSError:  # a dangling link: listed, so opening the dataset names it as unreadable
                     identity = None
+                else:
+                    if not stat.S_ISREG(fst.st_mode):
+                        continue  # a FIFO, socket or device: reading it could block forever
+
                 if identity is not None and identity in seen_files:
                     again.append((rel / f).as_posix())
                     continue

@@ -56,6 +56,9 @@ def load(path: Path) -> dict:
     """Load and verify one checkpoint; CheckpointError if corrupt, unsafe or not ours."""
     path = Path(path)
     digest_file = path.with_suffix(".pt.sha256")
+    for f in (path, digest_file):
+        if f.exists() and not f.is_file():  # a FIFO would block the read forever
+            raise CheckpointError(f"'{f}' is not a regular file (a folder, FIFO or device)")
     try:
         if digest_file.exists():
             expected = digest_file.read_text(errors="replace").strip()
