@@ -187,3 +187,23 @@ def coded_mp4(path, frames: int, kind: str, size: int = 64) -> Path:
         for p in s.encode():
             c.mux(p)
     return path
+
+
+def fifo_unblocker(path, after: float = 5.0, until: float = 60.0):
+    """From ``after`` seconds on, keep opening the FIFO ``path`` for writing and closing it: a reader
+    blocked on it (the bug under test) gets end-of-file, so a regression fails the test instead of
+    hanging the run forever. A separate process, as a reader stuck in a C extension may hold the GIL.
+    It stops when ``path`` is gone or after ``until`` seconds."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys, time\n"
+            "path, after, until = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])\n"
+            "start = time.time(); time.sleep(after)\n"
+            "while os.path.exists(path) and time.time() - start < until:\n"
+            "    try:\n"
+            "        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "    time.sleep(0.2)\n")
+    return subprocess.Popen([sys.executable, "-c", code, str(path), str(after), str(until)])

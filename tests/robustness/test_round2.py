@@ -462,6 +462,7 @@ def test_fifo_named_like_a_model_file_is_refused_not_waited_on(exported, tmp_pat
         shutil.copytree(exported, folder)
         (folder / name).unlink()
         os.mkfifo(folder / name)  # opening it for reading would block until a writer comes: forever
+        mk.fifo_unblocker(folder / name)  # ... so a regression fails this test instead of hanging it
         with pytest.raises(CheckpointError, match="not a regular file"):
             load_model(folder)
 
@@ -471,9 +472,12 @@ def test_fifo_in_a_dataset_or_checkpoint_folder_is_not_read(tmp_path):
 
     mk.good_mp4(tmp_path / "data" / "a.mp4")
     os.mkfifo(tmp_path / "data" / "b.mp4")
-    assert [r.name for r in open_source(tmp_path / "data").records] == ["a.mp4"]
+    mk.fifo_unblocker(tmp_path / "data" / "b.mp4")  # a regression fails instead of hanging
+    src = open_source(tmp_path / "data")
+    assert [r.name for r in src.records] == ["a.mp4"] and src.skipped == []  # ignored, never opened
     (tmp_path / "run" / "checkpoints").mkdir(parents=True)
     os.mkfifo(tmp_path / "run" / "checkpoints" / "training_state-000000001.pt")
+    mk.fifo_unblocker(tmp_path / "run" / "checkpoints" / "training_state-000000001.pt", after=8)
     with pytest.raises(CheckpointError, match="not a regular file"):
         ckpt.load(tmp_path / "run" / "checkpoints" / "training_state-000000001.pt")
 
