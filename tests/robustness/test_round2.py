@@ -689,3 +689,17 @@ def test_sigterm_during_convert_leaves_no_partial_file(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "Traceback" not in err, err
     assert list(tmp_path.iterdir()) == []  # neither the partial .tmp nor a half out.zip
+
+
+@pytest.mark.parametrize("args,words", [
+    (["predict", "{dir}", "--frames-from", "builtin:shapes", "--given", "0,1", "--lr", "nan"], "--lr"),
+    (["predict", "{dir}", "--frames-from", "builtin:shapes", "--given", "0-100000000"], "at most 100000 frames"),
+    (["mocogan", "long", "{dir}", "--frames", "0", "--out", "{dir}/l.mp4"], "--frames"),
+    (["mocogan", "content-motion", "{dir}", "--contents", "0", "--out", "{dir}/g.mp4"], "--contents"),
+], ids=["predict_lr_nan", "predict_huge_given_range", "mocogan_long_frames_0", "mocogan_contents_0"])
+def test_predict_and_mocogan_bad_options_are_refused_before_any_work(tmp_path, monkeypatch, capsys, args, words):
+    """Checked while parsing: no model is loaded (``{dir}`` is an empty folder), no memory is spent."""
+    from tests.robustness.test_round2_runs import cli
+
+    code, err = cli(monkeypatch, capsys, *[a.format(dir=tmp_path) for a in args])
+    assert code == 2 and words in err and "Traceback" not in err, err
