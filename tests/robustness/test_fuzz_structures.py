@@ -29,7 +29,8 @@ from .test_fuzz_loader import PROFILE
 SCALARS = (st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) | st.floats(allow_nan=True)
            | st.text(max_size=12))
 TENSORS = st.builds(lambda n, v: torch.full((n,), v), st.integers(0, 3), st.floats(-1e3, 1e3))
-KEYS = st.sampled_from(["trainer", "step", "nimg", "method", "config", "G", "D", "lr", "kimg", "loop"]) | st.text(max_size=6)
+KEYS = (st.sampled_from(["trainer", "step", "nimg", "method", "config", "G", "D", "lr", "kimg", "loop"])
+        | st.text(max_size=6))
 
 
 def values(leaves):

@@ -205,18 +205,19 @@ def test_resume_without_a_checkpoint_starts_from_step_0_in_the_same_folder(run_c
 # 18. every method's config validated before a run folder exists
 # ---------------------------------------------------------------------------------------------------
 
+DIGAN, SG2, MOCO = (["--method", m, "--preset", "test"] for m in ("digan", "stylegan2", "mocogan-hd"))
 BAD_CONFIGS = {
-    "digan_test_at_256": (["--method", "digan", "--preset", "test", "--resolution", 256], "g_channel_base (128) must be >= resolution (256)"),
-    "stylegan2_resolution_3": (["--method", "stylegan2", "--preset", "test", "--set", "resolution=3"], "power of two in [8, 1024]"),
-    "stylegan2_batch_0": (["--method", "stylegan2", "--preset", "test", "--batch", 0], "batch must be >= 1"),
-    "stylegan2_lr_nan": (["--method", "stylegan2", "--preset", "test", "--set", "lr=nan"], "lr must be a finite number > 0"),
-    "stylegan2_lr_negative": (["--method", "stylegan2", "--preset", "test", "--set", "lr=-1"], "lr must be a finite number > 0"),
-    "stylegan2_mbstd_group_0": (["--method", "stylegan2", "--preset", "test", "--set", "mbstd_group=0"], "mbstd_group must be >= 1"),
-    "mocogan_g_steps_0": (["--method", "mocogan-hd", "--preset", "test", "--set", "g_steps=0"], "g_steps must be >= 1"),
-    "mocogan_n_pca_0": (["--method", "mocogan-hd", "--preset", "test", "--set", "n_pca=0"], "n_pca must be >= 1"),
-    "mocogan_pca_samples_0": (["--method", "mocogan-hd", "--preset", "test", "--set", "pca_samples=0"], "pca_samples must be >= 1"),
-    "seed_huge": (["--method", "digan", "--preset", "test", "--seed", 10 ** 30], "seed must be a whole number"),
-    "device_cuda_without_cuda": (["--method", "digan", "--preset", "test", "--device", "cuda"], "CUDA is not available"),
+    "digan_test_at_256": (DIGAN + ["--resolution", 256], "g_channel_base (128) must be >= resolution (256)"),
+    "stylegan2_resolution_3": (SG2 + ["--set", "resolution=3"], "power of two in [8, 1024]"),
+    "stylegan2_batch_0": (SG2 + ["--batch", 0], "batch must be >= 1"),
+    "stylegan2_lr_nan": (SG2 + ["--set", "lr=nan"], "lr must be a finite number > 0"),
+    "stylegan2_lr_negative": (SG2 + ["--set", "lr=-1"], "lr must be a finite number > 0"),
+    "stylegan2_mbstd_group_0": (SG2 + ["--set", "mbstd_group=0"], "mbstd_group must be >= 1"),
+    "mocogan_g_steps_0": (MOCO + ["--set", "g_steps=0"], "g_steps must be >= 1"),
+    "mocogan_n_pca_0": (MOCO + ["--set", "n_pca=0"], "n_pca must be >= 1"),
+    "mocogan_pca_samples_0": (MOCO + ["--set", "pca_samples=0"], "pca_samples must be >= 1"),
+    "seed_huge": (DIGAN + ["--seed", 10 ** 30], "seed must be a whole number"),
+    "device_cuda_without_cuda": (DIGAN + ["--device", "cuda"], "CUDA is not available"),
 }
 
 

@@ -48,7 +48,8 @@ def resolve_labels(source, labels=None) -> tuple[list[str], list[int]]:
     names = sorted({c for c in classes if c is not None})
     missing = sum(c is None for c in classes)
     if missing and names:
-        warnings.warn(f"{missing} of {n} videos have no label in {origin}; they get label -1 (no class: conditional training gives them an all-zero class vector)", DataWarning, stacklevel=3)
+        warnings.warn(f"{missing} of {n} videos have no label in {origin}; they get label -1 (no class: conditional "
+                      "training gives them an all-zero class vector)", DataWarning, stacklevel=3)
     index = {c: k for k, c in enumerate(names)}
     return names, [index[c] if c is not None else -1 for c in classes]
 

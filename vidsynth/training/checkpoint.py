@@ -113,7 +113,8 @@ def check_structure(state: dict) -> str:
     for part in ("method", "loop"):
         for key, value in state["config"][part].items():
             if not isinstance(key, str) or not isinstance(value, SCALARS):
-                return f"config.{part}.{key if isinstance(key, str) else _short(key)} must be a number, string or boolean, got {type(value).__name__}"
+                name = key if isinstance(key, str) else _short(key)
+                return f"config.{part}.{name} must be a number, string or boolean, got {type(value).__name__}"
     nodes, stack = 0, [(state, 0)]
     while stack:
         obj, depth = stack.pop()

@@ -91,7 +91,8 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, all
     with distributed_context(loop.device) as dist:
         loop = dataclasses.replace(loop, device=dist.device)
         run = train(cfg, loop, outdir=outdir, resume=resume, run_name=name, progress=not quiet,
-                    dist=dist, explicit={"method": {k.replace("-", "_") for k in overrides}, "loop": set(loop_overrides)},
+                    dist=dist, explicit={"method": {k.replace("-", "_") for k in overrides},
+                                         "loop": set(loop_overrides)},
                     allow_data_change=allow_data_change)
     if run is not None:
         click.echo(f"Run folder: {run}")

@@ -193,7 +193,8 @@ def _resume_configs(cfg, loop: LoopConfig, state: dict, explicit: dict | None, i
     refused += [(k, getattr(saved_loop, k), getattr(loop, k)) for k in sorted(explicit.get("loop", ()))
                 if k not in RESUMABLE_OPTIONS and not _same_option(k, getattr(loop, k), getattr(saved_loop, k))]
     if refused:
-        raise ConfigError("cannot change on --resume: " + "; ".join(f"{k} (run: {a!r}, given: {b!r})" for k, a, b in refused)
+        listed = "; ".join(f"{k} (run: {a!r}, given: {b!r})" for k, a, b in refused)
+        raise ConfigError(f"cannot change on --resume: {listed}"
                           + ". These shape what is trained: drop them, or start a new run. On --resume you may "
                           f"change: {', '.join(RESUMABLE_OPTIONS)}")
     given = [k for k in sorted(explicit.get("loop", ())) if k in RESUMABLE_OPTIONS]

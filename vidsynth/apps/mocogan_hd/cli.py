@@ -59,7 +59,8 @@ def _report(paths, numbers: dict | None = None, json_path: str | None = None):
 
 def _common(f):
     f = click.option("--device", default="cpu", help="cpu, cuda, auto ...")(f)
-    f = click.option("--fps", type=click.IntRange(min=1), default=None, help="Output frame rate [default: the model's]")(f)
+    f = click.option("--fps", type=click.IntRange(min=1), default=None,
+                     help="Output frame rate [default: the model's]")(f)
     f = click.option("--seed", type=int, default=0, help="Random seed of contents and motions.")(f)
     f = click.argument("model")(f)
     return f
@@ -73,7 +74,8 @@ def mocogan_group():
 @mocogan_group.command("long")
 @_common
 @click.option("--n", type=click.IntRange(min=1), default=4, help="Number of videos.")
-@click.option("--frames", type=click.IntRange(min=1), default=64, help="Frames per video (the LSTM unrolls past the training length).")
+@click.option("--frames", type=click.IntRange(min=1), default=64,
+              help="Frames per video (the LSTM unrolls past the training length).")
 @click.option("--out", default="mocogan_long.mp4")
 def long_command(model, device, fps, seed, n, frames, out):
     """Long videos by unrolling the motion generator past its training length."""
@@ -88,7 +90,8 @@ def long_command(model, device, fps, seed, n, frames, out):
 @_common
 @click.option("--n", type=click.IntRange(min=1), default=4)
 @click.option("--frames", type=click.IntRange(min=1), default=16, help="Trajectory length before interpolation.")
-@click.option("--factor", type=click.IntRange(min=1), default=2, help="Frames per trajectory step: (frames - 1) * factor + 1 frames.")
+@click.option("--factor", type=click.IntRange(min=1), default=2,
+              help="Frames per trajectory step: (frames - 1) * factor + 1 frames.")
 @click.option("--out", default="mocogan_interpolate.mp4")
 def interpolate_command(model, device, fps, seed, n, frames, factor, out):
     """Smoother/longer videos by interpolating the latent trajectory (2x frames by default)."""
@@ -119,7 +122,8 @@ def content_motion_command(model, device, fps, seed, contents, motions, frames, 
 @click.option("--data", default=None, help="Dataset with the real video (builtin:NAME, folder, zip).")
 @click.option("--index", type=click.IntRange(min=0), default=0, help="Video index in --data.")
 @click.option("--start", type=click.IntRange(min=0), default=0, help="First frame of the real clip.")
-@click.option("--stride", type=click.IntRange(min=1), default=2, help="Frame stride of the real clip (training used 2).")
+@click.option("--stride", type=click.IntRange(min=1), default=2,
+              help="Frame stride of the real clip (training used 2).")
 @click.option("--image", default=None, help="Instead of --data: a single image to animate (no scores).")
 @click.option("--frames", type=click.IntRange(min=1), default=16)
 @click.option("--motions", type=click.IntRange(min=1), default=4, help="Continuations to generate.")
