@@ -53,7 +53,9 @@ def _report(paths, numbers: dict | None = None, json_path: str | None = None):
         for k, v in numbers.items():
             click.echo(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
         if json_path:
-            Path(json_path).write_text(json.dumps(numbers, indent=2) + "\n")
+            from vidsynth.runs import atomic_write_text
+
+            atomic_write_text(json_path, json.dumps(numbers, indent=2) + "\n")
             click.echo(f"wrote {json_path}")
 
 
