@@ -25,11 +25,17 @@ def test_run_folder_and_export(image_run):
     assert latest_state(image_run)["step"] == 2
 
 
-def test_resume_is_exact(tmp_path):
+def test_resume_is_exact(tmp_path, monkeypatch):
+    """A resumed StyleGAN2 run runs only steps 2 and 3 and ends bit-identical to a straight run."""
+    from tests.recording import record_steps
+    from vidsynth.training.stylegan2 import StyleGAN2Trainer
+
     straight = run_training("stylegan2", tmp_path / "a", kimg=0.016)   # 4 steps, R1 on steps 0 and 2
     half = run_training("stylegan2", tmp_path / "b", kimg=0.008)
+    ran = record_steps(monkeypatch, StyleGAN2Trainer)
     resumed = run_training("stylegan2", tmp_path / "b", kimg=0.016, resume=half)
     assert resumed == half
+    assert ran == [2, 3], f"the resumed process ran steps {ran}, not the remaining [2, 3]"
     assert_same_weights(straight, resumed, ["G", "D", "G_ema"])
 
 
