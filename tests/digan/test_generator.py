@@ -101,12 +101,24 @@ def test_paper_configuration_size():
 
 
 def test_discriminators_and_motion_input():
+    """The image D scores both frames of every pair (frame 1 and frame 2, not one of them twice) and the
+    motion D sees both frames and dt: changing any of them changes the corresponding logits."""
     D = DIGANDiscriminator(resolution=16, channel_base=128, channel_max=16, mbstd_group_size=2)
     f1, f2 = torch.randn(4, 3, 16, 16), torch.randn(4, 3, 16, 16)
-    pair = motion_input(f1, f2, torch.tensor([0.1, 0.2, 0.3, 0.4]))
+    dt = torch.tensor([0.1, 0.2, 0.3, 0.4])
+    pair = motion_input(f1, f2, dt)
     assert pair.shape == (4, 7, 16, 16) and torch.allclose(pair[2, 6], torch.full((16, 16), 0.3))
-    motion, image = D(pair)
-    assert motion.shape == (4, 1) and image.shape == (8, 1)
+    assert torch.equal(pair[:, :3], f1) and torch.equal(pair[:, 3:6], f2)
+    with torch.no_grad():
+        motion, image = D(pair)
+        assert motion.shape == (4, 1) and image.shape == (8, 1)
+        other = torch.randn(4, 3, 16, 16)
+        # a change well above float rounding (logits are O(0.1-1); 1e-3 is >1e3 x their rounding error)
+        changed = lambda a, b: (a - b).abs().max() > 1e-3
+        assert changed(D(motion_input(f1, other, dt))[1], image), "the image D ignores frame 2"
+        assert changed(D(motion_input(other, f2, dt))[1], image), "the image D ignores frame 1"
+        assert changed(D(motion_input(f1, other, dt))[0], motion), "the motion D ignores frame 2"
+        assert changed(D(motion_input(f1, f2, 1 - dt))[0], motion), "the motion D ignores dt"
 
 
 def test_conditional_generator_needs_labels():
