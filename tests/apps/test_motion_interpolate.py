@@ -5,13 +5,22 @@ from vidsynth.apps import interpolate as I
 from vidsynth.apps import motion as M
 from vidsynth.apps import render as R
 
+# The same video rendered in another batch layout (3 videos at once vs 9, or inside an interpolation
+# path) goes through other convolution kernels / blockings, which sum the same products in another order.
+# Bound: the widest reduction of the test generator is K = 16 channels x 3x3 taps = 144 terms; in float32
+# (u = 6e-8) each such sum moves by at most K*u ~ 9e-6 of its absolute sum, the activations are O(1-2)
+# and about 6 layers compound it, so <= ~1e-4 on outputs clamped to [-1, 1]. Measured: 1.04e-5 on this
+# machine (it failed the earlier atol 1e-5, which was tighter than the arithmetic allows). What the tests
+# guard moves outputs by >= 0.4 (another motion, another latent), 4000 x this tolerance.
+LAYOUT_ATOL = 1e-4
+
 
 def test_swap_grid_diagonal_is_the_original_videos(sampler):
     times = R.frame_times(4, 4)
     grid = M.swap_grid(sampler, times, num_contents=3, num_motions=3, seed=5)
     assert grid.shape == (9, 3, 4, 16, 16)
     originals = R.render_times(sampler, times.tolist(), n=3, seed=5)
-    torch.testing.assert_close(grid[[0, 4, 8]], originals, atol=1e-5, rtol=0)
+    torch.testing.assert_close(grid[[0, 4, 8]], originals, atol=LAYOUT_ATOL, rtol=0)
     assert (grid[1] - grid[0]).abs().max() > 1e-3                      # another motion changes the video
 
 
@@ -36,6 +45,6 @@ def test_interpolation_ends_at_the_two_videos(sampler):
     times = R.frame_times(4, 4)
     path = I.interpolate_latents(sampler, times, steps=4, seed=2)
     ends = R.render_times(sampler, times.tolist(), n=2, seed=2)
-    torch.testing.assert_close(path[[0, -1]], ends, atol=1e-5, rtol=0)
+    torch.testing.assert_close(path[[0, -1]], ends, atol=LAYOUT_ATOL, rtol=0)
     assert I.interpolate_latents(sampler, times, steps=3, seed=2, space="z").shape == (3, 3, 4, 16, 16)
     assert I.morph(sampler, 6, seed=2).shape == (1, 3, 6, 16, 16)
