@@ -13,7 +13,10 @@ def test_shapes_and_range(resolution):
     with torch.no_grad():
         img = g(torch.randn(2, 20))
     assert img.shape == (2, 3, resolution, resolution)
-    assert img.abs().max() <= 1
+    # tanh keeps |img| <= 1 by construction; what can break is the signal before it: images must vary
+    # over pixels and between the two latents (a dropped block or a zeroed output would not)
+    assert img.std(dim=(1, 2, 3)).min() > 1e-3 and (img[0] - img[1]).abs().max() > 1e-3
+    # the values themselves are pinned in tests/golden (biggan_generator)
     assert sum(g.chunk_sizes) == 20 and len(g.chunk_sizes) == len(g.blocks) + 1
 
 
