@@ -5,14 +5,7 @@ from vidsynth.apps import interpolate as I
 from vidsynth.apps import motion as M
 from vidsynth.apps import render as R
 
-# The same video rendered in another batch layout (3 videos at once vs 9, or inside an interpolation
-# path) goes through other convolution kernels / blockings, which sum the same products in another order.
-# Bound: the widest reduction of the test generator is K = 16 channels x 3x3 taps = 144 terms; in float32
-# (u = 6e-8) each such sum moves by at most K*u ~ 9e-6 of its absolute sum, the activations are O(1-2)
-# and about 6 layers compound it, so <= ~1e-4 on outputs clamped to [-1, 1]. Measured: 1.04e-5 on this
-# machine (it failed the earlier atol 1e-5, which was tighter than the arithmetic allows). What the tests
-# guard moves outputs by >= 0.4 (another motion, another latent), 4000 x this tolerance.
-LAYOUT_ATOL = 1e-4
+from tests.tolerances import LAYOUT_ATOL   # why 1e-4: see tests/tolerances.py (measured here: 1.04e-5)
 
 
 def test_swap_grid_diagonal_is_the_original_videos(sampler):
