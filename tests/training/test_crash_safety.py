@@ -67,11 +67,14 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(tmp_path):
     assert proc.wait(timeout=600) == 0, proc.stderr.read()
     ref_step, ref = final_weights(next(straight.iterdir()))
     assert ref_step == TOTAL_STEPS
+    # the shortest step (+ its snapshot) of this machine, from the straight run's snapshot times
+    times = [json.loads(line)["time"] for line in (next(straight.iterdir()) / "snapshots.jsonl").read_text().splitlines()]
+    step_time = min(b - a for a, b in zip(times, times[1:]))
 
     rng = random.Random(1234)
     kills = 12 if FULL else 4
-    # kill k once the run has logged the snapshot of step targets[k], then after a random delay shorter
-    # than one step (a step plus its snapshot takes > 0.3 s even on a fast machine)
+    # kill k once the run has logged the snapshot of step targets[k] (<= 10 of 12), then after a random
+    # delay of up to half the shortest step: the kill lands inside the next step or its snapshot writes
     targets = sorted(rng.sample(range(1, TOTAL_STEPS - 1), kills))
     out = tmp_path / "killed"
     resume_from = None            # (run folder, newest checkpoint step) after the previous kill
@@ -81,7 +84,7 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(tmp_path):
         proc = start(out, *(["--resume", str(run)] if resume_from else []))
         if k < kills:
             wait_for_step(out, proc, targets[k])
-            time.sleep(rng.uniform(0.0, 0.3))
+            time.sleep(rng.uniform(0.0, 0.5 * step_time))
             assert proc.poll() is None, f"kill {k}: the process had already exited ({proc.returncode}) at the kill"
             proc.send_signal(signal.SIGKILL)
             proc.wait()
