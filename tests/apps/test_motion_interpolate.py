@@ -9,6 +9,8 @@ from tests.tolerances import LAYOUT_ATOL   # why 1e-4: see tests/tolerances.py (
 
 
 def test_swap_grid_diagonal_is_the_original_videos(sampler):
+    """Content/motion swap grid: row = content, column = motion, so the diagonal renders the original
+    videos (guards the content/motion pairing of the grid)."""
     times = R.frame_times(4, 4)
     grid = M.swap_grid(sampler, times, num_contents=3, num_motions=3, seed=5)
     assert grid.shape == (9, 3, 4, 16, 16)

@@ -43,6 +43,8 @@ def test_motion_visible_and_smooth(render):
 
 
 def test_shapes_anti_aliased_and_bouncing():
+    """Shapes: soft (anti-aliased) edges, the documented background colour range and bright sprites
+    (guards the float -> uint8 pixel scale), sprites that stay in the frame."""
     v = render_shapes(0, 0, np.arange(128), 32)
     # soft edges: intermediate values exist besides background and sprite colours
     assert len(np.unique(v[0].reshape(-1, 3), axis=0)) > 6

@@ -27,6 +27,7 @@ def test_real_pairs_are_ordered_frames_with_their_clip_time_gap():
 
 
 def test_fake_pairs_carry_the_positive_time_gap_they_were_rendered_at():
+    """Guards the fake pair's dt plane: t2 - t1 of the sorted render times, in [0, 1], constant per pair."""
     trainer = DIGANTrainer(method_config("digan", "test"), torch.device("cpu"), seed=0)
     with torch.no_grad():
         pair = trainer._fake_pair(None, StepRandom(0, 0, "cpu", 16, 0, 1))

@@ -26,6 +26,8 @@ def test_acd_from_sampler_and_folder(tmp_path):
 
 
 def test_fvd_kvd_share_features_and_cache_real_stats(i3d, monkeypatch):
+    """FVD and KVD end to end with the real I3D on a fixed small set: values pinned, features shared
+    between the two metrics, real statistics cached."""
     import vidsynth.metrics.features as features
 
     monkeypatch.setattr(features.I3DLogits, "__init__", _reuse(i3d))
@@ -144,6 +146,7 @@ class TinyI3D(torch.nn.Module):
 
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_user_torchscript_i3d(tmp_path):
+    """A user's TorchScript network replaces the I3D: named in the result, FVD value pinned."""
     path = tmp_path / "my_i3d.pt"
     torch.jit.script(TinyI3D()).save(str(path))
     res = evaluate(["fvd3_10f"], real=FakeClipDataset(num_videos=3, length=10, frames=10), fake=FakeSampler(),

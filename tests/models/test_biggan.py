@@ -10,6 +10,7 @@ from tests.tolerances import LAYOUT_ATOL
 
 @pytest.mark.parametrize("resolution", [32, 64, 256])
 def test_shapes_and_range(resolution):
+    """Output shape, latent chunking, and a real signal: images vary over pixels and between latents."""
     g = BigGANGenerator(resolution, z_dim=20, width=2 if resolution == 256 else 4).eval()
     with torch.no_grad():
         img = g(torch.randn(2, 20))

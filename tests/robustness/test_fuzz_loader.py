@@ -126,6 +126,7 @@ def test_random_bytes_as_a_video(data, suffix):
 @PROFILE
 @given(data=st.data())
 def test_mutated_mp4(data):
+    """A damaged mp4 is skipped or refused cleanly, and the intact one next to it still loads and reads."""
     bad = data.draw(mutated(seed_mp4()))
     good = run_in_folder_and_zip({"ok.mp4": seed_mp4(), "bad.mp4": bad})
     assert min(good) >= 1, "a damaged file next to a good one must not take the good one down"
