@@ -65,7 +65,8 @@ def test_digan_discriminators_separate_and_generator_loss_falls():
     trainer = DIGANTrainer(cfg, torch.device("cpu"), seed=0)
     d_phase, g_phase = run_phases(trainer, grey_clips(4, 4, 16), 12, 12, [trainer.opt_G], [trainer.opt_D])
     last = d_phase[-1]
-    # measured: real - fake 11.1 (motion), 5.4 (image); D loss 2.13 -> 0.64; G loss thirds 16.3 -> 1.9
+    # measured at seed 0 (seeds 1-3): real - fake 11.1 (5.9-6.7) motion, 5.4 (2.7-6.2) image; D loss
+    # ratio 0.30 (0.07-0.30); G loss thirds ratio 0.11 (0.12-0.38)
     assert last["D/real_motion"] - last["D/fake_motion"] > 2.0, last
     assert last["D/real_image"] - last["D/fake_image"] > 2.0, last
     assert last["D/real_motion"] > 0 and last["D/real_image"] > 0, last        # reals called real
@@ -82,8 +83,9 @@ def test_stylegan2_discriminator_separates_and_generator_loss_falls():
     trainer = StyleGAN2Trainer(cfg, torch.device("cpu"), seed=0)
     d_phase, g_phase = run_phases(trainer, grey_clips(4, 1, 16), 12, 12, [trainer.opt_G], [trainer.opt_D])
     last = d_phase[-1]
-    # measured: real - fake 1.89 (it starts at -0.68); D loss 2.15 -> 0.78; G loss thirds 1.41 -> 0.74
+    # measured at seed 0 (seeds 1-3): real - fake 1.89 (2.1-5.0; it starts at -0.68), D loss ratio 0.36
+    # (0.30-0.55), G loss thirds ratio 0.52 (0.04-0.29)
     assert last["D/real"] - last["D/fake"] > 1.0, last
-    assert last["loss/D"] < 0.5 * d_phase[0]["loss/D"], (d_phase[0]["loss/D"], last["loss/D"])
+    assert last["loss/D"] < 0.8 * d_phase[0]["loss/D"], (d_phase[0]["loss/D"], last["loss/D"])
     ok, detail = falls([s["loss/G"] for s in g_phase], 0.75)
     assert ok, detail
