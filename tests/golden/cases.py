@@ -85,11 +85,20 @@ def digan_image_discriminator():
 
 @case
 def digan_step_losses():
-    """One DIGANTrainer step (G update, D update with R1: step 0) on fixed clips: every logged term."""
+    """Two DIGANTrainer steps on fixed clips, every logged term of each: step 0 (G update, D update with
+    R1) and step 1, whose numbers show the effect of step 0's updates (R1 included)."""
     from vidsynth.training.digan import DIGANTrainer
 
     trainer = DIGANTrainer(method_config("digan", "test"), torch.device("cpu"), seed=0)
-    return trainer.step(0, uint8_clips(4, 4, 16), torch.full((4,), -1), 0)
+    return _two_steps(trainer, uint8_clips(4, 4, 16))
+
+
+def _two_steps(trainer, clips) -> dict[str, float]:
+    labels = torch.full((clips.shape[0],), -1)
+    out = {}
+    for step in (0, 1):
+        out.update({f"step{step} {k}": v for k, v in trainer.step(step, clips, labels, step * len(clips)).items()})
+    return out
 
 
 # ------------------------------------------------------------------------------ StyleGAN2 / BigGAN
@@ -116,11 +125,11 @@ def stylegan2_discriminator():
 
 @case
 def stylegan2_step_losses():
-    """One StyleGAN2Trainer step (with R1: step 0) on fixed images: every logged term."""
+    """Two StyleGAN2Trainer steps on fixed images (R1 at step 0): every logged term of each."""
     from vidsynth.training.stylegan2 import StyleGAN2Trainer
 
     trainer = StyleGAN2Trainer(method_config("stylegan2", "test"), torch.device("cpu"), seed=0)
-    return trainer.step(0, uint8_clips(4, 1, 16), torch.full((4,), -1), 0)
+    return _two_steps(trainer, uint8_clips(4, 1, 16))
 
 
 @case
