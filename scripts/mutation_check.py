@@ -30,6 +30,7 @@ import fnmatch
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -115,6 +116,8 @@ def main(argv=None) -> int:
         return 0
 
     results = []
+    # SIGTERM (e.g. `kill PID`) unwinds like Ctrl-C, so the temporary copy is removed
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="vidsynth-mutants-") as tmp:
         work = Path(tmp)
         copy_repository(work)
