@@ -26,7 +26,7 @@ HELP = {
     "generate": "Sample videos from a trained run or exported model.",
     "predict": "Project real frames into a DIGAN run; predict past, future and in-between frames.",
     "dataset": "Inspect and convert video datasets.",
-    "convert": "Import a rosinality StyleGAN2 .pt checkpoint (strict key/shape check) as a vidsynth model.",
+    "convert": "Import DIGAN / StyleGAN2-ADA / MoCoGAN-HD / rosinality checkpoints safely (strict key/shape check).",
     "metrics": "Compute FVD/KVD/IS/ACD and other metrics for a run or a folder of videos.",
     "mocogan": "MoCoGAN-HD applications: long videos, content/motion grids, prediction, PCA directions, diversity.",
     "bench": "Measure GMAC/video, speed and memory of generators and discriminators (JSON + table).",

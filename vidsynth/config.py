@@ -60,9 +60,12 @@ class DIGANConfig:
 class StyleGAN2Config:
     """An image generator for MoCoGAN-HD, trained on single frames (or images).
 
-    Defaults follow rosinality's StyleGAN2 training at 256 px (non-saturating loss, lazy R1 gamma 10
-    every 16 steps, style mixing 0.9, G EMA half-life 10 kimg); path-length regularisation is not
-    implemented. ``family=biggan`` swaps in the Z-space ``BigGANGenerator`` with the same D and losses.
+    Defaults follow rosinality's / StyleGAN2-ADA's training at 256 px: non-saturating loss, lazy R1
+    every 16 steps with ADA's gamma rule (``r1_gamma < 0``: 0.0002 * resolution^2 / batch), path-length
+    regularisation (weight 2, every ``g_reg_interval`` = 4 steps, batch / 2), style mixing 0.9, G EMA
+    half-life 10 kimg, and ADA (``augment=ada``: p tuned so that E[sign D(real)] = 0.6). See
+    docs/stylegan2.md. ``family=biggan`` swaps in the Z-space ``BigGANGenerator`` with the same D and
+    losses (no W space: path-length regularisation is skipped).
     """
 
     method: str = "stylegan2"
@@ -88,13 +91,22 @@ class StyleGAN2Config:
     lr: float = 0.002
     beta1: float = 0.0
     beta2: float = 0.99
-    r1_gamma: float = 10.0
+    r1_gamma: float = -1.0            # < 0: ADA's rule 0.0002 * resolution^2 / batch (0.41 at 256 px, batch 32)
     r1_interval: int = 16
-    g_reg_interval: int = 4           # Adam of G scaled as if it had a lazy reg phase (as StyleGAN2)
+    g_reg_interval: int = 4           # lazy path-length regularisation every this many steps (Adam scaled)
+    pl_weight: float = 2.0            # path-length regularisation weight (0 = off; StyleGAN2 family only)
+    pl_batch_shrink: int = 2          # path-length batch = batch // this
+    pl_decay: float = 0.01            # EMA decay of the mean path length
     style_mixing: float = 0.9         # probability of mixing two w's (StyleGAN2 only)
     ema_kimg: float = 10.0
     ema_rampup: float = 0.0
-    diffaugment: str = ""             # e.g. "color,translation,cutout" for small datasets
+    augment: str = "ada"              # ada (adaptive p), fixed (p = augment_p), noaug
+    augment_p: float = 0.0            # initial (ada) or constant (fixed) augmentation probability
+    ada_target: float = 0.6           # target of the overfitting heuristic r_t = E[sign(D(real))]
+    ada_interval: int = 4             # adjust p every this many steps
+    ada_kimg: float = 500.0           # p can move by 1 in this many thousand images
+    ada_pipeline: str = "xflip,rotate90,xint,scale,color,cutout"
+    diffaugment: str = ""             # DiffAugment instead of ADA (set augment=noaug), e.g. "color,translation"
 
 
 @dataclass
@@ -109,6 +121,7 @@ class MoCoGANHDConfig:
     method: str = "mocogan-hd"
     image_generator: str = ""         # run folder or exported model folder (required)
     cross_domain: bool = False        # contrastive image D on generated frames only (no paired reals)
+    noise: str = "per_video"          # image generator's noise maps: per_video (official), const, none
     # --- motion generator (paper A.1) ---
     hidden_dim: int = 384
     n_pca: int = 384                  # clamped to the image generator's latent size
@@ -167,8 +180,21 @@ class LoopConfig:
 
 PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
     "digan": {
-        # The official 128 px configuration (paper: UCF-101, Sky, TaiChi, Kinetics-food at 128 px).
+        # The official 128 px configuration (paper: UCF-101, Sky, TaiChi, Kinetics-food at 128 px): sihyun-yu/digan
+        # configs/main.yml (cfg auto, 8 GPUs, diffaugment color,translation, mirror) + configs/digan.yml (r1_gamma 1)
+        # + src/train.py 'auto' spec at 128 px (batch 64, mbstd 4, lr 0.0025, ema 20 kimg, ramp 0.05, map 2,
+        # 25,000 kimg: see PRESET_LOOP). Checked field by field in tests/digan/test_presets.py.
         "paper128": {},
+        # Per-dataset recipes of the official code (src/training/dataset.py picks them by path name; src/train.py).
+        # UCF-101: every 16-frame window of every video (torchvision VideoClips, frames_between_clips=1; the
+        # official loader takes trainlist01 + testlist01, i.e. all 13,320 videos), unconditional.
+        "ucf101": {},
+        # Sky time-lapse: the train split, non-overlapping 16-frame chunks of frame folders.
+        "sky": {},
+        # TaiChi-HD: 64-frame chunks split into 4 clips of every 4th frame: 16 frames at stride 4.
+        "taichi": {"stride": 4},
+        # Kinetics-food: the train split, non-overlapping 16-frame chunks of frame folders.
+        "kinetics-food": {},
         # 128-frame long-video training (paper §4.2): sigma_t 0.5.
         "paper128-long": {"frames": 128, "sigma_t": 0.5},
         # Small enough to learn something in minutes on a laptop CPU. Departures from the paper, chosen by
@@ -189,10 +215,11 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
         # 32 px, narrow: learns coarse images in minutes on a CPU.
         "tiny": dict(resolution=32, z_dim=128, n_mlp=4, g_channel_max=64, biggan_width=32, d_channel_base=1024,
                      d_channel_max=64, batch=16, r1_gamma=0.1, style_mixing=0.0, ema_kimg=1.0,
-                     diffaugment="translation"),
+                     diffaugment="translation", augment="noaug", pl_weight=0.0),
         # Unit tests: 16 px, a few channels.
         "test": dict(resolution=16, z_dim=16, n_mlp=2, g_channel_max=16, biggan_width=8, d_channel_base=128,
-                     d_channel_max=16, mbstd_group=2, batch=4, r1_gamma=0.1, r1_interval=2, ema_kimg=0.01),
+                     d_channel_max=16, mbstd_group=2, batch=4, r1_gamma=0.1, r1_interval=2, ema_kimg=0.01,
+                     g_reg_interval=2, ada_interval=1, ada_kimg=0.1),
     },
     "mocogan-hd": {
         # Official in-domain / cross-domain settings (128 px discriminators, 1e6-sample PCA).
@@ -209,6 +236,25 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
                      frames=4, stride=2, batch=2, g_steps=2),
     },
 }
+
+# Training-loop options implied by a preset (``vidsynth train`` applies them under --kimg etc.; not on --resume).
+# The official DIGAN runs train 25,000 kimg (src/train.py cfg_specs['auto'], kimg=25000); LoopConfig's 1,000 is
+# the generic default for everything else.
+PRESET_LOOP: dict[str, dict[str, dict[str, typing.Any]]] = {
+    "digan": {name: {"kimg": 25000.0} for name in ("paper128", "ucf101", "sky", "taichi", "kinetics-food",
+                                                    "paper128-long")},
+}
+
+
+def preset_loop_defaults(method: str, preset: str) -> dict[str, typing.Any]:
+    """The ``LoopConfig`` fields ``preset`` of ``method`` sets (e.g. ``{"kimg": 25000.0}`` for DIGAN paper128)."""
+    return dict(PRESET_LOOP.get(method, {}).get(preset, {}))
+
+
+def loop_config(method: str, preset: str, overrides: dict | None = None) -> LoopConfig:
+    """``LoopConfig`` with the preset's loop defaults, then ``overrides`` (Python API twin of ``vidsynth train``)."""
+    return apply_overrides(LoopConfig(), {**preset_loop_defaults(method, preset), **(overrides or {})})
+
 
 METHOD_CONFIGS: dict[str, type] = {"digan": DIGANConfig, "stylegan2": StyleGAN2Config, "mocogan-hd": MoCoGANHDConfig}
 
@@ -307,6 +353,55 @@ def validate_digan(cfg: DIGANConfig) -> None:
     if unknown:
         raise ConfigError(f"diffaugment: unknown policy {', '.join(unknown)}; use a comma-separated list of "
                           f"{', '.join(sorted(POLICIES))}, or an empty string for none")
+
+
+def validate_stylegan2(cfg: StyleGAN2Config) -> None:
+    """Reject impossible image-generator settings with a message that says what to change."""
+    from vidsynth.nn.diffaugment import POLICIES
+    from vidsynth.training.ada import MODES, PIPELINE
+
+    if cfg.family not in ("stylegan2", "biggan"):
+        raise ConfigError(f"family must be stylegan2 or biggan, got {cfg.family!r}")
+    if cfg.resolution < 8 or cfg.resolution & (cfg.resolution - 1):
+        raise ConfigError(f"resolution must be a power of two >= 8 (e.g. 32, 64, 256), got {cfg.resolution}")
+    for name in ("batch", "z_dim", "n_mlp", "g_channel_max", "d_channel_base", "d_channel_max", "mbstd_group",
+                 "pl_batch_shrink", "ada_interval"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
+    _check_range(cfg, "lr", low=0, low_open=True)
+    for name in ("beta1", "beta2", "style_mixing", "augment_p", "ada_target", "pl_decay"):
+        _check_range(cfg, name, low=0, high=1)
+    for name in ("pl_weight", "ema_kimg", "ema_rampup", "r1_interval", "g_reg_interval"):
+        _check_range(cfg, name, low=0)
+    _check_range(cfg, "ada_kimg", low=0, low_open=True)
+    _check_range(cfg, "r1_gamma")                  # any finite number; negative = ADA's rule
+    if cfg.augment not in MODES:
+        raise ConfigError(f"augment must be one of {', '.join(MODES)}, got {cfg.augment!r}")
+    unknown = sorted({p for p in cfg.ada_pipeline.split(",") if p} - set(PIPELINE))
+    if unknown:
+        raise ConfigError(f"ada_pipeline: unknown augmentation {', '.join(unknown)}; use a comma-separated list of "
+                          f"{', '.join(PIPELINE)}")
+    unknown = sorted({p for p in cfg.diffaugment.split(",") if p} - POLICIES)
+    if unknown:
+        raise ConfigError(f"diffaugment: unknown policy {', '.join(unknown)}; use a comma-separated list of "
+                          f"{', '.join(sorted(POLICIES))}, or an empty string for none")
+    if cfg.diffaugment and cfg.augment != "noaug":
+        raise ConfigError(f"diffaugment={cfg.diffaugment!r} and augment={cfg.augment!r} both augment D's input; "
+                          "use one: --set augment=noaug (keep DiffAugment) or --set diffaugment= (keep ADA)")
+
+
+def validate_mocogan_hd(cfg: MoCoGANHDConfig) -> None:
+    """Reject impossible MoCoGAN-HD settings with a message that says what to change."""
+    from vidsynth.models.mocogan_hd.video_noise import VIDEO_NOISE_MODES
+
+    if cfg.noise not in VIDEO_NOISE_MODES:
+        raise ConfigError(f"noise must be one of {', '.join(VIDEO_NOISE_MODES)} (the image generator's per-layer "
+                          f"noise maps), got {cfg.noise!r}")
+
+
+def r1_gamma(cfg) -> float:
+    """``cfg.r1_gamma``, or StyleGAN2-ADA's heuristic ``0.0002 * resolution^2 / batch`` when it is negative."""
+    return cfg.r1_gamma if cfg.r1_gamma >= 0 else 0.0002 * cfg.resolution ** 2 / cfg.batch
 
 
 def validate_loop(loop: LoopConfig) -> None:

@@ -56,6 +56,9 @@ def test_predict_scores_real_continuation(sampler):
     assert len(out["scores"]["psnr"]) == 4 and len(out["scores"]["ssim"]) == 4
     assert out["projection"].latent.shape == (1, sampler.generator.latent_dim)
     assert out["projection"].losses[-1] <= out["projection"].losses[0]
+    # the continuation starts from the projected image: rendered with the noise maps it was fitted with
+    # (float32 rounding of a batch of 2 vs 1 only: 1e-5)
+    assert torch.allclose(out["video"][:, :, 0], out["projection"].image.expand(2, -1, -1, -1), atol=1e-5)
     # user TorchScript feature extractor as the perceptual term
     extractor = torch.jit.script(torch.nn.Sequential(torch.nn.AvgPool2d(2)))
     out = predict_video(sampler, real[:, 0], frames=3, motions=1, steps=2, feature_extractor=extractor)

@@ -24,6 +24,8 @@ def test_in_domain_run_and_pca_in_export(video_run):
     assert bool(exported["motion_generator.pca_fitted"])
     assert any(k.startswith("image_generator.") for k in exported)
     assert (video_run / "samples-latest.gif").exists()
+    # the image-noise mode travels with the export (official per-video noise by default)
+    assert vidsynth.load(video_run).generator.noise_mode == "per_video"
 
 
 def test_resume_is_exact_in_domain(tmp_path, image_run, monkeypatch):
@@ -61,6 +63,13 @@ def test_cross_domain_resume_is_exact(tmp_path, monkeypatch):
 def test_needs_image_generator(tmp_path):
     with pytest.raises(ConfigError, match="image-generator"):
         run_training("mocogan-hd", tmp_path, kimg=0.002)
+
+
+def test_noise_mode_is_checked_and_exported(tmp_path, image_run):
+    with pytest.raises(ConfigError, match="noise must be one of"):
+        run_training("mocogan-hd", tmp_path / "bad", kimg=0.002, image_generator=str(image_run), noise="per_frame")
+    run = run_training("mocogan-hd", tmp_path / "none", kimg=0.002, image_generator=str(image_run), noise="none")
+    assert vidsynth.load(run).generator.noise_mode == "none"
 
 
 def test_load_and_sample_deterministic(sampler):

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from vidsynth.errors import CheckpointError
+from vidsynth.importers.checks import require_finite
 from vidsynth.models.stylegan2 import StyleGAN2Generator
 
 # rosinality's up-conv blur and ToRGB skip upsampler both store outer([1,3,3,1]) / 64 * 4 (gain 4).
@@ -43,8 +44,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
                                   f"torch.save)") from e
         raise CheckpointError(
             f"{path}: refused to load. It holds Python objects other than tensors, so reading it would run "
-            f"arbitrary code (NVIDIA .pkl network pickles are such files). Convert it to a rosinality .pt "
-            f"state dict in a trusted environment first. First such object: {found.group(1)}") from e
+            f"arbitrary code. NVIDIA .pkl network pickles have their own safe reader: vidsynth convert "
+            f"--from stylegan2-ada (or --from digan). First such object: {found.group(1)}") from e
     except Exception as e:  # truncated zip, not a torch file at all, ...
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(e).__name__}: {e})") from e
     if not isinstance(ckpt, dict):
@@ -156,6 +157,7 @@ def import_rosinality(path: str | os.PathLike, resolution: int | None = None, ch
     Raises ``CheckpointError`` with a full key report when anything does not match.
     """
     state, latent_avg = split_checkpoint(read_checkpoint(path), source=str(path))
+    require_finite(dict(state, **({"latent_avg": latent_avg} if latent_avg is not None else {})), str(path))
     kwargs = infer_config(state)
     for name, value in (("resolution", resolution), ("channel_multiplier", channel_multiplier), ("n_mlp", n_mlp)):
         if value is not None:

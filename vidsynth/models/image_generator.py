@@ -3,6 +3,11 @@
 Any image generator with a latent space plugs in: StyleGAN2 works in W space (``latent_space = "w"``,
 latents are ``mapping(z)``), a BigGAN-style generator in Z space (``latent_space = "z"``). The motion
 generator only ever calls the three members below, so it never needs to know which family it drives.
+
+Optional noise extension (StyleGAN2): ``sample_noise(n, generator)`` returning per-sample noise maps and
+``synthesize(latents, noise=..., noise_mode=..., clamp=...)``; MoCoGAN-HD then draws one noise set per
+video shared by its frames (``vidsynth/models/mocogan_hd/video_noise.py``). Without it, ``synthesize``
+must be deterministic per latent: fresh noise on every call would make the frames of a video flicker.
 """
 from __future__ import annotations
 

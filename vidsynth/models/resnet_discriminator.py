@@ -1,6 +1,7 @@
 """StyleGAN2 residual discriminator (Karras et al. 2020, config 'resnet'), the D used by DIGAN for
 both its image D (3 input channels) and its motion D (frame t1, frame t2, plane of dt: 7 channels),
-and by the StyleGAN2 image-generator trainer. Optional class conditioning by projection."""
+and by the StyleGAN2 image-generator trainer. Optional class conditioning by projection, with
+StyleGAN2-ADA's label mapping (``LabelMapping``)."""
 from __future__ import annotations
 
 import math
@@ -9,7 +10,24 @@ import torch
 from torch import nn
 
 from vidsynth.nn.equalized import EqualConv2d, EqualLinear
+from vidsynth.nn.mapping import normalize_2nd_moment
 from vidsynth.nn.minibatch_std import MinibatchStd
+
+
+class LabelMapping(nn.Module):
+    """One-hot label ``c [N, c_dim]`` -> ``cmap [N, dim]``, as StyleGAN2-ADA's conditional D
+    (``MappingNetwork(z_dim=0, c_dim)``): a linear embedding, normalize_2nd_moment, then
+    ``num_layers`` (8 by default) lrelu layers with learning-rate multiplier 0.01. The normalisation
+    gives the projection a unit-RMS input whatever ``c_dim`` is (about 1 at init, not 0.1)."""
+
+    def __init__(self, c_dim: int, dim: int, num_layers: int = 8, lr_multiplier: float = 0.01):
+        super().__init__()
+        self.embed = EqualLinear(c_dim, dim)
+        self.layers = nn.Sequential(*[EqualLinear(dim, dim, activation="lrelu", lr_multiplier=lr_multiplier)
+                                      for _ in range(num_layers)])
+
+    def forward(self, c: torch.Tensor) -> torch.Tensor:
+        return self.layers(normalize_2nd_moment(self.embed(c.float())))
 
 
 class DiscriminatorBlock(nn.Module):
@@ -35,7 +53,7 @@ class ResNetDiscriminator(nn.Module):
     """
 
     def __init__(self, resolution: int, in_channels: int = 3, channel_base: int = 32768, channel_max: int = 512,
-                 mbstd_group_size: int = 4, mbstd_num_channels: int = 1, c_dim: int = 0, mapping_layers: int = 2):
+                 mbstd_group_size: int = 4, mbstd_num_channels: int = 1, c_dim: int = 0, mapping_layers: int = 8):
         super().__init__()
         if resolution < 4 or resolution & (resolution - 1):
             raise ValueError(f"discriminator resolution must be a power of two >= 4, got {resolution}")
@@ -51,9 +69,7 @@ class ResNetDiscriminator(nn.Module):
         self.cmap_dim = c4 if c_dim > 0 else 0
         self.out = EqualLinear(c4, self.cmap_dim or 1)
         if c_dim > 0:  # label -> cmap, as StyleGAN2-ADA's conditional D
-            layers = [EqualLinear(c_dim, c4)]
-            layers += [EqualLinear(c4, c4, activation="lrelu", lr_multiplier=0.01) for _ in range(mapping_layers)]
-            self.mapping = nn.Sequential(*layers)
+            self.mapping = LabelMapping(c_dim, c4, mapping_layers)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         x = self.fromrgb(x)
@@ -64,6 +80,6 @@ class ResNetDiscriminator(nn.Module):
         if self.c_dim > 0:
             if c is None:
                 raise ValueError("this discriminator is class-conditional: pass one-hot labels c [N, c_dim]")
-            cmap = self.mapping(c.float())
+            cmap = self.mapping(c)
             x = (x * cmap).sum(dim=1, keepdim=True) / math.sqrt(self.cmap_dim)
         return x

@@ -237,13 +237,25 @@ class StyleGAN2Generator(nn.Module):
         z = torch.randn(n, self.style_dim, generator=generator, device=device)
         return self.mapping(z.to(self.w_avg.device), c, truncation_psi)
 
-    def synthesize(self, latents: torch.Tensor) -> torch.Tensor:
-        """``w [n, style_dim]`` (or ``[n, num_ws, style_dim]``) -> images ``[n, 3, R, R]`` clamped to [-1, 1].
+    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> list[torch.Tensor]:
+        """``n`` independent random noise sets: ``num_layers`` maps ``[n, 1, H, W]`` ~ N(0, 1) drawn
+        with ``generator`` (any device), on this generator's device. MoCoGAN-HD draws one set per
+        video and shares it over the video's frames (``vidsynth.models.mocogan_hd.video_noise``)."""
+        device = generator.device if generator is not None else self.w_avg.device
+        return [torch.randn(n, 1, *m.shape[2:], generator=generator, device=device).to(m)
+                for m in self.make_noise(1, "const")]
 
-        Uses the constant noise maps, so the same latent always gives the same image. Differentiable
-        with respect to ``latents`` (projection / inversion).
+    def synthesize(self, latents: torch.Tensor, noise: list[torch.Tensor | None] | None = None,
+                   noise_mode: str = "const", clamp: bool = True) -> torch.Tensor:
+        """``w [n, style_dim]`` (or ``[n, num_ws, style_dim]``) -> images ``[n, 3, R, R]``.
+
+        ``noise`` (``num_layers`` maps ``[n or 1, 1, H, W]``, e.g. from :meth:`sample_noise`) overrides
+        ``noise_mode``; the default constant maps make the same latent always give the same image.
+        Clamped to [-1, 1] unless ``clamp=False`` (MoCoGAN-HD training feeds D the unclamped frames,
+        as the official trainer). Differentiable with respect to ``latents`` (projection / inversion).
         """
-        return self.synthesis(latents, noise_mode="const").clamp(-1, 1)
+        images = self.synthesis(latents, noise_mode=noise_mode, noise=noise)
+        return images.clamp(-1, 1) if clamp else images
 
     def extra_repr(self) -> str:
         return (f"resolution={self.resolution}, style_dim={self.style_dim}, n_mlp={self.n_mlp}, "

@@ -4,16 +4,18 @@ from __future__ import annotations
 import click
 
 from vidsynth.config import (DEFAULT_PRESETS, PRESETS, LoopConfig, apply_overrides, method_config,
-                             parse_set_options, validate_loop)
+                             parse_set_options, preset_loop_defaults, validate_loop)
 
 EPILOG = """\b
 Examples:
   vidsynth train --method digan --data builtin:shapes --preset tiny --minutes 10
   vidsynth train --method digan --data ~/videos --preset paper128 --kimg 5000
+  vidsynth train --method digan --data ~/taichi --preset taichi
   vidsynth train --method digan --data clips.zip --preset paper128 --set sigma_t=0.5 --set frames=128
   vidsynth train --method digan --data ~/ucf101 --preset paper128 --set conditional=true --set labels=folders
   vidsynth train --method digan --resume runs/00003-digan-shapes --kimg 2000
   vidsynth train --method digan --resume auto
+  vidsynth train --resume-from-weights models/digan-ucf101 --data ~/my_videos --kimg 500   (fine-tune an import)
   torchrun --nproc_per_node 8 -m vidsynth train --method digan --data ~/videos --preset paper128
   vidsynth train --method stylegan2 --data builtin:shapes --preset tiny --minutes 10
   vidsynth train --method stylegan2 --data ~/frames_or_images --preset paper256 --set diffaugment=color,translation
@@ -34,13 +36,18 @@ def _method_names():
 @click.option("--method", type=click.Choice(_method_names()), default="digan", help="Which model family to train.")
 @click.option("--data", default=None, help="builtin:NAME, a folder of videos or frame folders, or a .zip. "
               "[default: builtin:shapes]")
-@click.option("--preset", default=None, help="Named configuration: paper128, paper128-long, tiny, test (DIGAN); "
+@click.option("--preset", default=None, help="Named configuration: paper128, ucf101, sky, taichi, kinetics-food, "
+              "paper128-long, tiny, test (DIGAN; the paper ones train 25,000 kimg unless --kimg); "
               "paper256, tiny, test (stylegan2); paper, tiny, test (mocogan-hd). [default: paper128 / paper256 / paper]")
-@click.option("--kimg", type=float, default=None, help="Train until this many thousand real videos were shown to D.")
+@click.option("--kimg", type=float, default=None, help="Train until this many thousand real videos were shown to D "
+              "[default: the preset's (25,000 for the DIGAN paper presets), else 1,000].")
 @click.option("--minutes", type=float, default=None, help="Stop after this many minutes (0 = no limit); ends with a snapshot.")
 @click.option("--outdir", default="runs", help="Parent folder of the auto-numbered run folders.")
 @click.option("--name", default=None, help="Run folder suffix (default: from the dataset).")
 @click.option("--resume", default=None, help="Continue a run exactly: a run folder, or 'auto' for the newest in --outdir.")
+@click.option("--resume-from-weights", "init_weights", default=None, metavar="MODEL",
+              help="Fine-tune: start a NEW run from an exported model's weights (a `vidsynth convert` folder or "
+              "a run folder); its architecture is used, optimizers and counters start fresh.")
 @click.option("--batch", type=int, default=None, help="Global batch size (split across processes).")
 @click.option("--resolution", type=int, default=None, help="Training resolution (power of two).")
 @click.option("--frames", type=int, default=None, help="Frames per training clip.")
@@ -59,7 +66,7 @@ def _method_names():
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field (repeatable).")
 @click.option("--show-config", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train_command(method, data, preset, kimg, minutes, outdir, name, resume, batch, resolution, frames, seed,
+def train_command(method, data, preset, kimg, minutes, outdir, name, resume, init_weights, batch, resolution, frames, seed,
                   snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, image_generator, cross_domain,
                   sets, show_config, quiet):
     """Train a video generator; writes an auto-numbered run folder under --outdir."""
@@ -74,7 +81,24 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
                        ("image_generator", image_generator), ("cross_domain", cross_domain or None)):
         if value is not None:
             overrides[key] = value
-    cfg = method_config(method, preset or DEFAULT_PRESETS.get(method, "paper128"), overrides)
+    if init_weights:
+        if resume:
+            raise click.UsageError("--resume continues a run; --resume-from-weights starts a new one: use one")
+        from vidsynth.training.init_weights import architecture_overrides
+
+        weights_method, arch = architecture_overrides(init_weights)
+        from click.core import ParameterSource
+
+        explicit = click.get_current_context().get_parameter_source("method") == ParameterSource.COMMANDLINE
+        if method != weights_method and explicit:
+            raise click.UsageError(f"--method {method} but '{init_weights}' holds a {weights_method} model")
+        method = weights_method
+        clash = {k: v for k, v in overrides.items() if k in arch and str(v) != str(arch[k])}
+        if clash:
+            raise click.UsageError(f"--set {', '.join(clash)} would change the architecture of '{init_weights}'")
+        overrides = {**overrides, **arch}
+    preset = preset or DEFAULT_PRESETS.get(method, "paper128")
+    cfg = method_config(method, preset, overrides)
     if method == "digan":
         from vidsynth.config import validate_digan
 
@@ -83,6 +107,8 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
                                             snapshot_kimg=snapshot_kimg, snapshot_minutes=snapshot_minutes,
                                             num_workers=workers, device=device, metrics=metrics,
                                             metrics_kimg=metrics_kimg).items() if v is not None}
+    if not resume:   # a resumed run keeps its own settings (see training.loop.train)
+        loop_overrides = {**preset_loop_defaults(method, preset), **loop_overrides}
     loop = apply_overrides(LoopConfig(), loop_overrides)
     validate_loop(loop)
     if show_config:
@@ -91,7 +117,7 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, bat
     with distributed_context(loop.device) as dist:
         loop = dataclasses.replace(loop, device=dist.device)
         run = train(cfg, loop, outdir=outdir, resume=resume, run_name=name, progress=not quiet,
-                    dist=dist)
+                    dist=dist, init_weights=init_weights)
     if run is not None:
         click.echo(f"Run folder: {run}")
         click.echo(f"  samples: {run}/samples-latest.gif   model: {run}/model   resume: --resume {run}")

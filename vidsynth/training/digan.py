@@ -5,9 +5,18 @@ Per step (global batch split across processes):
   sorted) -- the INR never renders the frames D does not look at. Non-saturating loss on the
   motion D (frames + dt plane) and on the image D (both frames).
 - D: the same for real pairs (frame indices floor(u * T) with the same Beta draws, dt measured in
-  clip time, frame i at t = i / (T - 1)), lazy R1 (gamma 1, every 16 steps) on both Ds.
+  clip time, frame i at t = i / (T - 1)).
+- Lazy R1 (gamma 1) on both Ds as its own phase every ``r1_interval`` (16) steps: a separate
+  backward and Adam step on ``interval * gamma/2 * (mean_B R1_motion + mean_2B R1_image)``, as the
+  official ``Dreg`` phase (17 D steps per 16 iterations). The motion D's gradient is taken with
+  respect to the un-augmented pair (through DiffAugment), the image D's per image over the 2B
+  augmented frames it saw (official ``loss.py`` ``accumulate_gradients``).
 - DiffAugment (colour, translation) with one parameter draw per pair, so both frames move together.
 - EMA of G with half-life ``ema_kimg``.
+
+The loss terms are module-level functions (``generator_loss``, ``discriminator_loss``,
+``r1_penalties``) so that tests can compare them with numbers from the official code
+(``tests/digan/test_official_fixtures.py``).
 
 All randomness of a step comes from a generator seeded by ``(seed, step)`` and drawn for the global
 batch (each process takes its slice); with the data keys also a pure function of the step, resuming
@@ -17,12 +26,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
 from vidsynth.config import DIGANConfig
-from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator, motion_input
+from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator, frame_labels, motion_input, pair_frames
 from vidsynth.nn.diffaugment import diff_augment
 from vidsynth.training.distributed import DistContext
 from vidsynth.training.ema import GANTrainerState, lazy_regularized_adam, update_ema
@@ -61,6 +71,66 @@ class StepRandom:
         return torch.stack([self.beta21(), self.beta12()], dim=1).sort(dim=1).values
 
 
+def augment_pair(pair: torch.Tensor, policy: str, generator: torch.Generator | None = None,
+                 part: tuple[int, int] | None = None) -> torch.Tensor:
+    """DiffAugment of motion inputs ``[B, 7, H, W]``: one parameter draw per pair, applied to both frames; the dt
+    plane is left as it is (official ``run_D``). Draws in the official order (brightness, saturation, contrast,
+    then translation x, y; ``B`` values each), so a generator seeded like torch's global one augments identically."""
+    if not policy:
+        return pair
+    frames = diff_augment(pair[:, :6], policy, rgb_groups=2, generator=generator, part=part)
+    return torch.cat([frames, pair[:, 6:]], dim=1)
+
+
+def generator_loss(D: DIGANDiscriminator, fake: torch.Tensor, c=None) -> dict[str, torch.Tensor]:
+    """Non-saturating G loss on (augmented) fake pairs ``[B, 7, H, W]``: ``softplus(-logit)`` averaged per D,
+    the two means added (official ``Gmain``: ``loss_Gmain.mean() + loss_Gimg_main.mean()``)."""
+    motion, image = D(fake, c)
+    return {"G/motion": F.softplus(-motion).mean(), "G/image": F.softplus(-image).mean()}
+
+
+def discriminator_loss(D: DIGANDiscriminator, fake: torch.Tensor, real: torch.Tensor, c=None
+                       ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """D's main loss on (augmented) fake and real pairs: ``softplus(fake) + softplus(-real)`` for each D, each
+    term a mean over its batch (B pairs for the motion D, 2B frames for the image D; official ``Dmain``).
+    Returns (the four loss terms, the four logit tensors)."""
+    f_motion, f_image = D(fake, c)
+    r_motion, r_image = D(real, c)
+    terms = {"D/motion_fake": F.softplus(f_motion).mean(), "D/motion_real": F.softplus(-r_motion).mean(),
+             "D/image_fake": F.softplus(f_image).mean(), "D/image_real": F.softplus(-r_image).mean()}
+    logits = {"motion_fake": f_motion, "motion_real": r_motion, "image_fake": f_image, "image_real": r_image}
+    return terms, logits
+
+
+def r1_penalties(D: DIGANDiscriminator, real: torch.Tensor, c=None,
+                 augment: Callable[[torch.Tensor], torch.Tensor] = lambda x: x) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample R1 penalties ``||grad D||^2`` on real pairs ``[B, 7, H, W]`` (graph kept for the backward).
+
+    - motion D: gradient with respect to the un-augmented pair (through ``augment``), dt plane included: ``[B]``.
+    - image D: gradient with respect to the augmented frames it was given, per image: ``[2B]``.
+    Both exactly as the official ``loss.py`` (``r1_grads`` w.r.t. ``real_img_tmp``, ``r1_img_grads`` w.r.t.
+    ``temp_imgs``). The R1 loss is ``gamma / 2 * (motion.mean() + image.mean())``.
+    """
+    real = real.detach().requires_grad_(True)
+    aug = augment(real)
+    frames = pair_frames(aug)                                            # [2B, 3, H, W], in the graph of aug
+    motion = D.motion_d(aug, c)
+    image = D.image_d(frames, frame_labels(c))
+    grad_m, = torch.autograd.grad(motion.sum(), real, create_graph=True)
+    grad_i, = torch.autograd.grad(image.sum(), frames, create_graph=True)
+    return grad_m.square().sum([1, 2, 3]), grad_i.square().sum([1, 2, 3])
+
+
+def lazy_r1_loss(D: DIGANDiscriminator, real: torch.Tensor, c, augment: Callable[[torch.Tensor], torch.Tensor],
+                 gamma: float, interval: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The loss of the lazy R1 phase: ``interval * gamma / 2 * (mean_B R1_motion + mean_2B R1_image)``
+    (official ``Dreg``: ``r1_gamma / 2`` per sample, each D's mean, times the gain ``interval``).
+    Returns (the loss to backpropagate, the unscaled sum of the two means for logging)."""
+    r1_motion, r1_image = r1_penalties(D, real, c, augment)
+    r1 = r1_motion.mean() + r1_image.mean()
+    return r1 * (gamma / 2) * interval, r1
+
+
 def generator_kwargs(cfg: DIGANConfig, c_dim: int = 0) -> dict:
     return dict(resolution=cfg.resolution, input_resolution=cfg.input_resolution, z_dim=cfg.z_dim, w_dim=cfg.w_dim,
                 motion_dim=cfg.motion_dim, c_dim=c_dim, mapping_layers=cfg.mapping_layers,
@@ -84,16 +154,14 @@ class DIGANTrainer(GANTrainerState):
         self.D = DIGANDiscriminator(cfg.resolution, c_dim, cfg.d_channel_base, cfg.d_channel_max,
                                     cfg.mbstd_group).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
-        # The official code folds its lazy-regularization phases into Adam's lr and betas.
+        # Adam's lr and betas scaled by interval / (interval + 1), as the official code does for its lazy
+        # phases (D: R1 every r1_interval steps; G: a Greg phase every 4 that is empty with pl_weight 0).
         self.opt_G = lazy_regularized_adam(self.G.parameters(), cfg.lr, cfg.beta1, cfg.beta2, cfg.g_reg_interval)
         self.opt_D = lazy_regularized_adam(self.D.parameters(), cfg.lr, cfg.beta1, cfg.beta2, cfg.r1_interval)
 
     # ------------------------------------------------------------------ helpers
     def _augment(self, pair: torch.Tensor, r: StepRandom) -> torch.Tensor:
-        if not self.cfg.diffaugment:
-            return pair
-        frames = diff_augment(pair[:, :6], self.cfg.diffaugment, rgb_groups=2, generator=r.g, part=r.part)
-        return torch.cat([frames, pair[:, 6:]], dim=1)
+        return augment_pair(pair, self.cfg.diffaugment, r.g, r.part)
 
     def _fake_pair(self, c, r: StepRandom) -> torch.Tensor:
         z, zm = r.randn(self.cfg.z_dim), r.randn(self.cfg.motion_dim)
@@ -128,34 +196,29 @@ class DIGANTrainer(GANTrainerState):
         # --- G: make D call fakes real (non-saturating) ---
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
-        motion_logits, image_logits = self.D(self._augment(self._fake_pair(c, r), r), c)
-        loss_g = F.softplus(-motion_logits).mean() + F.softplus(-image_logits).mean()
+        g_terms = generator_loss(self.D, self._augment(self._fake_pair(c, r), r), c)
+        loss_g = sum(g_terms.values())
         self.apply(loss_g, self.G, self.opt_G)
         stats["loss/G"] = loss_g.item()
 
-        # --- D: fakes low, reals high, lazy R1 on reals ---
+        # --- D main: fakes low, reals high ---
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
         with torch.no_grad():
             fake = self._fake_pair(c, r)
         real = self._real_pair(clips, r)
-        do_r1 = cfg.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0
-        real.requires_grad_(do_r1)
-        f_motion, f_image = self.D(self._augment(fake, r), c)
-        r_motion, r_image = self.D(self._augment(real, r), c)
-        loss_d = (F.softplus(f_motion).mean() + F.softplus(-r_motion).mean()
-                  + F.softplus(f_image).mean() + F.softplus(-r_image).mean())
-        stats["loss/D"] = loss_d.item()
-        stats["D/real_motion"], stats["D/fake_motion"] = r_motion.mean().item(), f_motion.mean().item()
-        stats["D/real_image"], stats["D/fake_image"] = r_image.mean().item(), f_image.mean().item()
-        if do_r1:
-            # R1 = gamma/2 * ||grad D(x_real)||^2, for each D separately; x the un-augmented pair.
-            grad_m, = torch.autograd.grad(r_motion.sum(), real, create_graph=True)
-            grad_i, = torch.autograd.grad(r_image.sum(), real, create_graph=True)
-            r1 = grad_m.square().sum([1, 2, 3]).mean() + grad_i[:, :6].square().sum([1, 2, 3]).mean()
-            loss_d = loss_d + r1 * (cfg.r1_gamma / 2) * cfg.r1_interval
-            stats["loss/R1"] = r1.item()
+        d_terms, logits = discriminator_loss(self.D, self._augment(fake, r), self._augment(real, r), c)
+        loss_d = sum(d_terms.values())
         self.apply(loss_d, self.D, self.opt_D)
+        stats["loss/D"] = loss_d.item()
+        stats["D/real_motion"], stats["D/fake_motion"] = logits["motion_real"].mean().item(), logits["motion_fake"].mean().item()
+        stats["D/real_image"], stats["D/fake_image"] = logits["image_real"].mean().item(), logits["image_fake"].mean().item()
+
+        # --- D reg: lazy R1 as its own phase and Adam step (official Dreg), on the same reals, fresh augmentation ---
+        if cfg.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0:
+            loss_r1, r1 = lazy_r1_loss(self.D, real, c, lambda x: self._augment(x, r), cfg.r1_gamma, cfg.r1_interval)
+            self.apply(loss_r1, self.D, self.opt_D)
+            stats["loss/R1"] = r1.item()
         self.D.requires_grad_(False)
 
         self.update_ema(cur_nimg)

@@ -153,12 +153,14 @@ class NonFiniteError(VidsynthError):
 
 
 def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path | None = None,
-          run_name: str | None = None, progress: bool = True, dist: DistContext | None = None) -> Path:
+          run_name: str | None = None, progress: bool = True, dist: DistContext | None = None,
+          init_weights: str | Path | None = None) -> Path:
     """Train ``cfg`` (a method config) as ``loop`` says; returns the run folder.
 
     ``resume``: a run folder (or ``auto`` = the newest run in ``outdir`` of the same method) to
     continue exactly where its last checkpoint left off; the run's saved config is used and only
-    ``kimg``/``minutes``/snapshot options may change.
+    ``kimg``/``minutes``/snapshot options may change. ``init_weights``: an exported model whose weights
+    a new run starts from (fine-tuning; ``training/init_weights.py``).
     """
     from tqdm.auto import tqdm
 
@@ -186,13 +188,19 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     if state is not None:
         trainer.load_state_dict(state["trainer"])
         step, nimg = state["step"], state["nimg"]
+        init_weights = state.get("init_weights")         # provenance of a resumed fine-tuning run
+    elif init_weights:
+        from vidsynth.training.init_weights import load_initial_weights
+
+        load_initial_weights(trainer, init_weights, log=print if rank == 0 else (lambda *a: None))
     is_main = rank == 0
     if state is None:
         run_dir = new_run_dir(outdir, cfg.method, loop.data, run_name) if is_main else None
     if is_main:
         save_json(run_dir / "config.json", {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop),
                                             "class_names": dataset.class_names, "world_size": world_size,
-                                            "num_videos": dataset.num_videos})
+                                            "num_videos": dataset.num_videos,
+                                            "init_weights": str(init_weights) if init_weights else None})
         if dataset.skipped:
             save_json(run_dir / "skipped_files.json", {"skipped": [list(s) for s in dataset.skipped]})
 
@@ -228,6 +236,7 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         io.write_png(run_dir / "samples-latest.png", io.frame_strip(grid, 4))
         save_model(module, run_dir / "model", kwargs, dict(meta, kimg=kimg, step=step))
         ckpt.save(run_dir, {"trainer": trainer.state_dict(), "step": step, "nimg": nimg, "method": cfg.method,
+                            "init_weights": str(init_weights) if init_weights else None,
                             "config": {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}},
                   step, keep=loop.keep_checkpoints)
         if loop.metrics and (final or loop.metrics_kimg <= 0 or

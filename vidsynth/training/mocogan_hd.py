@@ -7,7 +7,8 @@ the PCA of its latent space (``cfg.pca_samples`` latents, seeded by the run seed
 Per step, on one batch of real clips (``frames`` frames every ``stride``-th frame; official: 16
 every 2nd of 32 consecutive), as the official ``GD_step``:
 - ``g_steps`` G_M updates (official ``--G_step 5``), each with fresh content codes and motion noise:
-  video GAN + image GAN + mutual information (+ feature matching cross-domain),
+  video GAN + image GAN + mutual information (+ feature matching cross-domain); fake videos get
+  one image-noise set per video (``noise``, official) and are not clamped (official),
 - one update of D_V and D_I together (``discriminator_losses``); cross-domain D_I then updates
   its EMA copy. In-domain D_I compares (x_1, x_t) pairs with real ones; cross-domain D_I is the
   contrastive D on generated frames only.
@@ -24,7 +25,7 @@ import hashlib
 
 import torch
 
-from vidsynth.config import MoCoGANHDConfig
+from vidsynth.config import MoCoGANHDConfig, validate_mocogan_hd
 from vidsynth.errors import CheckpointError, ConfigError
 from vidsynth.models.mocogan_hd import (ContrastiveImageDiscriminator, LossWeights, MotionGenerator,
                                         PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
@@ -57,6 +58,7 @@ class MoCoGANHDTrainer:
 
     def __init__(self, cfg: MoCoGANHDConfig, device: torch.device, c_dim: int = 0, seed: int = 0,
                  dist: DistContext | None = None):
+        validate_mocogan_hd(cfg)
         if c_dim:
             raise ConfigError("MoCoGAN-HD training is unconditional; use conditional=false")
         if not cfg.image_generator:
@@ -97,7 +99,7 @@ class MoCoGANHDTrainer:
         self.G, self.D = self.G_M, torch.nn.ModuleList([self.D_V, self.D_I])
         # The exported module: both generators, sharing this trainer's live modules.
         self.video_generator = MoCoGANHDVideoGenerator(gi_config["class_name"], gi_config["kwargs"],
-                                                       motion_kwargs(cfg, self.G_I.latent_dim),
+                                                       motion_kwargs(cfg, self.G_I.latent_dim), cfg.noise,
                                                        image_generator=self.G_I, motion_generator=self.G_M)
 
     # ------------------------------------------------------------------ helpers
@@ -130,7 +132,8 @@ class MoCoGANHDTrainer:
 
         self._set_trainable(True)
         for _ in range(cfg.g_steps):
-            losses = generator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g)
+            losses = generator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g,
+                                      noise_mode=cfg.noise)
             self.opt_G.zero_grad(set_to_none=True)
             losses["total"].backward()
             self.dist.sync_grads(self.G_M)
@@ -139,7 +142,8 @@ class MoCoGANHDTrainer:
         stats["loss/G"] = losses["total"].item()
 
         self._set_trainable(False)
-        losses = discriminator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g)
+        losses = discriminator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g,
+                                      noise_mode=cfg.noise)
         self.opt_D_V.zero_grad(set_to_none=True)
         self.opt_D_I.zero_grad(set_to_none=True)
         losses["total"].backward()
@@ -189,4 +193,4 @@ class MoCoGANHDTrainer:
         gen = torch.Generator().manual_seed(self.seed + SAMPLE_SEED_OFFSET)
         w1 = self.G_I.sample_latents(n, generator=gen).to(self.device)
         noise = self.G_M.sample_noise(n, num_frames, gen, device="cpu").to(self.device)
-        return self.video_generator(w1, num_frames, noise=noise, batch_size=64).cpu()
+        return self.video_generator(w1, num_frames, noise=noise, generator=gen, batch_size=64).cpu()

@@ -1,14 +1,19 @@
 """Image-generator training for MoCoGAN-HD: StyleGAN2 (W space) or BigGAN-style (Z space) on frames.
 
 Each real sample is one image ``[3, R, R]``: a random frame of a random video, or an image of an
-image folder (``vidsynth/data/images.py``). Per step (StyleGAN2, Karras et al. 2020):
+image folder (``vidsynth/data/images.py``). Per step (StyleGAN2, Karras et al. 2020; rosinality's
+and StyleGAN2-ADA's trainers):
 - G: non-saturating loss ``softplus(-D(aug(G(z))))``; with probability ``style_mixing`` two
-  latents are mixed at a random layer (StyleGAN2 only).
+  latents are mixed at a random layer (StyleGAN2 only). Every ``g_reg_interval`` steps, plus
+  ``pl_weight * interval * path-length penalty`` on a batch shrunk by ``pl_batch_shrink``
+  (``path_length.py``): a smooth W space, which MoCoGAN-HD's equal steps in W rely on.
 - D: ``softplus(D(aug(fake))) + softplus(-D(aug(real)))`` and lazy R1 (``gamma / 2 * |grad D(real)|^2``
-  every ``r1_interval`` steps, scaled by the interval) on the un-augmented reals.
-- DiffAugment (Zhao et al. 2020) on real and fake alike when ``diffaugment`` is set (small data).
+  every ``r1_interval`` steps, scaled by the interval) on the un-augmented reals (through the
+  augmentation); gamma from ADA's rule ``0.0002 R^2 / batch`` unless set.
+- aug: ADA (``ada.py``, p adapted from E[sign D(real)] toward 0.6) or DiffAugment (``diffaugment``).
 - EMA of G with half-life ``ema_kimg``; the EMA generator is what is sampled and exported.
-Path-length regularisation is left out (it helps projection quality, not needed for MoCoGAN-HD).
+The lazy regularisers are folded into the regular step's loss on their steps (one backward, one Adam
+step), with Adam's lr and betas scaled by interval / (interval + 1) as StyleGAN2.
 
 Same contract as ``DIGANTrainer``: ``step``/``state_dict``/``load_state_dict``/``export``/``sample``,
 all randomness of a step from a generator seeded by ``(seed, step, rank)`` (per-layer noise maps
@@ -23,9 +28,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidsynth.config import StyleGAN2Config
+from vidsynth.config import StyleGAN2Config, r1_gamma, validate_stylegan2
+from vidsynth.training.ada import AdaptiveAugment
 from vidsynth.training.distributed import DistContext
 from vidsynth.training.ema import GANTrainerState, lazy_regularized_adam, update_ema
+from vidsynth.training.path_length import PathLengthRegularizer
 from vidsynth.errors import ConfigError
 from vidsynth.models.biggan import BigGANGenerator
 from vidsynth.models.resnet_discriminator import ResNetDiscriminator
@@ -46,14 +53,17 @@ def build_image_generator(cfg: StyleGAN2Config) -> nn.Module:
 
 
 def style_mixed_images(G: StyleGAN2Generator, z: torch.Tensor, z_mix: torch.Tensor, cutoff: int | None,
-                       noise: list[torch.Tensor], update_w_avg: bool = False) -> torch.Tensor:
+                       noise: list[torch.Tensor], update_w_avg: bool = False,
+                       return_ws: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """StyleGAN2 images ``[N, 3, R, R]`` from ``z, z_mix [N, z_dim]``: layers >= ``cutoff`` take
-    ``mapping(z_mix)`` (None = no mixing); ``noise`` are the per-layer noise maps."""
+    ``mapping(z_mix)`` (None = no mixing); ``noise`` are the per-layer noise maps. With ``return_ws``
+    also the per-layer latents ``[N, num_ws, D]`` (path-length regularisation differentiates by them)."""
     w = G.mapping(z, update_w_avg=update_w_avg)                           # [N, D]
     ws = w.unsqueeze(1).repeat(1, G.num_ws, 1)                            # [N, num_ws, D]
     if cutoff is not None:
         ws[:, cutoff:] = G.mapping(z_mix).unsqueeze(1)
-    return G.synthesis(ws, noise=noise)                                   # [N, 3, R, R]
+    images = G.synthesis(ws, noise=noise)                                 # [N, 3, R, R]
+    return (images, ws) if return_ws else images
 
 
 class StyleGAN2Trainer(GANTrainerState):
@@ -67,8 +77,13 @@ class StyleGAN2Trainer(GANTrainerState):
             raise ConfigError("the image-generator trainer is unconditional; use conditional=false")
         if cfg.frames != 1:
             raise ConfigError(f"the image-generator trainer sees single frames: frames must be 1, got {cfg.frames}")
+        validate_stylegan2(cfg)
         self.dist = dist or DistContext()
         self.cfg, self.device, self.seed, self.rank = cfg, device, seed, self.dist.rank
+        self.r1_gamma = r1_gamma(cfg)
+        self.ada = AdaptiveAugment(cfg.augment, cfg.augment_p, cfg.ada_target, cfg.ada_interval, cfg.ada_kimg,
+                                   cfg.batch, tuple(p for p in cfg.ada_pipeline.split(",") if p))
+        self.path_length = PathLengthRegularizer(cfg.pl_decay)
         torch.manual_seed(seed)  # identical initial weights on every rank
         self.G = build_image_generator(cfg).to(device)
         self.D = ResNetDiscriminator(cfg.resolution, 3, cfg.d_channel_base, cfg.d_channel_max,
@@ -85,10 +100,18 @@ class StyleGAN2Trainer(GANTrainerState):
         return g
 
     def _augment(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-        return diff_augment(x, self.cfg.diffaugment, generator=g) if self.cfg.diffaugment else x
+        """What D sees: ADA's pipeline at the current p, or DiffAugment (mutually exclusive)."""
+        x = diff_augment(x, self.cfg.diffaugment, generator=g) if self.cfg.diffaugment else x
+        return self.ada(x, g)
 
-    def _fake(self, n: int, g: torch.Generator, update_w_avg: bool = False) -> torch.Tensor:
-        """``n`` generated images ``[n, 3, R, R]``; every random draw from ``g``."""
+    def _all_reduce_sum(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dist.all_gather(x.to(self.device)[None]).sum(0).cpu() if self.dist.active else x
+
+    def _all_reduce_mean(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dist.all_gather(x[None]).mean(0) if self.dist.active else x
+
+    def _fake(self, n: int, g: torch.Generator, update_w_avg: bool = False, return_ws: bool = False):
+        """``n`` generated images ``[n, 3, R, R]`` (and their ``ws`` with ``return_ws``); all draws from ``g``."""
         cfg, dev = self.cfg, self.device
         z = torch.randn(n, cfg.z_dim, generator=g, device=dev)
         if not isinstance(self.G, StyleGAN2Generator):
@@ -97,7 +120,7 @@ class StyleGAN2Trainer(GANTrainerState):
         z_mix = torch.randn(n, cfg.z_dim, generator=g, device=dev)      # drawn always: same stream either way
         cutoff = int(torch.randint(1, self.G.num_ws, (), generator=g, device=dev)) if mix else None
         noise = [torch.randn(n, 1, *m.shape[2:], generator=g, device=dev) for m in self.G.make_noise(1, "const")]
-        return style_mixed_images(self.G, z, z_mix, cutoff, noise, update_w_avg)
+        return style_mixed_images(self.G, z, z_mix, cutoff, noise, update_w_avg, return_ws)
 
     # ------------------------------------------------------------------ one step
     def step(self, step: int, clips: torch.Tensor, labels: torch.Tensor, cur_nimg: int) -> dict[str, float]:
@@ -111,29 +134,42 @@ class StyleGAN2Trainer(GANTrainerState):
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
         loss_g = F.softplus(-self.D(self._augment(self._fake(n, g, update_w_avg=True), g))).mean()
-        self.apply(loss_g, self.G, self.opt_G)
         stats["loss/G"] = loss_g.item()
+        do_pl = (cfg.pl_weight > 0 and cfg.g_reg_interval > 0 and step % cfg.g_reg_interval == 0
+                 and isinstance(self.G, StyleGAN2Generator))
+        if do_pl:   # lazy path-length regularisation on a shrunk batch, scaled by the interval
+            images, ws = self._fake(max(1, n // cfg.pl_batch_shrink), g, return_ws=True)
+            pl, _ = self.path_length.penalty(images, ws, g, self._all_reduce_mean)
+            loss_g = loss_g + pl * (cfg.pl_weight * cfg.g_reg_interval)
+            stats["loss/PL"], stats["PL/mean"] = pl.item(), self.path_length.mean
+        self.apply(loss_g, self.G, self.opt_G)
 
         # --- D: fakes low, reals high, lazy R1 on reals ---
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
         with torch.no_grad():
             fake = self._fake(n, g)
-        do_r1 = cfg.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0
+        do_r1 = self.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0
         real.requires_grad_(do_r1)
         logits_fake = self.D(self._augment(fake, g))
         logits_real = self.D(self._augment(real, g))
+        self.ada.accumulate(logits_real)
         loss_d = F.softplus(logits_fake).mean() + F.softplus(-logits_real).mean()
         stats["loss/D"] = loss_d.item()
         stats["D/real"], stats["D/fake"] = logits_real.mean().item(), logits_fake.mean().item()
         if do_r1:
             grad, = torch.autograd.grad(logits_real.sum(), real, create_graph=True)
             r1 = grad.square().sum([1, 2, 3]).mean()
-            loss_d = loss_d + r1 * (cfg.r1_gamma / 2) * cfg.r1_interval
+            loss_d = loss_d + r1 * (self.r1_gamma / 2) * cfg.r1_interval
             stats["loss/R1"] = r1.item()
         self.apply(loss_d, self.D, self.opt_D)
         self.D.requires_grad_(False)
         self.dist.average_buffers(self.G)   # w_avg / BatchNorm statistics of the global batch
+        r_t = self.ada.update(step, self._all_reduce_sum)
+        if r_t is not None:
+            stats["ADA/r_t"] = r_t
+        if self.ada.active:
+            stats["ADA/p"] = self.ada.p
 
         self.update_ema(cur_nimg)
         return stats
@@ -142,6 +178,17 @@ class StyleGAN2Trainer(GANTrainerState):
         update_ema(self.G_ema, self.G, self.cfg.batch, self.cfg.ema_kimg, self.cfg.ema_rampup, cur_nimg)
 
     # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """G, D, G_ema, optimizers, plus ADA's p (and its running r_t sums) and the mean path length."""
+        return {**super().state_dict(), "ada": self.ada.state_dict(), "path_length": self.path_length.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        if "ada" in state:              # checkpoints written before ADA start at the configured p
+            self.ada.load_state_dict(state["ada"])
+        if "path_length" in state:
+            self.path_length.load_state_dict(state["path_length"])
+
     def export(self) -> tuple[nn.Module, dict]:
         """The EMA generator and its constructor kwargs (loadable as a MoCoGAN-HD image generator)."""
         return self.G_ema, dict(self.G_ema.init_kwargs)

@@ -92,7 +92,8 @@ def predict_video(sampler: MoCoGANHDSampler, first_frame: torch.Tensor, frames: 
     init = G_M.latent_mean if bool(G_M.pca_fitted) else None
     proj = project_image(sampler.image_generator, first_frame, init_latent=init, seed=seed, **projection_kwargs)
     noise = sampler.motion_noise(motions, frames, seed)
-    video = sampler.render(proj.latent.expand(motions, -1), frames, noise)       # [M, 3, T, R, R]
+    # rendered with the noise maps the projection was fitted with, so frame 1 is the projected image
+    video = sampler.render(proj.latent.expand(motions, -1), frames, noise, sampler.const_noise(motions))
     out = {"video": video, "projection": proj, "scores": None}
     if real_video is not None:
         t = min(frames, real_video.shape[1])

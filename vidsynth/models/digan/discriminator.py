@@ -13,6 +13,20 @@ from torch import nn
 from vidsynth.models.resnet_discriminator import ResNetDiscriminator
 
 
+def pair_frames(pair: torch.Tensor) -> torch.Tensor:
+    """Motion input ``[B, 7, H, W]`` -> the image D's frames ``[2B, 3, H, W]``, interleaved per video
+    (frame t1 of video 0, frame t2 of video 0, frame t1 of video 1, ...), as the official code
+    (``networks.py`` OurDiscriminator: ``(b t)`` order). With StyleGAN2's strided minibatch-std groups
+    (``x.reshape(G, -1, ...)``) this puts ``G`` different videos in every group, never both frames of one."""
+    b, _, h, w = pair.shape
+    return pair[:, :6].reshape(b * 2, 3, h, w)
+
+
+def frame_labels(c: torch.Tensor | None) -> torch.Tensor | None:
+    """Labels ``[B, c_dim]`` of the pairs -> labels ``[2B, c_dim]`` of ``pair_frames`` (each repeated, same order)."""
+    return None if c is None else c.repeat_interleave(2, dim=0)
+
+
 def motion_input(frame1: torch.Tensor, frame2: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
     """``[B, 3, H, W]`` x2 and ``dt [B]`` -> the motion D's 7-channel input ``[B, 7, H, W]``."""
     plane = dt.view(-1, 1, 1, 1).to(frame1.dtype).expand(-1, 1, *frame1.shape[2:])
@@ -32,7 +46,6 @@ class DIGANDiscriminator(nn.Module):
         self.c_dim = c_dim
 
     def forward(self, pair: torch.Tensor, c: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """``pair [B, 7, H, W]`` (motion input) -> (motion logits ``[B, 1]``, image logits ``[2B, 1]``)."""
-        frames = torch.cat([pair[:, 0:3], pair[:, 3:6]], dim=0)          # both frames of every pair
-        c2 = torch.cat([c, c], dim=0) if c is not None else None
-        return self.motion_d(pair, c), self.image_d(frames, c2)
+        """``pair [B, 7, H, W]`` (motion input) -> (motion logits ``[B, 1]``, image logits ``[2B, 1]``);
+        image logits are in ``pair_frames`` order."""
+        return self.motion_d(pair, c), self.image_d(pair_frames(pair), frame_labels(c))

@@ -13,9 +13,9 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.parametrizations import spectral_norm
 
 from vidsynth.models.mocogan_hd.patchgan import multiscale_logits, patchgan_layers
+from vidsynth.nn.spectral_norm import spectral_norm
 
 
 class PairImageDiscriminator(nn.Module):

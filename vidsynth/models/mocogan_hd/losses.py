@@ -14,6 +14,7 @@ Loss forms (official code):
   2 x the contrastive loss; G gets the non-saturating hinge term ``-mean D(x_t)`` and
   ``w_match`` x feature matching.
 * G always adds the mutual-information loss with weight 1.
+* fake videos: one image-noise set per video, frames not clamped (``sample_fake_videos``).
 * each call picks one frame index t in [2, T] (same t for real and fake), and reverses the time of
   the whole real batch / fake batch for D_V with probability 1/2 each (official ``flip_video``).
 
@@ -35,6 +36,7 @@ from vidsynth.models.mocogan_hd.contrastive import ContrastiveImageDiscriminator
 from vidsynth.models.mocogan_hd.image_discriminator import PairImageDiscriminator
 from vidsynth.models.mocogan_hd.motion_generator import MotionGenerator, MotionOutput, render_latents
 from vidsynth.models.mocogan_hd.video_discriminator import VideoDiscriminator
+from vidsynth.models.mocogan_hd.video_noise import draw_video_noise
 
 MODES = ("in_domain", "cross_domain")
 
@@ -67,12 +69,16 @@ def hinge_generator_loss(fake: torch.Tensor) -> torch.Tensor:
 
 
 def video_gradient_penalty(video_discriminator: VideoDiscriminator, real_video: torch.Tensor,
-                           fake_video: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+                           fake_video: torch.Tensor, generator: torch.Generator | None = None,
+                           alpha: torch.Tensor | None = None) -> torch.Tensor:
     """``mean_s mean((||grad_x D_s(x)||_2 over channels - 1)^2)`` at x = alpha * real + (1 - alpha) * fake
-    (alpha ~ U(0, 1) per video), on the prepared D input (resized; paired in-domain). Unweighted."""
+    (``alpha [B, 1, 1, 1, 1]`` ~ U(0, 1) per video, drawn from ``generator`` unless given), on the
+    prepared D input (resized; paired in-domain). Unweighted."""
     real = video_discriminator.prepare(real_video).detach()
     fake = video_discriminator.prepare(fake_video).detach()
-    alpha = _rand((real.shape[0], 1, 1, 1, 1), real, generator)
+    if alpha is None:
+        alpha = _rand((real.shape[0], 1, 1, 1, 1), real, generator)
+    alpha = alpha.to(real)
     x = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     penalty = 0.0
     for out in video_discriminator.forward_prepared(x):
@@ -113,16 +119,79 @@ def _check_mode(mode: str) -> None:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
 
 
-def sample_fake_videos(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, batch: int,
-                       num_frames: int, generator: torch.Generator | None = None,
-                       device: torch.device | str | None = None) -> tuple[torch.Tensor, MotionOutput]:
-    """Draw content codes w_1 from G_I's prior, unroll G_M, render: ``(video [B,3,T,R,R], motion)``."""
+@dataclass
+class StepDraws:
+    """Every random choice of one G_M step or one D step except the cross-domain augmentations.
+
+    Drawn from the step's ``torch.Generator`` by :func:`draw_generator_step` /
+    :func:`draw_discriminator_step`, or given explicitly (the official-code fixtures replay the
+    official run's draws). ``w1``/``motion_noise``/``video_noise`` are None in a D step whose fake
+    videos are passed in."""
+    w1: torch.Tensor | None                   # [B, D] content codes from G_I's prior
+    motion_noise: torch.Tensor | None         # [B, T-1, noise_dim] e_2..e_T
+    video_noise: list[torch.Tensor] | None    # image noise maps [B, 1, H, W] per layer (per_video), else None
+    reverse_real: bool                        # time-reverse the real batch for D_V (official flip_video)
+    reverse_fake: bool
+    t: int                                    # D_I frame index in [1, T-1] (0-based; official frame_id)
+    gp_alpha: torch.Tensor | None = None      # [B, 1, 1, 1, 1] WGAN-GP interpolation weights (D step)
+
+
+def _draw_fakes(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, batch: int,
+                num_frames: int, generator: torch.Generator | None, device, noise_mode: str):
     with torch.no_grad():
         w1 = image_generator.sample_latents(batch, generator=generator)
-    if device is not None:
-        w1 = w1.to(device)
-    motion = motion_generator(w1, num_frames, generator=generator)
-    return render_latents(image_generator, motion.latents), motion
+    w1 = w1.to(device) if device is not None else w1
+    motion_noise = motion_generator.sample_noise(batch, num_frames, generator, device=w1.device)
+    video_noise = draw_video_noise(image_generator, batch, generator) if noise_mode == "per_video" else None
+    return w1, motion_noise, video_noise
+
+
+def draw_generator_step(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, batch: int,
+                        num_frames: int, generator: torch.Generator | None = None, device=None,
+                        noise_mode: str = "per_video") -> StepDraws:
+    """The draws of one G_M step, in order: w_1, motion noise, image noise, D_V real/fake time flips, t."""
+    w1, motion_noise, video_noise = _draw_fakes(motion_generator, image_generator, batch, num_frames, generator,
+                                                device, noise_mode)
+    reverse_real, reverse_fake = _coin(generator), _coin(generator)
+    return StepDraws(w1, motion_noise, video_noise, reverse_real, reverse_fake, _randint(1, num_frames, generator))
+
+
+def draw_discriminator_step(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, batch: int,
+                            num_frames: int, generator: torch.Generator | None = None, device=None,
+                            noise_mode: str = "per_video", draw_fakes: bool = True) -> StepDraws:
+    """The draws of one D step, in order: (w_1, motion noise, image noise if ``draw_fakes``), D_V
+    fake/real time flips, WGAN-GP alpha, t."""
+    fakes = (_draw_fakes(motion_generator, image_generator, batch, num_frames, generator, device, noise_mode)
+             if draw_fakes else (None, None, None))
+    reverse_fake, reverse_real = _coin(generator), _coin(generator)
+    alpha_device = generator.device if generator is not None else "cpu"
+    alpha = torch.rand((batch, 1, 1, 1, 1), generator=generator, device=alpha_device)
+    return StepDraws(*fakes, reverse_real=reverse_real, reverse_fake=reverse_fake,
+                     t=_randint(1, num_frames, generator), gp_alpha=alpha)
+
+
+def render_fake_videos(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, draws: StepDraws,
+                       num_frames: int, noise_mode: str = "per_video") -> tuple[torch.Tensor, MotionOutput]:
+    """Fake videos ``[B, 3, T, R, R]`` of ``draws`` as the official trainer renders them
+    (``modelG([z], n_frames, use_noise=True)``): one image-noise set per video shared by its frames
+    (``noise_mode="per_video"``), and frames *not* clamped to [-1, 1] (D sees G_I's raw output;
+    clamping would also cut G_M's gradient at saturated pixels)."""
+    motion = motion_generator(draws.w1, num_frames, noise=draws.motion_noise)
+    video = render_latents(image_generator, motion.latents, noise_mode=noise_mode, video_noise=draws.video_noise,
+                           clamp=False)
+    return video, motion
+
+
+def sample_fake_videos(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, batch: int,
+                       num_frames: int, generator: torch.Generator | None = None,
+                       device: torch.device | str | None = None,
+                       noise_mode: str = "per_video") -> tuple[torch.Tensor, MotionOutput]:
+    """Draw content codes w_1 from G_I's prior, unroll G_M, render (:func:`render_fake_videos`):
+    ``(video [B,3,T,R,R], motion)``."""
+    w1, motion_noise, video_noise = _draw_fakes(motion_generator, image_generator, batch, num_frames, generator,
+                                                device, noise_mode)
+    return render_fake_videos(motion_generator, image_generator, StepDraws(w1, motion_noise, video_noise, False,
+                                                                           False, 1), num_frames, noise_mode)
 
 
 # --- the two steps -----------------------------------------------------------------------------
@@ -130,7 +199,8 @@ def generator_losses(motion_generator: MotionGenerator, image_generator: LatentI
                      video_discriminator: VideoDiscriminator,
                      image_discriminator: PairImageDiscriminator | ContrastiveImageDiscriminator,
                      real_video: torch.Tensor, mode: str = "in_domain", weights: LossWeights | None = None,
-                     generator: torch.Generator | None = None, update_banks: bool = True) -> dict[str, torch.Tensor]:
+                     generator: torch.Generator | None = None, update_banks: bool = True,
+                     noise_mode: str = "per_video", draws: StepDraws | None = None) -> dict[str, torch.Tensor]:
     """Losses of one motion-generator step for a real batch ``real_video [B, 3, T, H, W]``.
 
     Keys: ``video_gan``, ``image_gan``, ``mutual_info``, ``feature_match`` (cross-domain only), ``total``.
@@ -142,17 +212,19 @@ def generator_losses(motion_generator: MotionGenerator, image_generator: LatentI
     _check_frozen(image_generator)
     w = weights or LossWeights()
     b, _, t_len = real_video.shape[:3]
-    fake, motion = sample_fake_videos(motion_generator, image_generator, b, t_len, generator, real_video.device)
+    if draws is None:
+        draws = draw_generator_step(motion_generator, image_generator, b, t_len, generator, real_video.device,
+                                    noise_mode)
+    fake, motion = render_fake_videos(motion_generator, image_generator, draws, t_len, noise_mode)
     losses: dict[str, torch.Tensor] = {"mutual_info": motion_generator.mutual_information_loss(motion)}
 
     # video D: symmetric relativistic LSGAN
-    reverse_real, reverse_fake = _coin(generator), _coin(generator)
+    reverse_real, reverse_fake, t = draws.reverse_real, draws.reverse_fake, draws.t
     with torch.no_grad():
         d_real = video_discriminator(real_video, reverse_time=reverse_real)
     d_fake = video_discriminator(fake, reverse_time=reverse_fake)
     losses["video_gan"] = 0.5 * (ra_lsgan_loss(d_fake, d_real, True) + ra_lsgan_loss(d_real, d_fake, False))
 
-    t = _randint(1, t_len, generator)
     if mode == "in_domain":
         with torch.no_grad():
             i_real = image_discriminator(real_video[:, :, 0], real_video[:, :, t])
@@ -180,7 +252,8 @@ def discriminator_losses(motion_generator: MotionGenerator, image_generator: Lat
                          image_discriminator: PairImageDiscriminator | ContrastiveImageDiscriminator,
                          real_video: torch.Tensor, mode: str = "in_domain", weights: LossWeights | None = None,
                          generator: torch.Generator | None = None,
-                         fake_video: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+                         fake_video: torch.Tensor | None = None, noise_mode: str = "per_video",
+                         draws: StepDraws | None = None) -> dict[str, torch.Tensor]:
     """Losses of one discriminator step (D_V and D_I together; their parameters are disjoint, so one
     backward of ``total`` gives each its own gradient). ``fake_video`` is generated without graph if
     not given.
@@ -192,23 +265,24 @@ def discriminator_losses(motion_generator: MotionGenerator, image_generator: Lat
     _check_frozen(image_generator)
     w = weights or LossWeights()
     b, _, t_len = real_video.shape[:3]
+    if draws is None:
+        draws = draw_discriminator_step(motion_generator, image_generator, b, t_len, generator, real_video.device,
+                                        noise_mode, draw_fakes=fake_video is None)
     if fake_video is None:
         with torch.no_grad():
-            fake_video, _ = sample_fake_videos(motion_generator, image_generator, b, t_len, generator,
-                                               real_video.device)
+            fake_video, _ = render_fake_videos(motion_generator, image_generator, draws, t_len, noise_mode)
     fake = fake_video.detach()
     losses: dict[str, torch.Tensor] = {}
 
-    reverse_fake, reverse_real = _coin(generator), _coin(generator)
+    reverse_fake, reverse_real, t = draws.reverse_fake, draws.reverse_real, draws.t
     d_fake = video_discriminator(fake, reverse_time=reverse_fake)
     d_real = video_discriminator(real_video, reverse_time=reverse_real)
     losses["video_real"] = ra_lsgan_loss(d_real, d_fake, True)
     losses["video_fake"] = ra_lsgan_loss(d_fake, d_real, False)
-    losses["video_gp"] = video_gradient_penalty(video_discriminator, real_video, fake, generator)
+    losses["video_gp"] = video_gradient_penalty(video_discriminator, real_video, fake, alpha=draws.gp_alpha)
     losses["video_total"] = (w.video_gan * 0.5 * (losses["video_real"] + losses["video_fake"])
                              + w.gradient_penalty * losses["video_gp"])
 
-    t = _randint(1, t_len, generator)
     if mode == "in_domain":
         i_real = image_discriminator(real_video[:, :, 0], real_video[:, :, t])
         i_fake = image_discriminator(fake[:, :, 0], fake[:, :, t])

@@ -24,6 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidsynth.models.image_generator import LatentImageGenerator
+from vidsynth.models.mocogan_hd.video_noise import (check_noise_mode, draw_video_noise, frame_noise,
+                                                    has_noise_inputs)
 
 # lambda of Eq. 2. The paper uses 0.5 in-domain and 0.2 cross-domain; the official code's default
 # (--w_residual 0.2) is what every released training script ran with, in both settings.
@@ -46,15 +48,36 @@ def mutual_information_loss(predicted_noise: torch.Tensor, noise: torch.Tensor) 
 
 
 def render_latents(image_generator: LatentImageGenerator, latents: torch.Tensor,
-                   batch_size: int | None = None) -> torch.Tensor:
+                   batch_size: int | None = None, noise_mode: str = "per_video",
+                   video_noise: list[torch.Tensor] | None = None, generator: torch.Generator | None = None,
+                   clamp: bool = True) -> torch.Tensor:
     """Latents ``[B, T, D]`` -> video ``[B, 3, T, R, R]``: every frame through G_I, batched over B*T
-    (in chunks of ``batch_size`` frames if given)."""
+    (in chunks of ``batch_size`` frames if given).
+
+    For an image generator with noise inputs (StyleGAN2), ``noise_mode`` picks the per-layer noise
+    (``video_noise.py``): ``per_video`` uses ``video_noise`` (maps ``[B, 1, H, W]``, one set per video)
+    or draws it from ``generator``, and shares it over each video's frames. ``clamp=False`` returns
+    the raw frames (training, as the official code); other generators are called as ``synthesize(z)``.
+    """
     b, t, d = latents.shape
     flat = latents.reshape(b * t, d)
-    if batch_size is None or batch_size >= b * t:
-        frames = image_generator.synthesize(flat)                       # [B*T, 3, R, R]
+    step = b * t if batch_size is None or batch_size >= b * t else batch_size
+    if not has_noise_inputs(image_generator):
+        chunks = [image_generator.synthesize(flat[i:i + step]) for i in range(0, b * t, step)]
     else:
-        frames = torch.cat([image_generator.synthesize(chunk) for chunk in flat.split(batch_size)])
+        check_noise_mode(noise_mode)
+        maps = None
+        if noise_mode == "per_video":
+            if video_noise is None:
+                video_noise = draw_video_noise(image_generator, b, generator)
+            maps = frame_noise(video_noise, t)                          # num_layers x [B*T, 1, H, W]
+
+        def render(i: int) -> torch.Tensor:                             # frames i .. i+step-1
+            if maps is None:                                            # const / none
+                return image_generator.synthesize(flat[i:i + step], noise_mode=noise_mode, clamp=clamp)
+            return image_generator.synthesize(flat[i:i + step], noise=[m[i:i + step] for m in maps], clamp=clamp)
+        chunks = [render(i) for i in range(0, b * t, step)]
+    frames = torch.cat(chunks) if len(chunks) > 1 else chunks[0]          # [B*T, 3, R, R]
     return frames.reshape(b, t, *frames.shape[1:]).transpose(1, 2)  # [B, 3, T, R, R]
 
 
@@ -179,7 +202,9 @@ class MotionGenerator(nn.Module):
 
     def generate_video(self, image_generator: LatentImageGenerator, w1: torch.Tensor, num_frames: int,
                        generator: torch.Generator | None = None, noise: torch.Tensor | None = None,
-                       batch_size: int | None = None) -> torch.Tensor:
-        """Video ``[B, 3, T, R, R]`` in [-1, 1] for content codes ``w1 [B, D]``."""
+                       batch_size: int | None = None, noise_mode: str = "per_video") -> torch.Tensor:
+        """Video ``[B, 3, T, R, R]`` in [-1, 1] for content codes ``w1 [B, D]`` (image noise maps per
+        ``noise_mode``, drawn from ``generator``)."""
         motion = self(w1, num_frames, generator=generator, noise=noise)
-        return render_latents(image_generator, motion.latents, batch_size=batch_size)
+        return render_latents(image_generator, motion.latents, batch_size=batch_size, noise_mode=noise_mode,
+                              generator=generator)

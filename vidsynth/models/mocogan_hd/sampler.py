@@ -1,8 +1,9 @@
 """The user-facing handle on a trained MoCoGAN-HD model (what ``vidsynth.load`` returns).
 
 Same API as ``DIGANSampler``: ``sample(n, frames, seed, batch_size, ...) -> [n, 3, T, H, W]`` in
-[-1, 1]. Video ``i`` of ``sample(n, seed=s)`` has its own random stream ``(s, i)``: its content code
-and its motion noise do not depend on ``n`` or the batch size. The applications
+[-1, 1]. Video ``i`` of ``sample(n, seed=s)`` has its own random streams ``(s, i)``: its content code,
+its motion noise and its image noise maps (one set per video, shared by its frames, when the
+generator's ``noise_mode`` is ``per_video``) do not depend on ``n`` or the batch size. The applications
 (``vidsynth.apps.mocogan_hd``) build on :meth:`content_codes`, :meth:`motion_noise` and :meth:`render`.
 """
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import torch
 
 from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator
+from vidsynth.models.mocogan_hd.video_noise import draw_video_noise, has_noise_inputs
 from vidsynth.models.sampler_base import Sampler
 
-CONTENT, MOTION = 0, 1   # stream tags: (seed, index, tag) -> one torch.Generator per video and purpose
+CONTENT, MOTION, NOISE = 0, 1, 2   # stream tags: (seed, index, tag) -> one torch.Generator per video and purpose
 
 
 def _stream(seed: int, index: int, tag: int) -> torch.Generator:
@@ -53,6 +55,35 @@ class MoCoGANHDSampler(Sampler):
         noise = [torch.randn(max(frames - 1, 0), d, generator=_stream(seed, i, MOTION)) for i in range(start, start + n)]
         return torch.stack(noise).to(self.device)
 
+    def content_keyed_noise(self, w1: torch.Tensor) -> list[torch.Tensor] | None:
+        """Image noise maps for content codes ``w1 [B, D]``, each set drawn from a stream keyed by the
+        bytes of its code: the same content always gets the same texture (content x motion grids, motion
+        transfer), different contents different ones. What :meth:`render` uses when given no maps."""
+        import hashlib
+
+        sets = []
+        for code in w1.detach().float().cpu():
+            key = int.from_bytes(hashlib.sha256(code.numpy().tobytes()).digest()[:7], "little")
+            sets.append(draw_video_noise(self.image_generator, 1, _stream(key, 0, NOISE)))
+        if len(sets) == 0 or sets[0] is None:
+            return None
+        return [torch.cat(maps).to(self.device) for maps in zip(*sets)]
+
+    def const_noise(self, n: int) -> list[torch.Tensor] | None:
+        """The image generator's fixed noise maps for ``n`` videos (what ``synthesize`` uses by default,
+        e.g. to continue a projection made with them); None without noise inputs."""
+        if not has_noise_inputs(self.image_generator):
+            return None
+        return [m.expand(n, -1, -1, -1) for m in self.image_generator.make_noise(1, "const")]
+
+    def video_noise(self, n: int, seed: int = 0, start: int = 0) -> list[torch.Tensor] | None:
+        """Image noise maps of videos start..start+n-1: ``num_layers`` maps ``[n, 1, H, W]``, one set per
+        video from its own stream (None if the image generator has no noise inputs)."""
+        sets = [draw_video_noise(self.image_generator, 1, _stream(seed, i, NOISE)) for i in range(start, start + n)]
+        if n == 0 or sets[0] is None:
+            return None
+        return [torch.cat(maps).to(self.device) for maps in zip(*sets)]
+
     # ------------------------------------------------------------------ rendering
     @torch.inference_mode()
     def trajectory(self, w1: torch.Tensor, frames: int, noise: torch.Tensor | None = None) -> torch.Tensor:
@@ -60,13 +91,21 @@ class MoCoGANHDSampler(Sampler):
         return self.generator.motion(w1.to(self.device), frames, None if noise is None else noise.to(self.device))
 
     @torch.inference_mode()
-    def render_latents(self, latents: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
-        """Latents ``[B, T, D]`` -> video ``[B, 3, T, H, W]`` in [-1, 1] on CPU."""
-        return self.generator.synthesize(latents.to(self.device), batch_size).float().clamp(-1, 1).cpu()
+    def render_latents(self, latents: torch.Tensor, batch_size: int = 64,
+                       video_noise: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """Latents ``[B, T, D]`` -> video ``[B, 3, T, H, W]`` in [-1, 1] on CPU. Image noise maps (mode
+        ``per_video``): ``video_noise`` if given, else keyed by each video's first latent
+        (:meth:`content_keyed_noise`)."""
+        if video_noise is None and self.generator.noise_mode == "per_video":
+            video_noise = self.content_keyed_noise(latents[:, 0])
+        return self.generator.synthesize(latents.to(self.device), batch_size,
+                                         video_noise).float().clamp(-1, 1).cpu()
 
-    def render(self, w1: torch.Tensor, frames: int, noise: torch.Tensor | None = None) -> torch.Tensor:
-        """Videos ``[B, 3, T, H, W]`` in [-1, 1] on CPU for content codes ``w1`` and motion ``noise``."""
-        return self.render_latents(self.trajectory(w1, frames, noise))
+    def render(self, w1: torch.Tensor, frames: int, noise: torch.Tensor | None = None,
+               video_noise: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """Videos ``[B, 3, T, H, W]`` in [-1, 1] on CPU for content codes ``w1``, motion ``noise`` and
+        image noise maps ``video_noise`` (see :meth:`render_latents`)."""
+        return self.render_latents(self.trajectory(w1, frames, noise), video_noise=video_noise)
 
     def sample(self, n: int, frames: int = 16, seed: int = 0, batch_size: int = 8, truncation_psi: float = 1.0,
                label: int | str | None = None, progress: bool = False) -> torch.Tensor:
@@ -80,5 +119,6 @@ class MoCoGANHDSampler(Sampler):
         for start in tqdm(range(0, n, batch_size), disable=not progress, desc="sampling", unit="batch"):
             b = min(batch_size, n - start)
             w1 = self.content_codes(b, seed, start, truncation_psi)
-            out.append(self.render(w1, frames, self.motion_noise(b, frames, seed, start)))
+            video_noise = self.video_noise(b, seed, start) if self.generator.noise_mode == "per_video" else None
+            out.append(self.render(w1, frames, self.motion_noise(b, frames, seed, start), video_noise))
         return torch.cat(out)

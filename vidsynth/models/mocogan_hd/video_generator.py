@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from vidsynth.models.mocogan_hd.motion_generator import MotionGenerator, render_latents
+from vidsynth.models.mocogan_hd.video_noise import check_noise_mode
 
 
 def load_image_generator(path, device="cpu") -> tuple[nn.Module, dict]:
@@ -47,11 +48,14 @@ class MoCoGANHDVideoGenerator(nn.Module):
         image_generator_class: a name in ``vidsynth.export.MODEL_CLASSES`` (e.g. ``StyleGAN2Generator``).
         image_generator_kwargs: its constructor arguments.
         motion_kwargs: ``MotionGenerator`` constructor arguments.
+        noise_mode: the image generator's per-layer noise, ``per_video`` (official), ``const`` or
+            ``none`` (see ``video_noise.py``); exports made before this option load as ``per_video``.
         image_generator, motion_generator: existing modules to wrap (training); built if not given.
     """
 
-    def __init__(self, image_generator_class: str, image_generator_kwargs: dict, motion_kwargs: dict, *,
-                 image_generator: nn.Module | None = None, motion_generator: MotionGenerator | None = None):
+    def __init__(self, image_generator_class: str, image_generator_kwargs: dict, motion_kwargs: dict,
+                 noise_mode: str = "per_video", *, image_generator: nn.Module | None = None,
+                 motion_generator: MotionGenerator | None = None):
         super().__init__()
         if image_generator is None:
             from vidsynth.export import MODEL_CLASSES, _import
@@ -60,6 +64,7 @@ class MoCoGANHDVideoGenerator(nn.Module):
         self.image_generator_class = image_generator_class
         self.image_generator_kwargs = dict(image_generator_kwargs)
         self.motion_kwargs = dict(motion_kwargs)
+        self.noise_mode = check_noise_mode(noise_mode)
         self.image_generator = image_generator.eval().requires_grad_(False)
         self.motion_generator = motion_generator if motion_generator is not None else MotionGenerator(**motion_kwargs)
 
@@ -67,7 +72,8 @@ class MoCoGANHDVideoGenerator(nn.Module):
     def init_kwargs(self) -> dict:
         """What ``vidsynth.export.save_model`` stores to rebuild this module."""
         return {"image_generator_class": self.image_generator_class,
-                "image_generator_kwargs": self.image_generator_kwargs, "motion_kwargs": self.motion_kwargs}
+                "image_generator_kwargs": self.image_generator_kwargs, "motion_kwargs": self.motion_kwargs,
+                "noise_mode": self.noise_mode}
 
     @property
     def resolution(self) -> int:
@@ -86,10 +92,16 @@ class MoCoGANHDVideoGenerator(nn.Module):
         """The latent trajectory ``[B, T, D]`` starting at ``w1`` (``noise [B, >= T-1, noise_dim]`` fixes the motion)."""
         return self.motion_generator(w1, num_frames, generator=generator, noise=noise).latents
 
-    def synthesize(self, latents: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
-        """Latents ``[B, T, D]`` -> video ``[B, 3, T, R, R]``, frames rendered ``batch_size`` at a time."""
-        return render_latents(self.image_generator, latents, batch_size=batch_size)
+    def synthesize(self, latents: torch.Tensor, batch_size: int | None = None,
+                   video_noise: list[torch.Tensor] | None = None, generator: torch.Generator | None = None,
+                   clamp: bool = True) -> torch.Tensor:
+        """Latents ``[B, T, D]`` -> video ``[B, 3, T, R, R]``, frames rendered ``batch_size`` at a time;
+        per-video noise maps from ``video_noise`` (``[B, 1, H, W]`` per layer) or drawn from ``generator``."""
+        return render_latents(self.image_generator, latents, batch_size=batch_size, noise_mode=self.noise_mode,
+                              video_noise=video_noise, generator=generator, clamp=clamp)
 
     def forward(self, w1: torch.Tensor, num_frames: int, noise: torch.Tensor | None = None,
-                generator: torch.Generator | None = None, batch_size: int | None = None) -> torch.Tensor:
-        return self.synthesize(self.motion(w1, num_frames, noise, generator), batch_size).clamp(-1, 1)
+                generator: torch.Generator | None = None, batch_size: int | None = None,
+                video_noise: list[torch.Tensor] | None = None) -> torch.Tensor:
+        latents = self.motion(w1, num_frames, noise, generator)
+        return self.synthesize(latents, batch_size, video_noise, generator)
