@@ -84,6 +84,24 @@ def digan_image_discriminator():
 
 
 @case
+def digan_loss_terms():
+    """DIGAN's loss functions on fixed fake and real pairs: each G term, each D term (motion/image x
+    fake/real) and the per-D R1 penalties, by name (sign and value)."""
+    from vidsynth.models.digan import motion_input
+    from vidsynth.training.digan import discriminator_loss, generator_loss, r1_penalties
+
+    D, fake = _digan_d(), _digan_pair()
+    real = motion_input(randn(4, 3, 16, 16, seed=3).tanh(), randn(4, 3, 16, 16, seed=4).tanh(),
+                        torch.tensor([0.2, 0.2, 0.5, 0.9]))
+    out = {k: float(v.detach()) for k, v in generator_loss(D, fake).items()}
+    terms, _ = discriminator_loss(D, fake, real)
+    out.update({k: float(v.detach()) for k, v in terms.items()})
+    r1_motion, r1_image = r1_penalties(D, real)
+    out.update({"R1/motion": float(r1_motion.mean().detach()), "R1/image": float(r1_image.mean().detach())})
+    return out
+
+
+@case
 def digan_step_losses():
     """Two DIGANTrainer steps on fixed clips, every logged term of each: step 0 (G update, D update with
     R1) and step 1, whose numbers show the effect of step 0's updates (R1 included)."""

@@ -69,8 +69,8 @@ def test_digan_discriminators_separate_and_generator_loss_falls():
     trainer = DIGANTrainer(cfg, torch.device("cpu"), seed=0)
     d_phase, g_phase = run_phases(trainer, grey_clips(4, 4, 16), 12, 12, [trainer.opt_G], [trainer.opt_D])
     last = d_phase[-1]
-    # measured at seed 0 (seeds 1-3): real - fake 11.1 (5.9-6.7) motion, 5.4 (2.7-6.2) image; D loss
-    # ratio 0.30 (0.07-0.30); G loss thirds ratio 0.11 (0.12-0.38)
+    # measured at seed 0 (seeds 1-3): real - fake 11.6 (6.4-7.1) motion, 5.9 (3.4-6.6) image; D loss
+    # ratio 0.25 (0.06-0.28); G loss thirds ratio 0.11 (0.12-0.32)
     assert last["D/real_motion"] - last["D/fake_motion"] > 2.0, last
     assert last["D/real_image"] - last["D/fake_image"] > 2.0, last
     assert last["D/real_motion"] > 0 and last["D/real_image"] > 0, last        # reals called real
@@ -78,17 +78,19 @@ def test_digan_discriminators_separate_and_generator_loss_falls():
     ok, detail = falls([s["loss/G"] for s in g_phase], 0.5)
     assert ok, detail
     # independent of how loss/G is written: G makes the frozen Ds score its fakes higher
-    # (measured rise of the thirds' means: 8.5 motion, 4.5 image; seeds 1-3: >= 0.75 and >= 0.5)
+    # (measured rise of the thirds' means: 9.2 motion, 5.1 image; seeds 1-3: >= 0.81 and >= 0.60)
     for key in ("D/fake_motion", "D/fake_image"):
         first, last = third_means([s[key] for s in g_phase])
         assert last - first > 0.5, (key, first, last)
 
 
 def test_stylegan2_discriminator_separates_and_generator_loss_falls():
-    """StyleGAN2 image GAN: D scores reals above fakes after D-only training, then G's loss falls."""
+    """StyleGAN2 image GAN: D scores reals above fakes after D-only training, then G's loss falls.
+    Adaptive augmentation and the path-length penalty are off: they are not the objective's direction
+    (ADA would also change what D sees from step to step); the golden values pin them."""
     from vidsynth.training.stylegan2 import StyleGAN2Trainer
 
-    cfg = method_config("stylegan2", "test", {"lr": 0.01, "diffaugment": ""})
+    cfg = method_config("stylegan2", "test", {"lr": 0.01, "diffaugment": "", "augment": "noaug", "pl_weight": 0.0})
     trainer = StyleGAN2Trainer(cfg, torch.device("cpu"), seed=0)
     d_phase, g_phase = run_phases(trainer, grey_clips(4, 1, 16), 12, 12, [trainer.opt_G], [trainer.opt_D])
     last = d_phase[-1]
@@ -98,5 +100,5 @@ def test_stylegan2_discriminator_separates_and_generator_loss_falls():
     assert last["loss/D"] < 0.8 * d_phase[0]["loss/D"], (d_phase[0]["loss/D"], last["loss/D"])
     ok, detail = falls([s["loss/G"] for s in g_phase], 0.75)
     assert ok, detail
-    first, last = third_means([s["D/fake"] for s in g_phase])      # G fools the frozen D more (measured +0.98)
+    first, last = third_means([s["D/fake"] for s in g_phase])      # G fools the frozen D more (measured +1.02)
     assert last - first > 0.5, (first, last)
