@@ -17,6 +17,10 @@ def test_swap_grid_diagonal_is_the_original_videos(sampler):
     originals = R.render_times(sampler, times.tolist(), n=3, seed=5)
     torch.testing.assert_close(grid[[0, 4, 8]], originals, atol=LAYOUT_ATOL, rtol=0)
     assert (grid[1] - grid[0]).abs().max() > 1e-3                      # another motion changes the video
+    # off the diagonal: entry 1 is content 0 with motion 1, entry 3 content 1 with motion 0. At t = 0 a
+    # DIGAN frame depends on the content alone, so their first frames are those of originals 0 and 1.
+    torch.testing.assert_close(grid[1][:, 0], originals[0][:, 0], atol=LAYOUT_ATOL, rtol=0)
+    torch.testing.assert_close(grid[3][:, 0], originals[1][:, 0], atol=LAYOUT_ATOL, rtol=0)
 
 
 def test_diverse_motion_and_transfer(sampler):

@@ -143,10 +143,11 @@ def stylegan2_discriminator():
 
 @case
 def stylegan2_step_losses():
-    """Two StyleGAN2Trainer steps on fixed images (R1 at step 0): every logged term of each."""
+    """Two StyleGAN2Trainer steps on fixed images (R1 at step 0): every logged term of each. R1 gamma 10
+    (the test preset's 0.1 is too weak to move Adam's first, sign-like step): step 1's numbers show R1."""
     from vidsynth.training.stylegan2 import StyleGAN2Trainer
 
-    trainer = StyleGAN2Trainer(method_config("stylegan2", "test"), torch.device("cpu"), seed=0)
+    trainer = StyleGAN2Trainer(method_config("stylegan2", "test", {"r1_gamma": 10.0}), torch.device("cpu"), seed=0)
     return _two_steps(trainer, uint8_clips(4, 1, 16))
 
 
