@@ -79,6 +79,23 @@ class StopSignal:
             signal.signal(sig, handler)
 
 
+def _checksum(obj) -> torch.Tensor:
+    """Position-weighted float64 sum of every tensor in a nested state (a permutation changes it too)."""
+    if isinstance(obj, torch.Tensor):
+        flat = obj.detach().double().flatten().cpu()
+        return (flat * torch.linspace(1, 2, flat.numel(), dtype=torch.float64)).sum() if flat.numel() else flat.sum()
+    if isinstance(obj, dict):
+        return sum((_checksum(v) for v in obj.values()), torch.zeros((), dtype=torch.float64))
+    if isinstance(obj, (list, tuple)):
+        return sum((_checksum(v) for v in obj), torch.zeros((), dtype=torch.float64))
+    return torch.zeros((), dtype=torch.float64)
+
+
+def _state_checksums(state: dict) -> torch.Tensor:
+    """One checksum per entry of a trainer's ``state_dict`` (parameters, buffers, optimizer moments)."""
+    return torch.stack([_checksum(state[k]) for k in sorted(state)])
+
+
 def _all_finite(module: torch.nn.Module) -> bool:
     return all(torch.isfinite(p).all() for p in module.parameters())
 
@@ -329,9 +346,8 @@ def _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, ex
     last_metrics_nimg = [nimg]
 
     def snapshot(final: bool = False):
-        # Every rank must hold the same weights; a checksum per rank is recorded to prove it.
-        checksums = dist.all_gather(torch.stack([sum(p.detach().double().sum() for p in m.parameters())
-                                                 for m in (trainer.G, trainer.D)]).to(device).unsqueeze(0))
+        # Every rank must hold the same state; a checksum per rank is recorded to prove it.
+        checksums = dist.all_gather(_state_checksums(trainer.state_dict()).to(device).unsqueeze(0))
         if not is_main:
             return
         module, kwargs = trainer.export()
