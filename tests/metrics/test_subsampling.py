@@ -51,15 +51,17 @@ class IndexDataset:
 
 
 class RecordingI3D:
-    """Stands in for I3DLogits: remembers the frame indices of every clip; features = per-frame means."""
+    """Stands in for I3DLogits: remembers the frame indices of every clip, per side ("real" / "fake",
+    set by the evaluator wrappers in the fixture); features = per-frame means."""
 
-    seen: list[list[int]] = []
+    seen: dict[str, list[list[int]]] = {}
+    side = "?"
 
     def __init__(self, device="cpu", path=None, resize="tf1_bilinear"):
         self.name = "recording"
 
     def __call__(self, videos):
-        RecordingI3D.seen.extend(read_indices(videos))
+        RecordingI3D.seen.setdefault(RecordingI3D.side, []).extend(read_indices(videos))
         feats = videos.float().mean(dim=(1, 3, 4))                                  # [B, T]
         return feats + 0.01 * torch.arange(feats.shape[0])[:, None]                # distinct clips
 
@@ -68,8 +70,22 @@ class RecordingI3D:
 def recording(monkeypatch):
     import vidsynth.metrics.features as features
 
-    RecordingI3D.seen = []
+    import vidsynth.metrics.evaluation as evaluation
+
+    def on_side(side, method):
+        def wrapped(self, *args, **kwargs):
+            RecordingI3D.side = side
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                RecordingI3D.side = "?"
+        return wrapped
+
+    RecordingI3D.seen = {}
     monkeypatch.setattr(features, "I3DLogits", RecordingI3D)
+    for side in ("real", "fake"):
+        method = getattr(evaluation._Evaluator, f"{side}_features")
+        monkeypatch.setattr(evaluation._Evaluator, f"{side}_features", on_side(side, method))
     return RecordingI3D
 
 
@@ -79,7 +95,8 @@ def test_subsample_takes_every_kth_frame_of_generated_and_real_clips(recording):
     [res] = evaluate(["fvd4_36f_subsample4f"], real=IndexDataset(36, length=40), fake=IndexSampler(),
                      progress=False, use_cache=False)
     assert res["protocol"]["frames_used"] == 9
-    fake, real = recording.seen[:4], recording.seen[4:]         # generated clips are featurised first
+    fake, real = recording.seen["fake"], recording.seen["real"]
+    assert len(fake) == 4 and set(recording.seen) == {"fake", "real"}
     assert len(real) == 4
     assert all(clip == list(range(0, 36, 4)) for clip in fake), fake
     for clip in real:
@@ -95,5 +112,6 @@ def test_subsample_of_a_folder_of_generated_videos(recording, tmp_path):
         write_mp4(tmp_path / f"{i}.mp4", to_uint8_frames(index_video(1, 30, size=16)[0]))
     [res] = evaluate(["fvd3_27f_subsample3f"], real=IndexDataset(27, length=30), fake=str(tmp_path),
                      progress=False, use_cache=False)
-    fake = recording.seen[:3]
+    fake = recording.seen["fake"]
+    assert len(fake) == 3
     assert all(clip == list(range(0, 27, 3)) for clip in fake), fake

@@ -31,12 +31,14 @@ def max_frame_pixels() -> int:
     return int(text)
 
 
-def check_resolution(resolution: int) -> None:
-    """Refuse an output size whose frames would exceed the per-frame pixel limit (``-r 100000`` is 30 GB a frame)."""
-    if resolution < 1 or resolution * resolution > max_frame_pixels():
+def check_resolution(resolution) -> None:
+    """Refuse an output size (``R`` or ``(H, W)``) whose frames would exceed the per-frame pixel limit
+    (``-r 100000`` is 30 GB a frame)."""
+    h, w = (resolution, resolution) if np.ndim(resolution) == 0 else (int(v) for v in resolution)
+    if min(h, w) < 1 or h * w > max_frame_pixels():
         from vidsynth.errors import ConfigError
 
-        raise ConfigError(f"resolution {resolution} is out of range: frames of {resolution}x{resolution} exceed the "
+        raise ConfigError(f"resolution {resolution} is out of range: frames of {w}x{h} exceed the "
                           f"limit of {max_frame_pixels() / 1e6:g} megapixels per frame ({MAX_PIXELS_ENV})")
 
 
