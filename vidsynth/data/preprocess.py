@@ -7,28 +7,11 @@ a resize of that box to the output size. Nothing is stretched, and a square outp
 the rectangular support."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-# Largest frame (width x height) any reader decodes. A tiny file can declare 8192x8192 frames or
-# larger, and decoding a few of those takes gigabytes; 40 megapixels keeps 8K (7680x4320) video.
-MAX_FRAME_PIXELS = 40_000_000
-MAX_PIXELS_ENV = "VIDSYNTH_MAX_FRAME_PIXELS"
-
-
-def max_frame_pixels() -> int:
-    """The per-frame pixel limit: ``$VIDSYNTH_MAX_FRAME_PIXELS`` if set (a positive integer), else the default."""
-    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
-    if not text:
-        return MAX_FRAME_PIXELS
-    if not text.isdigit() or int(text) < 1:
-        from vidsynth.errors import ConfigError
-
-        raise ConfigError(f"{MAX_PIXELS_ENV}={text!r} must be a positive whole number of pixels")
-    return int(text)
+from vidsynth.data.limits import MAX_PIXELS_ENV, max_frame_pixels  # noqa: F401 (re-exported)
 
 
 def check_resolution(resolution) -> None:

@@ -107,7 +107,7 @@ def _choose_stream(container, storage, name: str):
 
 
 def check_frame_pixels(width: int, height: int) -> None:
-    """Refuse a frame larger than the per-frame pixel limit (``preprocess.max_frame_pixels``), before decoding it."""
+    """Refuse a frame larger than the per-frame pixel limit (``limits.max_frame_pixels``), before decoding it."""
     limit = max_frame_pixels()
     if width * height > limit:
         raise VideoReadError(f"frames are {width}x{height} ({width * height / 1e6:.1f} megapixels), above the "

@@ -12,26 +12,10 @@ import os
 import zipfile
 from pathlib import Path
 
+from vidsynth.data.limits import MAX_MEMBER_ENV, max_member_bytes
 from vidsynth.data.naming import natural_sorted, sanitize_member
 from vidsynth.data.storage import bytes_input
 from vidsynth.data.videos import VideoReadError
-
-# Largest zip member read into memory (members are read whole: a video decodes from its bytes).
-MAX_MEMBER_BYTES = 512 << 20
-MAX_MEMBER_ENV = "VIDSYNTH_MAX_ZIP_MEMBER_BYTES"
-
-
-def max_member_bytes() -> int:
-    """The member size limit: ``$VIDSYNTH_MAX_ZIP_MEMBER_BYTES`` if set (a positive integer), else 512 MiB."""
-    text = os.environ.get(MAX_MEMBER_ENV, "").strip()
-    if not text:
-        return MAX_MEMBER_BYTES
-    if not text.isdigit() or int(text) < 1:
-        from vidsynth.errors import ConfigError
-
-        raise ConfigError(f"{MAX_MEMBER_ENV}={text!r} must be a positive whole number of bytes")
-    return int(text)
-
 
 
 class ZipStorage:
