@@ -34,7 +34,8 @@ def append_jsonl(path: Path, results: list[dict]) -> None:
               help="Comma-separated names {fvd|kvd|is|ffid|fkid|acd}{N}_{T}f[_subsample{k}f], "
                    "e.g. fvd2048_16f,kvd2048_16f,fvd2048_128f_subsample8f.")
 @click.option("--real", default=None, help="Real dataset: folder, .zip or builtin:NAME (needed by fvd/kvd/ffid/fkid).")
-@click.option("--fake", required=True, help="A run folder (videos are sampled from its model) or a folder of video files.")
+@click.option("--fake", required=True, help="A run folder (videos are sampled from its model/), a snapshot folder (RUN/model-best, "
+              "RUN/model-<kimg>), a checkpoint RUN/checkpoints/training_state-*.pt or a folder of video files.")
 @click.option("--runs", "num_runs", default=1, show_default=True, help="Repeat with fresh generated clips; report mean and std.")
 @click.option("--num-real", type=int, default=None, help="Override the number of real clips in the metric names.")
 @click.option("--num-fake", type=int, default=None, help="Override the number of generated clips in the metric names.")

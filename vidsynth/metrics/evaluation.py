@@ -215,6 +215,10 @@ def evaluate(metrics, real=None, fake=None, device="cpu", num_runs: int = 1, num
     if fake is None:
         raise ConfigError("evaluate needs fake videos: a sampler, a run folder or a folder of videos")
     fake_desc = str(fake) if isinstance(fake, (str, Path)) else type(fake).__name__
+    if isinstance(fake, (str, Path)) and Path(fake).expanduser().suffix == ".pt":   # a resume checkpoint
+        import vidsynth
+
+        fake = vidsynth.load(str(Path(fake).expanduser()), device=str(device))
     if isinstance(fake, (str, Path)):
         if not Path(fake).expanduser().is_dir():
             raise ConfigError(f"--fake {fake}: not a folder (expected a run folder or a folder of videos)")
