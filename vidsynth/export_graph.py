@@ -107,7 +107,12 @@ def export_graph(sampler, out_dir: str | Path, fmt: str = "torchscript", n: int 
     names, inputs = example_inputs(sampler, n, frames, seed)
     module = graph_module(sampler, frames)
     out_dir = Path(out_dir)
-    with torch.no_grad():
+    import warnings
+
+    with torch.no_grad(), warnings.catch_warnings():
+        # The tracer warns about every Python-level shape check; the graph is verified against sample() instead
+        # (tests/test_export_graph.py), and shapes are fixed by design (module docstring).
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         expected = module(*inputs)
         if fmt == "torchscript":
             traced = torch.jit.trace(module, inputs, check_trace=False)
