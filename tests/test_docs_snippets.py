@@ -21,6 +21,7 @@ RUNNABLE = {
     ("docs/mocogan_hd_training.md", 'import vidsynth | g = vidsynth.load("runs/00007-mocogan-hd-vox")'),
     ("docs/report.md", 'from vidsynth.report import write_report | write_report("runs/00003-digan-shapes")'),
     ("docs/stylegan2.md", "import torch | from vidsynth.export import load_model, save_model"),
+    ("docs/runs.md", "import torch, vidsynth | from vidsynth.export_graph import example_inputs, export_graph"),
 }
 
 
