@@ -41,6 +41,10 @@ def mocogan():
 
     torch.manual_seed(0)
     g_i = build_image_generator(method_config("stylegan2", "test"))
+    with torch.no_grad():   # StyleGAN2 starts with noise strength 0; a trained one uses its noise maps
+        for name, p in g_i.named_parameters():
+            if name.endswith("noise.weight"):
+                p.fill_(0.5)
     g = MoCoGANHDVideoGenerator(type(g_i).__name__, g_i.init_kwargs,
                                 motion_kwargs(method_config("mocogan-hd", "test"), g_i.latent_dim), image_generator=g_i)
     g.motion_generator.fit_pca(g_i, num_samples=256, batch_size=64, generator=torch.Generator().manual_seed(0),
@@ -69,7 +73,11 @@ def test_torchscript_mocogan_reproduces_sample(mocogan, tmp_path):
     path = export_graph(mocogan, tmp_path, "torchscript", n=2, frames=4)
     names, inputs = example_inputs(mocogan, 2, 4, seed=3)
     assert names[:2] == ["w1", "motion_noise"] and len(names) == 2 + 5    # 5 noise maps of the 16 px StyleGAN2
-    assert torch.equal(torch.jit.load(str(path))(*inputs), mocogan.sample(2, frames=4, seed=3))
+    graph = torch.jit.load(str(path))
+    assert torch.equal(graph(*inputs), mocogan.sample(2, frames=4, seed=3))
+    # every input matters: other motion noise or other noise maps give other videos
+    assert (graph(inputs[0], torch.zeros_like(inputs[1]), *inputs[2:]) - graph(*inputs)).abs().max() > 1e-2
+    assert (graph(*inputs[:2], *[torch.zeros_like(m) for m in inputs[2:]]) - graph(*inputs)).abs().max() > 1e-2
 
 
 def test_onnx_digan_reproduces_sample(digan, tmp_path):
