@@ -169,6 +169,7 @@ class LoopConfig:
     snapshot_kimg: float = 50.0       # write samples, exported model and a checkpoint this often
     snapshot_minutes: float = 0.0     # ... or this often in wall-clock minutes (0 = off)
     keep_checkpoints: int = 3         # resume checkpoints kept (newest first); 0 = keep all
+    keep_models: int = 0              # model-<kimg>/ folders kept (newest first); 0 = keep all
     sample_videos: int = 16           # videos in each sample grid
     sample_frames: int = 16
     num_workers: int = 2
@@ -410,8 +411,8 @@ def validate_loop(loop: LoopConfig) -> None:
     """Reject impossible training-loop options (negative counts, NaN durations)."""
     for name in ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes"):
         _check_range(loop, name, low=0)
-    for name in ("num_workers", "keep_checkpoints", "sample_videos", "sample_frames", "fps"):
-        low = 0 if name in ("num_workers", "keep_checkpoints") else 1
+    for name in ("num_workers", "keep_checkpoints", "keep_models", "sample_videos", "sample_frames", "fps"):
+        low = 0 if name in ("num_workers", "keep_checkpoints", "keep_models") else 1
         if getattr(loop, name) < low:
             raise ConfigError(f"{name} must be >= {low}, got {getattr(loop, name)}")
     _check_range(loop, "metrics_kimg", low=0)

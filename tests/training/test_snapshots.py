@@ -57,6 +57,15 @@ def test_every_snapshot_is_kept_and_model_is_the_latest(run):
     assert not _same_weights(snaps[0], snaps[-1])            # training moved the weights between snapshots
 
 
+def test_keep_models_keeps_the_newest_snapshot_folders(tmp_path):
+    from vidsynth.config import method_config
+
+    run = train(method_config("digan", "test"), loop_config(kimg=0.012, snapshot_kimg=0.004, keep_models=2,
+                                                            log="none"), outdir=tmp_path, progress=False)
+    assert [p.name for p in list_snapshots(run)] == ["model-000000.008", "model-000000.012"]
+    assert _same_weights(run / "model", run / "model-000000.012")
+
+
 def test_keep_checkpoints_zero_keeps_every_checkpoint(run):
     assert len(ckpt.list_checkpoints(run)) == 3
 

@@ -204,7 +204,7 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         gif = io.write_video(run_dir / "samples-latest.gif", grid, fps=loop.fps)
         io.write_png(run_dir / "samples-latest.png", io.frame_strip(grid, 4))
         sinks.samples(io.frame_strip(grid, 4), gif, nimg)
-        save_snapshot_model(run_dir, module, kwargs, dict(meta, kimg=kimg, step=step), kimg)
+        save_snapshot_model(run_dir, module, kwargs, dict(meta, kimg=kimg, step=step), kimg, keep=loop.keep_models)
         ckpt.save(run_dir, {"trainer": trainer.state_dict(), "step": step, "nimg": nimg, "method": cfg.method,
                             "init_weights": str(init_weights) if init_weights else None,
                             "config": {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}},

@@ -68,13 +68,17 @@ def _copy_model(src: Path, dst: Path) -> None:
         atomic_write(dst / name, lambda tmp, s=src / name: shutil.copyfile(s, tmp))
 
 
-def save_snapshot_model(run_dir: str | Path, module, kwargs: dict, metadata: dict, kimg: float) -> Path:
-    """Export ``module`` to ``model-<kimg>/`` and refresh ``model/`` (the latest); returns the snapshot folder."""
+def save_snapshot_model(run_dir: str | Path, module, kwargs: dict, metadata: dict, kimg: float,
+                        keep: int = 0) -> Path:
+    """Export ``module`` to ``model-<kimg>/``, refresh ``model/`` (the latest) and delete all but the newest
+    ``keep`` snapshot folders (``keep=0``: keep all); returns the snapshot folder."""
     from vidsynth.export import save_model
 
     run_dir = Path(run_dir)
     folder = save_model(module, run_dir / snapshot_name(kimg), kwargs, metadata)
     _copy_model(folder, run_dir / "model")
+    for old in (list_snapshots(run_dir)[:-keep] if keep > 0 else []):   # model/ and model-best/ are copies
+        shutil.rmtree(old, ignore_errors=True)
     return folder
 
 
