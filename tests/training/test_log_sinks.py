@@ -106,3 +106,21 @@ def test_missing_packages_and_unknown_sinks_are_clear_errors(tmp_path, monkeypat
         parse_log("none,wandb")
     assert open_sinks("none", tmp_path, {}).sinks == []
     assert not (tmp_path / "tensorboard").exists()
+
+
+def test_a_failing_sink_warns_and_the_others_still_log():
+    from vidsynth.training.log_sinks import LogSinks
+
+    got = []
+
+    class Broken:
+        def scalars(self, values, nimg):
+            raise OSError("disk full")
+
+    class Fine:
+        def scalars(self, values, nimg):
+            got.append((values, nimg))
+
+    with pytest.warns(UserWarning, match=r"Broken.scalars failed \(OSError: disk full\); training continues"):
+        LogSinks([Broken(), Fine()]).scalars({"a": 1.0}, 4)
+    assert got == [({"a": 1.0}, 4)]

@@ -113,26 +113,32 @@ class WandbSink:
 
 
 class LogSinks:
-    """Fan-out to the chosen sinks; the loop calls ``scalars``, ``samples`` and ``close``."""
+    """Fan-out to the chosen sinks; the loop calls ``scalars``, ``samples`` and ``close``.
+
+    Logging is a convenience: a sink that fails (a full disk under tensorboard/, a W&B hiccup) is reported
+    with a warning and the training goes on; stats.jsonl, samples and checkpoints are written regardless.
+    """
 
     def __init__(self, sinks: list):
         self.sinks = sinks
 
-    @property
-    def names(self) -> list[str]:
-        return [type(s).__name__ for s in self.sinks]
+    def _each(self, method: str, *args) -> None:
+        import warnings
+
+        for s in self.sinks:
+            try:
+                getattr(s, method)(*args)
+            except Exception as e:  # noqa: BLE001
+                warnings.warn(f"{type(s).__name__}.{method} failed ({type(e).__name__}: {e}); training continues")
 
     def scalars(self, values: dict, nimg: int) -> None:
-        for s in self.sinks:
-            s.scalars(values, nimg)
+        self._each("scalars", values, nimg)
 
     def samples(self, strip: np.ndarray, gif: Path, nimg: int) -> None:
-        for s in self.sinks:
-            s.samples(strip, gif, nimg)
+        self._each("samples", strip, gif, nimg)
 
     def close(self) -> None:
-        for s in self.sinks:
-            s.close()
+        self._each("close")
 
 
 def open_sinks(spec: str, run_dir: Path, config: dict, resume: bool = False) -> LogSinks:
