@@ -149,19 +149,24 @@ def _cli(*args):
 
 
 def test_cli_set_keep_checkpoints_and_best_by_and_generate_from_a_checkpoint(run, tmp_path):
-    r = _cli("train", "--preset", "test", "--set", "keep_checkpoints=0", "--metrics", "fvd16_16f",
-             "--best-by", "fvd16_16f", "--log", "none", "--show-config")
-    assert r.returncode == 0, r.stderr
-    loop = json.loads(r.stdout)["loop"]
+    from click.testing import CliRunner
+
+    from vidsynth.cli import main
+
+    r = CliRunner().invoke(main, ["train", "--preset", "test", "--set", "keep_checkpoints=0", "--metrics", "fvd16_16f",
+                                  "--best-by", "fvd16_16f", "--log", "none", "--show-config"])
+    assert r.exit_code == 0, r.output
+    loop = json.loads(r.output)["loop"]
     assert (loop["keep_checkpoints"], loop["best_by"], loop["log"]) == (0, "fvd16_16f", "none")
-    r = _cli("train", "--preset", "test", "--set", "keep_checkpoints=-1", "--show-config")
+    with pytest.raises(ConfigError, match="not computed during training"):
+        CliRunner().invoke(main, ["train", "--preset", "test", "--best-by", "kvd16_16f", "--show-config"],
+                           catch_exceptions=False)
+    r = _cli("train", "--preset", "test", "--set", "keep_checkpoints=-1", "--show-config")   # the real entry point
     assert r.returncode == 2 and "keep_checkpoints must be >= 0" in r.stderr and "Traceback" not in r.stderr
-    r = _cli("train", "--preset", "test", "--best-by", "kvd16_16f", "--show-config")
-    assert r.returncode == 2 and "not computed during training" in r.stderr
     out = tmp_path / "v.npz"
-    r = _cli("generate", str(ckpt.list_checkpoints(run)[0]), "--n", "2", "--frames", "4", "--out", str(out),
-             "--device", "cpu")
-    assert r.returncode == 0, r.stderr
+    r = CliRunner().invoke(main, ["generate", str(ckpt.list_checkpoints(run)[0]), "--n", "2", "--frames", "4",
+                                  "--out", str(out), "--device", "cpu"])
+    assert r.exit_code == 0, r.output
     import numpy as np
 
     from vidsynth import io
