@@ -1,5 +1,6 @@
 """--log: TensorBoard gets scalars, the sample grid as an image and as an animated gif; W&B the same, offline
 unless the user is logged in; stats.jsonl is always written."""
+import re
 import sys
 import types
 
@@ -91,9 +92,14 @@ def test_wandb_sink_with_a_fake_module(tmp_path, monkeypatch):
     sinks.samples(np.zeros((4, 8, 3), np.uint8), tmp_path / "a.gif", 40)
     sinks.close()
     init = calls[0][1]
-    assert (init["mode"], init["id"], init["dir"], init["config"]) == ("offline", "00003-digan-x",
-                                                                      str(tmp_path / "00003-digan-x"), {"lr": 1})
-    assert calls[1:] == [("log", ["loss/G"], 40), ("log", ["samples/frames", "samples/video"], 40), ("finish",)]
+    assert (init["mode"], init["name"], init["dir"], init["config"]) == ("offline", "00003-digan-x",
+                                                                        str(tmp_path / "00003-digan-x"), {"lr": 1})
+    assert re.fullmatch(r"00003-digan-x-[0-9a-f]{8}", init["id"]) and init["resume"] is None
+    open_sinks("wandb", tmp_path / "00003-digan-x", {}, resume=True)               # the same folder, resumed:
+    assert calls[-1][1]["id"] == init["id"] and calls[-1][1]["resume"] == "allow"  # the same W&B run
+    open_sinks("wandb", tmp_path / "elsewhere" / "00003-digan-x", {})
+    assert calls[-1][1]["id"] != init["id"]
+    assert calls[1:4] == [("log", ["loss/G"], 40), ("log", ["samples/frames", "samples/video"], 40), ("finish",)]
 
 
 def test_missing_packages_and_unknown_sinks_are_clear_errors(tmp_path, monkeypatch):

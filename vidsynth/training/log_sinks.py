@@ -84,6 +84,15 @@ def wandb_mode() -> str:
     return "online" if logged_in else "offline"
 
 
+def wandb_run_id(run_dir: Path) -> str:
+    """``<run folder name>-<8 hex digits of its absolute path>``: a resumed run continues its W&B run, and
+    two machines' ``00000-digan-shapes`` stay two W&B runs."""
+    import hashlib
+
+    digest = hashlib.sha1(str(Path(run_dir).resolve()).encode()).hexdigest()[:8]
+    return f"{Path(run_dir).name}-{digest}"
+
+
 class WandbSink:
     """A W&B run in ``<run>/wandb`` (offline unless logged in, see :func:`wandb_mode`)."""
 
@@ -95,9 +104,8 @@ class WandbSink:
                               "(or drop wandb from --log)") from None
         self.wandb = wandb
         self.mode = wandb_mode()
-        # The run folder's name is the W&B id, so a resumed vidsynth run continues the same W&B run.
         self.run = wandb.init(project=os.environ.get("WANDB_PROJECT", "vidsynth"), name=run_dir.name,
-                              id=run_dir.name, dir=str(run_dir), config=config, mode=self.mode,
+                              id=wandb_run_id(run_dir), dir=str(run_dir), config=config, mode=self.mode,
                               resume="allow" if resume else None)
 
     def scalars(self, values: dict, nimg: int) -> None:
