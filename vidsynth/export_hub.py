@@ -81,7 +81,10 @@ def model_card(config: dict, run_config: dict | None, metrics: list[dict], licen
              ("classes", ", ".join(meta.get("class_names", [])) or "unconditional")]
     if meta.get("checkpoint"):
         facts.append(("exported from checkpoint", Path(meta["checkpoint"]).name))
-    body = [f"# {method} video generator ({Path(str(dataset)).name or dataset}, {kimg} kimg)", "",
+    kind = "image generator" if method == "stylegan2" else "video generator"
+    trained = ", ".join(x for x in (Path(str(dataset)).name or str(dataset),
+                                    f"{kimg} kimg" if kimg is not None else "") if x and x != "unknown")
+    body = [f"# {method} {kind}" + (f" ({trained})" if trained else ""), "",
             "Trained with vidsynth, a pure-PyTorch toolkit for video GANs (`pip install vidsynth`).",
             "", "| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in facts] + [
             "", "## Metrics", "", _metrics_table(metrics), "",
