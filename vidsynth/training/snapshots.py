@@ -3,10 +3,10 @@
 Layout of a run folder (every folder holds ``config.json`` + ``model.safetensors``, so
 ``vidsynth.load``, ``generate`` and ``metrics`` accept each of them directly)::
 
-    model-000000.512/   the EMA generator at 0.512 kimg (one folder per snapshot, all kept)
+    model-000000.512/   the EMA generator at 0.512 kimg (one folder per snapshot; all, or the newest keep_models)
     model/              a copy of the newest snapshot
     model-best/         a copy of the snapshot with the best value of ``--best-by`` so far
-    best.json           {"metric", "value", "kimg", "model"}: why model-best/ is the one it is
+    best.json           {"metric", "value", "kimg", "model", "lower_is_better"}: why model-best/ is that one
 
 StyleGAN-V users pick the snapshot with the lowest FVD from the curves; ``--best-by fvd2048_16f``
 does that during training. Lower is better for every metric except ``is`` (Inception Score).
