@@ -6,10 +6,11 @@ Run against fetched checkouts of the official code (never imported by vidsynth, 
         --ada /path/to/NVlabs/stylegan2-ada-pytorch --mocogan-hd /path/to/snap-research/MoCoGAN-HD \
         --pylib /path/with/omegaconf+einops+requests --out tests/fixtures
 
-CPU patches (no change to the checkouts): ``np.float`` is aliased to ``float`` for DIGAN's layers.py
-(removed in numpy >= 1.24); MoCoGAN-HD's ``RNNModule.forward`` calls ``.cuda()`` and draws its noise
-with ``torch.cuda.FloatTensor``: ``Tensor.cuda`` is the identity and the noise is fed from a seeded
-CPU stream. Each fixture is an ``.npz`` of arrays only:
+CPU patches (no change to the checkouts; ``scripts/official_fixtures/official_code.py``, shared with the
+golden-fixture scripts): ``np.float`` is aliased to ``float`` for DIGAN's layers.py (removed in numpy >=
+1.24); MoCoGAN-HD's ``RNNModule.forward`` calls ``.cuda()`` and draws its noise with
+``torch.cuda.FloatTensor``: ``Tensor.cuda`` is the identity and the noise is fed from a seeded CPU stream.
+Each fixture is an ``.npz`` of arrays only, written atomically:
 
 - ``import_digan.npz``: ``g/<official key>``, ``d/<official key>`` (official names), ``g_kwargs`` /
   ``d_kwargs`` (JSON of the constructor kwargs the official snapshot records), inputs ``z``,
@@ -30,6 +31,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "official_fixtures"))
+from official_code import official_code, require_checkout, save_npz  # noqa: E402
 
 
 def _perturb(module: torch.nn.Module, seed: int, scale: float = 0.2) -> None:
@@ -52,8 +56,12 @@ def _plain(value):
 
 
 def make_digan(root: Path, out: Path) -> None:
-    sys.path[:0] = [str(root / "src")]
-    np.float = float  # noqa: NPY001  (official layers.py uses the removed alias)
+    require_checkout(root, "src/training/networks.py", "sihyun-yu/digan")
+    with official_code(root / "src", packages=("training", "torch_utils", "dnnlib")):
+        _make_digan(root, out)
+
+
+def _make_digan(root: Path, out: Path) -> None:
     import dnnlib
     from omegaconf import OmegaConf
     from training.networks import Generator, OurDiscriminator
@@ -89,17 +97,20 @@ def make_digan(root: Path, out: Path) -> None:
         frames = torch.randn(4, 3, 16, 16, generator=gen)
         d_motion = D.videoD(pair, None)
         d_image = D.imageD(frames, None)
-    np.savez_compressed(out / "import_digan.npz", **_arrays("g", G.state_dict()), **_arrays("d", D.state_dict()),
-                        g_kwargs=np.array(json.dumps(_plain(dict(g_kwargs)))), d_kwargs=np.array(json.dumps(d_kwargs)),
-                        z=z.numpy(), z_motion=z_motion.numpy(), times=times.numpy(), ws=ws.numpy(), video=video.numpy(),
-                        d_pair=pair.numpy(), d_motion=d_motion.numpy(), d_frames=frames.numpy(), d_image=d_image.numpy())
-    for m in [k for k in sys.modules if k.split(".")[0] in ("training", "torch_utils", "dnnlib")]:
-        del sys.modules[m]
-    sys.path.remove(str(root / "src"))
+    save_npz(out / "import_digan.npz", dict(
+        **_arrays("g", G.state_dict()), **_arrays("d", D.state_dict()),
+        g_kwargs=np.array(json.dumps(_plain(dict(g_kwargs)))), d_kwargs=np.array(json.dumps(d_kwargs)),
+        z=z.numpy(), z_motion=z_motion.numpy(), times=times.numpy(), ws=ws.numpy(), video=video.numpy(),
+        d_pair=pair.numpy(), d_motion=d_motion.numpy(), d_frames=frames.numpy(), d_image=d_image.numpy()))
 
 
 def make_ada(root: Path, out: Path) -> None:
-    sys.path[:0] = [str(root)]
+    require_checkout(root, "training/networks.py", "NVlabs/stylegan2-ada-pytorch")
+    with official_code(root, packages=("training", "torch_utils", "dnnlib")):
+        _make_ada(out)
+
+
+def _make_ada(out: Path) -> None:
     from training.networks import Generator
 
     torch.manual_seed(0)
@@ -114,18 +125,20 @@ def make_ada(root: Path, out: Path) -> None:
         ws = G.mapping(z, None)
         img_const = G.synthesis(ws, noise_mode="const")
         img_none = G.synthesis(ws, noise_mode="none")
-    np.savez_compressed(out / "import_stylegan2_ada.npz", **_arrays("g", G.state_dict()),
-                        g_kwargs=np.array(json.dumps(g_kwargs)), z=z.numpy(), ws=ws.numpy(),
-                        img_const=img_const.numpy(), img_none=img_none.numpy())
-    for m in [k for k in sys.modules if k.split(".")[0] in ("training", "torch_utils", "dnnlib")]:
-        del sys.modules[m]
-    sys.path.remove(str(root))
+    save_npz(out / "import_stylegan2_ada.npz", dict(
+        **_arrays("g", G.state_dict()), g_kwargs=np.array(json.dumps(g_kwargs)), z=z.numpy(), ws=ws.numpy(),
+        img_const=img_const.numpy(), img_none=img_none.numpy()))
 
 
 def make_mocogan_hd(root: Path, out: Path) -> None:
+    require_checkout(root, "models/rnn.py", "snap-research/MoCoGAN-HD")
+    with official_code(root, packages=("models",)):
+        _make_mocogan_hd(out)
+
+
+def _make_mocogan_hd(out: Path) -> None:
     import tempfile
 
-    sys.path[:0] = [str(root)]
     from models.rnn import RNNModule
 
     d, h, n_pca, b, t = 16, 12, 10, 2, 6
@@ -143,16 +156,11 @@ def make_mocogan_hd(root: Path, out: Path) -> None:
     noise = torch.randn(t - 1, b, d, generator=gen)
     steps = iter(noise)
     R.get_initial_state_z = lambda batch: next(steps)          # CPU: the official draws torch.cuda noise
-    cuda = torch.Tensor.cuda
-    torch.Tensor.cuda = lambda self, *a, **k: self             # CPU: the official moves the PCA to the GPU
-    try:
-        with torch.no_grad():
-            traj, _, _ = R(z, t)
-    finally:
-        torch.Tensor.cuda = cuda
-    np.savez_compressed(out / "import_mocogan_hd.npz", **_arrays("r", R.state_dict()), pca_comp=comp,
-                        pca_stdev=stdev, w_residual=np.array(0.2), z=z.numpy(), noise=noise.numpy(), out=traj.numpy())
-    sys.path.remove(str(root))
+    with torch.no_grad():
+        traj, _, _ = R(z, t)                                   # (official_code: .cuda() is the identity)
+    save_npz(out / "import_mocogan_hd.npz", dict(
+        **_arrays("r", R.state_dict()), pca_comp=comp, pca_stdev=stdev, w_residual=np.array(0.2), z=z.numpy(),
+        noise=noise.numpy(), out=traj.numpy()))
 
 
 def main() -> None:

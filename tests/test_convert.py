@@ -161,6 +161,24 @@ def test_digan_export_holds_generator_and_discriminators(digan_export):
     assert read_discriminator(digan_export).image_d.fromrgb.weight.shape == (8, 3, 1, 1)
 
 
+def test_conditional_digan_snapshot_exports_its_discriminators(tmp_path):
+    """CLI convert of a class-conditional snapshot (official conditional fixture weights): the export holds
+    both Ds with their label mapping, and the D read back for fine-tuning gives the official logits."""
+    from vidsynth.training.init_weights import architecture_overrides, read_discriminator
+
+    cond = np.load(FIXTURES / "official_digan_cond.npz")
+    src = digan_fx.conditional_snapshot(cond, tmp_path=tmp_path)
+    result = CliRunner().invoke(main, ["convert", str(src), str(tmp_path / "model")], catch_exceptions=False)
+    assert result.exit_code == 0 and "not imported" not in result.output
+    D = read_discriminator(tmp_path / "model")
+    assert D.c_dim == 3 and architecture_overrides(tmp_path / "model")[1]["conditional"] is True
+    c = torch.from_numpy(cond["in/c"])
+    with torch.no_grad():
+        motion, _ = D(torch.from_numpy(cond["out/fake"]), c)
+    # fp32 both sides, same ops in another order (see tests/importers/test_digan_import.py): rounding only.
+    torch.testing.assert_close(motion, torch.from_numpy(cond["out/fake_motion"]), rtol=1e-4, atol=1e-6)
+
+
 def test_generate_every_mode_on_imported_digan(digan_export, tmp_path):
     from vidsynth.generate import MODES
     extra = {"times": ["--times", "0,0.5,1.5"], "interpolate-time": ["--factor", "2"],

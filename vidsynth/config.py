@@ -20,7 +20,8 @@ class DIGANConfig:
 
     method: str = "digan"
     # --- generator (INR-GAN + motion) ---
-    resolution: int = 128
+    resolution: int = 128             # frame height (and width, when aspect is 1:1)
+    aspect: str = "1:1"               # width:height, e.g. 16:9 -> 128 x 224 frames (digan_frame_size)
     input_resolution: int = 32        # coordinate grid of the first blocks; later blocks upsample x2
     z_dim: int = 512
     w_dim: int = 512
@@ -40,6 +41,7 @@ class DIGANConfig:
     # --- data ---
     frames: int = 16                  # frames per training clip (they span t in [0, 1])
     stride: int = 1                   # take every stride-th frame of the source video
+    clip_sampling: str = "per_video"  # per_video: each video equally likely; per_clip: each clip window (official)
     xflip: bool = True
     conditional: bool = False         # class-conditional (labels from sub-folders or labels.json)
     labels: str = "auto"              # with conditional: auto (labels.json), folders, or a labels JSON path
@@ -142,6 +144,7 @@ class MoCoGANHDConfig:
     resolution: int = 128
     frames: int = 16
     stride: int = 2
+    clip_sampling: str = "per_video"  # official: a random start in a random video (data/video_dataset.py)
     xflip: bool = False
     conditional: bool = False
     # --- optimisation ---
@@ -163,6 +166,7 @@ class LoopConfig:
     """Options of the generic training loop (all methods)."""
 
     data: str = "builtin:shapes"
+    split: str = ""                   # a split file: train only on the videos it lists ("" = all; data/split.py)
     kimg: float = 1000.0              # stop after this many thousand real videos shown to D
     minutes: float = 0.0              # or after this many minutes (0 = no time limit)
     seed: int = 0
@@ -174,7 +178,7 @@ class LoopConfig:
     sample_frames: int = 16
     num_workers: int = 2
     device: str = "auto"
-    fps: int = 8
+    fps: float = 8.0                  # of sample videos; 29.97 is written as 30000/1001 (vidsynth/frame_rate.py)
     metrics: str = ""                 # e.g. "fvd256_16f,kvd256_16f": computed at snapshots (off by default)
     metrics_kimg: float = 0.0         # ... every this many kimg (0 = at every snapshot when metrics is set)
     best_by: str = ""                 # one of metrics: model-best/ is the snapshot with its best value
@@ -186,20 +190,21 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
         # The official 128 px configuration (paper: UCF-101, Sky, TaiChi, Kinetics-food at 128 px): sihyun-yu/digan
         # configs/main.yml (cfg auto, 8 GPUs, diffaugment color,translation, mirror) + configs/digan.yml (r1_gamma 1)
         # + src/train.py 'auto' spec at 128 px (batch 64, mbstd 4, lr 0.0025, ema 20 kimg, ramp 0.05, map 2,
-        # 25,000 kimg: see PRESET_LOOP). Checked field by field in tests/digan/test_presets.py.
-        "paper128": {},
+        # 25,000 kimg: see PRESET_LOOP). Checked field by field in tests/digan/test_presets.py. clip_sampling
+        # per_clip here and in the dataset recipes: the official loaders draw uniformly over clips.
+        "paper128": {"clip_sampling": "per_clip"},
         # Per-dataset recipes of the official code (src/training/dataset.py picks them by path name; src/train.py).
         # UCF-101: every 16-frame window of every video (torchvision VideoClips, frames_between_clips=1; the
         # official loader takes trainlist01 + testlist01, i.e. all 13,320 videos), unconditional.
-        "ucf101": {},
+        "ucf101": {"clip_sampling": "per_clip"},
         # Sky time-lapse: the train split, non-overlapping 16-frame chunks of frame folders.
-        "sky": {},
+        "sky": {"clip_sampling": "per_clip"},
         # TaiChi-HD: 64-frame chunks split into 4 clips of every 4th frame: 16 frames at stride 4.
-        "taichi": {"stride": 4},
+        "taichi": {"stride": 4, "clip_sampling": "per_clip"},
         # Kinetics-food: the train split, non-overlapping 16-frame chunks of frame folders.
-        "kinetics-food": {},
+        "kinetics-food": {"clip_sampling": "per_clip"},
         # 128-frame long-video training (paper §4.2): sigma_t 0.5.
-        "paper128-long": {"frames": 128, "sigma_t": 0.5},
+        "paper128-long": {"frames": 128, "sigma_t": 0.5, "clip_sampling": "per_clip"},
         # Small enough to learn something in minutes on a laptop CPU. Departures from the paper, chosen by
         # short runs on builtin:scene: sigma_t 1.0 (0.25 barely moves within a few hundred steps on data whose
         # content drifts several pixels per frame), no DiffAugment (procedural data never repeats), lr 0.003.
@@ -336,8 +341,11 @@ def validate_digan(cfg: DIGANConfig) -> None:
         raise ConfigError(f"input_resolution ({cfg.input_resolution}) must not exceed resolution ({cfg.resolution})")
     if cfg.frames < 2:
         raise ConfigError(f"frames must be >= 2 (DIGAN's motion D compares two frames), got {cfg.frames}")
+    digan_frame_size(cfg)
     if cfg.batch < 1 or cfg.stride < 1:
         raise ConfigError("batch and stride must be >= 1")
+    if cfg.clip_sampling not in ("per_video", "per_clip"):
+        raise ConfigError(f"clip_sampling must be per_video or per_clip, got {cfg.clip_sampling!r}")
     for name in ("z_dim", "w_dim", "motion_dim", "emb_size", "fmm_rank", "g_channel_max", "d_channel_max",
                  "g_channel_base", "d_channel_base", "mbstd_group"):
         if getattr(cfg, name) < 1:
@@ -356,6 +364,36 @@ def validate_digan(cfg: DIGANConfig) -> None:
     if unknown:
         raise ConfigError(f"diffaugment: unknown policy {', '.join(unknown)}; use a comma-separated list of "
                           f"{', '.join(sorted(POLICIES))}, or an empty string for none")
+
+
+def digan_frame_size(cfg: DIGANConfig) -> tuple[int, int]:
+    """``(height, width)`` of DIGAN's frames: height ``resolution``; width ``resolution * W / H`` for
+    ``aspect = "W:H"``, rounded to the nearest multiple of ``resolution / 4`` (the discriminator halves
+    both sides down to 4 rows, so the width must halve as often): 16:9 at 128 gives 224 (7:4)."""
+    text = str(cfg.aspect).replace("x", ":").replace("/", ":")
+    try:
+        a, b = (float(v) for v in text.split(":"))
+        if not (a > 0 and b > 0 and math.isfinite(a / b)):
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"aspect must be width:height with positive numbers, e.g. 16:9 or 4:3, got "
+                          f"{cfg.aspect!r}") from None
+    step = max(cfg.resolution // 4, 1)
+    return cfg.resolution, max(1, round(cfg.resolution * a / b / step)) * step
+
+
+def parse_resolution(text) -> tuple[int, str | None]:
+    """``"128"`` -> ``(128, None)``; ``"128x224"`` (HEIGHTxWIDTH) -> ``(128, "224:128")``, the aspect field."""
+    parts = str(text).lower().replace("×", "x").split("x")
+    try:
+        values = [int(p) for p in parts]
+        if len(values) not in (1, 2) or min(values) < 1:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"resolution must be R or HEIGHTxWIDTH (e.g. 128 or 128x224), got {text!r}") from None
+    if len(values) == 1 or values[0] == values[1]:
+        return values[0], None
+    return values[0], f"{values[1]}:{values[0]}"
 
 
 def validate_stylegan2(cfg: StyleGAN2Config) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from vidsynth import io
+from vidsynth.frame_rate import FRAME_RATE
 
 MODES = ("sample", "times", "interpolate-time", "extrapolate-time", "upsample", "zoom-out", "long",
          "diverse-motion", "swap", "interpolate-latent", "morph")
@@ -161,7 +162,8 @@ def stream_long(sampler, out: Path, n: int, frames: int, seed: int, truncation: 
 @click.option("--batch-size", type=int, default=8, help="Videos rendered at once.")
 @click.option("--truncation", type=float, default=1.0, help="Truncation psi (1 = none, <1 = closer to the mean).")
 @click.option("--class", "label", default=None, help="Class name or index (class-conditional models).")
-@click.option("--fps", type=int, default=None, help="Frame rate of written videos. [default: the run's]")
+@click.option("--fps", type=FRAME_RATE, default=None, help="Frame rate of written videos: 8, 25, 29.97 or "
+              "30000/1001 (kept exact). [default: the run's]")
 @click.option("--device", default="auto", help="auto, cpu, cuda ...")
 @click.option("--mode", type=click.Choice(MODES), default="sample", help="What to render (DIGAN; see Modes below).")
 @click.option("--times", default=None, help="Real times, e.g. 0,0.5,1.7,-0.3; 'a:b:n' = n times from a to b. "

@@ -9,10 +9,13 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from vidsynth.frame_rate import frame_rate
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".webm", ".avi", ".mkv", ".mov")
 OUTPUT_FORMATS = ("mp4", "gif", "png", "npz")
@@ -56,8 +59,10 @@ def _atomic_target(path: Path) -> Path:
     return Path(tmp)
 
 
-def write_mp4(path: str | Path, frames: np.ndarray, fps: float = 8, crf: int = 18) -> Path:
-    """Encode uint8 ``[T, H, W, 3]`` as H.264 mp4 (yuv420p; odd sizes are padded by one pixel)."""
+def write_mp4(path: str | Path, frames: np.ndarray, fps: float | Fraction | str = 8, crf: int = 18) -> Path:
+    """Encode uint8 ``[T, H, W, 3]`` as H.264 mp4 (yuv420p; odd sizes are padded by one pixel).
+
+    ``fps`` is kept exactly (``frame_rate.frame_rate``): ``"30000/1001"`` or ``29.97`` is written as 30000/1001."""
     import av
 
     path = Path(path)
@@ -68,7 +73,7 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: float = 8, crf: int = 1
     tmp = _atomic_target(path)
     try:
         with av.open(str(tmp), mode="w", format="mp4") as container:
-            stream = container.add_stream("libx264", rate=int(round(fps)))
+            stream = container.add_stream("libx264", rate=frame_rate(fps))  # exact: 30000/1001 stays so
             stream.width, stream.height, stream.pix_fmt = pw, ph, "yuv420p"
             stream.options = {"crf": str(crf), "preset": "medium"}
             for frame in frames:
@@ -91,7 +96,7 @@ def write_gif(path: str | Path, frames: np.ndarray, fps: float = 8) -> Path:
     tmp = _atomic_target(path)
     try:
         images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
-                       duration=max(1, int(round(1000 / fps))), loop=0)
+                       duration=max(1, int(round(1000 / frame_rate(fps)))), loop=0)  # gif: whole ms only
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

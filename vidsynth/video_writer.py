@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vidsynth.frame_rate import frame_rate
 from vidsynth.io import _atomic_target, to_uint8_frames
 
 STREAM_SUFFIXES = (".mp4", ".mkv", ".webm", "")
@@ -34,7 +35,7 @@ class VideoStreamWriter:
         if self.suffix not in STREAM_SUFFIXES:
             raise ValueError(f"cannot stream to '{self.path}': use .mp4, .mkv, .webm or a folder for png frames "
                              "(gif and npz need the whole video at once: use vidsynth.io.write_video)")
-        self.fps, self.crf = fps, crf
+        self.fps, self.crf = frame_rate(fps), crf  # exact Fraction: 30000/1001 is written as such
         self.frames_written = 0
         self._container = self._stream = self._tmp = None
         self._size = None  # (H, W) of the first chunk; every chunk must match it
@@ -68,7 +69,7 @@ class VideoStreamWriter:
         fmt = {".mp4": "mp4", ".mkv": "matroska", ".webm": "webm"}[self.suffix]
         codec = "libvpx-vp9" if self.suffix == ".webm" else "libx264"
         self._container = av.open(str(self._tmp), mode="w", format=fmt)
-        self._stream = self._container.add_stream(codec, rate=int(round(self.fps)))
+        self._stream = self._container.add_stream(codec, rate=self.fps)
         # yuv420p needs even sizes: odd ones are padded by one edge pixel
         self._stream.width, self._stream.height = width + width % 2, height + height % 2
         self._stream.pix_fmt = "yuv420p"

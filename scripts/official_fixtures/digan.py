@@ -33,7 +33,6 @@ and ``requests`` (imported by the official code); never a dependency of vidsynth
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
@@ -41,19 +40,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from official_code import commit_of, official_code, require_checkout, save_npz  # noqa: E402
+
 # The small configuration; the tests build ours from the same numbers (stored under cfg/*).
 CFG = dict(resolution=16, input_resolution=8, z_dim=8, w_dim=8, emb_size=4, fmm_rank=3, g_channel_base=128,
            g_channel_max=16, d_channel_base=64, d_channel_max=16, mbstd_group=4, extra_layers_from=16,
            mapping_layers=2, batch=4, video_frames=3, r1_gamma=1.0, r1_interval=16, seed=0, aug_seed=1234)
 POLICY = "color,translation"
+OFFICIAL_PACKAGES = ("src", "training", "torch_utils", "dnnlib")   # top-level packages the official code imports
 
 
-def _import_official(checkout: Path):
-    """The official modules (``training.networks``, ``src.training.loss``) with the checkout on sys.path."""
-    np.float = float   # layers.py uses the alias removed in NumPy 1.24
-    for p in (str(checkout), str(checkout / "src")):
-        if p not in sys.path:
-            sys.path.insert(0, p)
+def _import_official():
+    """The official modules (``training.networks``, ``src.training.loss``); call inside ``official_code``."""
     from omegaconf import OmegaConf
 
     import src.training.loss as loss_module
@@ -110,7 +110,7 @@ def make_inputs(c_dim: int) -> dict[str, torch.Tensor]:
 
 
 def run(checkout: Path, c_dim: int) -> dict[str, np.ndarray]:
-    networks, loss_module, OmegaConf = _import_official(checkout)
+    networks, loss_module, OmegaConf = _import_official()
     G, D = build(networks, OmegaConf, checkout, c_dim)
     inp = make_inputs(c_dim)
     out: dict[str, np.ndarray] = {f"cfg/{k}": np.asarray(v) for k, v in CFG.items()}
@@ -201,38 +201,19 @@ def run(checkout: Path, c_dim: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _commit(checkout: Path) -> str:
-    try:
-        return subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-
-
 def main(official_checkout: Path, out_dir: Path) -> list[Path]:
     """Write ``official_digan.npz`` and ``official_digan_cond.npz`` into ``out_dir``; returns their paths."""
-    from vidsynth.runs import atomic_write
-
     official_checkout, out_dir = Path(official_checkout).resolve(), Path(out_dir)
-    if not (official_checkout / "src" / "training" / "networks.py").is_file():
-        print(f"error: {official_checkout}: not a sihyun-yu/digan checkout (no src/training/networks.py); "
-              "fetch github.com/sihyun-yu/digan and pass its folder", file=sys.stderr)
-        raise SystemExit(2)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    require_checkout(official_checkout, "src/training/networks.py", "sihyun-yu/digan")
     torch.use_deterministic_algorithms(True)
     written = []
     for name, c_dim in (("official_digan.npz", 0), ("official_digan_cond.npz", 3)):
-        arrays = run(official_checkout, c_dim)
+        with official_code(official_checkout / "src", official_checkout, packages=OFFICIAL_PACKAGES):
+            arrays = run(official_checkout, c_dim)
         arrays = {k: np.asarray(v, dtype=np.float32) if np.asarray(v).dtype == np.float64 else np.asarray(v)
                   for k, v in arrays.items()}
-        def write(tmp: Path, arrays=arrays) -> None:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)
-
-        path = atomic_write(out_dir / name, write)
-        written.append(path)
-        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB, {len(arrays)} arrays)")
-    print(f"official commit: {_commit(official_checkout)}")
+        written.append(save_npz(out_dir / name, arrays))
+    print(f"official commit: {commit_of(official_checkout)}")
     return written
 
 

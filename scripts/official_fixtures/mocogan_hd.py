@@ -43,6 +43,10 @@ import torch
 import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[2]
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from official_code import official_code, require_checkout, save_npz  # noqa: E402
+
 BATCH, FRAMES, SIZE = 2, 4, 32             # videos, frames (n_frames_G), G_I and D input size (px)
 STYLE_DIM, N_MLP, H_DIM, N_PCA = 16, 2, 16, 8
 WIDTH = {"stylegan2": 32, "patchgan": 32, "biggan": 24}   # channel divisors (512/32 = 16, 64/32 = 2, 96/24 = 4)
@@ -104,11 +108,8 @@ def official_environment(checkout: Path):
     """Import path, CPU op stand-ins, and shrunken layer constructors for the official modules."""
     ops = types.ModuleType("models.stylegan2.op")
     ops.FusedLeakyReLU, ops.fused_leaky_relu, ops.upfirdn2d = _FusedLeakyReLU, _fused_leaky_relu, _upfirdn2d
-    saved_path, saved_cuda = list(sys.path), torch.Tensor.cuda
-    sys.path.insert(0, str(checkout))
-    sys.modules["models.stylegan2.op"] = ops
-    torch.Tensor.cuda = lambda self, *a, **k: self
-    try:
+    with official_code(checkout, packages=("models", "train_func_in_domain", "train_func_cross_domain")):
+        sys.modules["models.stylegan2.op"] = ops
         import models.BigGAN.BigGAN_D as biggan_d
         import models.D as d_pair
         import models.D_3d as d_3d
@@ -153,13 +154,6 @@ def official_environment(checkout: Path):
                     biggan_d.Discriminator = SmallBigGAN
         biggan_d.Discriminator = SmallBigGAN
         yield
-    finally:
-        torch.Tensor.cuda = saved_cuda
-        sys.path[:] = saved_path
-        for name in [m for m in sys.modules if m == "models" or m.startswith("models.")]:
-            del sys.modules[name]
-        for name in ("train_func_in_domain", "train_func_cross_domain"):
-            sys.modules.pop(name, None)
 
 
 @contextlib.contextmanager
@@ -380,30 +374,17 @@ def _enqueue(self, logits_real, logits_fake):
     self.q_ptr[0] = (ptr + batch) % self.q_len
 
 
-def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    with open(path, "wb") as f:
-        np.savez_compressed(f, **arrays)
-
-
 def main(official_checkout: Path, out_dir: Path) -> list[Path]:
     """Write the two fixture files under ``out_dir``; returns their paths."""
     import tempfile
 
-    from vidsynth.runs import atomic_write
-
     official_checkout, out_dir = Path(official_checkout), Path(out_dir)
-    if not (official_checkout / "models" / "stylegan2" / "model.py").is_file():
-        print(f"error: {official_checkout} is not a MoCoGAN-HD checkout (no models/stylegan2/model.py); "
-              "clone https://github.com/snap-research/MoCoGAN-HD and pass its path", file=sys.stderr)
-        raise SystemExit(2)
+    require_checkout(official_checkout, "models/stylegan2/model.py", "snap-research/MoCoGAN-HD")
     written = []
     for cross in (False, True):
         with tempfile.TemporaryDirectory() as tmp, official_environment(official_checkout):
             arrays = run_setting(cross, Path(tmp))
-        path = out_dir / f"official_mocogan_hd_{'cross' if cross else 'in'}_domain.npz"
-        atomic_write(path, lambda tmp, a=arrays: _save_npz(tmp, a))
-        written.append(path)
-        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB, {len(arrays)} arrays)")
+        written.append(save_npz(out_dir / f"official_mocogan_hd_{'cross' if cross else 'in'}_domain.npz", arrays))
     return written
 
 

@@ -53,7 +53,8 @@ def test_prefixed_state_and_bad_pca_are_checked(fx, tmp_path):
     pth, pca = release(fx, tmp_path, state=state)
     with pytest.raises(CheckpointError) as e:
         import_motion_generator(pth, pca)
-    assert "missing (1):\n  fc2.bias" in str(e.value)
+    assert "missing (1):\n  noise_predictor.2.bias" in str(e.value)
+    assert "b (-> to_pca.bias): expected [9], found [10]" in str(e.value)      # n_pca read off w
 
 
 def test_missing_pca_folder_is_explained(fx, tmp_path):

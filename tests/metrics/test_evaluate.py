@@ -7,8 +7,10 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from tests.metrics.helpers import FakeClipDataset, FakeSampler, moving_square_videos
+from tests.metrics.helpers import FakeClipDataset, FakeSampler, moving_square_videos, tiny_i3d as _tiny_i3d
 from vidsynth.metrics import evaluate
+
+pytestmark = pytest.mark.filterwarnings("ignore::vidsynth.metrics.evaluation.SmallSampleWarning")
 
 
 def test_acd_from_sampler_and_folder(tmp_path):
@@ -78,7 +80,7 @@ def test_cli_errors_are_user_errors(tmp_path):
         evaluate(["fvd16_16f"], fake=FakeSampler())
     with pytest.raises(ConfigError, match="unknown metric"):
         evaluate(["fid50k"], fake=FakeSampler())
-    with pytest.raises(VidsynthError, match="holds 0 video files"):
+    with pytest.raises(VidsynthError, match="no usable videos"):
         evaluate(["acd4_8f"], fake=str(tmp_path), acd_features="mean_color", progress=False)
 
 
@@ -95,22 +97,22 @@ def test_real_clip_keys_cover_videos_and_fit():
 
 
 def test_real_spec_opened_with_subsampling_stride(monkeypatch, tmp_path):
-    """fvd..._128f_subsample8f reads 16 frames at stride 8 at the fake videos' resolution."""
+    """fvd..._128f_subsample8f reads 16 frames at stride 8 (x the real stride) at the fake videos' resolution."""
     import vidsynth.data
-    from vidsynth.metrics.evaluation import _Evaluator
-    from vidsynth.metrics.protocols import parse_protocol
 
     opened = []
 
-    def fake_open(spec, resolution, frames, stride=1, seed=0):
+    def fake_open(spec, resolution, frames, stride=1, seed=0, labels=None, split=None):
         opened.append((spec, resolution, frames, stride))
-        return FakeClipDataset(num_videos=2, length=130, frames=frames)
+        return FakeClipDataset(num_videos=2, length=300, frames=frames)
 
     monkeypatch.setattr(vidsynth.data, "open_dataset", fake_open, raising=False)
-    ev = _Evaluator(str(tmp_path), FakeSampler(), "cpu", 4, None, None, None, "i3d", "tf1_bilinear", False, False, 0)
-    batches = list(ev.real_batches(parse_protocol("fvd4_128f_subsample8f")))
-    assert opened == [(str(tmp_path), 32, 16, 8)]
-    assert batches[0].shape == (4, 3, 16, 32, 32)
+    for real_stride, want in ((None, 8), (2, 16)):
+        opened.clear()
+        [res] = evaluate(["fvd4_128f_subsample8f"], real=str(tmp_path), fake=FakeSampler(), i3d=_tiny_i3d(tmp_path),
+                         use_cache=False, progress=False, real_stride=real_stride, batch_size=4)
+        assert opened == [(str(tmp_path), 32, 16, want)]
+        assert res["protocol"]["real_stride"] == (real_stride or 1)
 
 
 def test_worker_processes_give_the_same_clips():
@@ -126,18 +128,8 @@ def test_worker_processes_give_the_same_clips():
     assert a.shape == (5, 3, 8, 32, 32) and torch.equal(a, b)
 
 
-class TinyI3D(torch.nn.Module):
-    """Stand-in for a user's TorchScript I3D: [B, 3, T, 224, 224] -> [B, 400]."""
-
-    def forward(self, x):
-        assert x.shape[-1] == 224
-        return x.mean(dim=(2, 3, 4)).repeat(1, 134)[:, :400] * torch.arange(400).float()
-
-
-@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_user_torchscript_i3d(tmp_path):
-    path = tmp_path / "my_i3d.pt"
-    torch.jit.script(TinyI3D()).save(str(path))
+    path = _tiny_i3d(tmp_path)
     res = evaluate(["fvd3_10f"], real=FakeClipDataset(num_videos=3, length=10, frames=10), fake=FakeSampler(),
                    i3d=str(path), progress=False, use_cache=False)
     assert res[0]["feature_network"] == "torchscript:my_i3d.pt" and res[0]["value"] > 0

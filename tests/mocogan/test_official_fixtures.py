@@ -129,19 +129,24 @@ def test_generator_video_with_per_video_noise_matches_official():
     close(nets.G_M.mutual_information_loss(motion), fx["out.l_mutual"], "mutual-information loss")
 
 
+def check_patchgan_and_ra_lsgan(fx, d_real: list, d_fake: list, official: str, loss: str, what: str) -> None:
+    """Both scales of a multiscale PatchGAN on reals and fakes (``out.{official}_{real,fake}.{s}``) and its
+    RaLSGAN terms (``loss.{loss}_real``, ``_fake``, ``_G``; G's is the mean of both directions)."""
+    for s in range(2):
+        close(d_real[s], fx[f"out.{official}_real.{s}"], f"{what} scale {s} (real)")
+        close(d_fake[s], fx[f"out.{official}_fake.{s}"], f"{what} scale {s} (fake)")
+    close(ra_lsgan_loss(d_real, d_fake, True), fx[f"loss.{loss}_real"], f"RaLSGAN {what} real")
+    close(ra_lsgan_loss(d_fake, d_real, False), fx[f"loss.{loss}_fake"], f"RaLSGAN {what} fake")
+    g = 0.5 * (ra_lsgan_loss(d_fake, d_real, True) + ra_lsgan_loss(d_real, d_fake, False))
+    close(g, fx[f"loss.{loss}_G"], f"RaLSGAN G ({loss})")
+
+
 @pytest.mark.parametrize("setting", ["in", "cross"])
 def test_video_discriminator_and_losses_match_official(setting):
     fx = load(setting)
     nets = Nets(fx, cross=setting == "cross")
     real, fake = nets.real(fx), nets.real(fx, "in.fake_u8")
-    d_real, d_fake = nets.D_V(real), nets.D_V(fake)
-    for s in range(2):
-        close(d_real[s], fx[f"out.D3d_real.{s}"], f"D_V scale {s} (real)")
-        close(d_fake[s], fx[f"out.D3d_fake.{s}"], f"D_V scale {s} (fake)")
-    close(ra_lsgan_loss(d_real, d_fake, True), fx["loss.video_real"], "RaLSGAN D_V real")
-    close(ra_lsgan_loss(d_fake, d_real, False), fx["loss.video_fake"], "RaLSGAN D_V fake")
-    g = 0.5 * (ra_lsgan_loss(d_fake, d_real, True) + ra_lsgan_loss(d_real, d_fake, False))
-    close(g, fx["loss.video_G"], "RaLSGAN G (video)")
+    check_patchgan_and_ra_lsgan(fx, nets.D_V(real), nets.D_V(fake), "D3d", "video", "D_V")
     gp = video_gradient_penalty(nets.D_V, real, fake, alpha=torch.from_numpy(fx["in.gp_alpha"]))
     close(LossWeights().gradient_penalty * gp, fx["loss.video_gp"], "WGAN-GP")
 
@@ -150,15 +155,8 @@ def test_pair_image_discriminator_matches_official():
     fx = load("in")
     nets = Nets(fx, cross=False)
     real, fake, t = nets.real(fx), nets.real(fx, "in.fake_u8"), int(fx["in.t"])
-    i_real = nets.D_I(real[:, :, 0], real[:, :, t])
-    i_fake = nets.D_I(fake[:, :, 0], fake[:, :, t])
-    for s in range(2):
-        close(i_real[s], fx[f"out.Dimg_real.{s}"], f"D_I scale {s} (real pair)")
-        close(i_fake[s], fx[f"out.Dimg_fake.{s}"], f"D_I scale {s} (fake pair)")
-    close(ra_lsgan_loss(i_real, i_fake, True), fx["loss.image_real"], "RaLSGAN D_I real")
-    close(ra_lsgan_loss(i_fake, i_real, False), fx["loss.image_fake"], "RaLSGAN D_I fake")
-    g = 0.5 * (ra_lsgan_loss(i_fake, i_real, True) + ra_lsgan_loss(i_real, i_fake, False))
-    close(g, fx["loss.image_G"], "RaLSGAN G (image)")
+    check_patchgan_and_ra_lsgan(fx, nets.D_I(real[:, :, 0], real[:, :, t]), nets.D_I(fake[:, :, 0], fake[:, :, t]),
+                                "Dimg", "image", "D_I (pairs)")
 
 
 def test_contrastive_image_discriminator_and_losses_match_official():
@@ -213,12 +211,7 @@ def _official_grad(fx, prefix: str, ours: dict, to_official: dict) -> float:
 
 
 def _motion_names(fx, prefix) -> dict:
-    out = {}
-    for name in (k[len(prefix):] for k in fx if k.startswith(prefix)):
-        ours = [k for k in keys.motion_from_official({name: torch.zeros(2, 2)}, np.zeros((1, 1)), np.zeros(1), 1)
-                if not k.startswith(("pca", "latent_mean"))]
-        out[ours[0]] = name
-    return out
+    return {keys.motion_key(name): name for name in (k[len(prefix):] for k in fx if k.startswith(prefix))}
 
 
 @pytest.mark.parametrize("setting", ["in", "cross"])

@@ -13,7 +13,9 @@ import click
                    "mocogan-hd-ucf128. --list shows all.")
 @click.option("--measure", "measures", multiple=True, metavar="KIND",
               help="Only these measurements (repeatable): flops, generation, discriminator, training, "
-                   "long_video, speedups, head_to_head (DIGAN vs MoCoGAN-HD interleaved, needs both configs).")
+                   "long_video, speedups, head_to_head (DIGAN vs MoCoGAN-HD interleaved, needs both configs), "
+                   "peak (sgemm / conv GFLOP/s of this machine), i3d (FVD's network: clips/s, fraction of the "
+                   "conv peak, memory format / batch / --compile variants).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),
               help="Also write the tables as Markdown here (the format of docs/performance.md).")
@@ -41,6 +43,7 @@ def bench_command(configs, measures, json_path, markdown_path, device, repeat, b
       vidsynth bench                                  # all default configs, quick on CPU
       vidsynth bench --config digan-tiny --json bench.json
       vidsynth bench --config digan-paper128 --measure flops
+      vidsynth bench --measure i3d --threads 2          # I3D clips/s vs this machine's conv peak
     """
     from vidsynth.bench.runner import run_bench
     from vidsynth.bench.settings import BenchSettings

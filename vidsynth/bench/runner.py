@@ -15,6 +15,7 @@ from vidsynth.bench.head_to_head import PAIRS, head_to_head
 from vidsynth.bench.i3d import i3d_speed
 from vidsynth.bench.long_video import long_video_memory
 from vidsynth.bench.paper import compare_with_paper
+from vidsynth.bench.peak import peak_rates
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.speedups import run_speedups
 from vidsynth.bench.subjects import DEFAULT_CONFIGS, get_subject
@@ -30,6 +31,9 @@ MEASURES: dict[str, Callable] = {
 }
 # The key each measure is stored under in a config's result.
 RESULT_KEYS = {"flops": "generator"}
+# Measures of the machine / the metric network, not of a config: peak (peak.py), i3d (i3d.py; asked for
+# by name it also times the variants: memory format, batch size, and compile with --compile).
+MACHINE_MEASURES = ("peak", "i3d")
 
 
 def run_bench(configs=DEFAULT_CONFIGS, settings: BenchSettings | None = None, measures=None,
@@ -40,10 +44,12 @@ def run_bench(configs=DEFAULT_CONFIGS, settings: BenchSettings | None = None, me
     """
     settings = settings or BenchSettings(torch.device("cpu"))
     measures = list(measures or [*MEASURES, "head_to_head"])
-    unknown = [m for m in measures if m not in MEASURES and m != "head_to_head"]
+    unknown = [m for m in measures if m not in MEASURES and m not in ("head_to_head", *MACHINE_MEASURES)]
     if unknown:
-        raise KeyError(f"unknown measure(s) {unknown}; choose from {', '.join(MEASURES)}, head_to_head")
-    subjects = [get_subject(name) for name in configs]
+        raise KeyError(f"unknown measure(s) {unknown}; choose from {', '.join(MEASURES)}, head_to_head, "
+                       f"{', '.join(MACHINE_MEASURES)}")
+    per_config = any(m in MEASURES or m == "head_to_head" for m in measures)
+    subjects = [get_subject(name) for name in configs] if per_config else []
     out = {"device": str(settings.device), "device_name": _device_name(settings.device),
            "torch": torch.__version__, "threads": torch.get_num_threads(), "python": platform.python_version(),
            "quick": settings.quick, "batch": settings.batch_size(), "compile": settings.compile,
@@ -62,7 +68,7 @@ def run_bench(configs=DEFAULT_CONFIGS, settings: BenchSettings | None = None, me
         out["results"].append(result)
         subject._built.clear()            # free the networks before the next (maybe huge) config
         gc.collect()
-    if "head_to_head" in measures:
+    if "head_to_head" in measures and per_config:
         out["head_to_head"] = []
         for digan_name, mocogan_name in PAIRS:
             if digan_name in configs and mocogan_name in configs:
@@ -71,9 +77,13 @@ def run_bench(configs=DEFAULT_CONFIGS, settings: BenchSettings | None = None, me
                     out["head_to_head"].append(head_to_head(digan_name, mocogan_name, settings))
                 except (RuntimeError, MemoryError) as e:
                     out["head_to_head"].append({"configs": [digan_name, mocogan_name], "error": str(e)[:300]})
-    if i3d:
+    if "peak" in measures or "i3d" in measures or i3d:
+        if settings.device.type == "cpu":
+            log("peak ...")
+            out["peak"] = peak_rates(settings.device)
+    if i3d or "i3d" in measures:
         log("i3d ...")
-        out["i3d"] = i3d_speed(settings)
+        out["i3d"] = i3d_speed(settings, variants="i3d" in measures, peak=out.get("peak"))
     out["paper_comparison"] = compare_with_paper(out["results"])
     return out
 

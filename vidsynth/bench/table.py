@@ -82,8 +82,27 @@ def format_results(out: dict, markdown: bool = False) -> str:
         parts += ["", "head to head, generation (interleaved, batch 1; seconds per 16-frame video):",
                   _table(["pair", "frames run", "DIGAN s", "MoCoGAN-HD s", "time ratio", "DIGAN GiB",
                           "MoCoGAN-HD GiB"], rows, markdown)]
+    if out.get("peak"):
+        p = out["peak"]
+        parts += ["", f"machine peak ({p['threads']} threads, best of 3): sgemm {_fmt(p['sgemm_gflops'], 1)} GFLOP/s, "
+                      f"3x3 conv {_fmt(p['conv3x3_gflops'], 1)} GFLOP/s, 3x3x3 conv3d "
+                      f"{_fmt(p['conv3d_3x3x3_gflops'], 1)} GFLOP/s"]
     if out.get("i3d"):
-        parts += ["", f"I3D: {out['i3d'].get('skipped') or _fmt(out['i3d'].get('clips_per_s')) + ' clips/s'}"]
+        i = out["i3d"]
+        if "skipped" in i:
+            parts += ["", f"I3D: {i['skipped']}"]
+        else:
+            frac = i.get("fraction_of_conv3x3_peak")
+            parts += ["", f"I3D (metric path, {i['source_size']} px -> {i['size']}, batch {i['batch']}): "
+                          f"{_fmt(i['clips_per_s'])} clips/s = {_fmt(i['gflops'], 1)} GFLOP/s at "
+                          f"{_fmt(i['gflop_per_clip'], 1)} GFLOP/clip, {100 * frac:.0f}% of the 3x3-conv rate "
+                          f"({_fmt(i['conv3x3_gflops_interleaved'], 1)} GFLOP/s, timed interleaved)"]
+            rows = [[name, v["clips_per_s"], v["gflops"]] for name, v in (i.get("variants") or {}).items()
+                    if isinstance(v, dict)]
+            if rows:
+                parts.append(_table(["I3D variant (224 px input)", "clips/s", "GFLOP/s"], rows, markdown))
+            if (i.get("variants") or {}).get("compile_s") is not None:
+                parts.append(f"  torch.compile time: {_fmt(i['variants']['compile_s'], 1)} s")
 
     cmp = out.get("paper_comparison") or {}
     paper_rows = []

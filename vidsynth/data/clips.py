@@ -13,13 +13,37 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from vidsynth.data.labels import resolve_labels
+from vidsynth.data.labels import resolve_labels_origin
 from vidsynth.data.sources import open_source
+from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
 from vidsynth.errors import DatasetError, VidsynthError
 
 # ClipDataset[key] tries this many videos (the asked one, then the next ones) before giving up.
 FALLBACK_TRIES = 4
+# How a clip is drawn: "per_video" picks a video uniformly, then a start in it (every video weighs the
+# same); "per_clip" picks uniformly among all clip windows of all videos, so a video weighs by its
+# number of windows (length - span + 1), as the official DIGAN / StyleGAN-V / TATS training loaders do.
+CLIP_SAMPLING = ("per_video", "per_clip")
+
+
+def check_clip_sampling(mode: str) -> str:
+    if mode not in CLIP_SAMPLING:
+        raise DatasetError(f"clip_sampling must be one of {', '.join(CLIP_SAMPLING)}, got {mode!r}")
+    return mode
+
+
+def windows_per_video(lengths, span: int) -> np.ndarray:
+    """Number of clip windows (valid starts) of each video: ``max(length - span + 1, 0)``."""
+    return np.maximum(np.asarray(lengths, dtype=np.int64) - int(span) + 1, 0)
+
+
+def window_to_clip(windows: np.ndarray, r) -> tuple[np.ndarray, np.ndarray]:
+    """Window numbers ``r`` (0 .. windows.sum() - 1, all videos' windows in order) -> (video, start)."""
+    ends = np.cumsum(windows)                                  # [V]: one past each video's last window
+    r = np.asarray(r, dtype=np.int64)
+    videos = np.searchsorted(ends, r, side="right")
+    return videos, r - (ends[videos] - windows[videos])
 
 
 class ClipDataset(Dataset):
@@ -30,11 +54,12 @@ class ClipDataset(Dataset):
     ``len(dataset)`` is the number of videos; index it with keys, not integers.
     """
 
-    def __init__(self, source, resolution: int, frames: int, stride: int = 1, xflip: bool = False, labels=None):
-        self.source = source
-        self.resolution, self.frames, self.stride, self.xflip = int(resolution), int(frames), int(stride), bool(xflip)
+    def __init__(self, source, resolution: int, frames: int, stride: int = 1, xflip: bool = False, labels=None,
+                 clip_sampling: str = "per_video"):
+        self.source, self.clip_sampling = source, check_clip_sampling(clip_sampling)
+        self.resolution, self.frames, self.stride, self.xflip = _size(resolution), int(frames), int(stride), bool(xflip)
         self.span = (self.frames - 1) * self.stride + 1  # source frames one clip covers
-        self.class_names, self._labels = resolve_labels(source, labels)
+        self.class_names, self._labels, self.label_origin = resolve_labels_origin(source, labels)
         self._lengths = np.array([source.num_frames(i) for i in range(len(source))], dtype=np.int64)
 
     def __repr__(self):
@@ -107,8 +132,9 @@ class ClipDataset(Dataset):
 
         ``batch_size`` is the GLOBAL batch size (it must divide by ``world_size``); rank ``r`` gets
         items ``[r * b, (r + 1) * b)`` with ``b = batch_size // world_size``, so the ranks together
-        cover the global batch exactly, whatever the world size. Videos are drawn uniformly (with
-        replacement), starts uniformly among valid ones, flips with probability 1/2 when ``xflip``.
+        cover the global batch exactly, whatever the world size. ``per_video`` sampling draws videos
+        uniformly (with replacement), then starts uniformly among valid ones; ``per_clip`` draws clip
+        windows uniformly over all videos. Flips with probability 1/2 when ``xflip``.
         A pure function of its arguments and the dataset's videos.
         """
         if batch_size < 1 or world_size < 1 or batch_size % world_size:
@@ -116,8 +142,12 @@ class ClipDataset(Dataset):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} out of range for world_size {world_size}")
         rng = np.random.default_rng(np.random.SeedSequence([int(seed) % 2**63, int(step) % 2**63]))
-        videos = rng.integers(0, self.num_videos, batch_size)
-        starts = np.floor(rng.random(batch_size) * (self._lengths[videos] - self.span + 1)).astype(np.int64)
+        if self.clip_sampling == "per_clip":
+            windows = windows_per_video(self._lengths, self.span)
+            videos, starts = window_to_clip(windows, np.floor(rng.random(batch_size) * windows.sum()).astype(np.int64))
+        else:
+            videos = rng.integers(0, self.num_videos, batch_size)
+            starts = np.floor(rng.random(batch_size) * (self._lengths[videos] - self.span + 1)).astype(np.int64)
         flips = rng.random(batch_size) < 0.5  # drawn even without xflip: the rest stays the same
         flips &= self.xflip
         per = batch_size // world_size
@@ -125,20 +155,34 @@ class ClipDataset(Dataset):
         return [(int(v), int(s), bool(f)) for v, s, f in zip(videos[part], starts[part], flips[part])]
 
 
+def _size(resolution) -> int | tuple[int, int]:
+    """``R`` -> ``R``; ``(H, W)`` -> ``(H, W)`` for rectangular clips (``R`` when ``H == W``)."""
+    if np.ndim(resolution) == 0:
+        return int(resolution)
+    h, w = (int(v) for v in resolution)
+    return h if h == w else (h, w)
+
+
 def open_dataset(spec, resolution: int, frames: int, stride: int = 1, xflip: bool = False, seed: int = 0,
-                 labels=None) -> ClipDataset:
+                 labels=None, split=None, clip_sampling: str = "per_video") -> ClipDataset:
     """Open ``spec`` for training: ``builtin:NAME``, a folder of videos or frame folders, or a ``.zip`` of either.
 
-    ``seed`` picks the built-in datasets' videos (file datasets ignore it). ``labels``: ``None``/``"auto"``
-    (a ``labels.json`` at the root, if any), ``"folders"``, ``"none"`` or a path to a JSON file.
+    ``resolution``: ``R`` for ``R x R`` clips or ``(H, W)`` for rectangular ones (centre crop to that aspect
+    ratio, see ``preprocess.crop_resize``). ``seed`` picks the built-in datasets' videos (file datasets ignore
+    it). ``labels``: ``None``/``"auto"`` (a ``labels.json`` or ``dataset.json`` at the root, if any),
+    ``"folders"``, ``"dataset.json"``, ``"none"`` or a path to a JSON file. ``split``: a split file keeping
+    only the videos it lists (``data/split.py``).
+    ``clip_sampling``: ``"per_video"`` or ``"per_clip"`` (see ``CLIP_SAMPLING``).
     Raises :class:`DatasetError` when nothing usable is found.
     """
-    for name, value in (("resolution", resolution), ("frames", frames), ("stride", stride)):
+    for name, value in (("resolution", min(np.atleast_1d(resolution))), ("frames", frames), ("stride", stride)):
         if int(value) < 1:
             raise DatasetError(f"{name} must be >= 1, got {value}")
+    check_clip_sampling(clip_sampling)
     span = (int(frames) - 1) * int(stride) + 1
     source = open_source(spec, min_frames=span, seed=seed, need=f"{frames} frames at stride {stride}")
-    return ClipDataset(source, resolution, frames, stride, xflip, labels)
+    source = apply_split(source, split)
+    return ClipDataset(source, resolution, frames, stride, xflip, labels, clip_sampling)
 
 
 class BatchKeys:

@@ -1,10 +1,19 @@
 """``vidsynth dataset convert``: any dataset -> a zip of frame folders at one resolution.
 
-The output (``<video>/000000.png ...`` plus ``labels.json`` when the source has classes) is the
-fastest format to train from: no video decoding, no resizing (when trained at that resolution).
+Two layouts (``layout``):
+- ``vidsynth``: ``<path/of/video>/000000.png ...`` plus ``labels.json`` when the source has classes;
+  the folder structure is kept, so folder labels survive.
+- ``stylegan-v``: ``<top>/<video>/000000.png ...`` plus ``<top>/dataset.json`` (``{"labels": [[
+  "<video>/000000.png", k], ...]}`` or ``null``), with explicit folder entries: what StyleGAN-V's
+  ``VideoFramesFolderDataset`` requires (one top folder, videos one level below it, frames two levels
+  below; see docs/data.md), and, extracted, what DIGAN's frame-folder loader reads (``<group>/<video>/``).
+  Video folders are flat (the last path component; a clash gets ``_2``).
+
+Either is the fastest format to train from: no video decoding, no resizing (when trained at that resolution).
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import warnings
@@ -12,23 +21,27 @@ import zipfile
 from io import BytesIO
 from pathlib import Path
 
+from vidsynth.data.dataset_json import FILENAME, dataset_json_bytes
 from vidsynth.data.labels import labels_json, resolve_labels
-from vidsynth.data.naming import output_name
+from vidsynth.data.naming import output_name, safe_component
 from vidsynth.data.sources import open_source
+from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
 from vidsynth.errors import DatasetError
 
 CHUNK = 32  # frames decoded + resized at a time
+LAYOUTS = ("vidsynth", "stylegan-v")
 
 
 def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fps_stride: int = 1,
                     max_videos: int | None = None, force: bool = False, labels=None, seed: int = 0,
-                    progress: bool = True) -> dict:
+                    progress: bool = True, layout: str = "vidsynth", split=None) -> dict:
     """Write ``dst`` (a ``.zip``) with every video of ``src`` as PNG frames, centre-cropped and resized
     (antialiased) to ``resolution``; keeps every ``fps_stride``-th frame, at most ``max_frames`` per video.
 
     Atomic: written to a temporary file next to ``dst``, then renamed. Refuses to overwrite ``dst``
-    unless ``force``. Returns ``{"videos", "frames", "skipped", "classes", "path"}``.
+    unless ``force``. ``layout``: see the module docstring. ``split``: a split file; only the videos it
+    lists are converted (``data/split.py``). Returns ``{"videos", "frames", "skipped", "classes", "path"}``.
     """
     from PIL import Image
     from tqdm import tqdm
@@ -40,8 +53,15 @@ def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fp
         raise DatasetError(f"'{dst}' already exists; pass --force to overwrite it")
     if resolution < 1 or fps_stride < 1 or (max_frames is not None and max_frames < 1):
         raise DatasetError("resolution, fps_stride and max_frames must be >= 1")
-    source = open_source(src, min_frames=1, seed=seed)
+    if layout not in LAYOUTS:
+        raise DatasetError(f"unknown layout '{layout}'; choose from {', '.join(LAYOUTS)}")
+    source = apply_split(open_source(src, min_frames=1, seed=seed), split)
     class_names, labs = resolve_labels(source, labels)
+    flat = layout == "stylegan-v"
+    if flat and class_names and min(labs[:max_videos or len(labs)], default=0) < 0:
+        raise DatasetError(f"StyleGAN-V needs a label for every video, but {sum(lab < 0 for lab in labs)} videos of "
+                           f"'{src}' have none; label them all or pass --labels none")
+    top = safe_component(dst.name[: -len(dst.suffix)]) + "/" if flat else ""
     count = len(source) if max_videos is None else min(len(source), max_videos)
     plans = []  # (video index, output folder, frame indices)
     used = set()
@@ -49,6 +69,8 @@ def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fp
         frames = list(range(0, source.num_frames(i), fps_stride))[:max_frames]
         is_file = not getattr(source, "records", None) or not source.records[i].frames
         base = output_name(source.name(i), is_video_file=is_file)
+        if flat:
+            base = top + base.rsplit("/", 1)[-1]
         name, k = base, 2
         while name in used:  # "a.mp4" and "a.avi" would both become "a"
             name, k = f"{base}_{k}", k + 1
@@ -59,10 +81,13 @@ def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fp
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
     os.close(fd)
     written, skipped, names, kept = 0, list(source.skipped), [], []
+    per_frame = []  # stylegan-v: (frame path relative to the top folder, class index)
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf, \
                 tqdm(total=sum(len(p[2]) for p in plans), unit="frame", disable=not progress,
                      desc=f"convert -> {dst.name}") as bar:
+            if flat:
+                zf.writestr(top, b"")  # StyleGAN-V takes the first (sorted) entry as the root folder
             for i, name, frames in plans:
                 members = []  # written only once the whole video has decoded
                 try:
@@ -76,12 +101,18 @@ def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fp
                     warnings.warn(f"skipping {source.name(i)}: {e}", DataWarning, stacklevel=2)
                     skipped.append((source.name(i), str(e)))
                     continue
+                if flat:
+                    zf.writestr(name + "/", b"")  # StyleGAN-V finds videos by their folder entries
+                    per_frame += [(member[len(top):], labs[i]) for member, _ in members]
                 for member, data in members:
                     zf.writestr(member, data)
                 names.append(name)
                 kept.append(labs[i])
                 written += len(frames)
-            if class_names:
+            if flat:
+                zf.writestr(top + FILENAME, dataset_json_bytes(per_frame) if class_names
+                            else json.dumps({"labels": None}).encode())
+            elif class_names:
                 zf.writestr("labels.json", labels_json(names, kept, class_names))
         os.replace(tmp, dst)
     finally:

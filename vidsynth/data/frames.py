@@ -17,7 +17,7 @@ from vidsynth.data.naming import natural_sorted
 from vidsynth.data.preprocess import crop_resize, to_rgb_uint8
 from vidsynth.data.videos import DataWarning, VideoReadError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # what PIL reads losslessly or as JPEG
 
 
 def is_image(name: str) -> bool:

@@ -89,7 +89,7 @@ def holds_videos(spec: str) -> bool:
     return any(PurePosixPath(f).suffix.lower() in VIDEO_SUFFIXES for f in files)
 
 
-def open_image_dataset(spec: str, resolution: int, xflip: bool = False, seed: int = 0):
+def open_image_dataset(spec: str, resolution: int, xflip: bool = False, seed: int = 0, split=None):
     """A :class:`ClipDataset` of one-frame samples ``[3, 1, R, R]`` for image-generator training.
 
     ``images:PATH`` or a folder/zip without video files: each image is one sample (drawn uniformly).
@@ -100,4 +100,5 @@ def open_image_dataset(spec: str, resolution: int, xflip: bool = False, seed: in
     spec = str(spec)
     if not spec.startswith(PREFIX) and not holds_videos(spec):
         spec = PREFIX + spec
-    return open_dataset(spec, resolution=resolution, frames=1, stride=1, xflip=xflip, seed=seed, labels="none")
+    return open_dataset(spec, resolution=resolution, frames=1, stride=1, xflip=xflip, seed=seed, labels="none",
+                        split=split)

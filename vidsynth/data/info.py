@@ -6,17 +6,20 @@ from collections import Counter
 
 import numpy as np
 
-from vidsynth.data.labels import resolve_labels
+from vidsynth.data.labels import resolve_labels_origin
 from vidsynth.data.sources import open_source
+from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
+from vidsynth.frame_rate import frame_rate, rate_to_json
 
 
-def dataset_info(spec, labels=None, seed: int = 0) -> dict:
-    """Summary of ``spec`` as a JSON-ready dict. Skipped files are listed, not warned about."""
+def dataset_info(spec, labels=None, seed: int = 0, split=None) -> dict:
+    """Summary of ``spec`` (only the videos of split file ``split``, if given) as a JSON-ready dict.
+    Skipped files are listed, not warned about; ``labels_from`` says where the classes came from."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        source = open_source(spec, min_frames=1, seed=seed)
-        class_names, labs = resolve_labels(source, labels)
+        source = apply_split(open_source(spec, min_frames=1, seed=seed), split)
+        class_names, labs, origin = resolve_labels_origin(source, labels)
     n = len(source)
     lengths = np.array([source.num_frames(i) for i in range(n)], dtype=np.int64)
     builtin = str(spec).startswith("builtin:")
@@ -24,7 +27,7 @@ def dataset_info(spec, labels=None, seed: int = 0) -> dict:
         sizes, fps, kinds = {"any (rendered at the requested size)": n}, {"8": n}, {"procedural": n}
     else:
         sizes = Counter(f"{r.width}x{r.height}" for r in source.records)
-        fps = Counter("unknown" if r.fps is None else f"{r.fps:g}" for r in source.records)
+        fps = Counter(_rate(r.fps) for r in source.records)
         kinds = Counter("frame folder" if r.frames else r.name.rsplit(".", 1)[-1].lower() for r in source.records)
     counts = Counter(labs)
     return {
@@ -37,8 +40,17 @@ def dataset_info(spec, labels=None, seed: int = 0) -> dict:
         "formats": dict(Counter(kinds).most_common()),
         "classes": {name: counts[k] for k, name in enumerate(class_names)},
         "unlabeled": counts[-1] if class_names else n,
+        "labels_from": origin,
         "skipped": [{"path": p, "reason": r} for p, r in source.skipped],
     }
+
+
+def _rate(fps) -> str:
+    """``8`` -> "8"; NTSC 29.97... -> "29.97 (30000/1001)": the exact rate, as the container stores it."""
+    if fps is None:
+        return "unknown"
+    exact = rate_to_json(frame_rate(fps))
+    return str(exact) if isinstance(exact, int) else f"{fps:.4g} ({exact})"
 
 
 def format_info(info: dict) -> str:
@@ -62,6 +74,7 @@ def format_info(info: dict) -> str:
                      + (f"; unlabeled {info['unlabeled']}" if info["unlabeled"] else ""))
     else:
         lines.append("classes      none (unlabeled)")
+    lines.append(f"labels from  {info['labels_from']}")
     lines.append(f"skipped      {len(info['skipped'])}")
     lines += [f"  - {s['path']}: {s['reason']}" for s in info["skipped"]]
     return "\n".join(lines)

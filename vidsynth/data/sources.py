@@ -78,7 +78,8 @@ class FileSource:
         try:
             if rec.frames:
                 return read_frames(self.storage, rec.frames, indices, resolution)
-            if resolution is not None and rec.num_frames * resolution * resolution * 3 <= CACHE_ITEM_BYTES:
+            pixels = int(np.prod(resolution)) if np.ndim(resolution) else (resolution or 0) ** 2  # (H, W) or R
+            if resolution is not None and rec.num_frames * pixels * 3 <= CACHE_ITEM_BYTES:
                 video = self._cache.get((i, resolution))
                 if video is None:  # decode the whole (short) video once: [N, R, R, 3]
                     video = read_video(self.storage, rec.name, range(rec.num_frames), resolution, rec.fps)

@@ -12,6 +12,8 @@ import colorsys
 
 import numpy as np
 
+from vidsynth.data.preprocess import crop_resize
+
 FPS = 8.0
 
 
@@ -130,4 +132,7 @@ class SyntheticSource:
 
     def read(self, i: int, indices, resolution: int) -> np.ndarray:
         """Frames ``indices`` of video ``i`` -> uint8 ``[n, R, R, 3]``."""
+        if np.ndim(resolution):  # (height, width): render the larger side square, then centre-crop
+            h, w = (int(v) for v in resolution)
+            return crop_resize(BUILTINS[self.builtin](self.seed, i, np.asarray(indices), max(h, w)), (h, w))
         return BUILTINS[self.builtin](self.seed, i, np.asarray(indices), int(resolution))

@@ -3,9 +3,11 @@
 The file is a StyleGAN2-ADA network pickle: ``{'G', 'D', 'G_ema', 'augment_pipe',
 'training_set_kwargs'}`` whose networks are ``torch_utils.persistence`` objects. It is read with
 ``safe_pickle.read_network_pickle`` (nothing from the file runs). Our networks equal the official ones
-under a pure key rename (``official_digan_key``): the configuration is inferred from tensor shapes
-(and ``sigma_t`` / ``fourier_scale`` / minibatch-std group from the saved init kwargs), every key and
-shape is checked strictly, and G_ema becomes a ``DIGANGenerator``, D a ``DIGANDiscriminator``.
+under a pure key rename (``vidsynth.models.digan.official_keys``, the map the golden-fixture tests use):
+the configuration is inferred from tensor shapes (and ``sigma_t`` / ``fourier_scale`` / minibatch-std
+group from the saved init kwargs), every key and shape is checked strictly (``checks.load_renamed``), and
+G_ema becomes a ``DIGANGenerator``, D (both Ds; class-conditional ones with their 8-layer label mapping)
+a ``DIGANDiscriminator``.
 """
 from __future__ import annotations
 
@@ -16,86 +18,15 @@ import re
 import torch
 
 from vidsynth.errors import CheckpointError
-from vidsynth.importers.checks import channels_rule, log2_int, require_filter, require_finite
-from vidsynth.importers.rosinality import KeyReport
+from vidsynth.importers.checks import channels_rule, load_renamed, require_finite
 from vidsynth.importers.safe_pickle import PersistentObject, flatten_state_dict, init_kwargs, read_network_pickle
 from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator
+from vidsynth.models.digan.official_keys import official_digan_key, to_our_layout
 
-# Official CoordFuser sub-module names -> ours (SpaceTimeEmbedding).
-_EMBEDDING_NAMES = {"xyaffine": "xyaffine", "affine": "motion_affine", "motion_mlp": "f_motion"}
-
-
-def official_digan_key(key: str, resolution: int, input_resolution: int) -> str | None:
-    """The official<->ours DIGAN key map: official ``G``/``D`` state-dict key -> our key.
-
-    Returns ``None`` for the constant ``resample_filter`` buffers (checked, not loaded) and raises
-    ``KeyError`` for a key with no counterpart. Generator keys start with ``mapping.``/``synthesis.``,
-    discriminator keys with ``videoD.`` (our ``motion_d``) / ``imageD.`` (our ``image_d``).
-    Block index of ``synthesis.b{r}`` = log2(r) - 2 (b4 is blocks.0).
-    """
-    if key.endswith("resample_filter"):
-        return None
-    if m := re.fullmatch(r"mapping\.fc(\d+)\.(weight|bias)", key):
-        return f"mapping.layers.{m[1]}.{m[2]}"
-    if re.fullmatch(r"mapping\.(embed\.weight|embed\.bias|w_avg)", key):
-        return key
-    if m := re.fullmatch(r"synthesis\.b(\d+)\.(.+)", key):
-        i, rest = log2_int(int(m[1])) - 2, m[2]
-        if e := re.fullmatch(r"(?:input\.input\.)?coord_fuser\.(xyaffine|affine|motion_mlp)\.(.+)", rest):
-            return f"blocks.{i}.embedding.{_EMBEDDING_NAMES[e[1]]}.{e[2]}"
-        if c := re.fullmatch(r"(conv0|conv1|extra_convs\.(\d+))\.(.+)", rest):
-            if int(m[1]) == 4:                      # b4 has only conv1 (its first and only layer)
-                layer = {"conv1": 0}.get(c[1])
-            else:
-                layer = {"conv0": 0, "conv1": 1}.get(c[1], 2 + int(c[2]) if c[2] else None)
-            if layer is not None:
-                return f"blocks.{i}.layers.{layer}.{c[3]}"
-        if t := re.fullmatch(r"torgb\.(.+)", rest):
-            return f"blocks.{i}.torgb.{t[1]}"
-    if m := re.fullmatch(r"(videoD|imageD)\.b(\d+)\.(.+)", key):
-        d = {"videoD": "motion_d", "imageD": "image_d"}[m[1]]
-        r, rest = int(m[2]), m[3]
-        if r == 4 and re.fullmatch(r"(conv|fc|out)\.(weight|bias)", rest):
-            return f"{d}.{rest}"
-        if r == resolution and rest.startswith("fromrgb."):
-            return f"{d}.{rest}"
-        if re.fullmatch(r"(conv0|conv1|skip)\.(weight|bias)", rest):
-            return f"{d}.blocks.{log2_int(resolution) - log2_int(r)}.{rest}"
-    raise KeyError(key)
-
-
-def _to_ours(official: dict[str, torch.Tensor], model: torch.nn.Module, resolution: int, input_resolution: int,
-             source: str) -> dict[str, torch.Tensor]:
-    """Rename and reshape ``official`` for ``model``; raise with a full report on any mismatch."""
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    report, ours, filters, seen = KeyReport(), {}, [], set()
-    for key, value in official.items():
-        try:
-            name = official_digan_key(key, resolution, input_resolution)
-        except KeyError:
-            report.unexpected.append(key)
-            continue
-        if name is None:
-            filters.append(key)
-            continue
-        if name not in expected:
-            report.unexpected.append(f"{key} (-> {name})")
-            continue
-        if name in seen:                                    # two source keys for one target
-            report.unexpected.append(f"{key} (-> {name}, already filled by another key)")
-            continue
-        seen.add(name)
-        if value.ndim == 4 and len(expected[name]) == 2 and value.shape[2:] == (1, 1):
-            value = value[:, :, 0, 0]                       # official 1x1 conv weight [o, i, 1, 1] -> [o, i]
-        if tuple(value.shape) != expected[name]:
-            report.mis_shaped.append((f"{key} (-> {name})", expected[name], tuple(value.shape)))
-            continue
-        ours[name] = value.float()
-    report.missing += [k for k in expected if k not in seen]
-    if not report.ok:
-        raise CheckpointError(f"{source} does not match {type(model).__name__}:\n{report}")
-    require_filter(official, filters, source)
-    return ours
+def _load(official: dict[str, torch.Tensor], model: torch.nn.Module, resolution: int, source: str) -> dict:
+    """``official`` renamed by the one DIGAN key map and checked strictly against ``model``."""
+    return load_renamed(official, model, lambda key: official_digan_key(key, resolution), source,
+                        layout=lambda name, value, shape: to_our_layout(name, value))[0]
 
 
 def infer_generator_config(state: dict[str, torch.Tensor], kwargs: dict, source: str) -> dict:
@@ -144,7 +75,11 @@ def infer_generator_config(state: dict[str, torch.Tensor], kwargs: dict, source:
 
 
 def infer_discriminator_config(state: dict[str, torch.Tensor], kwargs: dict, resolution: int, source: str) -> dict:
-    """``DIGANDiscriminator`` kwargs from the official D state (shapes) and init kwargs."""
+    """``DIGANDiscriminator`` kwargs from the official D state (shapes) and init kwargs.
+
+    A class-conditional D (``imageD.mapping.embed``: ``[cmap_dim, c_dim]``) maps labels as StyleGAN2-ADA
+    does, an 8-layer ``MappingNetwork`` with learning-rate multiplier 0.01: vidsynth's ``LabelMapping``.
+    """
     channels = {resolution: state[f"imageD.b{resolution}.fromrgb.weight"].shape[0]}
     for key, value in state.items():
         if m := re.fullmatch(r"imageD\.b(\d+)\.conv1\.weight", key):
@@ -153,7 +88,14 @@ def infer_discriminator_config(state: dict[str, torch.Tensor], kwargs: dict, res
     epilogue = kwargs.get("epilogue_kwargs") or {}
     if epilogue.get("mbstd_num_channels", 1) != 1 or kwargs.get("architecture", "resnet") != "resnet":
         raise CheckpointError(f"{source}: D is not the ResNet D with one minibatch-std channel vidsynth implements")
-    return dict(resolution=resolution, c_dim=0, channel_base=base, channel_max=cmax,
+    c_dim = state["imageD.mapping.embed.weight"].shape[1] if "imageD.mapping.embed.weight" in state else 0
+    if c_dim:
+        layers = len([k for k in state if re.fullmatch(r"imageD\.mapping\.fc\d+\.weight", k)])
+        lr = (kwargs.get("mapping_kwargs") or {}).get("lr_multiplier", 0.01)
+        if layers != 8 or lr != 0.01:
+            raise CheckpointError(f"{source}: the conditional D maps labels with {layers} layers at learning-rate "
+                                  f"multiplier {lr}; vidsynth's D has StyleGAN2-ADA's 8 layers at 0.01")
+    return dict(resolution=resolution, c_dim=c_dim, channel_base=base, channel_max=cmax,
                 mbstd_group_size=int(epilogue.get("mbstd_group_size", 4) or 4))
 
 
@@ -167,8 +109,8 @@ def _network(snapshot, name: str, source: str) -> PersistentObject:
 def import_digan(path: str | os.PathLike, log=print, snapshot=None):
     """Read an official DIGAN snapshot -> ``(G_ema, g_kwargs, D or None, d_kwargs or None, notes)``.
 
-    ``D`` is None for class-conditional snapshots: the official D maps labels with an 8-layer network,
-    ours with 2, so those weights have no counterpart (fine-tuning then starts D from scratch).
+    ``D`` (both discriminators, class-conditional ones with their label mapping) is None only when the
+    pickle holds none.
     """
     source = str(path)
     snapshot = read_network_pickle(path) if snapshot is None else snapshot
@@ -178,8 +120,7 @@ def import_digan(path: str | os.PathLike, log=print, snapshot=None):
     g_kwargs = infer_generator_config(g_state, init_kwargs(g_net), source)
     log(f"config: {g_kwargs}")
     G = DIGANGenerator(**g_kwargs)
-    G.load_state_dict(_to_ours(g_state, G, g_kwargs["resolution"], g_kwargs["input_resolution"],
-                               f"{source} (G_ema)"), strict=True)
+    G.load_state_dict(_load(g_state, G, g_kwargs["resolution"], f"{source} (G_ema)"), strict=True)
     log(f"G_ema: {len(g_state)} tensors, {sum(p.numel() for p in G.parameters()):,} parameters")
     D = d_kwargs = None
     notes = []
@@ -187,15 +128,13 @@ def import_digan(path: str | os.PathLike, log=print, snapshot=None):
         d_net = snapshot["D"]
         d_state = flatten_state_dict(d_net)
         require_finite(d_state, f"{source} (D)")
-        if g_kwargs["c_dim"] > 0:
-            notes.append("discriminators not imported: the official conditional D's label mapping (8 layers) has "
-                         "no counterpart in vidsynth's D (2 layers); fine-tuning starts D from scratch")
-        else:
-            d_kwargs = infer_discriminator_config(d_state, init_kwargs(d_net), g_kwargs["resolution"], source)
-            D = DIGANDiscriminator(**d_kwargs)
-            D.load_state_dict(_to_ours(d_state, D, g_kwargs["resolution"], g_kwargs["input_resolution"],
-                                       f"{source} (D)"), strict=True)
-            log(f"D: {len(d_state)} tensors, {sum(p.numel() for p in D.parameters()):,} parameters")
+        d_kwargs = infer_discriminator_config(d_state, init_kwargs(d_net), g_kwargs["resolution"], source)
+        if d_kwargs["c_dim"] != g_kwargs["c_dim"]:
+            raise CheckpointError(f"{source}: G has {g_kwargs['c_dim']} classes but D {d_kwargs['c_dim']}; "
+                                  "G_ema and D of one snapshot must agree")
+        D = DIGANDiscriminator(**d_kwargs)
+        D.load_state_dict(_load(d_state, D, g_kwargs["resolution"], f"{source} (D)"), strict=True)
+        log(f"D: {len(d_state)} tensors, {sum(p.numel() for p in D.parameters()):,} parameters")
     else:
         notes.append("no D in the pickle: generator only")
     for n in notes:

@@ -20,21 +20,10 @@ import numpy as np
 import torch
 
 from vidsynth.errors import CheckpointError
-from vidsynth.importers.checks import require_finite
-from vidsynth.importers.rosinality import KeyReport, import_rosinality, read_checkpoint
+from vidsynth.importers.checks import load_renamed, require_finite
+from vidsynth.importers.rosinality import import_rosinality, read_checkpoint
 from vidsynth.models.mocogan_hd.motion_generator import MotionGenerator
-
-# Official RNNModule key -> our MotionGenerator key (``w`` is stored transposed: [h_dim, n_pca]).
-RNN_KEYS = {
-    "enc_cell.weight_ih": "encoder.weight_ih", "enc_cell.weight_hh": "encoder.weight_hh",
-    "enc_cell.bias_ih": "encoder.bias_ih", "enc_cell.bias_hh": "encoder.bias_hh",
-    "cell.weight_ih": "decoder.weight_ih", "cell.weight_hh": "decoder.weight_hh",
-    "cell.bias_ih": "decoder.bias_ih", "cell.bias_hh": "decoder.bias_hh",
-    "w": "to_pca.weight", "b": "to_pca.bias",
-    "fc1.weight": "noise_predictor.0.weight", "fc1.bias": "noise_predictor.0.bias",
-    "fc2.weight": "noise_predictor.2.weight", "fc2.bias": "noise_predictor.2.bias",
-}
-
+from vidsynth.models.mocogan_hd.official_keys import PCA_BUFFERS, motion_key, motion_layout
 
 def is_motion_state_dict(state: dict) -> bool:
     return isinstance(state, dict) and {"enc_cell.weight_ih", "cell.weight_ih", "w"} <= {
@@ -75,30 +64,15 @@ def import_motion_generator(path: str | os.PathLike, pca_folder: str | os.PathLi
                   motion_scale=float(motion_scale),
                   mi_hidden=state["fc1.weight"].shape[0] if "fc1.weight" in state else 512)
     model = MotionGenerator(**kwargs)
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    report, ours = KeyReport(), {}
-    for key, value in state.items():
-        if key not in RNN_KEYS:
-            report.unexpected.append(key)
-            continue
-        name = RNN_KEYS[key]
-        value = value.t() if key == "w" else value
-        if tuple(value.shape) != expected[name]:
-            report.mis_shaped.append((f"{key} (-> {name})", expected[name], tuple(value.shape)))
-        ours[name] = value.float()
-    report.missing += [k for k, v in RNN_KEYS.items() if k not in state]
-    pca_buffers = {"pca_components", "pca_std", "latent_mean", "pca_fitted"}   # filled from the PCA folder
-    report.missing += [f"(no source for {k})" for k in expected if k not in ours and k not in pca_buffers
-                       and not report.missing]
-    if not report.ok:
-        raise CheckpointError(f"{source} does not match MotionGenerator({kwargs}):\n{report}")
+    ours, _ = load_renamed(state, model, motion_key, source, target=f"MotionGenerator({kwargs})",
+                           layout=lambda name, value, shape: motion_layout(name, value), not_in_file=PCA_BUFFERS)
     comp, std = read_pca(pca_folder, source)
     n_pca = kwargs["n_pca"]
     if comp.shape[0] < n_pca or comp.shape[1] != latent_dim or std.shape[0] < n_pca:
         raise CheckpointError(f"{pca_folder}: the PCA holds {comp.shape[0]} components of size {comp.shape[1]} "
                               f"({std.shape[0]} stds); the motion generator needs {n_pca} of size {latent_dim}")
     require_finite({"pca_comp": comp, "pca_stdev": std}, str(pca_folder))
-    for k in pca_buffers:
+    for k in PCA_BUFFERS:                 # set below from the PCA folder
         ours[k] = model.state_dict()[k]
     model.load_state_dict(ours, strict=True)
     model.set_pca(comp, std)          # the official code uses the first n_pca rows, V scaled by its std

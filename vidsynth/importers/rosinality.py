@@ -14,13 +14,12 @@ import argparse
 import os
 import pickle
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from vidsynth.errors import CheckpointError
-from vidsynth.importers.checks import require_finite
+from vidsynth.importers.checks import KeyReport, require_finite
 from vidsynth.models.stylegan2 import StyleGAN2Generator
 
 # rosinality's up-conv blur and ToRGB skip upsampler both store outer([1,3,3,1]) / 64 * 4 (gain 4).
@@ -89,36 +88,6 @@ def infer_config(state: dict[str, torch.Tensor]) -> dict:
     if resolution >= 64 and key64 in state and state[key64].ndim == 5:
         config["channel_multiplier"] = max(1, state[key64].shape[1] // 256)
     return config
-
-
-@dataclass
-class KeyReport:
-    """What differs between a source state dict and the model it should load into."""
-
-    missing: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-    mis_shaped: list[tuple[str, tuple, tuple]] = field(default_factory=list)   # (key, expected, found)
-    wrong_constant: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.unexpected or self.mis_shaped or self.wrong_constant)
-
-    def __str__(self) -> str:
-        if self.ok:
-            return "all keys and shapes match"
-        lines = []
-        if self.missing:
-            lines += [f"missing ({len(self.missing)}):"] + [f"  {k}" for k in self.missing]
-        if self.unexpected:
-            lines += [f"unexpected ({len(self.unexpected)}):"] + [f"  {k}" for k in self.unexpected]
-        if self.mis_shaped:
-            lines += [f"mis-shaped ({len(self.mis_shaped)}):"]
-            lines += [f"  {k}: expected {list(e)}, found {list(f)}" for k, e, f in self.mis_shaped]
-        if self.wrong_constant:
-            lines += [f"blur kernels that are not the [1,3,3,1] filter ({len(self.wrong_constant)}):"]
-            lines += [f"  {k}" for k in self.wrong_constant]
-        return "\n".join(lines)
 
 
 def rosinality_constant_keys(model: StyleGAN2Generator) -> list[str]:

@@ -9,14 +9,14 @@ have other keys (``synthesis.L0_36_512...``) and are refused by name.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 
 import torch
 
 from vidsynth.errors import CheckpointError
-from vidsynth.importers.checks import log2_int, require_filter, require_finite
-from vidsynth.importers.rosinality import KeyReport
+from vidsynth.importers.checks import load_renamed, log2_int, require_finite
 from vidsynth.importers.safe_pickle import flatten_state_dict, init_kwargs, read_network_pickle
 from vidsynth.models.stylegan2 import StyleGAN2Generator, stylegan2_channels
 
@@ -59,6 +59,14 @@ def stylegan2_ada_key(key: str) -> str | None:
     return {"weight": f"{prefix}.conv.weight", "bias": f"{prefix}.activate.bias",
             "affine.weight": f"{prefix}.conv.modulation.weight", "affine.bias": f"{prefix}.conv.modulation.bias",
             "noise_strength": f"{prefix}.noise.weight", "noise_const": f"noises.noise_{noise}"}[rest]
+
+
+def _ada_layout(name: str, value: torch.Tensor, shape: tuple) -> torch.Tensor:
+    """Same values, other layout: [o,i,k,k] -> [1,o,i,k,k], [3] -> [1,3,1,1], [] -> [1], [C,4,4] -> [1,C,4,4]."""
+    if tuple(value.shape) != shape and value.numel() == math.prod(shape) \
+            and tuple(s for s in shape if s != 1) == tuple(s for s in value.shape if s != 1):
+        return value.reshape(shape)
+    return value
 
 
 def infer_config(state: dict[str, torch.Tensor], kwargs: dict, source: str) -> dict:
@@ -105,39 +113,8 @@ def import_stylegan2_ada(path: str | os.PathLike, log=print, snapshot=None) -> t
     kwargs = infer_config(official, init_kwargs(net), source)
     log(f"config: {kwargs}")
     model = StyleGAN2Generator(**kwargs)
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    report, ours, filters, seen = KeyReport(), {}, [], set()
-    for key, value in official.items():
-        try:
-            name = stylegan2_ada_key(key)
-        except KeyError:
-            report.unexpected.append(key)
-            continue
-        if name is None:
-            filters.append(key)
-            continue
-        if name in seen:                                    # two source keys for one target
-            report.unexpected.append(f"{key} (-> {name}, already filled by another key)")
-            continue
-        seen.add(name)
-        if name not in expected:
-            report.unexpected.append(f"{key} (-> {name})")
-            continue
-        if value.numel() == 0 or value.ndim == 0 or tuple(value.shape) != expected[name]:
-            numel = 1
-            for s in expected[name]:
-                numel *= s
-            # Same values, other layout: [o,i,k,k] -> [1,o,i,k,k], [3] -> [1,3,1,1], [] -> [1], [C,4,4] -> [1,C,4,4].
-            if value.numel() == numel and tuple(s for s in expected[name] if s != 1) == tuple(s for s in value.shape if s != 1):
-                value = value.reshape(expected[name])
-            else:
-                report.mis_shaped.append((f"{key} (-> {name})", expected[name], tuple(value.shape)))
-                continue
-        ours[name] = value.float()
-    report.missing += [k for k in expected if k not in seen]
-    if not report.ok:
-        raise CheckpointError(f"{source} does not match StyleGAN2Generator({kwargs}):\n{report}")
-    require_filter(official, filters, source)
+    ours, filters = load_renamed(official, model, stylegan2_ada_key, source, layout=_ada_layout,
+                                 target=f"StyleGAN2Generator({kwargs})")
     model.load_state_dict(ours, strict=True)
     log(f"loaded {len(ours)} tensors, {sum(p.numel() for p in model.parameters()):,} parameters; "
         f"{len(filters)} resample filters checked")

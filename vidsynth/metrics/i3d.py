@@ -71,13 +71,23 @@ class Unit3D(nn.Module):
 
 
 class MaxPoolSame(nn.Module):
-    """Max pool with TF 'SAME' padding (padding values are -inf, i.e. never chosen)."""
+    """Max pool with TF 'SAME' padding (padding values are -inf, i.e. never chosen).
+
+    Pools with a temporal extent (the Inception blocks' 3x3x3 and the 4a/5a pools) run separably:
+    a max over each axis in turn, as shifted strided views and ``torch.maximum``. That is exactly
+    the same maximum (max is associative) and 2-10x faster on CPU than ``F.max_pool3d`` on
+    channels_last_3d tensors, which took a third of the I3D's time (bench/i3d.py). The stem's
+    (1, 3, 3) pools stay on ``F.max_pool3d``, which is faster there.
+    """
 
     def __init__(self, kernel, stride):
         super().__init__()
         self.kernel, self.stride = tuple(kernel), tuple(stride)
+        self.separable = self.kernel[0] > 1
 
     def forward(self, x):
+        if self.separable:
+            return separable_max_pool(x, self.kernel, self.stride)
         if all(s == 1 and k % 2 == 1 for k, s in zip(self.kernel, self.stride)):
             return F.max_pool3d(x, self.kernel, 1, padding=tuple(k // 2 for k in self.kernel))
         pads = [same_pads(n, k, s) for n, k, s in zip(x.shape[2:], self.kernel, self.stride)]
@@ -85,6 +95,22 @@ class MaxPoolSame(nn.Module):
             # padding only at the end: ceil_mode's partial last window is the same, without a padded copy
             return F.max_pool3d(x, self.kernel, self.stride, ceil_mode=True)
         return F.max_pool3d(pad_same(x, self.kernel, self.stride, value=-math.inf), self.kernel, self.stride)
+
+
+def separable_max_pool(x: torch.Tensor, kernel, stride) -> torch.Tensor:
+    """TF 'SAME' max pool of ``[B, C, T, H, W]`` as one max per axis over shifted strided views."""
+    x = pad_same(x, kernel, stride, value=-math.inf)
+    for axis, (k, s) in enumerate(zip(kernel, stride), start=2):
+        if k == 1 and s == 1:
+            continue
+        count = (x.shape[axis] - k) // s + 1  # VALID windows on the padded axis
+        out = x.narrow(axis, 0, s * (count - 1) + 1)
+        out = out[(slice(None),) * axis + (slice(None, None, s),)]
+        for j in range(1, k):
+            shifted = x.narrow(axis, j, s * (count - 1) + 1)[(slice(None),) * axis + (slice(None, None, s),)]
+            out = torch.maximum(out, shifted)
+        x = out
+    return x
 
 
 class InceptionBlock(nn.Module):
@@ -110,6 +136,8 @@ class InceptionI3d(nn.Module):
     def __init__(self, num_classes: int = 400, static: bool = False):
         super().__init__()
         self.static = static
+        # Activations' layout: channels_last_3d is ~2x faster on CPU (oneDNN); bench/i3d.py compares.
+        self.memory_format = torch.channels_last_3d
         t = (lambda k: 1) if static else (lambda k: k)  # temporal extent of kernels/strides
         self.Conv3d_1a_7x7 = Unit3D(3, 64, (t(7), 7, 7), (t(2), 2, 2))
         self.MaxPool3d_2a_3x3 = MaxPoolSame((1, 3, 3), (1, 2, 2))
@@ -135,7 +163,7 @@ class InceptionI3d(nn.Module):
                              "(resize with vidsynth.metrics.resize.resize_video first)")
         if not self.static and x.shape[2] < MIN_FRAMES:
             raise ValueError(f"I3D needs at least {MIN_FRAMES} frames, got {x.shape[2]}")
-        x = x.contiguous(memory_format=torch.channels_last_3d)
+        x = x.contiguous(memory_format=self.memory_format)
         x = self.Conv3d_1a_7x7(x)
         x = self.MaxPool3d_2a_3x3(x)
         x = self.Conv3d_2c_3x3(self.Conv3d_2b_1x1(x))

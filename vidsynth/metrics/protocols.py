@@ -54,8 +54,13 @@ def parse_protocol(name: str, num_real: int | None = None, num_fake: int | None 
     kind, n, t, k = m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4) or 1)
     if n < 2 or t < 1 or k < 1 or k > t:
         raise ConfigError(f"metric {name!r}: need N >= 2 clips, T >= 1 frames and 1 <= k <= T")
-    real = (num_real or n) if kind in NEEDS_REAL else 0
-    proto = Protocol(name=name.strip().lower(), kind=kind, num_real=real, num_fake=num_fake or n, frames=t, subsample=k)
+    least = 2 if kind in NEEDS_REAL else 1  # a covariance / MMD needs 2 clips per side
+    for what, value in (("num_real", num_real), ("num_fake", num_fake)):
+        if value is not None and int(value) < least:  # 0 is a count, not "use the default"
+            raise ConfigError(f"metric {name!r}: {what} must be >= {least}, got {value}")
+    real = (n if num_real is None else int(num_real)) if kind in NEEDS_REAL else 0
+    fake = n if num_fake is None else int(num_fake)
+    proto = Protocol(name=name.strip().lower(), kind=kind, num_real=real, num_fake=fake, frames=t, subsample=k)
     if kind in ("fvd", "kvd") and proto.frames_used < 9:
         raise ConfigError(f"metric {name!r}: the I3D needs at least 9 frames after subsampling, got {proto.frames_used}")
     return proto

@@ -46,17 +46,27 @@ class DiscriminatorBlock(nn.Module):
 
 
 class ResNetDiscriminator(nn.Module):
-    """``[N, in_channels, R, R]`` -> logits ``[N, 1]``.
+    """``[N, in_channels, R, W]`` -> logits ``[N, 1]`` (``W = width``, default ``R``: square).
+
+    The blocks halve both sides down to ``4 x 4W/R``; the final dense layer reads that whole map, so a
+    rectangular D differs from the square one only in that layer's input size (``W`` must be a multiple
+    of ``R / 4``).
 
     Channels per resolution: ``min(channel_base // res, channel_max)`` as in StyleGAN2-ADA.
     With ``c_dim > 0`` a label embedding is projected onto the output (cmap) as in StyleGAN2-ADA.
     """
 
     def __init__(self, resolution: int, in_channels: int = 3, channel_base: int = 32768, channel_max: int = 512,
-                 mbstd_group_size: int = 4, mbstd_num_channels: int = 1, c_dim: int = 0, mapping_layers: int = 8):
+                 mbstd_group_size: int = 4, mbstd_num_channels: int = 1, c_dim: int = 0, mapping_layers: int = 8,
+                 width: int | None = None):
         super().__init__()
         if resolution < 4 or resolution & (resolution - 1):
             raise ValueError(f"discriminator resolution must be a power of two >= 4, got {resolution}")
+        width = resolution if width is None else int(width)
+        if width < 1 or (width * 4) % resolution:
+            raise ValueError(f"discriminator width {width} must be a positive multiple of resolution / 4 "
+                             f"({resolution // 4}): the blocks halve it down to a whole 4-row map")
+        self.width = width
         self.resolution, self.in_channels, self.c_dim = resolution, in_channels, c_dim
         log2 = int(math.log2(resolution))
         ch = {2 ** i: min(channel_base // 2 ** i, channel_max) for i in range(2, log2 + 1)}
@@ -65,7 +75,7 @@ class ResNetDiscriminator(nn.Module):
         c4 = ch[4]
         self.mbstd = MinibatchStd(mbstd_group_size, mbstd_num_channels) if mbstd_num_channels > 0 else nn.Identity()
         self.conv = EqualConv2d(c4 + mbstd_num_channels, c4, 3, activation="lrelu")
-        self.fc = EqualLinear(c4 * 16, c4, activation="lrelu")
+        self.fc = EqualLinear(c4 * 4 * (4 * width // resolution), c4, activation="lrelu")  # map 4 x 4W/R
         self.cmap_dim = c4 if c_dim > 0 else 0
         self.out = EqualLinear(c4, self.cmap_dim or 1)
         if c_dim > 0:  # label -> cmap, as StyleGAN2-ADA's conditional D

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from vidsynth.frame_rate import frame_rate
+
 
 def item_generator(seed: int, index: int, device="cpu") -> torch.Generator:
     """The random stream of video (or image) ``index`` under ``seed``: independent of n and batch size."""
@@ -15,7 +17,7 @@ class Sampler:
         self.generator = generator.eval().requires_grad_(False)
         self.metadata = metadata or {}
         self.train_frames = int(self.metadata.get("train_frames", 16))
-        self.fps = int(self.metadata.get("fps", 8))
+        self.fps = frame_rate(self.metadata.get("fps", 8))  # Fraction: "30000/1001" stays exact
         self.class_names: list[str] = list(self.metadata.get("class_names", []))
 
     @property
@@ -25,6 +27,11 @@ class Sampler:
     @property
     def resolution(self) -> int:
         return self.generator.resolution
+
+    @property
+    def width(self) -> int:
+        """Frame width: ``resolution`` for square models, more or less for a rectangular DIGAN."""
+        return getattr(self.generator, "width", self.generator.resolution)
 
     def to(self, device):
         self.generator.to(device)

@@ -4,15 +4,17 @@ from __future__ import annotations
 import click
 
 from vidsynth.config import (DEFAULT_PRESETS, PRESETS, LoopConfig, apply_overrides, method_config,
-                             parse_set_options, preset_loop_defaults, validate_loop)
+                             parse_resolution, parse_set_options, preset_loop_defaults, validate_loop)
 
 EPILOG = """\b
 Examples:
   vidsynth train --method digan --data builtin:shapes --preset tiny --minutes 10
   vidsynth train --method digan --data ~/videos --preset paper128 --kimg 5000
   vidsynth train --method digan --data ~/taichi --preset taichi
+  vidsynth train --method digan --data ~/driving --preset paper128 --resolution 128x224   (rectangular)
   vidsynth train --method digan --data clips.zip --preset paper128 --set sigma_t=0.5 --set frames=128
   vidsynth train --method digan --data ~/ucf101 --preset paper128 --set conditional=true --set labels=folders
+  vidsynth train --method digan --data ~/UCF-101 --split ~/ucfTrainTestlist/trainlist01.txt --preset ucf101
   vidsynth train --method digan --resume runs/00003-digan-shapes --kimg 2000
   vidsynth train --method digan --resume auto
   vidsynth train --method digan --data ~/ucf101 --metrics fvd2048_16f --best-by fvd2048_16f --keep-checkpoints 0
@@ -38,6 +40,8 @@ def _method_names():
 @click.option("--method", type=click.Choice(_method_names()), default="digan", help="Which model family to train.")
 @click.option("--data", default=None, help="builtin:NAME, a folder of videos or frame folders, or a .zip. "
               "[default: builtin:shapes]")
+@click.option("--split", default=None, type=click.Path(dir_okay=False), help="Train only on the videos listed in "
+              "this file (one relative path per line, or a UCF-101 trainlist01.txt).")
 @click.option("--preset", default=None, help="Named configuration: paper128, ucf101, sky, taichi, kinetics-food, "
               "paper128-long, tiny, test (DIGAN; the paper ones train 25,000 kimg unless --kimg); "
               "paper256, tiny, test (stylegan2); paper, tiny, test (mocogan-hd). [default: paper128 / paper256 / paper]")
@@ -51,7 +55,8 @@ def _method_names():
               help="Fine-tune: start a NEW run from an exported model's weights (a `vidsynth convert` folder or "
               "a run folder); its architecture is used, optimizers and counters start fresh.")
 @click.option("--batch", type=int, default=None, help="Global batch size (split across processes).")
-@click.option("--resolution", type=int, default=None, help="Training resolution (power of two).")
+@click.option("--resolution", default=None, metavar="R|HxW", help="Training resolution (power of two), or "
+              "HEIGHTxWIDTH for rectangular DIGAN frames, e.g. 128x224 (= --resolution 128 --set aspect=224:128).")
 @click.option("--frames", type=int, default=None, help="Frames per training clip.")
 @click.option("--seed", type=int, default=None, help="Random seed (weights, data order, latents).")
 @click.option("--snapshot-kimg", type=float, default=None, help="Write samples/model/checkpoint every N kimg.")
@@ -75,8 +80,8 @@ def _method_names():
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field (repeatable).")
 @click.option("--show-config", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train_command(method, data, preset, kimg, minutes, outdir, name, resume, init_weights, batch, resolution, frames, seed,
-                  snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, keep_checkpoints, best_by,
+def train_command(method, data, split, preset, kimg, minutes, outdir, name, resume, init_weights, batch, resolution, frames,
+                  seed, snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, keep_checkpoints, best_by,
                   log_sinks, image_generator, cross_domain, sets, show_config, quiet):
     """Train a video generator; writes an auto-numbered run folder under --outdir."""
     import dataclasses
@@ -89,6 +94,13 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, ini
     # --set keys of the training loop (keep_checkpoints, log, sample_videos ...) go to the loop config.
     loop_fields = {f.name for f in dataclasses.fields(LoopConfig)}
     loop_sets = {k: overrides.pop(k) for k in list(overrides) if k.replace("-", "_") in loop_fields}
+    if resolution is not None:
+        resolution, aspect = parse_resolution(resolution)
+        if aspect is not None:
+            if method != "digan":
+                raise click.UsageError(f"--resolution {resolution}x...: rectangular frames are for DIGAN only "
+                                       f"(its INR renders any grid); {method} needs a square resolution")
+            overrides["aspect"] = aspect
     for key, value in (("batch", batch), ("resolution", resolution), ("frames", frames),
                        ("image_generator", image_generator), ("cross_domain", cross_domain or None)):
         if value is not None:
@@ -112,10 +124,16 @@ def train_command(method, data, preset, kimg, minutes, outdir, name, resume, ini
     preset = preset or DEFAULT_PRESETS.get(method, "paper128")
     cfg = method_config(method, preset, overrides)
     if method == "digan":
-        from vidsynth.config import validate_digan
+        from vidsynth.config import digan_frame_size, validate_digan
 
         validate_digan(cfg)
-    loop_overrides = {k: v for k, v in dict(data=data, kimg=kimg, minutes=minutes, seed=seed,
+        asked = overrides.get("aspect")
+        if resolution is not None and asked and digan_frame_size(cfg)[1] != int(asked.split(":")[0]):
+            step = cfg.resolution // 4
+            raise click.UsageError(f"--resolution {cfg.resolution}x{asked.split(':')[0]}: the width must be a multiple "
+                                   f"of height/4 = {step} (the discriminator halves it down to 4 rows); "
+                                   f"try {cfg.resolution}x{digan_frame_size(cfg)[1]}")
+    loop_overrides = {k: v for k, v in dict(data=data, split=split, kimg=kimg, minutes=minutes, seed=seed,
                                             snapshot_kimg=snapshot_kimg, snapshot_minutes=snapshot_minutes,
                                             num_workers=workers, device=device, metrics=metrics,
                                             metrics_kimg=metrics_kimg, keep_checkpoints=keep_checkpoints,

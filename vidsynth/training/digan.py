@@ -31,7 +31,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from vidsynth.config import DIGANConfig
+from vidsynth.config import DIGANConfig, digan_frame_size
 from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator, frame_labels, motion_input, pair_frames
 from vidsynth.nn.diffaugment import diff_augment
 from vidsynth.training.distributed import DistContext
@@ -132,11 +132,14 @@ def lazy_r1_loss(D: DIGANDiscriminator, real: torch.Tensor, c, augment: Callable
 
 
 def generator_kwargs(cfg: DIGANConfig, c_dim: int = 0) -> dict:
+    """``DIGANGenerator`` kwargs of ``cfg``; ``width`` only for non-square frames (so square exports are unchanged)."""
+    height, width = digan_frame_size(cfg)
+    extra = {"width": width} if width != height else {}
     return dict(resolution=cfg.resolution, input_resolution=cfg.input_resolution, z_dim=cfg.z_dim, w_dim=cfg.w_dim,
                 motion_dim=cfg.motion_dim, c_dim=c_dim, mapping_layers=cfg.mapping_layers,
                 channel_base=cfg.g_channel_base, channel_max=cfg.g_channel_max, emb_size=cfg.emb_size,
                 fourier_scale=cfg.fourier_scale, sigma_t=cfg.sigma_t, fmm_rank=cfg.fmm_rank,
-                extra_layers_from=cfg.extra_layers_from)
+                extra_layers_from=cfg.extra_layers_from) | extra
 
 
 class DIGANTrainer(GANTrainerState):
@@ -152,7 +155,7 @@ class DIGANTrainer(GANTrainerState):
         self.g_kwargs = generator_kwargs(cfg, c_dim)
         self.G = DIGANGenerator(**self.g_kwargs).to(device)
         self.D = DIGANDiscriminator(cfg.resolution, c_dim, cfg.d_channel_base, cfg.d_channel_max,
-                                    cfg.mbstd_group).to(device)
+                                    cfg.mbstd_group, width=digan_frame_size(cfg)[1]).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         # Adam's lr and betas scaled by interval / (interval + 1), as the official code does for its lazy
         # phases (D: R1 every r1_interval steps; G: a Greg phase every 4 that is empty with pl_weight 0).

@@ -21,6 +21,7 @@ import torch
 from vidsynth import io
 from vidsynth.config import LoopConfig, save_json, to_json
 from vidsynth.device import resolve_device
+from vidsynth.frame_rate import rate_to_json
 from vidsynth.errors import ConfigError, VidsynthError
 from vidsynth.runs import append_jsonl, atomic_write, new_run_dir, read_jsonl
 from vidsynth.training import checkpoint as ckpt
@@ -89,13 +90,22 @@ def _open_data(cfg, loop: LoopConfig):
     if cfg.method == "stylegan2":  # single frames, or the images of an image folder
         from vidsynth.data.images import open_image_dataset
 
-        return open_image_dataset(loop.data, resolution=cfg.resolution, xflip=cfg.xflip, seed=loop.seed)
-    return open_dataset(loop.data, resolution=cfg.resolution, frames=cfg.frames, stride=cfg.stride,
-                        xflip=cfg.xflip, seed=loop.seed, labels=cfg.labels if cfg.conditional else "none")
+        return open_image_dataset(loop.data, resolution=cfg.resolution, xflip=cfg.xflip, seed=loop.seed,
+                                  split=loop.split or None)
+    size = cfg.resolution
+    if cfg.method == "digan":  # (height, width): rectangular frames with --set aspect=16:9
+        from vidsynth.config import digan_frame_size
+
+        size = digan_frame_size(cfg)
+    return open_dataset(loop.data, resolution=size, frames=cfg.frames, stride=cfg.stride,
+                        xflip=cfg.xflip, seed=loop.seed, labels=cfg.labels if cfg.conditional else "none",
+                        split=loop.split or None, clip_sampling=getattr(cfg, "clip_sampling", "per_video"))
 
 
 def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: float, device) -> None:
-    """Evaluate ``loop.metrics`` on the EMA generator against the training data; append to metrics.jsonl."""
+    """Evaluate ``loop.metrics`` on the EMA generator against the training data; append to metrics.jsonl.
+
+    Real clips are read as training reads them: the run's resolution, temporal stride and clip sampling."""
     import copy
 
     from vidsynth.export import SAMPLERS, _import
@@ -103,7 +113,8 @@ def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: 
 
     sampler = _import(SAMPLERS[type(module).__name__])(copy.deepcopy(module), meta)
     results = evaluate(loop.metrics, real=loop.data, fake=sampler, device=str(device), seed=loop.seed,
-                       progress=False)
+                       progress=False, resolution=meta.get("resolution"), real_stride=meta.get("train_stride", 1),
+                       clip_sampling=meta.get("clip_sampling", "per_video"), num_workers=loop.num_workers)
     for r in results:
         append_jsonl(run_dir / "metrics.jsonl", dict(r, kimg=kimg))
 
@@ -165,6 +176,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     if state is None:
         run_dir = new_run_dir(outdir, cfg.method, loop.data, run_name) if is_main else None
     if is_main:
+        print(f"dataset: {dataset.num_videos} videos from {loop.data}" + (f" (split {loop.split})" if loop.split else "")
+              + (f"; {c_dim} classes, labels from {dataset.label_origin}" if c_dim else ""))
         save_json(run_dir / "config.json", {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop),
                                             "class_names": dataset.class_names, "world_size": world_size,
                                             "num_videos": dataset.num_videos,
@@ -172,8 +185,9 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         if dataset.skipped:
             save_json(run_dir / "skipped_files.json", {"skipped": [list(s) for s in dataset.skipped]})
 
-    meta = {"method": cfg.method, "train_frames": cfg.frames, "fps": loop.fps, "class_names": dataset.class_names,
-            "dataset": loop.data, "resolution": cfg.resolution}
+    meta = {"method": cfg.method, "train_frames": cfg.frames, "fps": rate_to_json(loop.fps),
+            "class_names": dataset.class_names, "dataset": loop.data, "resolution": cfg.resolution,
+            "train_stride": getattr(cfg, "stride", 1), "clip_sampling": getattr(cfg, "clip_sampling", "per_video")}
     # Fixed latents for every sample grid, so snapshots are comparable over training.
     gen = torch.Generator().manual_seed(loop.seed + 12345)
     grid_z = torch.randn(loop.sample_videos, getattr(cfg, "z_dim", 1), generator=gen)  # mocogan-hd: unused

@@ -34,13 +34,14 @@ def motion_input(frame1: torch.Tensor, frame2: torch.Tensor, dt: torch.Tensor) -
 
 
 class DIGANDiscriminator(nn.Module):
-    """Holds the image D and the motion D; ``forward`` scores a batch of frame pairs with both."""
+    """Holds the image D and the motion D; ``forward`` scores a batch of frame pairs with both.
+    ``width``: frames ``resolution x width`` (default square; see ``ResNetDiscriminator``)."""
 
     def __init__(self, resolution: int = 128, c_dim: int = 0, channel_base: int = 32768, channel_max: int = 512,
-                 mbstd_group_size: int = 4):
+                 mbstd_group_size: int = 4, width: int | None = None):
         super().__init__()
         kwargs = dict(channel_base=channel_base, channel_max=channel_max, mbstd_group_size=mbstd_group_size,
-                      c_dim=c_dim)
+                      c_dim=c_dim, width=width)
         self.image_d = ResNetDiscriminator(resolution, 3, **kwargs)
         self.motion_d = ResNetDiscriminator(resolution, 7, **kwargs)
         self.c_dim = c_dim

@@ -40,15 +40,16 @@ class SynthesisBlock(nn.Module):
     # FMMLayer.forward_upsampled). False gives the official formulation: upsample, concatenate, multiply.
     commute_upsample = True
 
-    def forward(self, x, img, w, z_motion, times, grid_res: int, coord_range):
+    def forward(self, x, img, w, z_motion, times, grid_res: int, coord_range, grid_width: int | None = None):
         # x: [B, C, T, h, w] or None; img: [B, 3, T, h, w] or None; times: [B, T]
         b, t = times.shape
-        shape = (t, grid_res, grid_res)
+        grid_width = grid_res if grid_width is None else grid_width
+        shape = (t, grid_res, grid_width)
         if self.up:
             img = F.interpolate(img, scale_factor=(1, 2, 2), mode="nearest")
         e = None
         if self.embedding is not None:
-            coords = coordinate_grid(grid_res, coord_range, device=w.device)
+            coords = coordinate_grid(grid_res, coord_range, device=w.device, width=grid_width)
             e = self.embedding(w, z_motion, times, coords).flatten(2)   # [B, E, T*H*W]
         layers = self.layers
         if self.up and e is not None and self.commute_upsample:
@@ -67,16 +68,19 @@ class SynthesisBlock(nn.Module):
 
 
 class DIGANGenerator(nn.Module):
-    """``(z [B, z_dim], z_motion [B, motion_dim], times [B, T] or [T])`` -> video ``[B, 3, T, R*s, R*s]``.
+    """``(z [B, z_dim], z_motion [B, motion_dim], times [B, T] or [T])`` -> video ``[B, 3, T, R*s, W*s]``.
 
     ``scale`` renders a denser grid (space interpolation: 4 gives a 4x larger video from the same
     INR); ``coord_range`` widens or narrows the view ((-0.25, 1.25) zooms out as in the paper).
+    ``width`` (default: ``resolution``, square) makes the frames ``resolution x width``: every block's
+    grid is as wide, in proportion (see ``coordinates.py``); ``width * input_resolution / resolution``
+    must be a whole number (the input grid's width).
     """
 
     def __init__(self, resolution: int = 128, input_resolution: int = 32, z_dim: int = 512, w_dim: int = 512,
                  motion_dim: int = 512, c_dim: int = 0, mapping_layers: int = 2, channel_base: int = 32768,
                  channel_max: int = 512, emb_size: int = 128, fourier_scale: float = math.sqrt(10),
-                 sigma_t: float = 0.25, fmm_rank: int = 10, extra_layers_from: int = 128):
+                 sigma_t: float = 0.25, fmm_rank: int = 10, extra_layers_from: int = 128, width: int | None = None):
         super().__init__()
         for name, r in (("resolution", resolution), ("input_resolution", input_resolution)):
             if r < 4 or r & (r - 1):
@@ -84,6 +88,10 @@ class DIGANGenerator(nn.Module):
         if input_resolution > resolution:
             raise ValueError(f"input_resolution {input_resolution} exceeds resolution {resolution}")
         self.resolution, self.input_resolution = resolution, input_resolution
+        self.width = resolution if width is None else int(width)
+        if self.width < 1 or (self.width * input_resolution) % resolution:
+            raise ValueError(f"width {width} must be a positive multiple of resolution / input_resolution "
+                             f"({resolution // input_resolution}) so every block's grid has whole columns")
         self.z_dim, self.w_dim, self.motion_dim, self.c_dim = z_dim, w_dim, motion_dim, c_dim
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, c_dim)
         # Blocks as in the official code: b4 .. b_input all run on the input grid; each later block
@@ -110,10 +118,14 @@ class DIGANGenerator(nn.Module):
         base = self.input_resolution * scale
         if abs(base - round(base)) > 1e-6 or base < 1:
             raise ValueError(f"scale {scale} must make input_resolution*scale ({base}) a positive integer")
+        base_w = self.input_resolution * self.width / self.resolution * scale
+        if abs(base_w - round(base_w)) > 1e-6:
+            raise ValueError(f"scale {scale} must make the input grid's width*scale ({base_w}) an integer")
         x = img = None
         for block, r in zip(self.blocks, self.block_resolutions):
             grid_res = int(round(r * scale))
-            x, img = block(x, img, w, z_motion, times.to(w.dtype), grid_res, coord_range)
+            grid_width = int(round(r * self.width // self.resolution * scale))  # = grid_res when square
+            x, img = block(x, img, w, z_motion, times.to(w.dtype), grid_res, coord_range, grid_width)
         return img
 
     def forward(self, z: torch.Tensor, z_motion: torch.Tensor, times: torch.Tensor, c: torch.Tensor | None = None,

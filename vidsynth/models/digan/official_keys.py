@@ -3,8 +3,9 @@
 The networks are the same functions with the same parameters (see docs/digan_fidelity.md), so an
 official state dict loads into ``DIGANGenerator`` / ``DIGANDiscriminator`` by renaming keys and
 squeezing the 1x1 kernels of the generator's per-pixel layers (official ``[out, in, 1, 1]``, ours
-``[out, in]``). Used by the golden-fixture tests (``tests/digan/test_official_fixtures.py``) and meant
-for a checkpoint importer.
+``[out, in]``). The one map of the project: used by the golden-fixture tests
+(``tests/digan/test_official_fixtures.py``, through ``official_to_ours``) and by the snapshot importer
+(``vidsynth.importers.digan``, key by key through ``official_digan_key`` and ``to_our_layout``).
 
 Generator (``G`` / ``G_ema``; official block ``b{res}``, ours ``blocks.{log2(res) - 2}``):
 
@@ -23,12 +24,12 @@ official                                               ours
 Discriminators (``D``; official ``videoD`` is our motion D, ``imageD`` our image D; block ``b{res}``
 of a D at resolution R is our ``blocks.{log2(R) - log2(res)}``): ``b{R}.fromrgb`` -> ``fromrgb``,
 ``b{res}.conv0 / conv1 / skip`` -> ``blocks.{i}.conv0 / conv1 / skip``, epilogue ``b4.conv / fc /
-out`` -> ``conv / fc / out``, label mapping ``mapping.embed / fc{j}`` -> ``mapping.embed /
-layers.{j}``.
+out`` -> ``conv / fc / out``, label mapping of a class-conditional D ``mapping.embed / fc{j}`` ->
+``mapping.embed / layers.{j}``.
 
 The official constant buffers (``resample_filter``: the [1, 3, 3, 1] blur) have no counterpart; ours
-are built in. Everything else must map one to one: ``official_to_ours`` raises ``KeyError`` on a key
-it does not know.
+are built in (the importer checks their values). Every other key maps to exactly one of ours or raises
+``KeyError``.
 """
 from __future__ import annotations
 
@@ -37,76 +38,111 @@ import re
 
 import torch
 
-_CONSTANT = re.compile(r"(^|\.)resample_filter$")
-_EMBEDDING = {"xyaffine": "xyaffine", "affine": "motion_affine", "motion_mlp": "f_motion"}
+# Official CoordFuser sub-module names -> ours (SpaceTimeEmbedding).
+EMBEDDING_NAMES = {"xyaffine": "xyaffine", "affine": "motion_affine", "motion_mlp": "f_motion"}
+D_NAMES = {"videoD": "motion_d", "imageD": "image_d"}
+_D_PREFIXES = tuple(f"{d}." for d in D_NAMES.values())
 
 
-def _generator_key(key: str) -> str:
-    if key.startswith("mapping."):
-        return re.sub(r"^mapping\.fc(\d+)\.", r"mapping.layers.\1.", key)
-    m = re.match(r"^synthesis\.b(\d+)\.(.+)$", key)
-    if not m:
-        raise KeyError(f"unknown official DIGAN generator key {key!r}")
-    block = int(math.log2(int(m.group(1)))) - 2
-    rest = m.group(2)
-    e = re.match(r"^(?:input\.input\.)?coord_fuser\.(xyaffine|affine|motion_mlp)\.(.+)$", rest)
-    if e:
-        return f"blocks.{block}.embedding.{_EMBEDDING[e.group(1)]}.{e.group(2)}"
-    layer = re.match(r"^(conv0|conv1|extra_convs\.(\d+))\.(.+)$", rest)
-    if layer:
-        first_block = block == 0          # b4 has only conv1 (from the embedding): our layers.0
-        index = 0 if first_block else {"conv0": 0, "conv1": 1}.get(layer.group(1))
-        if layer.group(2) is not None:
-            index = (1 if first_block else 2) + int(layer.group(2))
-        return f"blocks.{block}.layers.{index}.{layer.group(3)}"
-    if rest.startswith("torgb."):
-        return f"blocks.{block}.{rest}"
-    raise KeyError(f"unknown official DIGAN generator key {key!r}")
+def _log2(value: int) -> int:
+    return int(round(math.log2(value)))
 
 
-def _discriminator_key(key: str, resolution: int) -> str:
-    m = re.match(r"^(videoD|imageD)\.(.+)$", key)
-    if not m:
-        raise KeyError(f"unknown official DIGAN discriminator key {key!r}")
-    prefix = "motion_d" if m.group(1) == "videoD" else "image_d"
-    rest = m.group(2)
+def _mapping_key(rest: str) -> str | None:
+    """The part after ``mapping.`` of G's mapping or of a D's label mapping -> ours (None: no such key)."""
+    if m := re.fullmatch(r"fc(\d+)\.(weight|bias)", rest):
+        return f"layers.{m[1]}.{m[2]}"
+    if re.fullmatch(r"embed\.(weight|bias)|w_avg", rest):
+        return rest
+    return None
+
+
+def _synthesis_key(res: int, rest: str) -> str | None:
+    """``synthesis.b{res}.{rest}`` -> ours (None: no such key). Block index = log2(res) - 2 (b4 is blocks.0)."""
+    i = _log2(res) - 2
+    if e := re.fullmatch(r"(?:input\.input\.)?coord_fuser\.(xyaffine|affine|motion_mlp)\.(.+)", rest):
+        return f"blocks.{i}.embedding.{EMBEDDING_NAMES[e[1]]}.{e[2]}"
+    if c := re.fullmatch(r"(conv0|conv1|extra_convs\.(\d+))\.(.+)", rest):
+        if res == 4:                                # b4 has only conv1 (its first and only layer)
+            layer = {"conv1": 0}.get(c[1])
+        else:
+            layer = {"conv0": 0, "conv1": 1}.get(c[1], 2 + int(c[2]) if c[2] else None)
+        return None if layer is None else f"blocks.{i}.layers.{layer}.{c[3]}"
+    if t := re.fullmatch(r"torgb\.(.+)", rest):
+        return f"blocks.{i}.torgb.{t[1]}"
+    return None
+
+
+def _discriminator_key(d: str, rest: str, resolution: int) -> str | None:
+    """``{videoD,imageD}.{rest}`` of a D at ``resolution`` -> ours under prefix ``d`` (None: no such key)."""
     if rest.startswith("mapping."):
-        return f"{prefix}." + re.sub(r"^mapping\.fc(\d+)\.", r"mapping.layers.\1.", rest)
-    b = re.match(r"^b(\d+)\.(.+)$", rest)
-    if not b:
-        raise KeyError(f"unknown official DIGAN discriminator key {key!r}")
-    res, tail = int(b.group(1)), b.group(2)
-    if res == 4:
-        return f"{prefix}.{tail}"                                   # epilogue: conv, fc, out
-    if tail.startswith("fromrgb."):
-        return f"{prefix}.{tail}"
-    return f"{prefix}.blocks.{int(math.log2(resolution)) - int(math.log2(res))}.{tail}"
+        name = _mapping_key(rest[len("mapping."):])
+        return None if name is None else f"{d}.mapping.{name}"
+    if not (b := re.fullmatch(r"b(\d+)\.(.+)", rest)):
+        return None
+    res, tail = int(b[1]), b[2]
+    if res == 4 and re.fullmatch(r"(conv|fc|out)\.(weight|bias)", tail):
+        return f"{d}.{tail}"                                            # epilogue
+    if res == resolution and tail.startswith("fromrgb."):
+        return f"{d}.{tail}"
+    if re.fullmatch(r"(conv0|conv1|skip)\.(weight|bias)", tail):
+        return f"{d}.blocks.{_log2(resolution) - _log2(res)}.{tail}"
+    return None
 
 
-def _d_resolution(keys) -> int:
-    found = [int(m.group(1)) for k in keys if (m := re.match(r"^(?:videoD|imageD)\.b(\d+)\.fromrgb\.", k))]
+def official_digan_key(key: str, resolution: int) -> str | None:
+    """Official ``G``/``D`` state-dict key -> our key, for networks at output ``resolution``.
+
+    Returns ``None`` for the constant ``resample_filter`` buffers (no counterpart) and raises
+    ``KeyError`` for a key with none. Generator keys start with ``mapping.``/``synthesis.``,
+    discriminator keys with ``videoD.`` (our ``motion_d``) / ``imageD.`` (our ``image_d``).
+    """
+    if key.endswith("resample_filter"):
+        return None
+    name = None
+    if key.startswith("mapping."):
+        name = _mapping_key(key[len("mapping."):])
+        name = None if name is None else f"mapping.{name}"
+    elif m := re.fullmatch(r"synthesis\.b(\d+)\.(.+)", key):
+        name = _synthesis_key(int(m[1]), m[2])
+    elif m := re.fullmatch(r"(videoD|imageD)\.(.+)", key):
+        name = _discriminator_key(D_NAMES[m[1]], m[2], resolution)
+    if name is None:
+        raise KeyError(key)
+    return name
+
+
+def to_our_layout(name: str, value: torch.Tensor) -> torch.Tensor:
+    """An official tensor in the layout of our parameter ``name``: the generator's per-pixel (1x1) layer
+    weights ``[out, in, 1, 1]`` -> ``[out, in]``; the Ds keep their 1x1 convs (fromrgb, skip) 4-d."""
+    if not name.startswith(_D_PREFIXES) and value.ndim == 4 and tuple(value.shape[2:]) == (1, 1):
+        return value[:, :, 0, 0]
+    return value
+
+
+def _resolution(keys, kind: str) -> int:
+    """Output resolution of an official G (last ``synthesis.b{res}``) or D (its ``b{res}.fromrgb``)."""
+    pattern = r"synthesis\.b(\d+)\." if kind == "generator" else r"(?:videoD|imageD)\.b(\d+)\.fromrgb\."
+    found = [int(m[1]) for k in keys if (m := re.match(pattern, k))]
     if not found:
-        raise KeyError("no 'videoD.b{res}.fromrgb' / 'imageD.b{res}.fromrgb' key: not an official DIGAN D state dict")
+        raise KeyError(f"no official DIGAN {kind} keys ({pattern!r}) in the state dict")
     return max(found)
 
 
 def official_to_ours(state: dict, kind: str) -> dict:
     """Official ``G`` (``kind="generator"``) or ``D`` (``kind="discriminator"``) state dict -> ours.
 
-    Values are returned as tensors; the generator's 1x1 layer weights are squeezed to ``[out, in]``."""
+    Values are returned as tensors in our layout; the constant filters are dropped; ``KeyError`` on a
+    key with no counterpart or of the other kind. (The importer checks more: shapes, filters, coverage.)"""
+    if kind not in ("generator", "discriminator"):
+        raise ValueError(f"kind must be 'generator' or 'discriminator', got {kind!r}")
+    resolution = _resolution(state, kind)
     out = {}
-    resolution = _d_resolution(state) if kind == "discriminator" else None
     for key, value in state.items():
-        if _CONSTANT.search(key):
+        name = official_digan_key(key, resolution)
+        if name is None:
             continue
-        value = torch.as_tensor(value)
-        if kind == "generator":
-            ours = _generator_key(key)
-            if ours.endswith(".weight") and value.ndim == 4:        # per-pixel layers: [out, in, 1, 1] -> [out, in]
-                value = value.flatten(1)
-        elif kind == "discriminator":
-            ours = _discriminator_key(key, resolution)
-        else:
-            raise ValueError(f"kind must be 'generator' or 'discriminator', got {kind!r}")
-        out[ours] = value
+        if name.startswith(_D_PREFIXES) != (kind == "discriminator"):
+            raise KeyError(f"{key}: not an official DIGAN {kind} key")
+        out[name] = to_our_layout(name, torch.as_tensor(value))
     return out

@@ -1,14 +1,15 @@
 """State-dict key map from the official MoCoGAN-HD code (snap-research/MoCoGAN-HD) to vidsynth.
 
 One place for every renaming, used by the golden-fixture tests (``tests/mocogan/test_official_fixtures.py``)
-and reusable by a checkpoint importer. Official module -> vidsynth module:
+and by the checkpoint importer (the motion generator). Official module -> vidsynth module:
 
 * ``models/stylegan2/model.py`` ``Generator`` (rosinality's names) -> ``StyleGAN2Generator``: same names;
   the constant blur kernels (``*.kernel``) are dropped and the motion module ``modelR.*`` split off.
-* ``models/rnn.py`` ``RNNModule`` (``modelR_epoch_N.pth``) -> ``MotionGenerator``: ``enc_cell`` ->
-  ``encoder``, ``cell`` -> ``decoder``, ``w [h, n_pca]`` -> ``to_pca.weight [n_pca, h]`` (transposed),
-  ``b`` -> ``to_pca.bias``, ``fc1``/``fc2`` -> ``noise_predictor.0``/``.2``; the PCA comes from the
-  side files ``pca_comp.npy`` / ``pca_stdev.npy``.
+* ``models/rnn.py`` ``RNNModule`` (``modelR_epoch_N.pth``) -> ``MotionGenerator`` (``MOTION_KEYS``, also
+  used by the importer ``vidsynth.importers.mocogan_hd``): ``enc_cell`` -> ``encoder``, ``cell`` ->
+  ``decoder``, ``w [h, n_pca]`` -> ``to_pca.weight [n_pca, h]`` (transposed), ``b`` -> ``to_pca.bias``,
+  ``fc1``/``fc2`` -> ``noise_predictor.0``/``.2``; the PCA comes from the side files ``pca_comp.npy`` /
+  ``pca_stdev.npy``.
 * ``models/D_3d.py`` / ``models/D.py`` ``ModelD_3d`` / ``ModelD_img`` (pix2pixHD multiscale PatchGAN)
   -> ``VideoDiscriminator`` / ``PairImageDiscriminator``: ``netD.scale{s}_layer{j}.{m}`` ->
   ``scales.{num_D-1-s}.{flat index}`` (the official list runs the *last* scale on the full-size input);
@@ -25,7 +26,18 @@ import re
 import numpy as np
 import torch
 
-_MOTION = {"enc_cell.": "encoder.", "cell.": "decoder.", "fc1.": "noise_predictor.0.", "fc2.": "noise_predictor.2."}
+# Official RNNModule key -> our MotionGenerator key (``w`` is stored transposed: [h_dim, n_pca]).
+MOTION_KEYS = {
+    "enc_cell.weight_ih": "encoder.weight_ih", "enc_cell.weight_hh": "encoder.weight_hh",
+    "enc_cell.bias_ih": "encoder.bias_ih", "enc_cell.bias_hh": "encoder.bias_hh",
+    "cell.weight_ih": "decoder.weight_ih", "cell.weight_hh": "decoder.weight_hh",
+    "cell.bias_ih": "decoder.bias_ih", "cell.bias_hh": "decoder.bias_hh",
+    "w": "to_pca.weight", "b": "to_pca.bias",
+    "fc1.weight": "noise_predictor.0.weight", "fc1.bias": "noise_predictor.0.bias",
+    "fc2.weight": "noise_predictor.2.weight", "fc2.bias": "noise_predictor.2.bias",
+}
+# Our MotionGenerator buffers that hold the PCA: not in the official state, filled from the side files.
+PCA_BUFFERS = frozenset({"pca_components", "pca_std", "latent_mean", "pca_fitted"})
 
 
 def split_generator_state(state: dict) -> tuple[dict, dict]:
@@ -44,20 +56,22 @@ def stylegan2_from_official(state: dict, w_avg: torch.Tensor | None = None) -> d
     return out
 
 
+def motion_key(key: str) -> str:
+    """Official ``RNNModule`` key -> ours (``KeyError`` for a key with no counterpart)."""
+    return MOTION_KEYS[key]
+
+
+def motion_layout(name: str, value: torch.Tensor) -> torch.Tensor:
+    """An official tensor in the layout of our parameter ``name``: ``w [h, n_pca]`` -> ``to_pca.weight [n_pca, h]``."""
+    return value.T.contiguous() if name == "to_pca.weight" else value
+
+
 def motion_from_official(state: dict, pca_comp, pca_stdev, n_pca: int | None = None) -> dict:
     """State dict for ``MotionGenerator.load_state_dict`` from ``RNNModule``'s plus its PCA files."""
     out = {}
     for key, value in state.items():
-        value = torch.as_tensor(np.asarray(value)) if not torch.is_tensor(value) else value
-        if key == "w":
-            out["to_pca.weight"] = value.T.contiguous()
-        elif key == "b":
-            out["to_pca.bias"] = value
-        else:
-            prefix = next((p for p in _MOTION if key.startswith(p)), None)
-            if prefix is None:
-                raise KeyError(f"unexpected key {key!r} in the official motion module")
-            out[_MOTION[prefix] + key[len(prefix):]] = value
+        name = motion_key(key)
+        out[name] = motion_layout(name, torch.as_tensor(np.asarray(value)) if not torch.is_tensor(value) else value)
     n_pca = n_pca or out["to_pca.weight"].shape[0]
     comp = torch.as_tensor(np.asarray(pca_comp), dtype=torch.float32)[:n_pca]
     out["pca_components"] = comp

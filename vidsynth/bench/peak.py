@@ -1,0 +1,63 @@
+"""The machine's own arithmetic rate, so other measurements can say what fraction of it they reach.
+
+``peak_rates`` times three dense kernels with the threads torch uses now:
+- ``sgemm``: a 2048 x 2048 float32 matrix product (2 n^3 FLOP);
+- ``conv3x3``: a 3x3 conv2d, 128 -> 128 channels on 8 x 56 x 56, channels_last (the usual
+  "conv peak" of a CPU: what a well-blocked convolution library achieves);
+- ``conv3d_3x3x3``: a 3x3x3 conv3d, 64 -> 64 channels on 2 x 8 x 56 x 56, channels_last_3d
+  (the I3D's own kind of layer).
+FLOP counts a multiply-add as 2 (as ``torch.utils.flop_counter`` does). Each is the best of a few
+timed calls after a warm-up: the best, not the median, because the question is what the hardware
+can do, and on a shared machine other work only ever slows a call down.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def _best_seconds(fn, repeat: int, device) -> float:
+    from vidsynth.bench.timing import synchronize
+
+    fn()  # warm-up: kernel selection, allocation
+    synchronize(device)
+    best = float("inf")
+    for _ in range(max(repeat, 1)):
+        start = time.perf_counter()
+        fn()
+        synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def conv3x3_call(device="cpu"):
+    """``(fn, flop)``: one 3x3 conv2d, 128 -> 128 channels on 8 x 56 x 56, channels_last."""
+    x = torch.randn(8, 128, 56, 56, device=device).contiguous(memory_format=torch.channels_last)
+    w = torch.randn(128, 128, 3, 3, device=device).contiguous(memory_format=torch.channels_last)
+
+    def fn():
+        with torch.inference_mode():
+            F.conv2d(x, w, padding=1)
+
+    return fn, 2 * 8 * 128 * 56 * 56 * 128 * 9
+
+
+def peak_rates(device="cpu", repeat: int = 3) -> dict:
+    """``{"threads", "sgemm_gflops", "conv3x3_gflops", "conv3d_3x3x3_gflops"}`` (GFLOP/s, best of ``repeat``)."""
+    device = torch.device(device)
+    out = {"threads": torch.get_num_threads(), "device": str(device), "flop_convention": "multiply-add = 2 FLOP"}
+    with torch.inference_mode():
+        n = 2048
+        a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+        out["sgemm_gflops"] = 2 * n ** 3 / _best_seconds(lambda: torch.mm(a, b), repeat, device) / 1e9
+
+        conv, flop = conv3x3_call(device)
+        out["conv3x3_gflops"] = flop / _best_seconds(conv, repeat, device) / 1e9
+
+        x = torch.randn(2, 64, 8, 56, 56, device=device).contiguous(memory_format=torch.channels_last_3d)
+        w = torch.randn(64, 64, 3, 3, 3, device=device).contiguous(memory_format=torch.channels_last_3d)
+        flop = 2 * 2 * 64 * 8 * 56 * 56 * 64 * 27
+        out["conv3d_3x3x3_gflops"] = flop / _best_seconds(lambda: F.conv3d(x, w, padding=1), repeat, device) / 1e9
+    return out
