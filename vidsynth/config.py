@@ -339,6 +339,11 @@ def validate_digan(cfg: DIGANConfig) -> None:
             raise ConfigError(f"{name} must be a power of two >= 4 (e.g. 32, 64, 128, 256), got {r}")
     if cfg.input_resolution > cfg.resolution:
         raise ConfigError(f"input_resolution ({cfg.input_resolution}) must not exceed resolution ({cfg.resolution})")
+    for name in ("g_channel_base", "d_channel_base"):  # channels per block are base // resolution
+        if getattr(cfg, name) < cfg.resolution:
+            raise ConfigError(f"{name} ({getattr(cfg, name)}) must be >= resolution ({cfg.resolution}): blocks at "
+                              f"{cfg.resolution} px get {name} // {cfg.resolution} = 0 channels. Raise it with "
+                              f"--set {name}=N or use a preset made for {cfg.resolution} px")
     if cfg.frames < 2:
         raise ConfigError(f"frames must be >= 2 (DIGAN's motion D compares two frames), got {cfg.frames}")
     digan_frame_size(cfg)
@@ -397,47 +402,87 @@ def parse_resolution(text) -> tuple[int, str | None]:
 
 
 def validate_stylegan2(cfg: StyleGAN2Config) -> None:
-    """Reject impossible image-generator settings with a message that says what to change."""
-    from vidsynth.nn.diffaugment import POLICIES
+    """Reject impossible image-generator (StyleGAN2 / BigGAN) settings before a run folder exists, with a
+    message that says what to change."""
     from vidsynth.training.ada import MODES, PIPELINE
 
     if cfg.family not in ("stylegan2", "biggan"):
         raise ConfigError(f"family must be stylegan2 or biggan, got {cfg.family!r}")
-    if cfg.resolution < 8 or cfg.resolution & (cfg.resolution - 1):
-        raise ConfigError(f"resolution must be a power of two >= 8 (e.g. 32, 64, 256), got {cfg.resolution}")
-    for name in ("batch", "z_dim", "n_mlp", "g_channel_max", "d_channel_base", "d_channel_max", "mbstd_group",
-                 "pl_batch_shrink", "ada_interval"):
+    low, high = (8, 1024) if cfg.family == "stylegan2" else (32, 256)
+    r = cfg.resolution
+    if r < low or r > high or r & (r - 1):
+        raise ConfigError(f"resolution must be a power of two in [{low}, {high}] for family {cfg.family}, got {r}")
+    if cfg.frames != 1:
+        raise ConfigError(f"the image-generator trainer sees single frames: frames must be 1, got {cfg.frames}")
+    for name in ("batch", "stride", "z_dim", "n_mlp", "channel_multiplier", "g_channel_max", "biggan_width",
+                 "d_channel_max", "mbstd_group", "pl_batch_shrink", "ada_interval"):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
-    _check_range(cfg, "lr", low=0, low_open=True)
-    for name in ("beta1", "beta2", "style_mixing", "augment_p", "ada_target", "pl_decay"):
+    if cfg.d_channel_base < r:
+        raise ConfigError(f"d_channel_base ({cfg.d_channel_base}) must be >= resolution ({r})")
+    _check_common(cfg, signed_r1=True)
+    for name in ("style_mixing", "augment_p", "ada_target", "pl_decay"):
         _check_range(cfg, name, low=0, high=1)
-    for name in ("pl_weight", "ema_kimg", "ema_rampup", "r1_interval", "g_reg_interval"):
-        _check_range(cfg, name, low=0)
+    _check_range(cfg, "pl_weight", low=0)
     _check_range(cfg, "ada_kimg", low=0, low_open=True)
-    _check_range(cfg, "r1_gamma")                  # any finite number; negative = ADA's rule
+    _check_range(cfg, "r1_gamma")                  # any finite number; negative = ADA's rule (r1_gamma())
     if cfg.augment not in MODES:
         raise ConfigError(f"augment must be one of {', '.join(MODES)}, got {cfg.augment!r}")
     unknown = sorted({p for p in cfg.ada_pipeline.split(",") if p} - set(PIPELINE))
     if unknown:
         raise ConfigError(f"ada_pipeline: unknown augmentation {', '.join(unknown)}; use a comma-separated list of "
                           f"{', '.join(PIPELINE)}")
-    unknown = sorted({p for p in cfg.diffaugment.split(",") if p} - POLICIES)
-    if unknown:
-        raise ConfigError(f"diffaugment: unknown policy {', '.join(unknown)}; use a comma-separated list of "
-                          f"{', '.join(sorted(POLICIES))}, or an empty string for none")
     if cfg.diffaugment and cfg.augment != "noaug":
         raise ConfigError(f"diffaugment={cfg.diffaugment!r} and augment={cfg.augment!r} both augment D's input; "
                           "use one: --set augment=noaug (keep DiffAugment) or --set diffaugment= (keep ADA)")
 
 
 def validate_mocogan_hd(cfg: MoCoGANHDConfig) -> None:
-    """Reject impossible MoCoGAN-HD settings with a message that says what to change."""
+    """Reject impossible MoCoGAN-HD settings before a run folder exists (the image generator is checked
+    when it is loaded)."""
     from vidsynth.models.mocogan_hd.video_noise import VIDEO_NOISE_MODES
 
+    r = cfg.resolution
+    if r < 16 or r & (r - 1):
+        raise ConfigError(f"resolution must be a power of two >= 16, got {r}")
+    if cfg.frames < 2:
+        raise ConfigError(f"frames must be >= 2, got {cfg.frames}")
+    for name in ("batch", "stride", "hidden_dim", "n_pca", "mi_hidden", "pca_samples", "pca_batch", "g_steps",
+                 "d_base_channels", "d_num_scales", "d_layers", "contrastive_channels", "proj_dim", "queue_size"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
+    _check_common(cfg)
+    for name in ("motion_scale", "w_video_gan", "w_image_gan", "w_mutual_info", "w_feature_match", "w_contrastive",
+                 "w_gradient_penalty"):
+        _check_range(cfg, name, low=0)
+    _check_range(cfg, "moco_momentum", low=0, high=1)
+    _check_range(cfg, "temperature", low=0, low_open=True)
     if cfg.noise not in VIDEO_NOISE_MODES:
         raise ConfigError(f"noise must be one of {', '.join(VIDEO_NOISE_MODES)} (the image generator's per-layer "
                           f"noise maps), got {cfg.noise!r}")
+
+
+def _check_common(cfg, signed_r1: bool = False) -> None:
+    """The optimisation settings every method has: lr, Adam betas, regularisation and EMA. ``signed_r1``:
+    a negative ``r1_gamma`` means a rule (StyleGAN2: ``r1_gamma()``), checked by the caller."""
+    _check_range(cfg, "lr", low=0, low_open=True)
+    for name in ("beta1", "beta2"):
+        _check_range(cfg, name, low=0, high=1)
+    for name in ("r1_gamma", "ema_kimg", "ema_rampup", "r1_interval", "g_reg_interval"):
+        if hasattr(cfg, name) and not (signed_r1 and name == "r1_gamma"):
+            _check_range(cfg, name, low=0)
+    if getattr(cfg, "diffaugment", ""):
+        from vidsynth.nn.diffaugment import POLICIES
+
+        unknown = sorted({p for p in cfg.diffaugment.split(",") if p} - POLICIES)
+        if unknown:
+            raise ConfigError(f"diffaugment: unknown policy {', '.join(unknown)}; use a comma-separated list of "
+                              f"{', '.join(sorted(POLICIES))}, or an empty string for none")
+
+
+def validate_method(cfg) -> None:
+    """Validate a method config of any method (``DIGANConfig``, ``StyleGAN2Config``, ``MoCoGANHDConfig``)."""
+    {"digan": validate_digan, "stylegan2": validate_stylegan2, "mocogan-hd": validate_mocogan_hd}[cfg.method](cfg)
 
 
 def r1_gamma(cfg) -> float:
@@ -449,6 +494,8 @@ def validate_loop(loop: LoopConfig) -> None:
     """Reject impossible training-loop options (negative counts, NaN durations)."""
     for name in ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes"):
         _check_range(loop, name, low=0)
+    if not 0 <= loop.seed < 2 ** 62:  # torch seeds are 64-bit; the loop adds small offsets to the seed
+        raise ConfigError(f"seed must be a whole number in [0, 2^62), got {loop.seed}")
     for name in ("num_workers", "keep_checkpoints", "keep_models", "sample_videos", "sample_frames", "fps"):
         low = 0 if name in ("num_workers", "keep_checkpoints", "keep_models") else 1
         if getattr(loop, name) < low:

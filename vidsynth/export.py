@@ -52,8 +52,15 @@ def save_model(module: nn.Module, folder: str | Path, kwargs: dict, metadata: di
     return folder
 
 
+def _refuse_special(path: Path) -> None:
+    """A FIFO (or socket, device) named like a model file would block a read forever."""
+    if path.exists() and not path.is_file():
+        raise CheckpointError(f"'{path}' is not a regular file (a folder, FIFO or device); it cannot be a model file")
+
+
 def read_model_config(folder: str | Path) -> dict:
     path = Path(folder) / "config.json"
+    _refuse_special(path)
     try:
         config = json.loads(path.read_text())
     except FileNotFoundError:
@@ -83,6 +90,7 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[
     except Exception as e:  # unknown names (TypeError), impossible values (ValueError, RuntimeError, ...)
         raise CheckpointError(f"'{folder}/config.json' has kwargs that {cls.__name__} does not accept "
                               f"({type(e).__name__}: {e}); the export is corrupt or from another version") from None
+    _refuse_special(folder / "model.safetensors")
     try:
         state = load_file(str(folder / "model.safetensors"), device="cpu")
     except FileNotFoundError:
@@ -90,6 +98,7 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"'{folder}/model.safetensors' is corrupt or not a safetensors file ({e})") from None
     check_state_dict(module, state, str(folder / "model.safetensors"))
+    check_finite(state, str(folder / "model.safetensors"))
     module.load_state_dict(state, strict=True)
     return module.to(device).eval().requires_grad_(False), config
 
@@ -112,6 +121,15 @@ def check_state_dict(module: nn.Module, state: dict, source: str) -> None:
         if more > 0:
             lines.append(f"  ... and {more} more")
         raise CheckpointError("\n".join(lines))
+
+
+def check_finite(state: dict, source: str) -> None:
+    """Raise CheckpointError naming the tensors holding NaN or inf (they would render all-black videos)."""
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(f"'{source}' holds non-finite weights (NaN or inf) in {len(bad)} tensor(s), e.g. "
+                              f"{', '.join(bad[:5])}: the model diverged or the file is corrupt. Use an earlier "
+                              "snapshot or checkpoint")
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu"):

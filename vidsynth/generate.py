@@ -60,9 +60,7 @@ def write_videos(videos, out: Path, fmt: str | None, grid: bool | None, fps: int
 
     suffix = out.suffix.lower()
     if suffix == ".npz":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(out, videos=np.stack([io.to_uint8_frames(v) for v in videos]))
-        return [out]
+        return [io.write_npz(out, videos=np.stack([io.to_uint8_frames(v) for v in videos]))]
     if suffix in (".mp4", ".gif"):
         if grid is False and len(videos) > 1:
             raise click.UsageError(f"--no-grid writes one file per video: give a folder, not '{out}'")
@@ -195,6 +193,8 @@ def generate_command(run, n, frames, seed, out, fmt, grid, batch_size, truncatio
     scale = scale if scale is not None else (4.0 if mode == "upsample" else 1.0)
     if n < 1 or frames < 1 or batch_size < 1 or chunk < 1:
         raise click.UsageError("--n, --frames, --batch-size and --chunk must be >= 1")
+    if (fps is not None and fps < 1) or contents < 1 or motions < 1 or steps < 1:
+        raise click.UsageError("--fps, --contents, --motions and --steps must be >= 1")
     if not math.isfinite(truncation):
         raise click.UsageError("--truncation must be a finite number (1 = no truncation)")
     sampler = vidsynth.load(run, device=device)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from vidsynth.frame_rate import frame_rate
+from vidsynth.runs import atomic_write
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".webm", ".avi", ".mkv", ".mov")
 OUTPUT_FORMATS = ("mp4", "gif", "png", "npz")
@@ -53,6 +54,7 @@ def make_grid(videos: torch.Tensor, nrow: int | None = None, padding: int = 2) -
 
 
 def _atomic_target(path: Path) -> Path:
+    """A fresh temporary file beside ``path`` (for writers that stream into it, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
@@ -60,18 +62,17 @@ def _atomic_target(path: Path) -> Path:
 
 
 def write_mp4(path: str | Path, frames: np.ndarray, fps: float | Fraction | str = 8, crf: int = 18) -> Path:
-    """Encode uint8 ``[T, H, W, 3]`` as H.264 mp4 (yuv420p; odd sizes are padded by one pixel).
+    """Encode uint8 ``[T, H, W, 3]`` as H.264 mp4 (yuv420p; odd sizes are padded by one pixel). Atomic.
 
     ``fps`` is kept exactly (``frame_rate.frame_rate``): ``"30000/1001"`` or ``29.97`` is written as 30000/1001."""
     import av
 
-    path = Path(path)
     t, h, w, _ = frames.shape
     ph, pw = h + h % 2, w + w % 2  # yuv420p needs even sizes
     if (ph, pw) != (h, w):
         frames = np.pad(frames, ((0, 0), (0, ph - h), (0, pw - w), (0, 0)), mode="edge")
-    tmp = _atomic_target(path)
-    try:
+
+    def encode(tmp: Path) -> None:
         with av.open(str(tmp), mode="w", format="mp4") as container:
             stream = container.add_stream("libx264", rate=frame_rate(fps))  # exact: 30000/1001 stays so
             stream.width, stream.height, stream.pix_fmt = pw, ph, "yuv420p"
@@ -81,47 +82,43 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: float | Fraction | str 
                     container.mux(packet)
             for packet in stream.encode():
                 container.mux(packet)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+
+    return atomic_write(path, encode)
 
 
 def write_gif(path: str | Path, frames: np.ndarray, fps: float = 8) -> Path:
-    """Write uint8 ``[T, H, W, 3]`` as a looping gif (Pillow, adaptive palette per frame)."""
+    """Write uint8 ``[T, H, W, 3]`` as a looping gif (Pillow, adaptive palette per frame). Atomic."""
     from PIL import Image
 
-    path = Path(path)
     images = [Image.fromarray(f) for f in frames]
-    tmp = _atomic_target(path)
-    try:
-        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
-                       duration=max(1, int(round(1000 / frame_rate(fps)))), loop=0)  # gif: whole ms only
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return atomic_write(path, lambda tmp: images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                                                         duration=max(1, int(round(1000 / frame_rate(fps)))),
+                                                         loop=0))  # gif: whole ms only
 
 
 def write_png_frames(folder: str | Path, frames: np.ndarray) -> Path:
-    """Write uint8 ``[T, H, W, 3]`` as ``folder/000000.png ...``."""
-    from PIL import Image
-
+    """Write uint8 ``[T, H, W, 3]`` as ``folder/000000.png ...`` (each frame atomic)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for i, f in enumerate(frames):
-        Image.fromarray(f).save(folder / f"{i:06d}.png")
+        write_png(folder / f"{i:06d}.png", f)
     return folder
 
 
 def write_png(path: str | Path, image: np.ndarray) -> Path:
-    """Write one uint8 ``[H, W, 3]`` image."""
+    """Write one uint8 ``[H, W, 3]`` image. Atomic: a full disk never leaves a 0-byte or partial png."""
     from PIL import Image
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image).save(path)
-    return path
+    return atomic_write(path, lambda tmp: Image.fromarray(image).save(tmp, format="PNG"))
+
+
+def write_npz(path: str | Path, **arrays: np.ndarray) -> Path:
+    """``np.savez_compressed(path, **arrays)``, atomic: a failed write leaves the old file intact."""
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: savez would append ".npz" to the temporary name
+            np.savez_compressed(f, **arrays)
+
+    return atomic_write(path, save)
 
 
 def write_video(path: str | Path, video: torch.Tensor | np.ndarray, fps: float = 8) -> Path:
@@ -138,9 +135,7 @@ def write_video(path: str | Path, video: torch.Tensor | np.ndarray, fps: float =
     if suffix == ".gif":
         return write_gif(path, frames, fps)
     if suffix == ".npz":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, video=frames)
-        return path
+        return write_npz(path, video=frames)
     if suffix == "":
         return write_png_frames(path, frames)
     raise ValueError(f"cannot write video to '{path}': use a .mp4, .gif or .npz file, or a folder for png frames")

@@ -33,6 +33,9 @@ Examples:
 """
 
 
+MAX_INDICES = 100_000  # frames one range may name (each is projected or rendered)
+
+
 def parse_indices(text: str) -> list[int]:
     """``"0,1,2"`` / ``"3-11"`` / ``"0-2,13-15"`` -> sorted unique frame indices."""
     out: set[int] = set()
@@ -43,13 +46,14 @@ def parse_indices(text: str) -> list[int]:
             if "-" in item:
                 a, b = item.split("-", 1)
                 lo, hi = int(a), int(b)
-                if hi < lo:
+                if hi < lo or hi - lo >= MAX_INDICES:
                     raise ValueError
                 out.update(range(lo, hi + 1))
             else:
                 out.add(int(item))
         except ValueError:
-            raise click.BadParameter(f"cannot read {item!r}: use indices like 0,1,2 or ranges like 3-11") from None
+            raise click.BadParameter(f"cannot read {item!r}: use indices like 0,1,2 or ranges like 3-11 "
+                                     f"(at most {MAX_INDICES} frames)") from None
     if any(i < 0 for i in out):
         raise click.BadParameter("frame indices must be >= 0")
     return sorted(out)
@@ -85,9 +89,13 @@ def predict_command(run, source, given, predict_, video_index, mode, steps, lr, 
 
     import vidsynth
     from vidsynth.apps.project import index_times, predict
-    from vidsynth.io import frame_strip, make_grid, write_png, write_video
+    from vidsynth.io import frame_strip, make_grid, write_npz, write_png, write_video
     from vidsynth.runs import atomic_write_text
 
+    import math
+
+    if not (math.isfinite(lr) and lr > 0):
+        raise click.BadParameter(f"must be a finite number > 0, got {lr}", param_hint="--lr")
     given_idx, predict_idx = parse_indices(given), parse_indices(predict_)
     if not given_idx:
         raise click.BadParameter("give at least one frame", param_hint="--given")
@@ -118,7 +126,7 @@ def predict_command(run, source, given, predict_, video_index, mode, steps, lr, 
     full = result["projection"].render(sampler, index_times(range(lo, hi + 1), sampler.train_frames))
     write_video(out / "predicted.mp4", full[0], fps)
     proj = result["projection"]
-    np.savez(out / "latents.npz", w=proj.w.numpy(), z_motion=proj.z_motion.numpy(), mode=proj.mode)
+    write_npz(out / "latents.npz", w=proj.w.numpy(), z_motion=proj.z_motion.numpy(), mode=np.asarray(proj.mode))
     scores = result["scores"]
     report = {"run": str(run), "source": str(source), "video_index": video_index, "given": given_idx,
               "predict": predict_idx, "train_frames": sampler.train_frames, "mode": mode, "steps": steps,

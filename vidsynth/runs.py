@@ -8,6 +8,7 @@ file, never half of one.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -42,6 +43,9 @@ def new_run_dir(outdir: str | Path, method: str, data: str, name: str | None = N
             return run
         except FileExistsError:  # another process took this number
             number += 1
+        except OSError as e:  # a read-only or full --outdir
+            raise VidsynthError(f"cannot create the run folder '{run}': {e.strerror}. Choose another --outdir or "
+                                "fix its permissions.") from None
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -79,12 +83,28 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
             os.fsync(f.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
-    except OSError as e:
-        raise VidsynthError(f"could not write '{path}' ({e.strerror or e}); the previous version, if any, is "
+    except Exception as e:
+        if not is_write_failure(e):
+            raise
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e).strip().splitlines()[0][:200]
+        raise VidsynthError(f"could not write '{path}' ({reason}); the previous version, if any, is "
                             "intact. Free some disk space or choose a writable --outdir.") from None
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+# How libraries report a failed write when it is not an OSError: torch.save (its zip writer, e.g.
+# "[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534" on a full disk) and
+# safetensors ("Error while serializing: I/O error: No space left on device (os error 28)").
+_WRITE_FAILURES = ("inline_container.cc", "PytorchStreamWriter", "No space left", "os error 28",
+                   "I/O error", "Disk quota exceeded")
+
+
+def is_write_failure(error: BaseException) -> bool:
+    """Whether ``error`` (raised while writing a file) means the write failed: full disk, no permission, I/O."""
+    return isinstance(error, OSError) or (isinstance(error, Exception) and
+                                          any(s in str(error) for s in _WRITE_FAILURES))
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
@@ -93,8 +113,12 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 def append_jsonl(path: str | Path, record: dict) -> None:
     """Append one JSON line (a torn last line from a crash is skipped by ``read_jsonl``)."""
-    with open(path, "a") as f:
-        f.write(json.dumps(record, sort_keys=True) + "\n")
+    try:
+        with open(path, "a") as f:
+            f.write(json.dumps(record, sort_keys=True) + "\n")
+    except OSError as e:
+        raise VidsynthError(f"cannot append to '{path}' ({e.strerror or e}); is the folder writable, with free "
+                            "space?") from None
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
@@ -102,12 +126,88 @@ def read_jsonl(path: str | Path) -> list[dict]:
     if not path.exists():
         return []
     out = []
-    for line in path.read_text().splitlines():
+    for line in path.read_text(errors="replace").splitlines():
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
+            record = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
             continue
+        # skipped too: valid JSON that is not a record (`[1]`, `"x"`), or whose counters are not numbers
+        if isinstance(record, dict) and all(_is_number(record[k]) for k in COUNTERS if k in record):
+            out.append(record)
     return out
+
+
+COUNTERS = ("kimg", "step", "time")  # written as numbers in every .jsonl of a run folder
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class RunLock:
+    """An exclusive lock on a run folder: ``<run>/.lock`` holds the owner's pid and host.
+
+    Two processes training into one run folder (``train --resume`` started twice) would overwrite
+    each other's checkpoints. The second is refused with the first one's pid. A lock left by a
+    process that no longer exists on this host (killed with SIGKILL, machine rebooted) is stale
+    and taken over. Hidden, so never listed as data.
+    """
+
+    NAME = ".lock"
+
+    def __init__(self, run_dir: str | Path):
+        import socket
+
+        self.path = Path(run_dir) / self.NAME
+        self.owner = f"{os.getpid()} {socket.gethostname()}"
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                self._check_stale()
+                continue
+            except OSError as e:
+                raise VidsynthError(f"cannot lock the run folder '{run_dir}' ({e.strerror}); is it writable?") from None
+            with os.fdopen(fd, "w") as f:
+                f.write(self.owner + "\n")
+            return
+        raise VidsynthError(f"cannot lock the run folder '{run_dir}': '{self.path}' keeps reappearing")
+
+    def _check_stale(self) -> None:
+        """Remove the lock file if its owner is gone; raise if it is alive (or cannot be checked)."""
+        import socket
+
+        try:
+            pid_text, _, host = self.path.read_text().strip().partition(" ")
+            pid = int(pid_text)
+        except FileNotFoundError:
+            return  # released meanwhile: try again
+        except (OSError, ValueError):
+            pid, host = None, socket.gethostname()  # torn or empty lock file: its writer died mid-write
+        if pid is not None and host != socket.gethostname():
+            raise VidsynthError(f"run folder '{self.path.parent}' is locked by process {pid} on host {host}; if that "
+                                f"process has ended, delete '{self.path}' and try again")
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            raise VidsynthError(f"run folder '{self.path.parent}' is in use by process {pid} (lock file "
+                                f"'{self.path}'); wait for it to end or stop it, then try again")
+        self.path.unlink(missing_ok=True)  # stale: its owner is gone
+
+    def release(self) -> None:
+        try:
+            if self.path.read_text().strip() == self.owner:
+                self.path.unlink()
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    return True
 
 
 def find_run(path: str | Path) -> Path:

@@ -20,8 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vidsynth.errors import VidsynthError
 from vidsynth.frame_rate import frame_rate
-from vidsynth.io import _atomic_target, to_uint8_frames
+from vidsynth.io import _atomic_target, to_uint8_frames, write_png
+from vidsynth.runs import is_write_failure
 
 STREAM_SUFFIXES = (".mp4", ".mkv", ".webm", "")
 
@@ -52,15 +54,16 @@ class VideoStreamWriter:
         if self.suffix == "":
             self._write_pngs(frames)
         else:
-            self._encode(frames)
+            try:
+                self._encode(frames)
+            except Exception as e:
+                self._fail(e)
         self.frames_written += len(frames)
 
     def _write_pngs(self, frames: np.ndarray) -> None:
-        from PIL import Image
-
         self.path.mkdir(parents=True, exist_ok=True)
         for i, f in enumerate(frames):
-            Image.fromarray(f).save(self.path / f"{self.frames_written + i:06d}.png")
+            write_png(self.path / f"{self.frames_written + i:06d}.png", f)  # atomic: no 0-byte png on a full disk
 
     def _open(self, height: int, width: int) -> None:
         import av
@@ -96,12 +99,23 @@ class VideoStreamWriter:
                     self._container.mux(packet)
                 self._container.close()
                 os.replace(self._tmp, self.path)
+            except Exception as e:
+                self._fail(e)
             finally:
                 self._container = None
                 self._tmp.unlink(missing_ok=True)
         elif self.frames_written == 0 and self.suffix:
             raise ValueError(f"no frames were written to '{self.path}'")
         return self.path
+
+    def _fail(self, error: Exception):
+        """A full disk or unwritable folder: drop the partial file, say so in one line."""
+        if not is_write_failure(error):
+            raise error
+        self.abort()
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)[:200]
+        raise VidsynthError(f"could not write '{self.path}' ({reason}); nothing was left behind. Free some disk "
+                            "space or choose a writable output path.") from None
 
     def abort(self) -> None:
         """Drop a partial file (used when rendering fails part way)."""

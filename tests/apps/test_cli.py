@@ -66,3 +66,22 @@ def test_predict_command(tiny_run, tmp_path):
     assert set(report["prediction"]) == {"psnr", "ssim"}
     for name in ("comparison.mp4", "comparison.png", "predicted.mp4", "latents.npz"):
         assert (tmp_path / "p" / name).is_file()
+
+
+def test_generate_zoom_out_renders_the_requested_range(tiny_run, tmp_path):
+    """``--mode zoom-out --range LO HI`` renders [LO, HI]^2 of the coordinate space: the training view
+    [0, 1]^2 sits inside it exactly (pixel box from apps/space_resample.py), so the centre of a
+    [-0.25, 1.25] zoom at scale 1.5 is the plain 16 px video, and another range gives another picture."""
+    from vidsynth.apps.space_resample import training_view_box
+
+    def gen(name, *args):
+        invoke(["generate", tiny_run, "--n", "2", "--frames", "3", "--seed", "3", "--out", str(tmp_path / name), *args])
+        return np.load(tmp_path / name)["videos"].astype(int)                 # [N, T, H, W, 3] uint8
+
+    plain = gen("plain.npz")
+    wide = gen("wide.npz", "--mode", "zoom-out", "--range", "-0.25", "1.25", "--scale", "1.5")
+    lo, hi = training_view_box(24, (-0.25, 1.25))
+    assert wide.shape == (2, 3, 24, 24, 3) and (lo, hi) == (4, 20)
+    assert np.abs(wide[:, :, lo:hi, lo:hi] - plain).max() <= 1               # uint8 rounding of equal floats
+    other = gen("other.npz", "--mode", "zoom-out", "--range", "-0.5", "1.0", "--scale", "1.5")
+    assert np.abs(other - wide).mean() > 5                                    # the range is honoured

@@ -4,6 +4,7 @@ import torch
 from vidsynth.apps import render as R
 from vidsynth.apps import space_resample as S
 from vidsynth.apps import time_resample as T
+from tests.tolerances import LAYOUT_ATOL
 
 
 def test_time_grids():
@@ -22,7 +23,7 @@ def test_interpolated_frames_contain_the_training_frames(sampler):
     dense = R.render(sampler, w, zm, T.interpolation_times(4, 4))
     plain = R.render(sampler, w, zm, R.frame_times(4, 4))
     assert dense.shape[2] == 13
-    torch.testing.assert_close(dense[:, :, ::4], plain, atol=1e-5, rtol=0)
+    torch.testing.assert_close(dense[:, :, ::4], plain, atol=LAYOUT_ATOL, rtol=0)
 
 
 def test_upsample_resolution_and_consistency(sampler):
@@ -44,5 +45,5 @@ def test_zoom_out_contains_the_training_view_exactly(sampler):
     wide = S.zoom_out(sampler, z, zm, times, scale=1.5)
     assert wide.shape[-1] == 24
     lo, hi = S.training_view_box(24)
-    torch.testing.assert_close(wide[..., lo:hi, lo:hi], plain, atol=1e-5, rtol=0)
+    torch.testing.assert_close(wide[..., lo:hi, lo:hi], plain, atol=LAYOUT_ATOL, rtol=0)
     assert S.zoom_out(sampler, z, zm, times).shape[-1] == 16           # same size, content shrunk

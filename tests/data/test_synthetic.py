@@ -43,10 +43,20 @@ def test_motion_visible_and_smooth(render):
 
 
 def test_shapes_anti_aliased_and_bouncing():
+    """Shapes: soft (anti-aliased) edges, the documented background colour range and bright sprites
+    (guards the float -> uint8 pixel scale), sprites that stay in the frame."""
     v = render_shapes(0, 0, np.arange(128), 32)
     # soft edges: intermediate values exist besides background and sprite colours
     assert len(np.unique(v[0].reshape(-1, 3), axis=0)) > 6
-    assert v.min() >= 0 and v.shape == (128, 32, 32, 3)
+    assert v.shape == (128, 32, 32, 3)
+    # pixel scale: the background colours are uniform(0.05, 0.45) x 255 (13..115 after rounding) and the
+    # sprites bright, so a wrong scale or a uint8 wrap-around shows (uint8 >= 0 would hold whatever happens)
+    for video in range(4):
+        w = render_shapes(0, video, np.arange(4), 32)
+        corners = np.concatenate([w[:, 0, 0], w[:, 0, -1], w[:, -1, 0], w[:, -1, -1]])   # [16, 3]
+        bg = np.median(corners, axis=0)
+        assert ((13 <= bg) & (bg <= 115)).all(), bg
+        assert w.max() > 150
     # sprites stay in the frame (bounce): no frame is just background
     bg = v[:, 0, 0]
     assert all((np.abs(f.astype(int) - b).sum(-1) > 30).mean() > 0.02 for f, b in zip(v, bg))

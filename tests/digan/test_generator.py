@@ -7,6 +7,7 @@ import torch
 from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator, motion_input
 from vidsynth.models.digan.coordinates import coordinate_grid
 from vidsynth.nn.fmm import FMMLayer
+from tests.tolerances import LAYOUT_ATOL
 
 SMALL = dict(resolution=16, input_resolution=8, z_dim=16, w_dim=16, motion_dim=16, emb_size=8,
              channel_base=128, channel_max=16)
@@ -42,7 +43,7 @@ def test_frames_are_rendered_independently_of_which_other_times_are_asked(G):
     z, zm = latents(2)
     all_frames = G(z, zm, torch.tensor([0.0, 0.25, 0.5, 0.75]))
     one = G(z, zm, torch.tensor([0.5]))
-    assert torch.allclose(all_frames[:, :, 2:3], one, atol=1e-5)
+    assert torch.allclose(all_frames[:, :, 2:3], one, atol=LAYOUT_ATOL)
 
 
 def test_motion_code_only_acts_through_time(G):
@@ -51,7 +52,7 @@ def test_motion_code_only_acts_through_time(G):
     _, zm2 = latents(2, 1)
     a = G(z, zm1, torch.tensor([0.0, 0.8]))
     b = G(z, zm2, torch.tensor([0.0, 0.8]))
-    assert torch.allclose(a[:, :, 0], b[:, :, 0], atol=1e-6)
+    assert torch.allclose(a[:, :, 0], b[:, :, 0], atol=LAYOUT_ATOL)
     assert (a[:, :, 1] - b[:, :, 1]).abs().max() > 1e-3
 
 
@@ -101,12 +102,24 @@ def test_paper_configuration_size():
 
 
 def test_discriminators_and_motion_input():
+    """The image D scores both frames of every pair (frame 1 and frame 2, not one of them twice) and the
+    motion D sees both frames and dt: changing any of them changes the corresponding logits."""
     D = DIGANDiscriminator(resolution=16, channel_base=128, channel_max=16, mbstd_group_size=2)
     f1, f2 = torch.randn(4, 3, 16, 16), torch.randn(4, 3, 16, 16)
-    pair = motion_input(f1, f2, torch.tensor([0.1, 0.2, 0.3, 0.4]))
+    dt = torch.tensor([0.1, 0.2, 0.3, 0.4])
+    pair = motion_input(f1, f2, dt)
     assert pair.shape == (4, 7, 16, 16) and torch.allclose(pair[2, 6], torch.full((16, 16), 0.3))
-    motion, image = D(pair)
-    assert motion.shape == (4, 1) and image.shape == (8, 1)
+    assert torch.equal(pair[:, :3], f1) and torch.equal(pair[:, 3:6], f2)
+    with torch.no_grad():
+        motion, image = D(pair)
+        assert motion.shape == (4, 1) and image.shape == (8, 1)
+        other = torch.randn(4, 3, 16, 16)
+        # a change well above float rounding (logits are O(0.1-1); 1e-3 is >1e3 x their rounding error)
+        changed = lambda a, b: (a - b).abs().max() > 1e-3
+        assert changed(D(motion_input(f1, other, dt))[1], image), "the image D ignores frame 2"
+        assert changed(D(motion_input(other, f2, dt))[1], image), "the image D ignores frame 1"
+        assert changed(D(motion_input(f1, other, dt))[0], motion), "the motion D ignores frame 2"
+        assert changed(D(motion_input(f1, f2, 1 - dt))[0], motion), "the motion D ignores dt"
 
 
 def test_conditional_generator_needs_labels():
@@ -130,4 +143,4 @@ def test_commuted_upsampling_layer_equals_the_official_concatenation(G):
         official = G(z, zm, t)
     finally:
         SynthesisBlock.commute_upsample = True
-    assert torch.allclose(fast, official, atol=1e-5)
+    assert torch.allclose(fast, official, atol=LAYOUT_ATOL)

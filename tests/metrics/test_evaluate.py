@@ -28,6 +28,8 @@ def test_acd_from_sampler_and_folder(tmp_path):
 
 
 def test_fvd_kvd_share_features_and_cache_real_stats(i3d, monkeypatch):
+    """FVD and KVD end to end with the real I3D on a fixed small set: values pinned, features shared
+    between the two metrics, real statistics cached."""
     import vidsynth.metrics.features as features
 
     monkeypatch.setattr(features.I3DLogits, "__init__", _reuse(i3d))
@@ -35,7 +37,15 @@ def test_fvd_kvd_share_features_and_cache_real_stats(i3d, monkeypatch):
     sampler = FakeSampler()
     res = evaluate(["fvd2_10f", "kvd2_10f"], real=ds, fake=sampler, progress=False)
     assert [r["metric"] for r in res] == ["fvd2_10f", "kvd2_10f"]
-    assert res[0]["value"] > 0 and res[0]["feature_network"] == "i3d_kinetics400_logits"
+    assert res[0]["feature_network"] == "i3d_kinetics400_logits"
+    # End-to-end values on this fixed set, pinned (clip sampling, [-1, 1] scaling, resize to 224, I3D,
+    # statistics, distance). rtol 1e-3: the I3D's float32 reductions are up to ~2e4 long; summed in
+    # another order (another processor's kernels or thread count) they move by ~sqrt(K) u ~ 1e-5
+    # relative (measured 4e-8 for FVD and 1.1e-5 for KVD between 1 and 2 threads), far below 1e-3,
+    # while a changed frame choice, scaling or resize moves FVD by > 1%. KVD of 2 clips per side is
+    # the unbiased MMD estimate, which can be negative.
+    assert res[0]["value"] == pytest.approx(1313.7431, rel=1e-3)
+    assert res[1]["value"] == pytest.approx(-4.15868, rel=1e-3)
     assert res[0]["protocol"]["resize"] == "tf1_bilinear to 224"
     assert len(sampler.calls) == 1 and ds.reads == 2  # fvd and kvd shared one set of features
     reads = ds.reads
@@ -129,7 +139,11 @@ def test_worker_processes_give_the_same_clips():
 
 
 def test_user_torchscript_i3d(tmp_path):
+    """A user's TorchScript network replaces the I3D: named in the result, FVD value pinned."""
     path = _tiny_i3d(tmp_path)
     res = evaluate(["fvd3_10f"], real=FakeClipDataset(num_videos=3, length=10, frames=10), fake=FakeSampler(),
                    i3d=str(path), progress=False, use_cache=False)
-    assert res[0]["feature_network"] == "torchscript:my_i3d.pt" and res[0]["value"] > 0
+    assert res[0]["feature_network"] == "torchscript:my_i3d.pt"
+    # pinned; the stand-in's features are frame means times 0..399 (float32 means over 5e5 pixels:
+    # ~1e-6 relative rounding, so rtol 1e-4 holds on any processor)
+    assert res[0]["value"] == pytest.approx(2295684.4331, rel=1e-4)

@@ -42,10 +42,16 @@ def test_pair_with_first_frame():
 
 
 def test_pair_image_discriminator_shapes():
+    """D_I judges the pair: its logits change with the first frame as well as with frame t."""
     d = PairImageDiscriminator(input_size=16, base_channels=4)
-    outs = d(torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32))
+    first, frame = torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32)
+    outs = d(first, frame)
     assert d.scales[0][0].in_channels == 6
     assert [o.shape for o in outs] == [(2, 1, 5, 5), (2, 1, 4, 4)]
+    # a change well above float rounding (logits O(0.1-1))
+    for new_first, new_frame in ((torch.randn(2, 3, 32, 32), frame), (first, torch.randn(2, 3, 32, 32))):
+        moved = d(new_first, new_frame)
+        assert all((a - b).abs().max() > 1e-3 for a, b in zip(moved, outs))
 
 
 @pytest.mark.parametrize("res,blocks", [(16, 3), (32, 4), (128, 6)])

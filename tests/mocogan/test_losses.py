@@ -92,3 +92,42 @@ def test_bad_mode(image_generator):
     g, vd, idisc, real = setup("in_domain", image_generator)
     with pytest.raises(ValueError):
         generator_losses(g, image_generator, vd, idisc, real, mode="sideways")
+
+
+class _BrightnessD(torch.nn.Module):
+    """Stub D: one 'scale' whose patch logit is the mean brightness of its input (so we choose who wins)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.ones(()))
+
+    scales = [None]                       # one scale (the gradient penalty averages over scales)
+
+    def forward(self, *frames, reverse_time=False):
+        return [self.w * sum(f.mean(dim=tuple(range(1, f.ndim))) for f in frames).view(-1, 1) / len(frames)]
+
+    def prepare(self, video):
+        return video
+
+    def forward_prepared(self, x):
+        return self(x)
+
+
+@pytest.mark.parametrize("kind", ["video", "image"])
+def test_loss_targets_point_the_right_way(image_generator, kind):
+    """In-domain relativistic LSGAN: D's GAN loss is lower, and G's higher, when D scores the real clips
+    above the generated ones than when it scores them below (inverted targets reverse both)."""
+    g, vd, idisc, _ = setup("in_domain", image_generator)
+    if kind == "video":
+        vd = _BrightnessD()
+    else:
+        idisc = _BrightnessD()
+    out = {}
+    for name, level in (("real_wins", 0.9), ("real_loses", -0.9)):
+        real = torch.full((2, 3, T, 16, 16), level)          # the stub scores it +-0.9; fakes score near 0
+        gen = torch.Generator().manual_seed(0)
+        d = discriminator_losses(g, image_generator, vd, idisc, real, generator=gen)
+        gl = generator_losses(g, image_generator, vd, idisc, real, generator=torch.Generator().manual_seed(0))
+        out[name] = (float((d[f"{kind}_real"] + d[f"{kind}_fake"]).detach()), float(gl[f"{kind}_gan"].detach()))
+    assert out["real_wins"][0] < out["real_loses"][0], out      # D is rewarded for real > fake
+    assert out["real_wins"][1] > out["real_loses"][1], out      # G is penalised for it

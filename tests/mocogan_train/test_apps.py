@@ -32,9 +32,20 @@ def test_pca_explore(sampler):
 
 
 def test_diversity(sampler):
+    """Motion diversity of content c = mean per-pixel std over its motions (seed + 1 + c noise); the
+    numbers equal an independent recomputation from the sampler, and the first frames (shared content)
+    do not vary at all."""
     d = motion_diversity(sampler, contents=2, motions=3, frames=4)
-    assert d["mean_std"] >= 0 and len(d["per_content"]) == 2
-    assert d["std_last_frame"].shape == (3, 16, 16)
+    assert len(d["per_content"]) == 2 and d["std_last_frame"].shape == (3, 16, 16)
+    for c in range(2):
+        videos = sampler.render(sampler.content_codes(1, 0, start=c).expand(3, -1), 4, sampler.motion_noise(3, 4, 1 + c, 0))
+        std = videos.double().std(dim=0)                                        # [3, T, H, W]
+        assert std[:, 0].max() < 1e-6                                           # frame 1 is w_1 for every motion
+        # float64 mean of float32 renders: both sides differ only by rounding (< 1e-6 relative)
+        assert d["per_content"][c] == pytest.approx(float(std.mean()), rel=1e-5)
+        if c == 0:
+            torch.testing.assert_close(d["std_last_frame"], std[:, -1].float(), atol=1e-6, rtol=1e-5)
+    assert d["mean_std"] == pytest.approx(sum(d["per_content"]) / 2) and d["mean_std"] > 1e-3
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

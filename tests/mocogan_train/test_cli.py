@@ -58,6 +58,21 @@ def test_metrics_command_on_mocogan_runs(video_run):
     assert "acd4_4f" in out
 
 
-def test_mocogan_refuses_other_models(image_run):
-    result = CliRunner().invoke(main, ["mocogan", "long", str(image_run)])
-    assert result.exit_code != 0
+def test_mocogan_refuses_other_models(image_run, monkeypatch, capsys):
+    """An image-generator run given to `vidsynth mocogan` is a user error: exit code 2 and one line naming
+    the folder and what it holds (a crash inside the app would also exit non-zero, with a traceback)."""
+    import sys
+
+    from vidsynth.cli import run
+
+    monkeypatch.setattr(sys, "argv", ["vidsynth", "mocogan", "long", str(image_run)])
+    try:
+        run()
+    except SystemExit as e:
+        code = e.code
+    else:
+        code = 0
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.startswith(f"Error: '{image_run}' is not a MoCoGAN-HD model (it holds a StyleGAN2Generator)"), err
+    assert "\n" not in err and "Traceback" not in err

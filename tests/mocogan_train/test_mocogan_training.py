@@ -28,21 +28,33 @@ def test_in_domain_run_and_pca_in_export(video_run):
     assert vidsynth.load(video_run).generator.noise_mode == "per_video"
 
 
-def test_resume_is_exact_in_domain(tmp_path, image_run):
+def test_resume_is_exact_in_domain(tmp_path, image_run, monkeypatch):
+    """A resumed MoCoGAN-HD run runs only steps 2 and 3 and ends bit-identical to a straight run."""
+    from tests.recording import record_steps
+    from vidsynth.training.mocogan_hd import MoCoGANHDTrainer
+
     kw = dict(image_generator=str(image_run))
     straight = run_training("mocogan-hd", tmp_path / "a", kimg=0.008, **kw)       # 4 steps of batch 2
     half = run_training("mocogan-hd", tmp_path / "b", kimg=0.004, **kw)
+    ran = record_steps(monkeypatch, MoCoGANHDTrainer)
     resumed = run_training("mocogan-hd", tmp_path / "b", kimg=0.008, resume=half, **kw)
+    assert ran == [2, 3], f"the resumed process ran steps {ran}, not the remaining [2, 3]"
     assert_same_weights(straight, resumed, ["G_M", "D_V", "D_I"])
 
 
-def test_cross_domain_resume_is_exact(tmp_path):
+def test_cross_domain_resume_is_exact(tmp_path, monkeypatch):
+    """Cross-domain resume: only step 1 runs again, and G_M, D_V, D_I (EMA copy, memory banks) match."""
+    from tests.recording import record_steps
+    from vidsynth.training.mocogan_hd import MoCoGANHDTrainer
+
     # a Z-space (BigGAN-style) image generator, to cover both latent spaces
     image = run_training("stylegan2", tmp_path / "img", kimg=0.004, family="biggan", resolution=32)
     kw = dict(image_generator=str(image), cross_domain=True)
     straight = run_training("mocogan-hd", tmp_path / "a", kimg=0.004, **kw)       # 2 steps
     half = run_training("mocogan-hd", tmp_path / "b", kimg=0.002, **kw)
+    ran = record_steps(monkeypatch, MoCoGANHDTrainer)
     resumed = run_training("mocogan-hd", tmp_path / "b", kimg=0.004, resume=half, **kw)
+    assert ran == [1], f"the resumed process ran steps {ran}, not the remaining [1]"
     assert_same_weights(straight, resumed, ["G_M", "D_V", "D_I"])   # D_I includes the EMA copy and banks
     videos = vidsynth.load(resumed).sample(2, frames=3)
     assert videos.shape == (2, 3, 3, 32, 32)

@@ -21,8 +21,20 @@ def test_report_embeds_everything(run_dir):
     plots = re.findall(r'class="plot" src="data:image/png;base64,([^"]+)"', page)
     assert len(plots) >= 4                                                # losses, D outputs, fvd16, speed
     assert base64.b64decode(plots[0])[:8] == b"\x89PNG\r\n\x1a\n"
-    for text in ("Real vs generated", "fvd16", "builtin:shapes", "Timings", "kimg/s", "lr"):
+    for text in ("Real vs generated", "fvd16", "Timings", "kimg/s"):
         assert text in page
+
+
+def test_report_shows_the_resolved_configuration(run_dir):
+    """The Configuration section lists every option of config.json with its value, method and loop
+    (a bare ``"lr" in page`` would also match base64 video data)."""
+    page = write_report(run_dir).read_text()
+    section = page[page.index("<h2>Configuration</h2>"):]
+    for key, value in (("lr", "0.002"), ("resolution", "32"), ("frames", "8"), ("data", "builtin:shapes"),
+                       ("kimg", "0.2"), ("seed", "0")):
+        assert f'<tr><td>{key}</td><td class="num">{value}</td></tr>' in section or \
+            f"<tr><td>{key}</td><td>{value}</td></tr>" in section, key
+    assert '<details><summary>config.json</summary><pre>' in section and '&quot;world_size&quot;: 1' in section
 
 
 def test_out_option_and_cli(run_dir, tmp_path):

@@ -136,3 +136,74 @@ def png_huge_header() -> bytes:
     data[16:29] = ihdr
     data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + bytes(ihdr)))
     return bytes(data)
+
+
+# --- frames that carry their own index (to catch a reader returning the wrong frame) ---------------
+
+def coded_frame(i: int, size: int = 64) -> np.ndarray:
+    """uint8 ``[size, size, 3]``: the 16 bits of ``i`` as a 4x4 grid of black/white cells (bit 0 top-left)."""
+    img = np.zeros((size, size, 3), np.uint8)
+    c = size // 4
+    for b in range(16):
+        y, x = divmod(b, 4)
+        img[y * c:(y + 1) * c, x * c:(x + 1) * c] = 255 * ((i >> b) & 1)
+    return img
+
+
+def read_code(img: np.ndarray) -> int:
+    """The index painted by :func:`coded_frame` (any square size >= 16 px; reads each cell's centre)."""
+    c = img.shape[0] // 4
+    m = max(c // 4, 0)
+    return sum(1 << b for b in range(16)
+               if img[(b // 4) * c + m:(b // 4 + 1) * c - m, (b % 4) * c + m:(b % 4 + 1) * c - m].mean() > 127)
+
+
+def coded_mp4(path, frames: int, kind: str, size: int = 64) -> Path:
+    """An H.264 mp4 whose frame ``i`` shows :func:`coded_frame` ``(i)``, keyframe every 24 frames.
+
+    ``kind``: ``"vfr"`` (frame gaps of 10, 33, 50 or 100 ms, no B-frames), ``"bframes"`` (3 B-frames,
+    closed GOPs) or ``"opengop"`` (3 B-frames, open GOPs: leading B-frames reference the previous GOP).
+    """
+    from fractions import Fraction
+
+    params = {"vfr": "keyint=24:min-keyint=24:bframes=0:scenecut=0",
+              "bframes": "keyint=24:min-keyint=24:bframes=3:b-adapt=0:scenecut=0",
+              "opengop": "keyint=24:min-keyint=24:bframes=3:b-adapt=0:scenecut=0:open-gop=1"}[kind]
+    gaps = np.random.default_rng(0).choice([10, 33, 50, 100], frames) if kind == "vfr" else np.full(frames, 33)
+    path = Path(path)
+    with av.open(str(path), mode="w") as c:
+        s = c.add_stream("libx264", rate=30)
+        s.width = s.height = size
+        s.pix_fmt = "yuv420p"
+        s.options = {"x264-params": params}
+        s.codec_context.time_base = Fraction(1, 1000)
+        t = 0
+        for i in range(frames):
+            f = av.VideoFrame.from_ndarray(coded_frame(i, size), format="rgb24")
+            f.pts, f.time_base = t, Fraction(1, 1000)
+            t += int(gaps[i])
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def fifo_unblocker(path, after: float = 5.0, until: float = 60.0):
+    """From ``after`` seconds on, keep opening the FIFO ``path`` for writing and closing it: a reader
+    blocked on it (the bug under test) gets end-of-file, so a regression fails the test instead of
+    hanging the run forever. A separate process, as a reader stuck in a C extension may hold the GIL.
+    It stops when ``path`` is gone or after ``until`` seconds."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys, time\n"
+            "path, after, until = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])\n"
+            "start = time.time(); time.sleep(after)\n"
+            "while os.path.exists(path) and time.time() - start < until:\n"
+            "    try:\n"
+            "        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "    time.sleep(0.2)\n")
+    return subprocess.Popen([sys.executable, "-c", code, str(path), str(after), str(until)])

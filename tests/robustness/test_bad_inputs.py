@@ -590,7 +590,7 @@ def test_bad_checkpoint_is_refused_without_running_code(tmp_path, case):
 def test_checkpoint_of_another_method_is_refused(tmp_path):
     from vidsynth.training import checkpoint as ckpt
 
-    state = {"trainer": {}, "step": 1, "nimg": 4, "method": "mocogan_hd", "config": {"method": {}, "loop": {}}}
+    state = {"trainer": {"G": {}}, "step": 1, "nimg": 4, "method": "mocogan_hd", "config": {"method": {}, "loop": {}}}
     ckpt.save(tmp_path / "run", state, 1)
     with pytest.raises(CheckpointError, match="'mocogan_hd' checkpoint, not 'digan'; use --method mocogan_hd"):
         ckpt.load_latest(tmp_path / "run", tmp_path, "digan")

@@ -65,23 +65,30 @@ random_bytes = st.binary(min_size=0, max_size=2048)
 video_suffix = st.sampled_from([".mp4", ".avi", ".webm", ".mkv", ".mov", ".gif"])
 
 
-def check_dataset(spec) -> None:
-    """The property: open + read the first and last clip of every video (strict and training paths)."""
+def check_dataset(spec) -> int:
+    """The property: open + read the first and last clip of every video (strict and training paths).
+    Returns how many videos read without any error (0 when the dataset was refused), so callers can
+    require that valid files are still accepted: a loader refusing everything would satisfy the property."""
+    good = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             ds = open_dataset(spec, R, T)
         except DatasetError:
-            return
+            return 0
         for i in range(ds.num_videos):
+            ok = True
             for start in {0, ds.num_frames(i) - ds.span}:
                 for read in (lambda: ds.clip(i, start), lambda: ds[(i, start, True)]):
                     try:
                         clip, label = read()
                     except DatasetError as e:
                         assert str(e), "a DatasetError must say what is wrong"
+                        ok = False
                         continue
                     assert clip.shape == (3, T, R, R) and clip.dtype == torch.uint8 and label == -1
+            good += ok
+    return good
 
 
 def write_files(root: Path, files: dict[str, bytes]) -> Path:
@@ -91,15 +98,23 @@ def write_files(root: Path, files: dict[str, bytes]) -> Path:
     return root
 
 
-def run_in_folder_and_zip(files: dict[str, bytes], zip_mutation: bytes | None = None) -> None:
+def run_in_folder_and_zip(files: dict[str, bytes], zip_mutation: bytes | None = None) -> tuple[int, int]:
+    """``check_dataset`` on the files as a folder and as a zip: (good videos in the folder, in the zip)."""
     with tempfile.TemporaryDirectory() as tmp:
-        check_dataset(write_files(Path(tmp) / "folder", files))
+        in_folder = check_dataset(write_files(Path(tmp) / "folder", files))
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as zf:
             for name, data in files.items():
                 zf.writestr(name, data)
         (Path(tmp) / "d.zip").write_bytes(buf.getvalue() if zip_mutation is None else zip_mutation)
-        check_dataset(Path(tmp) / "d.zip")
+        return in_folder, check_dataset(Path(tmp) / "d.zip")
+
+
+def test_valid_files_are_accepted():
+    """The control for every property below: the unmutated seed files load and read in full, as a folder
+    and as a zip (otherwise "refuses everything" would pass the fuzz tests)."""
+    files = {"ok.mp4": seed_mp4(), **{f"v/{k}.png": seed_png() for k in range(4)}}
+    assert run_in_folder_and_zip(files) == (2, 2)
 
 
 @PROFILE
@@ -111,8 +126,10 @@ def test_random_bytes_as_a_video(data, suffix):
 @PROFILE
 @given(data=st.data())
 def test_mutated_mp4(data):
+    """A damaged mp4 is skipped or refused cleanly, and the intact one next to it still loads and reads."""
     bad = data.draw(mutated(seed_mp4()))
-    run_in_folder_and_zip({"ok.mp4": seed_mp4(), "bad.mp4": bad})
+    good = run_in_folder_and_zip({"ok.mp4": seed_mp4(), "bad.mp4": bad})
+    assert min(good) >= 1, "a damaged file next to a good one must not take the good one down"
 
 
 @PROFILE

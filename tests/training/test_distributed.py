@@ -29,6 +29,9 @@ def run(cmd, tmp_path):
 
 
 def test_two_gloo_processes_match_one_process(tmp_path):
+    """2 gloo processes == 1 process with the same global batch: weights, and Adam's moments, which
+    would double if the ranks summed their gradients instead of averaging them (Adam's step itself
+    hardly notices a gradient scale, so the weights alone would not show it)."""
     single = run([sys.executable, "-m", "vidsynth", *ARGS, "--outdir", str(tmp_path / "one")], tmp_path / "one")
     double = run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr",
                   "127.0.0.1", "--master_port", str(free_port()), "-m", "vidsynth", *ARGS,
@@ -47,6 +50,14 @@ def test_two_gloo_processes_match_one_process(tmp_path):
         for k, v in a[net].items():
             if v.is_floating_point():
                 torch.testing.assert_close(b[net][k], v, rtol=1e-3, atol=1e-4, msg=f"{net}.{k}")
+    # Adam's first moments: averaged gradients match; summed ones would be 2x (relative difference 1).
+    # Per tensor, relative to its norm: the two runs sum each gradient in another order (per-rank partial
+    # sums + all_reduce), ~1e-6 relative per step, and the 3 steps' slightly different weights feed back
+    # into the gradients (measured 2.7e-6); 0.05 leaves room for other processors and stays 20x below 1.
+    for opt in ("opt_G", "opt_D"):
+        for i, sa in a[opt]["state"].items():
+            ea, eb = sa["exp_avg"], b[opt]["state"][i]["exp_avg"]
+            assert (eb - ea).norm() <= 0.05 * ea.norm() + 1e-12, f"{opt} state {i}: |{eb.norm()}| vs |{ea.norm()}|"
 
 
 def _torchrun(args, outdir):
@@ -56,7 +67,9 @@ def _torchrun(args, outdir):
 
 
 def test_every_trainer_keeps_ranks_identical(tmp_path):
-    """StyleGAN2 and cross-domain MoCoGAN-HD (memory bank gathered over ranks) under 2 gloo processes."""
+    """StyleGAN2 and cross-domain MoCoGAN-HD under 2 gloo processes: every rank holds the same state,
+    checked by per-rank checksums over parameters, buffers and optimizer state. The buffers include the
+    contrastive memory banks, which stay equal only if each rank enqueues every rank's keys (all_gather)."""
     common = ["--preset", "test", "--data", "builtin:shapes", "--workers", "0", "--device", "cpu", "--quiet",
               "--snapshot-kimg", "0"]
     image = _torchrun(["train", "--method", "stylegan2", "--batch", "4", "--kimg", "0.008", *common],
@@ -67,4 +80,6 @@ def test_every_trainer_keeps_ranks_identical(tmp_path):
         assert json.loads((run_dir / "config.json").read_text())["world_size"] == 2
         for line in (run_dir / "snapshots.jsonl").read_text().splitlines():
             rank0, rank1 = json.loads(line)["rank_checksums"]
+            state = ckpt.load(ckpt.list_checkpoints(run_dir)[0])["trainer"]
+            assert len(rank0) == len(state) >= 5       # one checksum per net and optimizer
             assert rank0 == rank1, run_dir.name

@@ -12,6 +12,8 @@ Time convention (as in training): frame ``i`` of a ``train_frames``-frame clip s
 """
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -19,6 +21,9 @@ import torch
 
 from vidsynth.io import make_grid
 from vidsynth.video_writer import VideoStreamWriter
+
+
+MAX_TIMES = 100_000  # frames one --times may ask for (each is a rendered frame)
 
 
 def parse_times(text: str) -> list[float]:
@@ -30,11 +35,16 @@ def parse_times(text: str) -> list[float]:
         try:
             if item.count(":") == 2 and not item.startswith(":"):
                 a, b, n = item.split(":")
+                if not 1 <= int(n) <= MAX_TIMES:
+                    raise ValueError
                 times += torch.linspace(float(a), float(b), int(n)).tolist()
             else:
                 times.append(float(item))
         except ValueError:
-            raise ValueError(f"cannot read time {item!r}: use numbers like 0,0.5,-0.3 or start:stop:count") from None
+            raise ValueError(f"cannot read time {item!r}: use numbers like 0,0.5,-0.3 or start:stop:count "
+                             f"(count 1 to {MAX_TIMES})") from None
+    if not all(math.isfinite(t) for t in times):
+        raise ValueError("times must be finite numbers")
     if not times:
         raise ValueError("no times given")
     return times

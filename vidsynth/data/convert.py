@@ -24,6 +24,7 @@ from pathlib import Path
 from vidsynth.data.dataset_json import FILENAME, dataset_json_bytes
 from vidsynth.data.labels import labels_json, resolve_labels
 from vidsynth.data.naming import output_name, safe_component
+from vidsynth.data.preprocess import check_resolution
 from vidsynth.data.sources import open_source
 from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
@@ -31,6 +32,28 @@ from vidsynth.errors import DatasetError
 
 CHUNK = 32  # frames decoded + resized at a time
 LAYOUTS = ("vidsynth", "stylegan-v")
+
+
+def _terminate_as_interrupt():
+    """While converting, SIGTERM (a job scheduler, ``kill``) raises KeyboardInterrupt like Ctrl-C, so the
+    partial temporary zip is removed instead of left behind. Returns the handler to restore."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _restore(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fps_stride: int = 1,
@@ -53,6 +76,7 @@ def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fp
         raise DatasetError(f"'{dst}' already exists; pass --force to overwrite it")
     if resolution < 1 or fps_stride < 1 or (max_frames is not None and max_frames < 1):
         raise DatasetError("resolution, fps_stride and max_frames must be >= 1")
+    check_resolution(resolution)
     if layout not in LAYOUTS:
         raise DatasetError(f"unknown layout '{layout}'; choose from {', '.join(LAYOUTS)}")
     source = apply_split(open_source(src, min_frames=1, seed=seed), split)
@@ -82,6 +106,7 @@ def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fp
     os.close(fd)
     written, skipped, names, kept = 0, list(source.skipped), [], []
     per_frame = []  # stylegan-v: (frame path relative to the top folder, class index)
+    previous = _terminate_as_interrupt()  # SIGTERM runs the `finally` below too: no partial .tmp is left
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf, \
                 tqdm(total=sum(len(p[2]) for p in plans), unit="frame", disable=not progress,
@@ -117,5 +142,6 @@ def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fp
         os.replace(tmp, dst)
     finally:
         Path(tmp).unlink(missing_ok=True)
+        _restore(previous)
     return {"path": str(dst), "videos": len(names), "frames": written, "skipped": skipped,
             "classes": class_names}

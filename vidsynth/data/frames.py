@@ -15,9 +15,10 @@ import numpy as np
 
 from vidsynth.data.naming import natural_sorted
 from vidsynth.data.preprocess import crop_resize, to_rgb_uint8
-from vidsynth.data.videos import DataWarning, VideoReadError
+from vidsynth.data.videos import DataWarning, VideoReadError, check_frame_pixels
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # what PIL reads losslessly or as JPEG
+_ORIENTATION = 0x0112  # the EXIF orientation tag
 
 
 def is_image(name: str) -> bool:
@@ -55,17 +56,23 @@ def probe_frame_folder(storage, frames: list[str]) -> FolderMeta:
     try:
         with Image.open(storage.open_binary(frames[0])) as im:
             width, height = im.size
+            if im.getexif().get(_ORIENTATION) in (5, 6, 7, 8):  # EXIF: shown turned a quarter
+                width, height = height, width
     except Exception as e:
         raise VideoReadError(f"cannot read frame '{frames[0]}' ({type(e).__name__}: {e})") from None
+    check_frame_pixels(width, height)
     return FolderMeta(num_frames=len(frames), width=width, height=height)
 
 
 def read_image(storage, name: str) -> np.ndarray:
-    """One image file -> uint8 ``[H, W, 3]`` (gray, palette, alpha, 16-bit all converted)."""
-    from PIL import Image
+    """One image file -> uint8 ``[H, W, 3]`` as displayed (gray, palette, alpha, 16-bit all converted;
+    EXIF orientation applied, as phone cameras store portrait photos sideways)."""
+    from PIL import Image, ImageOps
 
     try:
         with Image.open(storage.open_binary(name)) as im:
+            check_frame_pixels(*im.size)  # before decoding: the header is all we have read
+            im = ImageOps.exif_transpose(im)
             if im.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV"):
                 im = im.convert("RGBA" if "A" in im.mode or "transparency" in im.info else "RGB")
             return to_rgb_uint8(np.asarray(im))
@@ -81,12 +88,11 @@ def read_frames(storage, frames: list[str], indices, resolution: int | None) -> 
     should not stop a long training run (video files behave the same way: a truncated file repeats
     its last frame). Raises :class:`VideoReadError` only when no frame of the folder is readable.
     """
-    images = [_read_or_substitute(storage, frames, int(i)) for i in indices]
     if resolution is None:
-        return np.stack(images)
-    if len({im.shape for im in images}) == 1:
-        return crop_resize(np.stack(images), resolution)
-    return np.concatenate([crop_resize(im[None], resolution) for im in images])  # mixed sizes
+        return np.stack([_read_or_substitute(storage, frames, int(i)) for i in indices])
+    # resized one by one as read: full-size frames never pile up (9000x9000 PNGs are 243 MB each)
+    return np.stack([crop_resize(_read_or_substitute(storage, frames, int(i))[None], resolution)[0]
+                     for i in indices])
 
 
 def _read_or_substitute(storage, frames: list[str], i: int) -> np.ndarray:

@@ -25,6 +25,9 @@ def dataset_info(spec, labels=None, seed: int = 0, split=None) -> dict:
     builtin = str(spec).startswith("builtin:")
     if builtin:
         sizes, fps, kinds = {"any (rendered at the requested size)": n}, {"8": n}, {"procedural": n}
+    elif not hasattr(source, "records"):  # images:PATH, every image a one-frame video (sizes not probed)
+        sizes, fps = {"not probed (images)": n}, {"none (images)": n}
+        kinds = Counter(source.name(i).rsplit(".", 1)[-1].lower() for i in range(n))
     else:
         sizes = Counter(f"{r.width}x{r.height}" for r in source.records)
         fps = Counter(_rate(r.fps) for r in source.records)

@@ -85,8 +85,8 @@ def _indexed(source, indices: dict[str, int], member: str) -> tuple[list[str], l
 
 def _warn_missing(missing: int, n: int, names: list[str], origin: str) -> None:
     if missing and names:
-        warnings.warn(f"{missing} of {n} videos have no label in {origin}; they get label -1", DataWarning,
-                      stacklevel=4)
+        warnings.warn(f"{missing} of {n} videos have no label in {origin}; they get label -1 (no class: "
+                      "conditional training gives them an all-zero class vector)", DataWarning, stacklevel=4)
 
 
 def _parse(data: bytes, where: str) -> dict[str, str]:
@@ -94,8 +94,15 @@ def _parse(data: bytes, where: str) -> dict[str, str]:
         mapping = json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
         raise DatasetError(f"cannot parse {where}: {e}") from None
+    except RecursionError:
+        raise DatasetError(f"cannot parse {where}: nested too deeply; it must be one JSON object mapping video "
+                           "paths to class names") from None
     if not isinstance(mapping, dict):
         raise DatasetError(f"{where} must be a JSON object mapping video paths to class names")
+    bad = [k for k, v in mapping.items() if not isinstance(v, (str, int, float)) or isinstance(v, bool)]
+    if bad:
+        raise DatasetError(f"{where}: the class of '{bad[0][:80]}' is not a name (a string) but "
+                           f"{type(mapping[bad[0]]).__name__}; map each video path to a class name")
     return {sanitize_member(str(k)).removesuffix("/"): str(v) for k, v in mapping.items()}
 
 

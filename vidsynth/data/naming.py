@@ -17,8 +17,9 @@ def natural_key(name: str) -> tuple:
     for component in str(name).replace("\\", "/").split("/"):
         key = []
         for i, chunk in enumerate(_CHUNKS.split(component)):
-            if i % 2:  # a digit run
-                key.append((0, int(chunk), ""))
+            if i % 2:  # a digit run, compared by value without int(): a 5001-digit run is past int()'s limit
+                digits = chunk.lstrip("0")
+                key.append((0, len(digits), digits))
             elif chunk:
                 key.append((1, 0, chunk.lower()))
         parts.append(tuple(key))

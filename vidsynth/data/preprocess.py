@@ -7,9 +7,37 @@ a resize of that box to the output size. Nothing is stretched, and a square outp
 the rectangular support."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+# Largest frame (width x height) any reader decodes. A tiny file can declare 8192x8192 frames or
+# larger, and decoding a few of those takes gigabytes; 40 megapixels keeps 8K (7680x4320) video.
+MAX_FRAME_PIXELS = 40_000_000
+MAX_PIXELS_ENV = "VIDSYNTH_MAX_FRAME_PIXELS"
+
+
+def max_frame_pixels() -> int:
+    """The per-frame pixel limit: ``$VIDSYNTH_MAX_FRAME_PIXELS`` if set (a positive integer), else the default."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not text:
+        return MAX_FRAME_PIXELS
+    if not text.isdigit() or int(text) < 1:
+        from vidsynth.errors import ConfigError
+
+        raise ConfigError(f"{MAX_PIXELS_ENV}={text!r} must be a positive whole number of pixels")
+    return int(text)
+
+
+def check_resolution(resolution: int) -> None:
+    """Refuse an output size whose frames would exceed the per-frame pixel limit (``-r 100000`` is 30 GB a frame)."""
+    if resolution < 1 or resolution * resolution > max_frame_pixels():
+        from vidsynth.errors import ConfigError
+
+        raise ConfigError(f"resolution {resolution} is out of range: frames of {resolution}x{resolution} exceed the "
+                          f"limit of {max_frame_pixels() / 1e6:g} megapixels per frame ({MAX_PIXELS_ENV})")
 
 
 def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
@@ -64,6 +92,7 @@ def crop_resize(frames: np.ndarray, resolution) -> np.ndarray:
     Antialiasing matters when shrinking (e.g. 720p -> 64 px): without it thin edges alias and
     flicker from frame to frame, which a video discriminator happily learns.
     """
+    check_resolution(resolution)
     t, h, w, _ = frames.shape
     if not isinstance(resolution, (int, np.integer)):
         out_h, out_w = (int(v) for v in resolution)
@@ -76,7 +105,7 @@ def crop_resize(frames: np.ndarray, resolution) -> np.ndarray:
         return np.ascontiguousarray(frames)
     # [T, S, S, 3] viewed as channels-last [T, 3, S, S]: torch's uint8 bilinear kernel works on this
     # layout directly, ~50x faster than a float round trip and within 1 level of it.
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)
+    x = torch.from_numpy(np.require(frames, requirements=["C", "W"])).permute(0, 3, 1, 2)  # W: copy a read-only frame
     y = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False,
                       antialias=size > resolution)  # uint8 [T, 3, R, R], channels-last
     return y.permute(0, 2, 3, 1).contiguous().numpy()  # [T, R, R, 3]

@@ -22,7 +22,7 @@ from vidsynth.data.storage import DirStorage
 from vidsynth.data.synthetic import BUILTINS, SyntheticSource
 from vidsynth.data.videos import VIDEO_SUFFIXES, DataWarning, VideoReadError, probe_video, read_video
 from vidsynth.data.zipdata import ZipStorage
-from vidsynth.errors import DatasetError
+from vidsynth.errors import ConfigError, DatasetError
 
 # A video whose frames at the training resolution fit in this many bytes is decoded whole once and
 # cached; longer ones are decoded clip by clip (seeking).
@@ -148,6 +148,8 @@ def _scan(storage, min_frames: int, need: str):
                 rec = VideoRecord(name, meta.num_frames, meta.width, meta.height, None, tuple(frames))
         except VideoReadError as e:
             reason = str(e)
+        except ConfigError:
+            raise  # a bad setting (e.g. VIDSYNTH_MAX_FRAME_PIXELS) concerns every file, not this one
         except Exception as e:  # permissions, I/O errors: skip the file, never the whole dataset
             reason = f"unreadable ({type(e).__name__}: {e})"
         else:
@@ -161,6 +163,23 @@ def _scan(storage, min_frames: int, need: str):
         warnings.warn(f"{len(skipped)} of {len(items)} videos skipped in '{storage.root}' "
                       f"({len(records)} usable)", DataWarning, stacklevel=3)
     return records, skipped
+
+
+def source_fingerprint(source) -> str:
+    """A short hash of what a run trains on: each video's name, frame count and byte size (the sizes
+    of its frames for a frame folder). ``--resume`` compares it to notice a dataset that changed."""
+    import hashlib
+
+    h = hashlib.sha256(str(getattr(source, "spec", "")).encode() if not hasattr(source, "storage") else b"")
+    storage, records = getattr(source, "storage", None), getattr(source, "records", None)
+    for i in range(len(source)):
+        name, size = source.name(i), -1
+        if records is not None and records[i].frames:
+            size = sum(storage.size(f) for f in records[i].frames)
+        elif storage is not None and storage.exists(name):
+            size = storage.size(name)
+        h.update(f"{name}\0{source.num_frames(i)}\0{size}\n".encode())
+    return h.hexdigest()[:16]
 
 
 def describe_skips(skipped, limit: int = 8) -> str:

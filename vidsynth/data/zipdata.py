@@ -14,6 +14,24 @@ from pathlib import Path
 
 from vidsynth.data.naming import natural_sorted, sanitize_member
 from vidsynth.data.storage import bytes_input
+from vidsynth.data.videos import VideoReadError
+
+# Largest zip member read into memory (members are read whole: a video decodes from its bytes).
+MAX_MEMBER_BYTES = 512 << 20
+MAX_MEMBER_ENV = "VIDSYNTH_MAX_ZIP_MEMBER_BYTES"
+
+
+def max_member_bytes() -> int:
+    """The member size limit: ``$VIDSYNTH_MAX_ZIP_MEMBER_BYTES`` if set (a positive integer), else 512 MiB."""
+    text = os.environ.get(MAX_MEMBER_ENV, "").strip()
+    if not text:
+        return MAX_MEMBER_BYTES
+    if not text.isdigit() or int(text) < 1:
+        from vidsynth.errors import ConfigError
+
+        raise ConfigError(f"{MAX_MEMBER_ENV}={text!r} must be a positive whole number of bytes")
+    return int(text)
+
 
 
 class ZipStorage:
@@ -54,7 +72,13 @@ class ZipStorage:
                 name = sanitize_member(info.filename)
                 if not name or any(p.startswith(".") or p == "__MACOSX" for p in name.split("/")):
                     continue
-                members.setdefault(name, info)  # first of duplicate names wins
+                if name in members:  # two members for one name: which one is meant is anyone's guess
+                    from vidsynth.errors import DatasetError
+
+                    raise DatasetError(f"zip '{self.root}' holds two members named '{name}' ('{members[name].filename}'"
+                                       f" and '{info.filename}'); which one is meant is ambiguous. Re-create the "
+                                       "zip with unique names")
+                members[name] = info
             self._members = members
         return self._members
 
@@ -68,7 +92,16 @@ class ZipStorage:
         return name in self.members()
 
     def read_bytes(self, name: str) -> bytes:
-        return self._file().read(self.members()[name])
+        """The member's bytes; refused above :func:`max_member_bytes` (a 1 MB zip can hold a member that
+        inflates to gigabytes). The declared size is a real bound: ``zipfile`` never returns more bytes
+        than a member declares (it stops there and fails the CRC check), so a lying header cannot
+        sneak a larger member past this check."""
+        info, limit = self.members()[name], max_member_bytes()
+        if info.file_size > limit:
+            raise VideoReadError(f"zip member '{name}' inflates to {info.file_size} bytes, above the limit of "
+                                 f"{limit} bytes per member; set {MAX_MEMBER_ENV} to a larger number of bytes "
+                                 "to allow it")
+        return self._file().read(info)
 
     def open_binary(self, name: str):
         return io.BytesIO(self.read_bytes(name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from vidsynth.frame_rate import frame_rate
+from vidsynth.errors import CheckpointError
 
 
 def item_generator(seed: int, index: int, device="cpu") -> torch.Generator:
@@ -12,13 +13,44 @@ def item_generator(seed: int, index: int, device="cpu") -> torch.Generator:
     return torch.Generator(device=device).manual_seed(hash((int(seed), int(index))) & 0x7FFF_FFFF_FFFF_FFFF)
 
 
+def _count(metadata: dict, key: str, default: int, low: int) -> int:
+    """A whole-number metadata entry (``fps``, ``train_frames``) of an export's config.json, checked:
+    a hand-edited ``"fps": "abc"``, ``null`` or ``-5`` is one clear error, not a traceback later."""
+    value = metadata.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or \
+            not low <= value <= 100_000 or value != int(value):
+        raise CheckpointError(f"the model's metadata '{key}' must be a whole number in [{low}, 100000], got "
+                              f"{value!r:.80}; fix or remove it in the model's config.json")
+    return int(value)
+
+
+def _frame_rate(metadata: dict):
+    """The export's ``fps`` as an exact ``Fraction`` (default 8); a hand-edited ``"abc"`` or ``-5`` is one
+    clear error."""
+    value = metadata.get("fps")
+    try:
+        rate = frame_rate(8 if value is None else value)
+        if rate > 100_000:
+            raise ValueError
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+        raise CheckpointError(f"the model's metadata 'fps' must be a positive frame rate (e.g. 8, 29.97 or "
+                              f"\"30000/1001\"), got {value!r:.80}; fix or remove it in the model's config.json") from None
+    return rate
+
+
 class Sampler:
     def __init__(self, generator: torch.nn.Module, metadata: dict | None = None):
         self.generator = generator.eval().requires_grad_(False)
-        self.metadata = metadata or {}
-        self.train_frames = int(self.metadata.get("train_frames", 16))
-        self.fps = frame_rate(self.metadata.get("fps", 8))  # Fraction: "30000/1001" stays exact
-        self.class_names: list[str] = list(self.metadata.get("class_names", []))
+        self.metadata = metadata if isinstance(metadata, dict) else {}
+        self.train_frames = _count(self.metadata, "train_frames", 16, low=1)
+        self.fps = _frame_rate(self.metadata)  # Fraction: "30000/1001" stays exact
+        names = self.metadata.get("class_names") or []
+        if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
+            raise CheckpointError(f"the model's metadata 'class_names' must be a list of strings, got {names!r:.80}; "
+                                  "fix or remove it in the model's config.json")
+        self.class_names: list[str] = names
 
     @property
     def device(self) -> torch.device:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import click
 
 from vidsynth.config import (DEFAULT_PRESETS, PRESETS, LoopConfig, apply_overrides, method_config,
-                             parse_resolution, parse_set_options, preset_loop_defaults, validate_loop)
+                             parse_resolution, parse_set_options, preset_loop_defaults, validate_loop,
+                             validate_method)
 
 EPILOG = """\b
 Examples:
@@ -54,6 +55,8 @@ def _method_names():
 @click.option("--resume-from-weights", "init_weights", default=None, metavar="MODEL",
               help="Fine-tune: start a NEW run from an exported model's weights (a `vidsynth convert` folder or "
               "a run folder); its architecture is used, optimizers and counters start fresh.")
+@click.option("--allow-data-change", is_flag=True, help="With --resume: continue although the dataset changed "
+              "since the run's last checkpoint.")
 @click.option("--batch", type=int, default=None, help="Global batch size (split across processes).")
 @click.option("--resolution", default=None, metavar="R|HxW", help="Training resolution (power of two), or "
               "HEIGHTxWIDTH for rectangular DIGAN frames, e.g. 128x224 (= --resolution 128 --set aspect=224:128).")
@@ -67,7 +70,7 @@ def _method_names():
 @click.option("--metrics-kimg", type=float, default=None, help="Compute --metrics every N kimg (0 = every snapshot).")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:1 ... [default: auto]")
 @click.option("--keep-checkpoints", type=int, default=None, help="Resume checkpoints kept, newest first; 0 = keep "
-              "all (= --set keep_checkpoints=N). Exported models model-<kimg>/ are always all kept. [default: 3]")
+              "all (= --set keep_checkpoints=N). Exported models model-<kimg>/: --set keep_models=N. [default: 3]")
 @click.option("--best-by", default=None, metavar="METRIC", help="Keep RUN/model-best/: the snapshot with the best "
               "value of this metric (one of --metrics; lower is better except is*).")
 @click.option("--log", "log_sinks", default=None, help="Log sinks besides stats.jsonl: tensorboard, wandb, both "
@@ -80,8 +83,9 @@ def _method_names():
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field (repeatable).")
 @click.option("--show-config", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train_command(method, data, split, preset, kimg, minutes, outdir, name, resume, init_weights, batch, resolution, frames,
-                  seed, snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, keep_checkpoints, best_by,
+def train_command(method, data, split, preset, kimg, minutes, outdir, name, resume, init_weights, allow_data_change,
+                  batch, resolution, frames, seed,
+                  snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, keep_checkpoints, best_by,
                   log_sinks, image_generator, cross_domain, sets, show_config, quiet):
     """Train a video generator; writes an auto-numbered run folder under --outdir."""
     import dataclasses
@@ -123,10 +127,10 @@ def train_command(method, data, split, preset, kimg, minutes, outdir, name, resu
         overrides = {**overrides, **arch}
     preset = preset or DEFAULT_PRESETS.get(method, "paper128")
     cfg = method_config(method, preset, overrides)
+    validate_method(cfg)  # every method, before a run folder exists
     if method == "digan":
-        from vidsynth.config import digan_frame_size, validate_digan
+        from vidsynth.config import digan_frame_size
 
-        validate_digan(cfg)
         asked = overrides.get("aspect")
         if resolution is not None and asked and digan_frame_size(cfg)[1] != int(asked.split(":")[0]):
             step = cfg.resolution // 4
@@ -150,7 +154,9 @@ def train_command(method, data, split, preset, kimg, minutes, outdir, name, resu
     with distributed_context(loop.device) as dist:
         loop = dataclasses.replace(loop, device=dist.device)
         run = train(cfg, loop, outdir=outdir, resume=resume, run_name=name, progress=not quiet,
-                    dist=dist, init_weights=init_weights)
+                    dist=dist, init_weights=init_weights,
+                    explicit={"method": {k.replace("-", "_") for k in overrides}, "loop": set(loop_overrides)},
+                    allow_data_change=allow_data_change)
     if run is not None:
         click.echo(f"Run folder: {run}")
         click.echo(f"  samples: {run}/samples-latest.gif   model: {run}/model   resume: --resume {run}")

@@ -185,7 +185,7 @@ class DIGANTrainer(GANTrainerState):
     def _one_hot(self, labels: torch.Tensor):
         if self.c_dim == 0:
             return None
-        return F.one_hot(labels.clamp(min=0).to(self.device), self.c_dim).float()
+        return F.one_hot(labels.clamp(min=0), self.c_dim).float().mul_((labels >= 0)[:, None]).to(self.device)  # -1: 0s
 
     # ------------------------------------------------------------------ one step
     def step(self, step: int, clips: torch.Tensor, labels: torch.Tensor, cur_nimg: int) -> dict[str, float]:

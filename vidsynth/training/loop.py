@@ -23,7 +23,8 @@ from vidsynth.config import LoopConfig, save_json, to_json
 from vidsynth.device import resolve_device
 from vidsynth.frame_rate import rate_to_json
 from vidsynth.errors import ConfigError, VidsynthError
-from vidsynth.runs import append_jsonl, atomic_write, new_run_dir, read_jsonl
+from vidsynth.data.sources import source_fingerprint
+from vidsynth.runs import RunLock, append_jsonl, atomic_write, new_run_dir, read_jsonl
 from vidsynth.training import checkpoint as ckpt
 from vidsynth.training.distributed import DistContext
 from vidsynth.training.log_sinks import open_sinks
@@ -80,6 +81,23 @@ class StopSignal:
             signal.signal(sig, handler)
 
 
+def _checksum(obj) -> torch.Tensor:
+    """Position-weighted float64 sum of every tensor in a nested state (a permutation changes it too)."""
+    if isinstance(obj, torch.Tensor):
+        flat = obj.detach().double().flatten().cpu()
+        return (flat * torch.linspace(1, 2, flat.numel(), dtype=torch.float64)).sum() if flat.numel() else flat.sum()
+    if isinstance(obj, dict):
+        return sum((_checksum(v) for v in obj.values()), torch.zeros((), dtype=torch.float64))
+    if isinstance(obj, (list, tuple)):
+        return sum((_checksum(v) for v in obj), torch.zeros((), dtype=torch.float64))
+    return torch.zeros((), dtype=torch.float64)
+
+
+def _state_checksums(state: dict) -> torch.Tensor:
+    """One checksum per entry of a trainer's ``state_dict`` (parameters, buffers, optimizer moments)."""
+    return torch.stack([_checksum(state[k]) for k in sorted(state)])
+
+
 def _all_finite(module: torch.nn.Module) -> bool:
     return all(torch.isfinite(p).all() for p in module.parameters())
 
@@ -119,6 +137,17 @@ def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: 
         append_jsonl(run_dir / "metrics.jsonl", dict(r, kimg=kimg))
 
 
+def _refuse_outdir_inside_data(outdir, data: str) -> None:
+    """Run folders inside the dataset folder would be read as data by the next run (``train --data .``)."""
+    folder = Path(str(data)).expanduser()
+    if str(data).startswith(("builtin:", "images:")) or not folder.is_dir():
+        return
+    out, root = Path(outdir).expanduser().resolve(), folder.resolve()
+    if out == root or root in out.parents:
+        raise ConfigError(f"--outdir '{outdir}' is inside the dataset folder '{data}': the samples of this run would "
+                          "become training data. Choose an --outdir outside the dataset (e.g. --outdir ../runs)")
+
+
 def check_run_options(loop: LoopConfig) -> None:
     """``best_by`` is one of ``metrics`` and ``log`` names known sinks (ConfigError before any work)."""
     from vidsynth.training.log_sinks import parse_log
@@ -132,30 +161,126 @@ class NonFiniteError(VidsynthError):
     """A loss or weight became NaN/inf: the message names the step and the last good checkpoint."""
 
 
+# Options that may change when a run is resumed: how long, how often to snapshot, which metrics, and
+# on which machine. Everything else (the method config, data, seed, ...) shapes what is trained.
+RESUMABLE_OPTIONS = ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes", "num_workers", "device",
+                     "keep_checkpoints", "metrics", "metrics_kimg", "keep_models", "best_by", "log")
+
+
+def _notice(text: str) -> None:
+    import sys
+
+    print(f"notice: {text}", file=sys.stderr)
+
+
+def _same_option(name: str, given, saved) -> bool:
+    if name == "data" and given != saved and not str(given).startswith(("builtin:", "images:")):
+        return Path(str(given)).expanduser().resolve() == Path(str(saved)).expanduser().resolve()
+    return given == saved
+
+
+def _resume_configs(cfg, loop: LoopConfig, state: dict, explicit: dict | None, is_main: bool):
+    """The method and loop configs of a resumed run: the checkpoint's, plus the options given now that
+    may change (``RESUMABLE_OPTIONS``, applied with a notice). Options that may not change and differ
+    from the run's are refused, listed by name. ``explicit`` (the option names given on the command
+    line) is None from the Python API: then ``loop``'s kimg, minutes and snapshot options apply."""
+    from vidsynth.config import METHOD_CONFIGS, apply_overrides, validate_loop, validate_method
+    from vidsynth.errors import CheckpointError
+
+    saved = state["config"]
+    try:
+        fields = {f.name for f in dataclasses.fields(METHOD_CONFIGS[cfg.method])}
+        saved_cfg = apply_overrides(METHOD_CONFIGS[cfg.method](), {k: v for k, v in saved["method"].items()
+                                                                   if k in fields and k != "method"})
+        known = {f.name for f in dataclasses.fields(LoopConfig)}  # tolerate keys from other versions
+        saved_loop = apply_overrides(LoopConfig(), {k: v for k, v in saved["loop"].items() if k in known})
+        validate_method(saved_cfg)
+        validate_loop(saved_loop)
+    except ConfigError as e:
+        raise CheckpointError(f"'{state.get('path', 'the checkpoint')}' holds a config that cannot be used ({e}); "
+                              "it is corrupt or from another version") from None
+    if explicit is None:
+        keep = ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes", "num_workers", "device", "keep_checkpoints")
+        return saved_cfg, dataclasses.replace(saved_loop, **{k: getattr(loop, k) for k in keep})
+    refused = [(k, getattr(saved_cfg, k), getattr(cfg, k)) for k in sorted(explicit.get("method", ()))
+               if getattr(cfg, k) != getattr(saved_cfg, k)]
+    refused += [(k, getattr(saved_loop, k), getattr(loop, k)) for k in sorted(explicit.get("loop", ()))
+                if k not in RESUMABLE_OPTIONS and not _same_option(k, getattr(loop, k), getattr(saved_loop, k))]
+    if refused:
+        listed = "; ".join(f"{k} (run: {a!r}, given: {b!r})" for k, a, b in refused)
+        raise ConfigError(f"cannot change on --resume: {listed}"
+                          + ". These shape what is trained: drop them, or start a new run. On --resume you may "
+                          f"change: {', '.join(RESUMABLE_OPTIONS)}")
+    given = [k for k in sorted(explicit.get("loop", ())) if k in RESUMABLE_OPTIONS]
+    changed = [f"{k} {getattr(saved_loop, k)!r} -> {getattr(loop, k)!r}" for k in given
+               if getattr(loop, k) != getattr(saved_loop, k) and k not in ("num_workers", "device")]
+    if changed and is_main:
+        _notice("resuming with " + ", ".join(changed))
+    machine = {"num_workers": loop.num_workers, "device": loop.device}  # this machine's, not the old one's
+    return saved_cfg, dataclasses.replace(saved_loop, **{**machine, **{k: getattr(loop, k) for k in given}})
+
+
 def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path | None = None,
           run_name: str | None = None, progress: bool = True, dist: DistContext | None = None,
-          init_weights: str | Path | None = None) -> Path:
+          init_weights: str | Path | None = None, explicit: dict | None = None,
+          allow_data_change: bool = False) -> Path:
     """Train ``cfg`` (a method config) as ``loop`` says; returns the run folder.
 
     ``resume``: a run folder (or ``auto`` = the newest run in ``outdir`` of the same method) to
     continue exactly where its last checkpoint left off; the run's saved config is used and only
-    ``kimg``/``minutes``/snapshot options may change. ``init_weights``: an exported model whose weights
-    a new run starts from (fine-tuning; ``training/init_weights.py``).
+    ``RESUMABLE_OPTIONS`` may change (``explicit``: the option names the user gave; others that
+    differ are refused). A run stopped before its first checkpoint starts again from step 0 in its
+    folder. A dataset that changed since the checkpoint is refused unless ``allow_data_change``.
+    The run folder is locked (``runs.RunLock``) while training.
+    ``init_weights``: an exported model whose weights a new run starts from (fine-tuning;
+    ``training/init_weights.py``).
     """
     check_run_options(loop)
+    locks = []
+    try:
+        return _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, explicit, allow_data_change,
+                      locks)
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, explicit, allow_data_change,
+           locks) -> Path:
     dist = dist or DistContext()
     rank, world_size = dist.rank, dist.world_size
+    is_main = rank == 0
     device = resolve_device(loop.device)
-    state = None
+    state = run_dir = None
     if resume:
         run_dir, state = ckpt.load_latest(resume, outdir, cfg.method)
-        saved = state["config"]
-        cfg = dataclasses.replace(cfg, **{k: v for k, v in saved["method"].items() if hasattr(cfg, k)})
-        keep = {k: getattr(loop, k) for k in ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes",
-                                              "num_workers", "device", "keep_checkpoints")}
-        known = {f.name for f in dataclasses.fields(LoopConfig)}   # tolerate keys from other versions
-        loop = dataclasses.replace(LoopConfig(**{k: v for k, v in saved["loop"].items() if k in known}), **keep)
+        if run_dir is not None and is_main:
+            locks.append(RunLock(run_dir))  # before anything is written: a second process stops here
+        if state is not None:
+            cfg, loop = _resume_configs(cfg, loop, state, explicit, is_main)
+        elif run_dir is not None:
+            if is_main:
+                _notice(f"'{run_dir}' has no checkpoint yet (it stopped before its first snapshot): starting it "
+                        "again from step 0 in the same folder")
+                for stale in ("stats.jsonl", "snapshots.jsonl"):  # the lost attempt's lines
+                    (run_dir / stale).unlink(missing_ok=True)
+        elif is_main:
+            _notice(f"--resume auto found no {cfg.method} run in '{outdir}': starting a new run")
+    if state is None:
+        from vidsynth.config import validate_method
+
+        validate_method(cfg)  # also from the Python API: before a run folder exists
+    if run_dir is None:
+        _refuse_outdir_inside_data(outdir, loop.data)
     dataset = _open_data(cfg, loop)
+    fingerprint = source_fingerprint(dataset.source)
+    if state is not None and state.get("data_fingerprint", fingerprint) != fingerprint:
+        if not allow_data_change:
+            raise ConfigError(f"the dataset '{loop.data}' changed since the checkpoint '{state.get('path')}' was "
+                              "written (videos added, removed or replaced). Pass --allow-data-change to continue "
+                              "on the data as it is now, or restore the data")
+        if is_main:
+            _notice(f"the dataset '{loop.data}' changed since the checkpoint; continuing on it (--allow-data-change)")
     c_dim = len(dataset.class_names) if cfg.conditional else 0
     if cfg.conditional and c_dim == 0:
         raise ConfigError(f"conditional=true but '{loop.data}' has no classes (labels={cfg.labels!r}): put "
@@ -165,22 +290,29 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     trainer = _build_trainer(cfg, device, c_dim, loop.seed, dist)
     step = nimg = 0
     if state is not None:
-        trainer.load_state_dict(state["trainer"])
+        try:
+            trainer.load_state_dict(state["trainer"])
+        except Exception as e:  # KeyError, shape mismatch (RuntimeError), wrong types ...: not this trainer's state
+            from vidsynth.errors import CheckpointError
+
+            raise CheckpointError(f"'{state.get('path')}' does not fit the {cfg.method} trainer ({type(e).__name__}: "
+                                  f"{str(e).strip()[:200]}); it is corrupt or from another version") from None
         step, nimg = state["step"], state["nimg"]
         init_weights = state.get("init_weights")         # provenance of a resumed fine-tuning run
     elif init_weights:
         from vidsynth.training.init_weights import load_initial_weights
 
         load_initial_weights(trainer, init_weights, log=print if rank == 0 else (lambda *a: None))
-    is_main = rank == 0
-    if state is None:
+    if run_dir is None:
         run_dir = new_run_dir(outdir, cfg.method, loop.data, run_name) if is_main else None
+        if is_main:
+            locks.append(RunLock(run_dir))
     if is_main:
         print(f"dataset: {dataset.num_videos} videos from {loop.data}" + (f" (split {loop.split})" if loop.split else "")
               + (f"; {c_dim} classes, labels from {dataset.label_origin}" if c_dim else ""))
         save_json(run_dir / "config.json", {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop),
                                             "class_names": dataset.class_names, "world_size": world_size,
-                                            "num_videos": dataset.num_videos,
+                                            "num_videos": dataset.num_videos, "data_fingerprint": fingerprint,
                                             "init_weights": str(init_weights) if init_weights else None})
         if dataset.skipped:
             save_json(run_dir / "skipped_files.json", {"skipped": [list(s) for s in dataset.skipped]})
@@ -199,9 +331,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     last_metrics_nimg = [nimg]
 
     def snapshot(final: bool = False):
-        # Every rank must hold the same weights; a checksum per rank is recorded to prove it.
-        checksums = dist.all_gather(torch.stack([sum(p.detach().double().sum() for p in m.parameters())
-                                                 for m in (trainer.G, trainer.D)]).to(device).unsqueeze(0))
+        # Every rank must hold the same state; a checksum per rank is recorded to prove it.
+        checksums = dist.all_gather(_state_checksums(trainer.state_dict()).to(device).unsqueeze(0))
         if not is_main:
             return
         module, kwargs = trainer.export()
@@ -221,6 +352,7 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
         save_snapshot_model(run_dir, module, kwargs, dict(meta, kimg=kimg, step=step), kimg, keep=loop.keep_models)
         ckpt.save(run_dir, {"trainer": trainer.state_dict(), "step": step, "nimg": nimg, "method": cfg.method,
                             "init_weights": str(init_weights) if init_weights else None,
+                            "data_fingerprint": fingerprint,
                             "config": {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}},
                   step, keep=loop.keep_checkpoints)
         if loop.metrics and (final or loop.metrics_kimg <= 0 or
@@ -244,7 +376,8 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     sinks = open_sinks(loop.log, run_dir, {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)},
                        resume=state is not None) if is_main else None
     if is_main and state is None:
-        real = torch.stack([dataset.clip(i % dataset.num_videos, 0)[0] for i in range(min(8, loop.sample_videos))])
+        real = torch.stack([dataset[(i % dataset.num_videos, 0, False)][0]  # a bad file: another clip, with a warning
+                            for i in range(min(8, loop.sample_videos))])
         io.write_video(run_dir / "reals.mp4", io.make_grid(real.float() / 127.5 - 1), fps=loop.fps)
 
     total_nimg = int(loop.kimg * 1000)

@@ -59,13 +59,16 @@ def _report(paths, numbers: dict | None = None, json_path: str | None = None):
         for k, v in numbers.items():
             click.echo(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
         if json_path:
-            Path(json_path).write_text(json.dumps(numbers, indent=2) + "\n")
+            from vidsynth.runs import atomic_write_text
+
+            atomic_write_text(json_path, json.dumps(numbers, indent=2) + "\n")
             click.echo(f"wrote {json_path}")
 
 
 def _common(f):
     f = click.option("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")(f)
-    f = click.option("--fps", type=int, default=None, help="Output frame rate [default: the model's]")(f)
+    f = click.option("--fps", type=click.IntRange(min=1), default=None,
+                     help="Output frame rate [default: the model's]")(f)
     f = click.option("--seed", type=int, default=0, help="Random seed of contents and motions.")(f)
     f = click.argument("model")(f)
     return f
@@ -78,8 +81,9 @@ def mocogan_group():
 
 @mocogan_group.command("long", epilog=_examples("long"))
 @_common
-@click.option("--n", type=int, default=4, help="Number of videos.")
-@click.option("--frames", type=int, default=64, help="Frames per video (the LSTM unrolls past the training length).")
+@click.option("--n", type=click.IntRange(min=1), default=4, help="Number of videos.")
+@click.option("--frames", type=click.IntRange(min=1), default=64,
+              help="Frames per video (the LSTM unrolls past the training length).")
 @click.option("--out", default="mocogan_long.mp4")
 def long_command(model, device, fps, seed, n, frames, out):
     """Long videos by unrolling the motion generator past its training length."""
@@ -92,9 +96,10 @@ def long_command(model, device, fps, seed, n, frames, out):
 
 @mocogan_group.command("interpolate", epilog=_examples("interpolate"))
 @_common
-@click.option("--n", type=int, default=4)
-@click.option("--frames", type=int, default=16, help="Trajectory length before interpolation.")
-@click.option("--factor", type=int, default=2, help="Frames per trajectory step: (frames - 1) * factor + 1 frames.")
+@click.option("--n", type=click.IntRange(min=1), default=4)
+@click.option("--frames", type=click.IntRange(min=1), default=16, help="Trajectory length before interpolation.")
+@click.option("--factor", type=click.IntRange(min=1), default=2,
+              help="Frames per trajectory step: (frames - 1) * factor + 1 frames.")
 @click.option("--out", default="mocogan_interpolate.mp4")
 def interpolate_command(model, device, fps, seed, n, frames, factor, out):
     """Smoother/longer videos by interpolating the latent trajectory (2x frames by default)."""
@@ -107,9 +112,9 @@ def interpolate_command(model, device, fps, seed, n, frames, factor, out):
 
 @mocogan_group.command("content-motion", epilog=_examples("content-motion"))
 @_common
-@click.option("--contents", type=int, default=4, help="Rows: content codes.")
-@click.option("--motions", type=int, default=4, help="Columns: motion noise sequences.")
-@click.option("--frames", type=int, default=16)
+@click.option("--contents", type=click.IntRange(min=1), default=4, help="Rows: content codes.")
+@click.option("--motions", type=click.IntRange(min=1), default=4, help="Columns: motion noise sequences.")
+@click.option("--frames", type=click.IntRange(min=1), default=16)
 @click.option("--out", default="mocogan_content_motion.mp4")
 def content_motion_command(model, device, fps, seed, contents, motions, frames, out):
     """Grid: each row one content with every motion, each column one motion on every content."""
@@ -123,13 +128,14 @@ def content_motion_command(model, device, fps, seed, contents, motions, frames, 
 @mocogan_group.command("predict", epilog=_examples("predict"))
 @_common
 @click.option("--data", default=None, help="Dataset with the real video (builtin:NAME, folder, zip).")
-@click.option("--index", type=int, default=0, help="Video index in --data.")
-@click.option("--start", type=int, default=0, help="First frame of the real clip.")
-@click.option("--stride", type=int, default=2, help="Frame stride of the real clip (training used 2).")
+@click.option("--index", type=click.IntRange(min=0), default=0, help="Video index in --data.")
+@click.option("--start", type=click.IntRange(min=0), default=0, help="First frame of the real clip.")
+@click.option("--stride", type=click.IntRange(min=1), default=2,
+              help="Frame stride of the real clip (training used 2).")
 @click.option("--image", default=None, help="Instead of --data: a single image to animate (no scores).")
-@click.option("--frames", type=int, default=16)
-@click.option("--motions", type=int, default=4, help="Continuations to generate.")
-@click.option("--steps", type=int, default=200, help="Projection optimisation steps.")
+@click.option("--frames", type=click.IntRange(min=1), default=16)
+@click.option("--motions", type=click.IntRange(min=1), default=4, help="Continuations to generate.")
+@click.option("--steps", type=click.IntRange(min=1), default=200, help="Projection optimisation steps.")
 @click.option("--lr", type=float, default=0.05)
 @click.option("--ssim-weight", type=float, default=1.0)
 @click.option("--features", default=None, help="TorchScript feature extractor for a perceptual loss.")
@@ -181,7 +187,7 @@ def predict_command(model, device, fps, seed, data, index, start, stride, image,
 @_common
 @click.option("--components", default="0,1,2,3", help="Comma-separated principal components.")
 @click.option("--sigma", type=float, default=3.0, help="Move from -sigma to +sigma standard deviations.")
-@click.option("--frames", type=int, default=16)
+@click.option("--frames", type=click.IntRange(min=1), default=16)
 @click.option("--out", default="mocogan_pca.mp4")
 def pca_explore_command(model, device, fps, seed, components, sigma, frames, out):
     """One video per principal direction of the latent space (rows in component order)."""
@@ -203,9 +209,9 @@ def pca_explore_command(model, device, fps, seed, components, sigma, frames, out
 
 @mocogan_group.command("diversity", epilog=_examples("diversity"))
 @_common
-@click.option("--contents", type=int, default=4, help="Content codes to average over.")
-@click.option("--motions", type=int, default=16, help="Videos per content code.")
-@click.option("--frames", type=int, default=16)
+@click.option("--contents", type=click.IntRange(min=1), default=4, help="Content codes to average over.")
+@click.option("--motions", type=click.IntRange(min=1), default=16, help="Videos per content code.")
+@click.option("--frames", type=click.IntRange(min=1), default=16)
 @click.option("--out", default="mocogan_diversity.png", help="Last-frame mean video | per-pixel std image.")
 @click.option("--json", "json_path", default=None)
 def diversity_command(model, device, fps, seed, contents, motions, frames, out, json_path):
