@@ -10,7 +10,8 @@ __version__ = "0.1.0"
 
 
 def load(path, device="cpu"):
-    """Load a trained generator from a run folder or an exported model folder (never unpickles)."""
+    """Load a trained generator (never unpickles): a run folder (its latest ``model/``), a snapshot folder
+    (``model-<kimg>/``, ``model-best/``), a ``vidsynth export`` folder, or a ``training_state-*.pt`` checkpoint."""
     from vidsynth.export import load_generator
 
     return load_generator(path, device=device)

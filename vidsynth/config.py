@@ -172,7 +172,8 @@ class LoopConfig:
     seed: int = 0
     snapshot_kimg: float = 50.0       # write samples, exported model and a checkpoint this often
     snapshot_minutes: float = 0.0     # ... or this often in wall-clock minutes (0 = off)
-    keep_checkpoints: int = 3
+    keep_checkpoints: int = 3         # resume checkpoints kept (newest first); 0 = keep all
+    keep_models: int = 0              # model-<kimg>/ folders kept (newest first); 0 = keep all
     sample_videos: int = 16           # videos in each sample grid
     sample_frames: int = 16
     num_workers: int = 2
@@ -180,6 +181,8 @@ class LoopConfig:
     fps: float = 8.0                  # of sample videos; 29.97 is written as 30000/1001 (vidsynth/frame_rate.py)
     metrics: str = ""                 # e.g. "fvd256_16f,kvd256_16f": computed at snapshots (off by default)
     metrics_kimg: float = 0.0         # ... every this many kimg (0 = at every snapshot when metrics is set)
+    best_by: str = ""                 # one of metrics: model-best/ is the snapshot with its best value
+    log: str = "auto"                 # extra log sinks: auto, none, tensorboard, wandb (training/log_sinks.py)
 
 
 PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
@@ -493,8 +496,8 @@ def validate_loop(loop: LoopConfig) -> None:
         _check_range(loop, name, low=0)
     if not 0 <= loop.seed < 2 ** 62:  # torch seeds are 64-bit; the loop adds small offsets to the seed
         raise ConfigError(f"seed must be a whole number in [0, 2^62), got {loop.seed}")
-    for name in ("num_workers", "keep_checkpoints", "sample_videos", "sample_frames", "fps"):
-        low = 0 if name == "num_workers" else 1
+    for name in ("num_workers", "keep_checkpoints", "keep_models", "sample_videos", "sample_frames", "fps"):
+        low = 0 if name in ("num_workers", "keep_checkpoints", "keep_models") else 1
         if getattr(loop, name) < low:
             raise ConfigError(f"{name} must be >= {low}, got {getattr(loop, name)}")
     _check_range(loop, "metrics_kimg", low=0)

@@ -45,12 +45,13 @@ def run_digan_demo(data: str, minutes: float, outdir: str | Path, seed: int = 0,
     from vidsynth.data import open_dataset
     from vidsynth.export import load_generator
     from vidsynth.training.loop import train
+    from vidsynth.training.progress import UNLIMITED_KIMG
 
     start = time.time()
     cfg = method_config("digan", "tiny")
     # Leave ~25 s of the budget for start-up, sampling and writing the comparison.
     train_minutes = max(minutes - 0.45, 0.2)
-    loop = LoopConfig(data=data, kimg=1e6, minutes=train_minutes, seed=seed, snapshot_kimg=0,
+    loop = LoopConfig(data=data, kimg=UNLIMITED_KIMG, minutes=train_minutes, seed=seed, snapshot_kimg=0,
                       snapshot_minutes=0, device=device, num_workers=1, sample_videos=16, sample_frames=16)
     run = train(cfg, loop, outdir=outdir, run_name=f"demo-{data.replace('builtin:', '')}", progress=progress)
     sampler = load_generator(run, device=device)

@@ -133,10 +133,15 @@ def check_finite(state: dict, source: str) -> None:
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu"):
-    """A sampler for a run folder (its exported ``model/``) or an exported model folder."""
+    """A sampler for a run folder (its exported ``model/``), an exported model folder (``model-<kimg>/``,
+    ``model-best/``, a ``vidsynth export`` folder) or a resume checkpoint ``training_state-*.pt``."""
+    from vidsynth.checkpoint_model import is_checkpoint_file, load_checkpoint_model
     from vidsynth.device import resolve_device
 
     path = Path(path)
+    if is_checkpoint_file(path):
+        module, config = load_checkpoint_model(path)
+        return _import(SAMPLERS[config["class_name"]])(module.to(resolve_device(device)), config["metadata"])
     folder = path / "model" if (path / "model" / "config.json").is_file() else path
     if folder == path and (path / "stats.jsonl").exists() and not (path / "model").exists():
         raise CheckpointError(f"'{path}' is a training run without an exported model yet: the model is written "

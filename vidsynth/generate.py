@@ -23,6 +23,8 @@ Examples:
   vidsynth generate runs/00000-digan-shapes --n 8 --out samples/ --format gif          # one gif per video
   vidsynth generate runs/00000-digan-shapes --n 4 --out frames/ --format png           # png frame folders
   vidsynth generate runs/00000-digan-shapes --n 64 --out videos.npz                    # uint8 [N, T, H, W, 3]
+  vidsynth generate runs/00000-digan-shapes/model-best --n 16 --out best.mp4          # the --best-by snapshot
+  vidsynth generate runs/00000-digan-shapes/checkpoints/training_state-000001000.pt --out step1000.mp4
   vidsynth generate RUN --times 0,0.5,1.7,-0.3 --out times.npz         # any real times (t = i/(train_frames-1))
   vidsynth generate RUN --mode interpolate-time --factor 4 --out slow.mp4
   vidsynth generate RUN --mode extrapolate-time --factor 4 --out longer.mp4
@@ -144,7 +146,7 @@ def stream_long(sampler, out: Path, n: int, frames: int, seed: int, truncation: 
 
 
 @click.command("generate", epilog=EPILOG, context_settings={"show_default": True})
-@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.argument("run", type=click.Path(exists=True))
 @click.option("--n", "n", type=int, default=None, help="Number of videos (diverse-motion: motion codes). "
               "[default: 16; long, morph: 1]")
 @click.option("--frames", type=int, default=None, help="Frames per video at the training spacing. "
@@ -178,7 +180,8 @@ def stream_long(sampler, out: Path, n: int, frames: int, seed: int, truncation: 
 @click.option("--preview", is_flag=True, help="Also write <out>.png: a strip of 8 frames of the grid.")
 def generate_command(run, n, frames, seed, out, fmt, grid, batch_size, truncation, label, fps, device, mode, times,
                      factor, scale, coord_range, contents, motions, steps, space, chunk, preview):
-    """Sample videos from RUN (a run folder or an exported model folder); DIGAN applications via --mode."""
+    """Sample videos from RUN (a run folder, a snapshot RUN/model-best or RUN/model-<kimg>, an exported model
+    folder, or a checkpoint RUN/checkpoints/training_state-*.pt); DIGAN applications via --mode."""
     import math
 
     import vidsynth

@@ -79,7 +79,7 @@ def serve(path: str | Path, host: str = "127.0.0.1", port: int = 7860, device: s
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, help="Port to serve on.")
 @click.option("--host", default="127.0.0.1", help="Address to bind: 127.0.0.1 serves this machine only.")
-@click.option("--device", default="cpu", help="cpu, cuda, auto ...")
+@click.option("--device", default="auto", help="auto, cpu, cuda ...")
 @click.option("--max-memory-gb", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Refuse renders that would need more memory. [default: half of the RAM]")
 @click.option("--outdir", type=click.Path(file_okay=False), default=None,

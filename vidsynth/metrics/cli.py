@@ -98,7 +98,8 @@ def metrics_command():
 @click.option("--real-stats", type=click.Path(dir_okay=False), default=None,
               help="Real statistics written by `vidsynth metrics stats` (used instead of --real).")
 @click.option("--fake", required=True,
-              help="Generated videos: a run or model folder (sampled on the fly), a folder or .zip of video files or "
+              help="Generated videos: a run or model folder (sampled on the fly; also RUN/model-best, RUN/model-<kimg> "
+                   "or a checkpoint RUN/checkpoints/training_state-*.pt), a folder or .zip of video files or "
                    "frame folders, a .npz/.npy of uint8 [N,T,H,W,3], or builtin:NAME.")
 @click.option("--runs", "num_runs", type=int, default=None, callback=_positive,
               help="Repeat with fresh generated clips; report mean and std [default: 1, or the protocol's].")

@@ -294,7 +294,7 @@ def open_fake(fake, device="cpu", labels=None, resolution: int | None = None) ->
             return ArrayFake.from_file(path)
         from vidsynth.metrics.evaluation import is_run_folder
 
-        if is_run_folder(path):
+        if is_run_folder(path) or (path.suffix == ".pt" and path.is_file()):   # .pt: a resume checkpoint
             import vidsynth
 
             return SamplerFake(vidsynth.load(str(path), device=str(device)), spec)

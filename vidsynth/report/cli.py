@@ -4,7 +4,11 @@ from __future__ import annotations
 import click
 
 
-@click.command("report")
+@click.command("report", epilog="""\b
+Examples:
+  vidsynth report runs/00003-digan-ucf                    # writes runs/00003-digan-ucf/report.html
+  vidsynth report runs/00003-digan-ucf --out ucf.html     # a single self-contained file to share
+""")
 @click.argument("run", type=click.Path(exists=True, file_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="HTML file to write (default: RUN/report.html).")

@@ -46,7 +46,7 @@ def save(run_dir: Path, state: dict, step: int, keep: int = 3) -> Path:
     state = dict(state, format_version=FORMAT_VERSION)
     atomic_write(path, lambda tmp: torch.save(state, tmp))
     atomic_write_text(path.with_suffix(".pt.sha256"), sha256(path) + "\n")
-    for old in list_checkpoints(run_dir)[max(keep, 1):]:
+    for old in (list_checkpoints(run_dir)[keep:] if keep > 0 else []):   # keep=0: keep every checkpoint
         old.unlink(missing_ok=True)
         old.with_suffix(".pt.sha256").unlink(missing_ok=True)
     return path

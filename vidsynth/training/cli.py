@@ -18,6 +18,8 @@ Examples:
   vidsynth train --method digan --data ~/UCF-101 --split ~/ucfTrainTestlist/trainlist01.txt --preset ucf101
   vidsynth train --method digan --resume runs/00003-digan-shapes --kimg 2000
   vidsynth train --method digan --resume auto
+  vidsynth train --method digan --data ~/ucf101 --metrics fvd2048_16f --best-by fvd2048_16f --keep-checkpoints 0
+  vidsynth train --method digan --data ~/videos --log tensorboard,wandb --set sample_videos=9
   vidsynth train --resume-from-weights models/digan-ucf101 --data ~/my_videos --kimg 500   (fine-tune an import)
   torchrun --nproc_per_node 8 -m vidsynth train --method digan --data ~/videos --preset paper128
   vidsynth train --method stylegan2 --data builtin:shapes --preset tiny --minutes 10
@@ -67,6 +69,13 @@ def _method_names():
               "(see vidsynth metrics --help). [default: none]")
 @click.option("--metrics-kimg", type=float, default=None, help="Compute --metrics every N kimg (0 = every snapshot).")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:1 ... [default: auto]")
+@click.option("--keep-checkpoints", type=int, default=None, help="Resume checkpoints kept, newest first; 0 = keep "
+              "all (= --set keep_checkpoints=N). Exported models model-<kimg>/: --set keep_models=N. [default: 3]")
+@click.option("--best-by", default=None, metavar="METRIC", help="Keep RUN/model-best/: the snapshot with the best "
+              "value of this metric (one of --metrics; lower is better except is*).")
+@click.option("--log", "log_sinks", default=None, help="Log sinks besides stats.jsonl: tensorboard, wandb, both "
+              "comma-separated, none, or auto (TensorBoard if installed). W&B stays offline unless you are logged "
+              "in. [default: auto]")
 @click.option("--image-generator", default=None, help="mocogan-hd: the frozen image generator, a stylegan2 run "
               "folder or an exported model folder (= --set image_generator=PATH).")
 @click.option("--cross-domain", is_flag=True, default=None, help="mocogan-hd: cross-domain training (contrastive "
@@ -76,16 +85,19 @@ def _method_names():
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train_command(method, data, split, preset, kimg, minutes, outdir, name, resume, init_weights, allow_data_change,
                   batch, resolution, frames, seed,
-                  snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, image_generator, cross_domain,
-                  sets, show_config, quiet):
+                  snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, keep_checkpoints, best_by,
+                  log_sinks, image_generator, cross_domain, sets, show_config, quiet):
     """Train a video generator; writes an auto-numbered run folder under --outdir."""
     import dataclasses
     import json
 
     from vidsynth.training.distributed import distributed_context
-    from vidsynth.training.loop import train
+    from vidsynth.training.loop import check_run_options, train
 
     overrides = parse_set_options(sets)
+    # --set keys of the training loop (keep_checkpoints, log, sample_videos ...) go to the loop config.
+    loop_fields = {f.name for f in dataclasses.fields(LoopConfig)}
+    loop_sets = {k: overrides.pop(k) for k in list(overrides) if k.replace("-", "_") in loop_fields}
     if resolution is not None:
         resolution, aspect = parse_resolution(resolution)
         if aspect is not None:
@@ -128,11 +140,14 @@ def train_command(method, data, split, preset, kimg, minutes, outdir, name, resu
     loop_overrides = {k: v for k, v in dict(data=data, split=split, kimg=kimg, minutes=minutes, seed=seed,
                                             snapshot_kimg=snapshot_kimg, snapshot_minutes=snapshot_minutes,
                                             num_workers=workers, device=device, metrics=metrics,
-                                            metrics_kimg=metrics_kimg).items() if v is not None}
+                                            metrics_kimg=metrics_kimg, keep_checkpoints=keep_checkpoints,
+                                            best_by=best_by, log=log_sinks).items() if v is not None}
+    loop_overrides = {**{k.replace("-", "_"): v for k, v in loop_sets.items()}, **loop_overrides}
     if not resume:   # a resumed run keeps its own settings (see training.loop.train)
         loop_overrides = {**preset_loop_defaults(method, preset), **loop_overrides}
     loop = apply_overrides(LoopConfig(), loop_overrides)
     validate_loop(loop)
+    check_run_options(loop)
     if show_config:
         click.echo(json.dumps({"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)}, indent=2))
         return

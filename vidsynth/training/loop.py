@@ -23,11 +23,13 @@ from vidsynth.config import LoopConfig, save_json, to_json
 from vidsynth.device import resolve_device
 from vidsynth.frame_rate import rate_to_json
 from vidsynth.errors import ConfigError, VidsynthError
-from vidsynth.export import save_model
 from vidsynth.data.sources import source_fingerprint
-from vidsynth.runs import RunLock, append_jsonl, atomic_write, new_run_dir
+from vidsynth.runs import RunLock, append_jsonl, atomic_write, new_run_dir, read_jsonl
 from vidsynth.training import checkpoint as ckpt
 from vidsynth.training.distributed import DistContext
+from vidsynth.training.log_sinks import open_sinks
+from vidsynth.training.progress import TrainingProgress
+from vidsynth.training.snapshots import save_snapshot_model, update_best
 
 TICK_SECONDS = 10.0   # how often a stats line is written
 
@@ -118,31 +120,6 @@ def _open_data(cfg, loop: LoopConfig):
                         split=loop.split or None, clip_sampling=getattr(cfg, "clip_sampling", "per_video"))
 
 
-class _TensorBoard:
-    """SummaryWriter when tensorboard is installed, else a no-op."""
-
-    def __init__(self, folder: Path, enabled: bool):
-        self.writer = None
-        if enabled:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-
-                self.writer = SummaryWriter(str(folder))
-            except ImportError:
-                pass
-
-    def scalars(self, values: dict, kimg: float):
-        if self.writer:
-            for k, v in values.items():
-                if isinstance(v, (int, float)):
-                    self.writer.add_scalar(k, v, int(kimg * 1000))
-            self.writer.flush()
-
-    def close(self):
-        if self.writer:
-            self.writer.close()
-
-
 def _compute_metrics(run_dir: Path, loop: LoopConfig, module, meta: dict, kimg: float, device) -> None:
     """Evaluate ``loop.metrics`` on the EMA generator against the training data; append to metrics.jsonl.
 
@@ -171,6 +148,15 @@ def _refuse_outdir_inside_data(outdir, data: str) -> None:
                           "become training data. Choose an --outdir outside the dataset (e.g. --outdir ../runs)")
 
 
+def check_run_options(loop: LoopConfig) -> None:
+    """``best_by`` is one of ``metrics`` and ``log`` names known sinks (ConfigError before any work)."""
+    from vidsynth.training.log_sinks import parse_log
+    from vidsynth.training.snapshots import validate_best_by
+
+    validate_best_by(loop.best_by, loop.metrics)
+    parse_log(loop.log)
+
+
 class NonFiniteError(VidsynthError):
     """A loss or weight became NaN/inf: the message names the step and the last good checkpoint."""
 
@@ -178,7 +164,7 @@ class NonFiniteError(VidsynthError):
 # Options that may change when a run is resumed: how long, how often to snapshot, which metrics, and
 # on which machine. Everything else (the method config, data, seed, ...) shapes what is trained.
 RESUMABLE_OPTIONS = ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes", "num_workers", "device",
-                     "keep_checkpoints", "metrics", "metrics_kimg")
+                     "keep_checkpoints", "metrics", "metrics_kimg", "keep_models", "best_by", "log")
 
 
 def _notice(text: str) -> None:
@@ -249,6 +235,7 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
     ``init_weights``: an exported model whose weights a new run starts from (fine-tuning;
     ``training/init_weights.py``).
     """
+    check_run_options(loop)
     locks = []
     try:
         return _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, explicit, allow_data_change,
@@ -260,8 +247,6 @@ def train(cfg, loop: LoopConfig, outdir: str | Path = "runs", resume: str | Path
 
 def _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, explicit, allow_data_change,
            locks) -> Path:
-    from tqdm.auto import tqdm
-
     dist = dist or DistContext()
     rank, world_size = dist.rank, dist.world_size
     is_main = rank == 0
@@ -361,9 +346,10 @@ def _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, ex
         videos = trainer.sample(grid_z, grid_zm, loop.sample_frames, grid_c)
         grid = io.make_grid(videos)
         io.write_video(run_dir / f"samples-{kimg:09.3f}kimg.mp4", grid, fps=loop.fps)
-        io.write_video(run_dir / "samples-latest.gif", grid, fps=loop.fps)
+        gif = io.write_video(run_dir / "samples-latest.gif", grid, fps=loop.fps)
         io.write_png(run_dir / "samples-latest.png", io.frame_strip(grid, 4))
-        save_model(module, run_dir / "model", kwargs, dict(meta, kimg=kimg, step=step))
+        sinks.samples(io.frame_strip(grid, 4), gif, nimg)
+        save_snapshot_model(run_dir, module, kwargs, dict(meta, kimg=kimg, step=step), kimg, keep=loop.keep_models)
         ckpt.save(run_dir, {"trainer": trainer.state_dict(), "step": step, "nimg": nimg, "method": cfg.method,
                             "init_weights": str(init_weights) if init_weights else None,
                             "data_fingerprint": fingerprint,
@@ -372,6 +358,9 @@ def _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, ex
         if loop.metrics and (final or loop.metrics_kimg <= 0 or
                              nimg // int(loop.metrics_kimg * 1000) > last_metrics_nimg[0] // int(loop.metrics_kimg * 1000)):
             _compute_metrics(run_dir, loop, module, meta, kimg, device)
+            sinks.scalars({f"metrics/{r['metric']}": r["value"] for r in read_jsonl(run_dir / "metrics.jsonl")
+                           if r.get("kimg") == kimg}, nimg)
+            update_best(run_dir, loop.best_by, kimg)
             last_metrics_nimg[0] = nimg
         append_jsonl(run_dir / "snapshots.jsonl", {"kimg": kimg, "step": step, "final": final, "time": time.time(),
                                                    "rank_checksums": checksums.cpu().tolist()})
@@ -384,7 +373,8 @@ def _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, ex
 
             warnings.warn(f"report.html not written: {e}")
 
-    tb = _TensorBoard(run_dir / "tensorboard", is_main) if is_main else None
+    sinks = open_sinks(loop.log, run_dir, {"method": dataclasses.asdict(cfg), "loop": dataclasses.asdict(loop)},
+                       resume=state is not None) if is_main else None
     if is_main and state is None:
         real = torch.stack([dataset[(i % dataset.num_videos, 0, False)][0]  # a bad file: another clip, with a warning
                             for i in range(min(8, loop.sample_videos))])
@@ -394,9 +384,8 @@ def _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, ex
     start_time = time.time()
     last_snap_nimg, last_snap_time, last_tick = nimg, start_time, start_time
     tick_stats: dict[str, list[float]] = {}
-    bar = tqdm(total=round(loop.kimg, 3), initial=round(nimg / 1000, 3), unit="kimg", disable=not (progress and is_main),
-               desc=f"{cfg.method} {run_dir.name if is_main else ''}", dynamic_ncols=True,
-               bar_format="{l_bar}{bar}| {n:.3f}/{total:.3f} kimg [{elapsed}<{remaining}, {rate_fmt}]")
+    bar = TrainingProgress(loop.kimg, loop.minutes, nimg, desc=f"{cfg.method} {run_dir.name if is_main else ''}",
+                           enabled=progress and is_main)
     from vidsynth.data import iterate_batches
 
     batches = iterate_batches(dataset, cfg.batch, loop.seed, start_step=step, rank=rank, world_size=world_size,
@@ -419,7 +408,7 @@ def _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, ex
                     tick_stats.setdefault(k, []).append(v)
                 step += 1
                 nimg += cfg.batch
-                bar.update(round(nimg / 1000 - bar.n, 3))
+                bar.update(nimg)
                 now = time.time()
                 out_of_time = loop.minutes > 0 and now - start_time >= loop.minutes * 60
                 interrupted = dist.any(signals.received is not None)
@@ -432,8 +421,8 @@ def _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, ex
                     if device.type == "cuda":
                         record["peak_mem_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
                     append_jsonl(run_dir / "stats.jsonl", record)
-                    tb.scalars(record, nimg / 1000)
-                    bar.set_postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in record.items() if k.startswith("loss/")})
+                    sinks.scalars(record, nimg)
+                    bar.postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in record.items() if k.startswith("loss/")})
                     tick_stats, last_tick = {}, now
                 snap_due = (loop.snapshot_kimg > 0 and nimg - last_snap_nimg >= loop.snapshot_kimg * 1000) or \
                            (loop.snapshot_minutes > 0 and now - last_snap_time >= loop.snapshot_minutes * 60)
@@ -444,8 +433,8 @@ def _train(cfg, loop, outdir, resume, run_name, progress, dist, init_weights, ex
         bar.close()
     snapshot(final=True)
     dist.barrier()   # the other ranks wait until rank 0 has written the final files
-    if tb:
-        tb.close()
+    if sinks:
+        sinks.close()
     if signals.received and is_main:
         import sys
 

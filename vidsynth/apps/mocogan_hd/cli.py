@@ -23,6 +23,12 @@ Examples:
 """
 
 
+def _examples(name: str) -> str:
+    """The lines of EPILOG for subcommand ``name``, as that subcommand's own Examples section."""
+    lines = [line for line in EPILOG.splitlines() if line.strip().startswith(f"vidsynth mocogan {name} ")]
+    return "\b\nExamples:\n" + "\n".join(lines) + "\n"
+
+
 def _load(model: str, device: str):
     from vidsynth.errors import CheckpointError
     from vidsynth.export import load_generator
@@ -60,7 +66,7 @@ def _report(paths, numbers: dict | None = None, json_path: str | None = None):
 
 
 def _common(f):
-    f = click.option("--device", default="cpu", help="cpu, cuda, auto ...")(f)
+    f = click.option("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")(f)
     f = click.option("--fps", type=click.IntRange(min=1), default=None,
                      help="Output frame rate [default: the model's]")(f)
     f = click.option("--seed", type=int, default=0, help="Random seed of contents and motions.")(f)
@@ -73,7 +79,7 @@ def mocogan_group():
     """MoCoGAN-HD applications: long videos, content/motion grids, prediction, PCA directions, diversity."""
 
 
-@mocogan_group.command("long")
+@mocogan_group.command("long", epilog=_examples("long"))
 @_common
 @click.option("--n", type=click.IntRange(min=1), default=4, help="Number of videos.")
 @click.option("--frames", type=click.IntRange(min=1), default=64,
@@ -88,7 +94,7 @@ def long_command(model, device, fps, seed, n, frames, out):
     _report(_write(video, out, fps or s.fps), {"videos": n, "frames": frames, "train_frames": s.train_frames})
 
 
-@mocogan_group.command("interpolate")
+@mocogan_group.command("interpolate", epilog=_examples("interpolate"))
 @_common
 @click.option("--n", type=click.IntRange(min=1), default=4)
 @click.option("--frames", type=click.IntRange(min=1), default=16, help="Trajectory length before interpolation.")
@@ -104,7 +110,7 @@ def interpolate_command(model, device, fps, seed, n, frames, factor, out):
     _report(_write(video, out, fps or s.fps), {"videos": n, "frames": video.shape[2]})
 
 
-@mocogan_group.command("content-motion")
+@mocogan_group.command("content-motion", epilog=_examples("content-motion"))
 @_common
 @click.option("--contents", type=click.IntRange(min=1), default=4, help="Rows: content codes.")
 @click.option("--motions", type=click.IntRange(min=1), default=4, help="Columns: motion noise sequences.")
@@ -119,7 +125,7 @@ def content_motion_command(model, device, fps, seed, contents, motions, frames, 
     _report(_write(grid.flatten(0, 1), out, fps or s.fps, nrow=motions), {"contents": contents, "motions": motions})
 
 
-@mocogan_group.command("predict")
+@mocogan_group.command("predict", epilog=_examples("predict"))
 @_common
 @click.option("--data", default=None, help="Dataset with the real video (builtin:NAME, folder, zip).")
 @click.option("--index", type=click.IntRange(min=0), default=0, help="Video index in --data.")
@@ -177,7 +183,7 @@ def predict_command(model, device, fps, seed, data, index, start, stride, image,
     _report(_write(video, out, fps or s.fps, nrow=video.shape[0]), numbers, json_path)
 
 
-@mocogan_group.command("pca-explore")
+@mocogan_group.command("pca-explore", epilog=_examples("pca-explore"))
 @_common
 @click.option("--components", default="0,1,2,3", help="Comma-separated principal components.")
 @click.option("--sigma", type=float, default=3.0, help="Move from -sigma to +sigma standard deviations.")
@@ -201,7 +207,7 @@ def pca_explore_command(model, device, fps, seed, components, sigma, frames, out
     _report(_write(video, out, fps or s.fps, nrow=1), {f"std_{k}": float(std[k]) for k in ks})
 
 
-@mocogan_group.command("diversity")
+@mocogan_group.command("diversity", epilog=_examples("diversity"))
 @_common
 @click.option("--contents", type=click.IntRange(min=1), default=4, help="Content codes to average over.")
 @click.option("--motions", type=click.IntRange(min=1), default=16, help="Videos per content code.")

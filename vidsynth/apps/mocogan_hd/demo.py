@@ -37,10 +37,11 @@ def run_mocogan_demo(outdir: str | Path = "runs", minutes: float = 5.0, seed: in
     from vidsynth.export import load_generator
     from vidsynth.runs import read_jsonl
     from vidsynth.training.loop import train
+    from vidsynth.training.progress import UNLIMITED_KIMG
 
     start = time.time()
     tag = data.replace("builtin:", "")
-    common = dict(data=data, kimg=1e6, seed=seed, snapshot_kimg=0, num_workers=0, device=device, sample_videos=8)
+    common = dict(data=data, kimg=UNLIMITED_KIMG, seed=seed, snapshot_kimg=0, num_workers=0, device=device, sample_videos=8)
 
     # Stage 1: the image generator.
     image_run = train(method_config("stylegan2", "tiny"), LoopConfig(minutes=minutes * image_share, sample_frames=1,
