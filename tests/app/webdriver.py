@@ -4,11 +4,8 @@ request the page makes recorded (Chrome's performance log)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import tempfile
-import time
 
-from tests.report.browser import CHROMIUM_FLAGS, WebDriver, _free_port
+from tests.report.browser import WebDriver
 
 # Any host name other than localhost resolves to nothing: the page must work with the network closed.
 OFFLINE_FLAGS = ["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"]
@@ -18,23 +15,8 @@ class AppDriver(WebDriver):
     """``find``, ``click``, ``type``, and ``requests()``: the URLs of every request the page made."""
 
     def __init__(self, chromium: str, driver: str, window=(1280, 1100)):
-        self.port = _free_port()
-        self.profile = tempfile.mkdtemp(prefix="vidsynth-chromium-")
-        self.proc = subprocess.Popen([driver, f"--port={self.port}"], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        self.base = f"http://127.0.0.1:{self.port}"
-        for _ in range(100):
-            try:
-                self._call("GET", "/status")
-                break
-            except OSError:
-                time.sleep(0.1)
-        args = CHROMIUM_FLAGS + OFFLINE_FLAGS + [f"--user-data-dir={self.profile}",
-                                                 f"--window-size={window[0]},{window[1]}"]
-        caps = {"capabilities": {"alwaysMatch": {
-            "browserName": "chrome", "goog:loggingPrefs": {"performance": "ALL"},
-            "goog:chromeOptions": {"binary": chromium, "args": args}}}}
-        self.session = self._call("POST", "/session", caps)["value"]["sessionId"]
+        super().__init__(chromium, driver, window, extra_args=OFFLINE_FLAGS,
+                         capabilities={"goog:loggingPrefs": {"performance": "ALL"}})
 
     def find(self, css: str) -> str:
         found = self._call("POST", f"/session/{self.session}/element", {"using": "css selector", "value": css})

@@ -35,7 +35,8 @@ def _free_port() -> int:
 class WebDriver:
     """A minimal W3C WebDriver client: ``open(url)``, ``run(script)``, ``run_async(script)``."""
 
-    def __init__(self, chromium: str, driver: str, window=(1280, 2400)):
+    def __init__(self, chromium: str, driver: str, window=(1280, 2400), extra_args=(), capabilities=None):
+        """``extra_args``: more Chromium flags; ``capabilities``: more W3C ``alwaysMatch`` entries."""
         self.port = _free_port()
         self.profile = tempfile.mkdtemp(prefix="vidsynth-chromium-")
         self.proc = subprocess.Popen([driver, f"--port={self.port}"], stdout=subprocess.DEVNULL,
@@ -47,8 +48,9 @@ class WebDriver:
                 break
             except OSError:
                 time.sleep(0.1)
-        args = CHROMIUM_FLAGS + [f"--user-data-dir={self.profile}", f"--window-size={window[0]},{window[1]}"]
-        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome",
+        args = CHROMIUM_FLAGS + list(extra_args) + [f"--user-data-dir={self.profile}",
+                                                     f"--window-size={window[0]},{window[1]}"]
+        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", **(capabilities or {}),
                                                  "goog:chromeOptions": {"binary": chromium, "args": args}}}}
         self.session = self._call("POST", "/session", caps)["value"]["sessionId"]
 
