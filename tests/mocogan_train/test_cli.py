@@ -47,6 +47,18 @@ def test_mocogan_commands(tmp_path, video_run):
         assert (tmp_path / name).exists(), name
 
 
+def test_mocogan_commands_keep_a_fractional_frame_rate(tmp_path, video_run):
+    """``vidsynth mocogan * --fps 29.97`` writes the exact NTSC rate 30000/1001, not 29 or 30."""
+    from fractions import Fraction
+
+    import av
+
+    _invoke(["mocogan", "long", str(video_run), "--n", "1", "--frames", "4", "--fps", "29.97",
+             "--out", str(tmp_path / "ntsc.mp4")])
+    with av.open(str(tmp_path / "ntsc.mp4")) as container:
+        assert Fraction(container.streams.video[0].average_rate) == Fraction(30000, 1001)
+
+
 def test_generate_command_samples_mocogan_runs(tmp_path, video_run):
     _invoke(["generate", str(video_run), "--n", "2", "--frames", "6", "--out", str(tmp_path / "g.mp4")])
     assert list(tmp_path.iterdir())

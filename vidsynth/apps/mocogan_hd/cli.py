@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from vidsynth.frame_rate import FRAME_RATE
+
 EPILOG = """\b
 Examples:
   vidsynth mocogan long runs/00005-mocogan-hd-shapes --frames 64 --out long.mp4
@@ -41,7 +43,7 @@ def _load(model: str, device: str):
     return sampler
 
 
-def _write(video, out: str, fps: int, nrow: int | None = None) -> list[Path]:
+def _write(video, out: str, fps, nrow: int | None = None) -> list[Path]:
     """Write ``[B, 3, T, H, W]`` as one grid video and a png strip of the grid; returns the paths."""
     from vidsynth import io
 
@@ -67,8 +69,8 @@ def _report(paths, numbers: dict | None = None, json_path: str | None = None):
 
 def _common(f):
     f = click.option("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")(f)
-    f = click.option("--fps", type=click.IntRange(min=1), default=None,
-                     help="Output frame rate [default: the model's]")(f)
+    f = click.option("--fps", type=FRAME_RATE, default=None,
+                     help="Output frame rate: 8, 29.97 or 30000/1001 [default: the model's]")(f)
     f = click.option("--seed", type=int, default=0, help="Random seed of contents and motions.")(f)
     f = click.argument("model")(f)
     return f
