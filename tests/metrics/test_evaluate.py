@@ -69,6 +69,7 @@ def test_cli_appends_jsonl(tmp_path, monkeypatch):
     run = tmp_path / "00000-digan-shapes"
     run.mkdir()
     (run / "config.json").write_text("{}")
+    (run / "stats.jsonl").write_text("")                       # a training run folder: config.json + stats.jsonl
     monkeypatch.setattr(vidsynth, "load", lambda path, device="cpu": FakeSampler())
     args = ["--metrics", "acd4_8f", "--acd-features", "mean_color", "--fake", str(run), "--runs", "2", "--device", "cpu"]
     result = CliRunner().invoke(metrics_command, args)
@@ -147,3 +148,19 @@ def test_user_torchscript_i3d(tmp_path):
     # pinned; the stand-in's features are frame means times 0..399 (float32 means over 5e5 pixels:
     # ~1e-6 relative rounding, so rtol 1e-4 holds on any processor)
     assert res[0]["value"] == pytest.approx(2295684.4331, rel=1e-4)
+
+
+def test_metrics_log_goes_to_the_training_run(tmp_path):
+    """Results about a run or one of its snapshot folders go to the run's own metrics.jsonl (naming the
+    snapshot); an exported model or a folder of videos is an input, not a run: nothing is written there."""
+    from vidsynth.metrics.cli import metrics_log
+
+    run = tmp_path / "00001-digan-shapes"
+    for folder in (run / "model", run / "model-best", tmp_path / "exported"):
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+    (run / "config.json").write_text("{}")
+    (run / "stats.jsonl").write_text("")
+    assert metrics_log(run) == (run / "metrics.jsonl", {})
+    assert metrics_log(run / "model-best") == (run / "metrics.jsonl", {"snapshot": "model-best"})
+    assert metrics_log(tmp_path / "exported") is None and metrics_log(tmp_path / "x.npz") is None

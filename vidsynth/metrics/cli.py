@@ -131,7 +131,7 @@ def compute_command(metric_names, real, real_stats, fake, num_runs, num_fake, fa
       vidsynth metrics --real ~/UCF-101 --split testlist01.txt --fake runs/00003-digan-ucf
     """
     from vidsynth.device import resolve_device
-    from vidsynth.metrics.evaluation import evaluate, is_run_folder
+    from vidsynth.metrics.evaluation import evaluate
 
     names = None if metric_names is None else [m.strip() for m in metric_names.split(",") if m.strip()]
     results = evaluate(names, real=real, fake=fake, device=resolve_device(device), num_runs=num_runs,
@@ -144,15 +144,32 @@ def compute_command(metric_names, real, real_stats, fake, num_runs, num_fake, fa
     click.echo(format_table(results))
     if save_features:
         click.echo(f"wrote features to {save_features}")
-    if is_run_folder(fake) and not no_log:
+    log = None if no_log else metrics_log(fake)
+    if log is not None:
         from vidsynth.errors import VidsynthError
 
+        path, extra = log
         try:
-            append_jsonl(Path(fake) / "metrics.jsonl", results)
+            append_jsonl(path, [{**r, **extra} for r in results])
         except OSError as e:
-            raise VidsynthError(f"cannot append to {Path(fake) / 'metrics.jsonl'}: {e.strerror}; pass --no-log to "
-                                "skip logging") from None
-        click.echo(f"appended {len(results)} result(s) to {Path(fake) / 'metrics.jsonl'}")
+            raise VidsynthError(f"cannot append to {path}: {e.strerror}; pass --no-log to skip logging") from None
+        click.echo(f"appended {len(results)} result(s) to {path}")
+
+
+def metrics_log(fake) -> tuple[Path, dict] | None:
+    """Where results about ``fake`` are logged: a training run's own ``metrics.jsonl`` for the run folder
+    or one of its snapshot folders (``model``, ``model-<kimg>``, ``model-best``; the record then names the
+    snapshot), else nowhere (exported models, folders of videos are inputs, not runs)."""
+    from vidsynth.data.storage import is_run_folder as is_training_run
+
+    p = Path(str(fake)).expanduser()
+    if not p.is_dir():
+        return None
+    if is_training_run({f.name for f in p.iterdir()}):
+        return p / "metrics.jsonl", {}
+    if p.name.startswith("model") and is_training_run({f.name for f in p.parent.iterdir()}):
+        return p.parent / "metrics.jsonl", {"snapshot": p.name}
+    return None
 
 
 @metrics_command.command("stats")

@@ -36,12 +36,36 @@ def parse_log(spec: str) -> list[str]:
     return names
 
 
+def _tensorboard_thread_errors_as_warnings() -> None:
+    """TensorBoard writes events from its own thread (``_AsyncWriterThread``); an OSError there (a full
+    disk) would print a thread traceback. Turn it into one warning line: TensorBoard logging stops, training
+    continues and meets the same disk error where it can say what to do."""
+    import threading
+
+    previous = threading.excepthook
+    if getattr(previous, "vidsynth_tensorboard", False):
+        return
+
+    def hook(args):
+        if type(args.thread).__name__ == "_AsyncWriterThread" and isinstance(args.exc_value, OSError):
+            import warnings
+
+            warnings.warn(f"TensorBoard's event writer failed ({args.exc_value}); TensorBoard logging stopped, "
+                          "training continues")
+            return
+        previous(args)
+
+    hook.vidsynth_tensorboard = True
+    threading.excepthook = hook
+
+
 class TensorBoardSink:
     """``torch.utils.tensorboard.SummaryWriter`` in ``<run>/tensorboard``."""
 
     def __init__(self, folder: Path):
         from torch.utils.tensorboard import SummaryWriter
 
+        _tensorboard_thread_errors_as_warnings()
         self.writer = SummaryWriter(str(folder))
 
     def scalars(self, values: dict, nimg: int) -> None:
