@@ -40,3 +40,16 @@ def test_impossible_sizes(over):
 def test_set_syntax():
     with pytest.raises(ConfigError, match="key=value"):
         parse_set_options(["lr"])
+
+
+@pytest.mark.parametrize("method,override,words", [("digan", {"batch": 0}, "batch"),
+                                                    ("stylegan2", {"lr": float("nan")}, "lr"),
+                                                    ("mocogan-hd", {"n_pca": 0}, "n_pca")])
+def test_validate_method_dispatches_to_every_method(method, override, words):
+    """``validate_method`` checks a config of any method (the trainers check again; this guards the one
+    entry point the CLI and ``train()`` call before a run folder exists)."""
+    from vidsynth.config import validate_method
+
+    validate_method(method_config(method, "test"))              # the preset itself is valid
+    with pytest.raises(ConfigError, match=words):
+        validate_method(apply_overrides(method_config(method, "test"), override))
