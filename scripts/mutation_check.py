@@ -18,6 +18,7 @@ every mutation and prove nothing.
     python scripts/mutation_check.py --list           # names, files and test counts
     python scripts/mutation_check.py --only NAME ...  # some mutations (repeatable; prefix* allowed)
     python scripts/mutation_check.py --file scripts/mutations/h11-tests.json
+    python scripts/mutation_check.py --stale          # seconds: entries that no longer match the code
 
 Outcomes: KILLED, SURVIVED, STALE (``find`` is not in the file exactly once: the code moved on; fix
 the entry), ERROR (pytest could not run the listed tests, e.g. a wrong test id). Documented in
@@ -94,11 +95,28 @@ def first_failure(output: str) -> str:
     return ""
 
 
+def report_stale(mutations: list[dict]) -> int:
+    """Cheap check after moving code: entries whose file/find or test files no longer exist. Exit 1 if any."""
+    bad = 0
+    for m in mutations:
+        target = ROOT / m["file"]
+        count = target.read_text().count(m["find"]) if target.is_file() else -1
+        missing = sorted({t.split("::")[0] for t in m["tests"] if not (ROOT / t.split("::")[0]).is_file()})
+        if count != 1 or missing:
+            bad += 1
+            why = "file missing" if count < 0 else f"'find' occurs {count} times" if count != 1 else ""
+            print(f"STALE     {m['name']} [{m['source']}]: {m['file']}: {why} {' '.join(missing)}".rstrip())
+    print(f"{len(mutations)} mutation(s): {bad} stale")
+    return 1 if bad else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--file", action="append", type=Path, help="mutation list(s) (default: scripts/mutations/*.json)")
     ap.add_argument("--only", action="append", metavar="NAME", help="run only these mutations (fnmatch patterns)")
     ap.add_argument("--list", action="store_true", help="list the mutations and exit")
+    ap.add_argument("--stale", action="store_true",
+                    help="only check that every 'find' occurs once and every test file exists (no test runs)")
     ap.add_argument("--no-baseline", action="store_true", help="skip the unmutated run of the listed tests")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per pytest run (default 900)")
     args = ap.parse_args(argv)
@@ -114,6 +132,9 @@ def main(argv=None) -> int:
             print(f"{m['name']:48s} {m['file']:48s} {len(m['tests'])} test(s)  [{m['source']}]")
         print(f"{len(mutations)} mutation(s)")
         return 0
+
+    if args.stale:
+        return report_stale(mutations)
 
     results = []
     # SIGTERM (e.g. `kill PID`) unwinds like Ctrl-C, so the temporary copy is removed
