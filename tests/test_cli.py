@@ -70,12 +70,12 @@ def test_generated_mp4_decodes_to_what_was_sampled(run, tmp_path):
     import torch
 
     import vidsynth
-    from vidsynth import io
+    from vidsynth.video.write import to_uint8_frames, write_video
 
     video = vidsynth.load(run).sample(1, frames=8, seed=1)[0]
-    io.write_video(tmp_path / "v.mp4", video)
+    write_video(tmp_path / "v.mp4", video)
     with av.open(str(tmp_path / "v.mp4")) as c:
         frames = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
     assert frames.shape == (8, 16, 16, 3)
-    expected = io.to_uint8_frames(video).astype(float)
+    expected = to_uint8_frames(video).astype(float)
     assert np.abs(frames.astype(float) - expected).mean() < 12   # lossy H.264 at 16 px, but the same video

@@ -4,7 +4,7 @@ import json
 from click.testing import CliRunner
 
 from vidsynth.cli import main
-from vidsynth.demo import video_statistics
+from vidsynth.demo.stats import video_statistics
 
 
 def test_demo_writes_videos_and_summary(tmp_path):
@@ -16,6 +16,7 @@ def test_demo_writes_videos_and_summary(tmp_path):
     summary = json.loads((run / "demo_summary.json").read_text())
     for key in ("samples_mp4", "samples_gif", "real_vs_generated_mp4", "real_vs_generated_png"):
         assert (run / summary["files"][key].split("/")[-1]).is_file()
+    assert (run / "report.html").is_file()     # the demo's run has the report `vidsynth train` writes
     assert summary["steps"] > 0 and summary["seconds"] < 90
     assert summary["real"]["motion"] > 0.5      # the built-in data moves
 

@@ -17,7 +17,7 @@ FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 # Blocks executed in full, keyed by (file, first two lines of the block). The other blocks need a user's data
 # (~/videos, ~/ucf101), minutes of training or a GPU, or are excerpts of larger code: checked statically.
 RUNNABLE = {
-    ("docs/digan_apps.md", "import torch, vidsynth | from vidsynth.apps import render"),
+    ("docs/digan_apps.md", "import torch, vidsynth | from vidsynth.apps.digan import render"),
     ("docs/mocogan_hd_training.md", 'import vidsynth | g = vidsynth.load("runs/00007-mocogan-hd-vox")'),
     ("docs/report.md", 'from vidsynth.report import write_report | write_report("runs/00003-digan-shapes")'),
     ("docs/stylegan2.md", "import torch | from vidsynth.export import load_model, save_model"),

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import vidsynth
-from vidsynth import io
 from vidsynth.errors import VidsynthError
 from vidsynth.export_hub import export_hub
+from vidsynth.video.write import make_grid, write_video
 
 from tests.training.conftest import loop_config
 
@@ -20,8 +20,8 @@ METRIC = {"metric": "fvd16_16f", "value": 123.456, "std": 0.5, "num_runs": 2, "n
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     from vidsynth.config import method_config
-    from vidsynth.runs import append_jsonl
     from vidsynth.training.loop import train
+    from vidsynth.utils.files import append_jsonl
 
     run = train(method_config("digan", "test"), loop_config(kimg=0.008, log="none"),
                 outdir=tmp_path_factory.mktemp("runs"), progress=False)
@@ -48,7 +48,7 @@ def test_hub_folder_layout_card_and_load(run, tmp_path):
     config = json.loads((dst / "config.json").read_text())
     assert config["class_name"] == "DIGANGenerator" and config["metadata"]["kimg"] == 0.008
     # sample.gif is the grid of sample(4, seed=0) from the exported weights
-    expected = io.write_video(tmp_path / "expected.gif", io.make_grid(vidsynth.load(dst).sample(4, frames=4, seed=0)))
+    expected = write_video(tmp_path / "expected.gif", make_grid(vidsynth.load(dst).sample(4, frames=4, seed=0)))
     assert (dst / "sample.gif").read_bytes() == expected.read_bytes()
 
 

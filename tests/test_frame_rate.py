@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from vidsynth import io
-from vidsynth.frame_rate import frame_rate, rate_to_json
-from vidsynth.video_writer import VideoStreamWriter
+from vidsynth.video.frame_rate import frame_rate, rate_to_json
+from vidsynth.video.stream import VideoStreamWriter
+from vidsynth.video.write import write_mp4
 
 NTSC = Fraction(30000, 1001)
 
@@ -30,7 +30,7 @@ def test_frame_rate_spellings():
 @pytest.mark.parametrize("fps", ["30000/1001", 29.97, NTSC])
 def test_mp4_keeps_ntsc_rate(tmp_path, fps):
     frames = np.zeros((6, 16, 16, 3), np.uint8)
-    io.write_mp4(tmp_path / "a.mp4", frames, fps=fps)
+    write_mp4(tmp_path / "a.mp4", frames, fps=fps)
     assert stream_rate(tmp_path / "a.mp4") == NTSC
 
 
@@ -61,6 +61,6 @@ def test_sampler_and_generate_keep_the_run_rate(tmp_path):
 def test_dataset_info_shows_the_exact_rate(tmp_path):
     from vidsynth.data.info import dataset_info
 
-    io.write_mp4(tmp_path / "v" / "a.mp4", np.zeros((4, 16, 16, 3), np.uint8), fps="30000/1001")
-    io.write_mp4(tmp_path / "v" / "b.mp4", np.zeros((4, 16, 16, 3), np.uint8), fps=25)
+    write_mp4(tmp_path / "v" / "a.mp4", np.zeros((4, 16, 16, 3), np.uint8), fps="30000/1001")
+    write_mp4(tmp_path / "v" / "b.mp4", np.zeros((4, 16, 16, 3), np.uint8), fps=25)
     assert dataset_info(tmp_path / "v")["fps"] == {"29.97 (30000/1001)": 1, "25": 1}

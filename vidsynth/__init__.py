@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 def load(path, device="cpu"):
     """Load a trained generator (never unpickles): a run folder (its latest ``model/``), a snapshot folder
     (``model-<kimg>/``, ``model-best/``), a ``vidsynth export`` folder, or a ``training_state-*.pt`` checkpoint."""
-    from vidsynth.export import load_generator
+    from vidsynth.loader import load_generator
 
     return load_generator(path, device=device)
 

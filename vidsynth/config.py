@@ -13,6 +13,13 @@ from dataclasses import dataclass
 
 from vidsynth.errors import ConfigError
 
+# Names the configs are validated against. Config owns them (it imports nothing above itself); the
+# modules that implement each name import its table from here.
+DIFFAUGMENT_POLICIES = frozenset({"color", "translation", "cutout"})   # nn/diffaugment.py (DiffAugment, Zhao 2020)
+ADA_PIPELINE = ("xflip", "rotate90", "xint", "scale", "color", "cutout")  # training/ada.py, in application order
+ADA_MODES = ("ada", "fixed", "noaug")                                 # training/ada.py: adaptive p, fixed p, off
+VIDEO_NOISE_MODES = ("per_video", "const", "none")                    # models/mocogan_hd/video_noise.py
+
 
 @dataclass
 class DIGANConfig:
@@ -178,7 +185,7 @@ class LoopConfig:
     sample_frames: int = 16
     num_workers: int = 2
     device: str = "auto"
-    fps: float = 8.0                  # of sample videos; 29.97 is written as 30000/1001 (vidsynth/frame_rate.py)
+    fps: float = 8.0                  # of sample videos; 29.97 is written as 30000/1001 (vidsynth/video/frame_rate.py)
     metrics: str = ""                 # e.g. "fvd256_16f,kvd256_16f": computed at snapshots (off by default)
     metrics_kimg: float = 0.0         # ... every this many kimg (0 = at every snapshot when metrics is set)
     best_by: str = ""                 # one of metrics: model-best/ is the snapshot with its best value
@@ -363,12 +370,7 @@ def validate_digan(cfg: DIGANConfig) -> None:
         _check_range(cfg, name, low=0)
     for name in ("r1_interval", "g_reg_interval", "mapping_layers"):
         _check_range(cfg, name, low=0)
-    from vidsynth.nn.diffaugment import POLICIES
-
-    unknown = sorted({p for p in cfg.diffaugment.split(",") if p} - POLICIES)
-    if unknown:
-        raise ConfigError(f"diffaugment: unknown policy {', '.join(unknown)}; use a comma-separated list of "
-                          f"{', '.join(sorted(POLICIES))}, or an empty string for none")
+    _check_diffaugment(cfg)
 
 
 def digan_frame_size(cfg: DIGANConfig) -> tuple[int, int]:
@@ -404,8 +406,6 @@ def parse_resolution(text) -> tuple[int, str | None]:
 def validate_stylegan2(cfg: StyleGAN2Config) -> None:
     """Reject impossible image-generator (StyleGAN2 / BigGAN) settings before a run folder exists, with a
     message that says what to change."""
-    from vidsynth.training.ada import MODES, PIPELINE
-
     if cfg.family not in ("stylegan2", "biggan"):
         raise ConfigError(f"family must be stylegan2 or biggan, got {cfg.family!r}")
     low, high = (8, 1024) if cfg.family == "stylegan2" else (32, 256)
@@ -426,12 +426,12 @@ def validate_stylegan2(cfg: StyleGAN2Config) -> None:
     _check_range(cfg, "pl_weight", low=0)
     _check_range(cfg, "ada_kimg", low=0, low_open=True)
     _check_range(cfg, "r1_gamma")                  # any finite number; negative = ADA's rule (r1_gamma())
-    if cfg.augment not in MODES:
-        raise ConfigError(f"augment must be one of {', '.join(MODES)}, got {cfg.augment!r}")
-    unknown = sorted({p for p in cfg.ada_pipeline.split(",") if p} - set(PIPELINE))
+    if cfg.augment not in ADA_MODES:
+        raise ConfigError(f"augment must be one of {', '.join(ADA_MODES)}, got {cfg.augment!r}")
+    unknown = sorted({p for p in cfg.ada_pipeline.split(",") if p} - set(ADA_PIPELINE))
     if unknown:
         raise ConfigError(f"ada_pipeline: unknown augmentation {', '.join(unknown)}; use a comma-separated list of "
-                          f"{', '.join(PIPELINE)}")
+                          f"{', '.join(ADA_PIPELINE)}")
     if cfg.diffaugment and cfg.augment != "noaug":
         raise ConfigError(f"diffaugment={cfg.diffaugment!r} and augment={cfg.augment!r} both augment D's input; "
                           "use one: --set augment=noaug (keep DiffAugment) or --set diffaugment= (keep ADA)")
@@ -440,8 +440,6 @@ def validate_stylegan2(cfg: StyleGAN2Config) -> None:
 def validate_mocogan_hd(cfg: MoCoGANHDConfig) -> None:
     """Reject impossible MoCoGAN-HD settings before a run folder exists (the image generator is checked
     when it is loaded)."""
-    from vidsynth.models.mocogan_hd.video_noise import VIDEO_NOISE_MODES
-
     r = cfg.resolution
     if r < 16 or r & (r - 1):
         raise ConfigError(f"resolution must be a power of two >= 16, got {r}")
@@ -472,12 +470,15 @@ def _check_common(cfg, signed_r1: bool = False) -> None:
         if hasattr(cfg, name) and not (signed_r1 and name == "r1_gamma"):
             _check_range(cfg, name, low=0)
     if getattr(cfg, "diffaugment", ""):
-        from vidsynth.nn.diffaugment import POLICIES
+        _check_diffaugment(cfg)
 
-        unknown = sorted({p for p in cfg.diffaugment.split(",") if p} - POLICIES)
-        if unknown:
-            raise ConfigError(f"diffaugment: unknown policy {', '.join(unknown)}; use a comma-separated list of "
-                              f"{', '.join(sorted(POLICIES))}, or an empty string for none")
+
+def _check_diffaugment(cfg) -> None:
+    """``cfg.diffaugment`` is a comma-separated list of ``DIFFAUGMENT_POLICIES`` (empty: none)."""
+    unknown = sorted({p for p in cfg.diffaugment.split(",") if p} - DIFFAUGMENT_POLICIES)
+    if unknown:
+        raise ConfigError(f"diffaugment: unknown policy {', '.join(unknown)}; use a comma-separated list of "
+                          f"{', '.join(sorted(DIFFAUGMENT_POLICIES))}, or an empty string for none")
 
 
 def validate_method(cfg) -> None:
@@ -501,11 +502,8 @@ def validate_loop(loop: LoopConfig) -> None:
         if getattr(loop, name) < low:
             raise ConfigError(f"{name} must be >= {low}, got {getattr(loop, name)}")
     _check_range(loop, "metrics_kimg", low=0)
-    if loop.metrics:
-        from vidsynth.metrics.protocols import parse_protocol
-
-        for name in loop.metrics.split(","):
-            parse_protocol(name.strip())   # a typo fails now, not after hours of training
+    # Metric names are checked by the layer that owns them (metrics.callback.MetricsCallback.check, called
+    # through training.loop.check_run_options): a typo fails before training, not after hours of it.
 
 
 def _check_range(cfg, name: str, low=None, high=None, low_open: bool = False) -> None:
@@ -518,15 +516,8 @@ def _check_range(cfg, name: str, low=None, high=None, low_open: bool = False) ->
         raise ConfigError(f"{name} must be a finite number {bounds}, got {value}")
 
 
-def to_json(*cfgs) -> dict:
-    out = {}
-    for cfg in cfgs:
-        out.update(dataclasses.asdict(cfg))
-    return out
-
-
 def save_json(path, data: dict) -> None:
-    from vidsynth.runs import atomic_write_text
+    from vidsynth.utils.files import atomic_write_text
 
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 

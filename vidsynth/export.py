@@ -1,9 +1,8 @@
 """Exported models: ``config.json`` (class name, version, constructor kwargs, metadata) plus
-``model.safetensors`` (the weights). Loading builds the class from the registry and reads plain
+``model.safetensors`` (the weights). Loading builds the class from ``vidsynth.registry`` and reads plain
 tensors: nothing is ever unpickled, so a model file cannot run code."""
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
@@ -11,31 +10,16 @@ import torch
 from torch import nn
 
 from vidsynth.errors import CheckpointError
-from vidsynth.runs import atomic_write, atomic_write_text
+from vidsynth.registry import MODEL_CLASSES, SAMPLERS, model_class  # noqa: F401  (re-exported)
+from vidsynth.training.run_dir import MODEL_DIR
+from vidsynth.utils.deprecation import moved_names
+
+# beside an exported generator, the discriminators a fine-tuning run starts from (vidsynth convert of an
+# official DIGAN snapshot writes them; train --resume-from-weights reads them)
+DISCRIMINATOR_FILE = "discriminator.safetensors"
+from vidsynth.utils.files import atomic_write, atomic_write_text
 
 FORMAT_VERSION = 1
-
-# class name -> "module:attr". Add one line per exportable model.
-MODEL_CLASSES = {
-    "DIGANGenerator": "vidsynth.models.digan.generator:DIGANGenerator",
-    "StyleGAN2Generator": "vidsynth.models.stylegan2:StyleGAN2Generator",
-    "BigGANGenerator": "vidsynth.models.biggan:BigGANGenerator",
-    "MoCoGANHDVideoGenerator": "vidsynth.models.mocogan_hd.video_generator:MoCoGANHDVideoGenerator",
-}
-
-# class name -> "module:attr" of the sampler wrapping it for vidsynth.load().
-SAMPLERS = {
-    "DIGANGenerator": "vidsynth.models.digan.sampler:DIGANSampler",
-    "MoCoGANHDVideoGenerator": "vidsynth.models.mocogan_hd.sampler:MoCoGANHDSampler",
-    "StyleGAN2Generator": "vidsynth.models.image_sampler:ImageSampler",
-    "BigGANGenerator": "vidsynth.models.image_sampler:ImageSampler",
-}
-
-
-def _import(spec: str):
-    module, attr = spec.split(":")
-    return getattr(importlib.import_module(module), attr)
-
 
 def save_model(module: nn.Module, folder: str | Path, kwargs: dict, metadata: dict | None = None) -> Path:
     """Write ``module`` (built as ``type(module)(**kwargs)``) to ``folder`` atomically."""
@@ -44,7 +28,7 @@ def save_model(module: nn.Module, folder: str | Path, kwargs: dict, metadata: di
     folder = Path(folder)
     class_name = type(module).__name__
     if class_name not in MODEL_CLASSES:
-        raise ValueError(f"{class_name} is not registered in vidsynth.export.MODEL_CLASSES")
+        raise ValueError(f"{class_name} is not registered in vidsynth.registry.MODEL_CLASSES")
     state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
     atomic_write(folder / "model.safetensors", lambda tmp: save_file(state, str(tmp)))
     config = {"class_name": class_name, "version": FORMAT_VERSION, "kwargs": kwargs, "metadata": metadata or {}}
@@ -84,7 +68,7 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[
 
     folder = Path(folder)
     config = read_model_config(folder)
-    cls = _import(MODEL_CLASSES[config["class_name"]])
+    cls = model_class(config["class_name"])
     try:
         module = cls(**config["kwargs"])
     except Exception as e:  # unknown names (TypeError), impossible values (ValueError, RuntimeError, ...)
@@ -132,25 +116,31 @@ def check_finite(state: dict, source: str) -> None:
                               "snapshot or checkpoint")
 
 
-def load_generator(path: str | Path, device: str | torch.device = "cpu"):
-    """A sampler for a run folder (its exported ``model/``), an exported model folder (``model-<kimg>/``,
-    ``model-best/``, a ``vidsynth export`` folder) or a resume checkpoint ``training_state-*.pt``."""
-    from vidsynth.checkpoint_model import is_checkpoint_file, load_checkpoint_model
-    from vidsynth.device import resolve_device
+def load_image_generator(path, device="cpu") -> tuple[nn.Module, dict]:
+    """A frozen image generator from a run folder (its ``model/``) or an exported model folder.
 
-    path = Path(path)
-    if is_checkpoint_file(path):
-        module, config = load_checkpoint_model(path)
-        return _import(SAMPLERS[config["class_name"]])(module.to(resolve_device(device)), config["metadata"])
-    folder = path / "model" if (path / "model" / "config.json").is_file() else path
-    if folder == path and (path / "stats.jsonl").exists() and not (path / "model").exists():
-        raise CheckpointError(f"'{path}' is a training run without an exported model yet: the model is written "
-                              "at the first snapshot (--snapshot-kimg) and when training stops")
+    Returns ``(module, export config)``; raises ``CheckpointError`` if the folder holds something
+    that is not a latent image generator (see ``vidsynth.models.image_generator``). A MoCoGAN-HD
+    export gives its image generator. (Was ``models.mocogan_hd.video_generator.load_image_generator``:
+    reading files is this layer's work, not a model's.)
+    """
+    from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator
+
+    path = Path(path).expanduser()
+    folder = path / MODEL_DIR if (path / MODEL_DIR / "config.json").is_file() else path
     if not (folder / "config.json").is_file():
-        raise CheckpointError(f"'{path}' holds no exported model: expected '{path}/model/config.json' (a run "
-                              f"folder after its first snapshot) or '{path}/config.json' (an exported model)")
-    module, config = load_model(folder, resolve_device(device))
-    sampler_spec = SAMPLERS.get(config["class_name"])
-    if sampler_spec is None:
-        raise CheckpointError(f"{config['class_name']} is not a video generator that vidsynth.load can sample")
-    return _import(sampler_spec)(module, config.get("metadata", {}))
+        raise CheckpointError(f"no image generator in '{path}': expected a stylegan2 run folder (with model/) or "
+                              "an exported model folder (vidsynth convert); set --image-generator")
+    module, config = load_model(folder, device)
+    if isinstance(module, MoCoGANHDVideoGenerator):      # reuse the image generator of a MoCoGAN-HD export
+        config = {"class_name": module.image_generator_class, "kwargs": module.image_generator_kwargs}
+        module = module.image_generator
+    if not all(hasattr(module, a) for a in ("latent_dim", "sample_latents", "synthesize")):
+        raise CheckpointError(f"'{folder}' holds a {config['class_name']}, not an image generator with a latent "
+                              "space (StyleGAN2Generator or BigGANGenerator)")
+    return module.eval().requires_grad_(False), config
+
+
+# vidsynth.load (any model path -> sampler) reads resume checkpoints through the training layer, so it
+# lives above it, in vidsynth/loader.py.
+__getattr__ = moved_names(__name__, {"load_generator": "vidsynth.loader"})

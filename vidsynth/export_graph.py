@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from vidsynth.errors import ConfigError
-from vidsynth.runs import atomic_write, atomic_write_text
+from vidsynth.utils.files import atomic_write, atomic_write_text
 
 FORMATS = ("torchscript", "onnx")
 
@@ -64,7 +64,7 @@ def example_inputs(sampler, n: int, frames: int, seed: int = 0) -> tuple[list[st
     """(input names, the random inputs ``sampler.sample(n, frames, seed)`` uses), on the sampler's device."""
     from vidsynth.models.digan.sampler import DIGANSampler
     from vidsynth.models.mocogan_hd.sampler import MoCoGANHDSampler
-    from vidsynth.models.sampler_base import item_generator
+    from vidsynth.utils.seeding import seed_stream
 
     if isinstance(sampler, DIGANSampler):
         z, zm = sampler.latents(n, seed)
@@ -79,7 +79,7 @@ def example_inputs(sampler, n: int, frames: int, seed: int = 0) -> tuple[list[st
     if frames != 1:
         raise ConfigError("an image generator has no time: export it with --frames 1")
     g = sampler.generator
-    latents = torch.cat([g.sample_latents(1, generator=item_generator(seed, i, sampler.device)) for i in range(n)])
+    latents = torch.cat([g.sample_latents(1, generator=seed_stream(seed, i, device=sampler.device)) for i in range(n)])
     return ["latents"], (latents,)
 
 

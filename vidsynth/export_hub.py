@@ -17,25 +17,14 @@ import json
 from pathlib import Path
 
 from vidsynth.errors import VidsynthError
-from vidsynth.runs import atomic_write_text, read_jsonl
+from vidsynth.training.run_dir import find_run_folder, read_run_config, resolve_model_folder
+from vidsynth.utils.files import atomic_write_text, read_jsonl
 
 PAPERS = {
     "digan": "DIGAN: Generating Videos with Dynamics-aware Implicit Generative Adversarial Networks (Yu et al., ICLR 2022)",
     "mocogan-hd": "A Good Image Generator Is What You Need for High-Resolution Video Synthesis (Tian et al., ICLR 2021)",
     "stylegan2": "Analyzing and Improving the Image Quality of StyleGAN (Karras et al., CVPR 2020)",
 }
-
-
-def find_run_dir(source: Path) -> Path | None:
-    """The training run a model came from: the folder itself, a snapshot's parent, or a checkpoint's run."""
-    for folder in (source, source.parent, source.parent.parent):
-        try:
-            config = json.loads((folder / "config.json").read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(config, dict) and "loop" in config:
-            return folder
-    return None
 
 
 def _metrics_rows(run_dir: Path | None, kimg) -> list[dict]:
@@ -107,8 +96,8 @@ def export_hub(source: str | Path, dst: str | Path, license: str = "other", samp
                device: str = "cpu") -> Path:
     """Write the Hub folder ``dst`` for ``source`` (anything ``vidsynth.load`` accepts); returns ``dst``."""
     import vidsynth
-    from vidsynth import io
     from vidsynth.export import save_model
+    from vidsynth.video.write import make_grid, write_video
 
     source, dst = Path(source), Path(dst)
     if dst.exists() and any(dst.iterdir()):
@@ -118,11 +107,11 @@ def export_hub(source: str | Path, dst: str | Path, license: str = "other", samp
     config = _source_config(source)
     save_model(module, dst, config["kwargs"], dict(sampler.metadata))
     config = json.loads((dst / "config.json").read_text())
-    run_dir = find_run_dir(source)
-    run_config = json.loads((run_dir / "config.json").read_text()) if run_dir else None
+    run_dir = find_run_folder(source)
+    run_config = read_run_config(run_dir) if run_dir else None
     frames = 1 if type(sampler).__name__ == "ImageSampler" else sampler.train_frames
     videos = sampler.sample(samples, frames=frames, seed=seed)
-    io.write_video(dst / "sample.gif", io.make_grid(videos), fps=sampler.fps)
+    write_video(dst / "sample.gif", make_grid(videos), fps=sampler.fps)
     metrics = _metrics_rows(run_dir, sampler.metadata.get("kimg"))
     atomic_write_text(dst / "README.md", model_card(config, run_config, metrics, license))
     return dst
@@ -136,5 +125,4 @@ def _source_config(source: Path) -> dict:
         from vidsynth.checkpoint_model import load_checkpoint_model
 
         return load_checkpoint_model(source)[1]
-    folder = source / "model" if (source / "model" / "config.json").is_file() else source
-    return read_model_config(folder)
+    return read_model_config(resolve_model_folder(source))

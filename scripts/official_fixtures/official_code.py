@@ -52,7 +52,7 @@ def require_checkout(checkout: Path, marker: str, repository: str) -> None:
 
 def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> Path:
     """``np.savez_compressed`` written atomically (vidsynth's ``atomic_write``); arrays only, no pickles."""
-    from vidsynth.runs import atomic_write
+    from vidsynth.utils.files import atomic_write
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:

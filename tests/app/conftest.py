@@ -12,19 +12,15 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from vidsynth import io
+from tests.threads import one_thread_fixture
 from vidsynth.config import method_config
 from vidsynth.export import save_model
+from vidsynth.video.write import make_grid, write_video
 
 METADATA = {"train_frames": 4, "fps": 8}
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+_one_thread = one_thread_fixture()
 
 
 def digan_model(folder: Path, c_dim: int = 0, class_names=()) -> Path:
@@ -85,8 +81,8 @@ def runs_root(tmp_path_factory, digan_path) -> Path:
         for kimg, fvd in ((0.08, 900.0), (0.2, 610.0)):
             f.write(json.dumps({"metric": "fvd16", "value": fvd, "kimg": kimg, "num_videos": 64}) + "\n")
         f.write(json.dumps({"metric": "kvd16", "value": 12.5, "kimg": 0.2}) + "\n")
-    io.write_video(run / "samples-0000.200kimg.mp4", io.make_grid(moving_square(frames=4, size=16)), fps=8)
-    io.write_video(run / "reals.mp4", io.make_grid(moving_square(frames=4, size=16, shift=3)), fps=8)
+    write_video(run / "samples-0000.200kimg.mp4", make_grid(moving_square(frames=4, size=16)), fps=8)
+    write_video(run / "reals.mp4", make_grid(moving_square(frames=4, size=16, shift=3)), fps=8)
     shutil.copytree(digan_path, run / "model")
     empty = root / "00001-mocogan-hd-scene"
     empty.mkdir()

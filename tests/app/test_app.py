@@ -14,9 +14,9 @@ from PIL import Image
 
 import vidsynth
 from tests.app.conftest import needs_gradio
-from vidsynth import io
 from vidsynth.app.runs_tab import RunBrowser, find_runs
-from vidsynth.apps import render
+from vidsynth.apps.digan import render
+from vidsynth.video.write import to_uint8_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,7 @@ def test_digan_handlers_write_mp4_and_gif_of_the_callback(digan_path, tmp_path):
     mp4, files = fns["on_video"](3, "random", 1.0, -0.5, 1.5, 5, 1, "2.0", 0.0, 1.0)
     assert files == [mp4, mp4[:-4] + ".gif"] and all(Path(f).is_file() for f in files)
     sampler = vidsynth.load(digan_path)
-    expected = io.to_uint8_frames(render.render_times(sampler, np.linspace(-0.5, 1.5, 5), 1, 3, scale=2.0)[0])
+    expected = to_uint8_frames(render.render_times(sampler, np.linspace(-0.5, 1.5, 5), 1, 3, scale=2.0)[0])
     gif, video = gif_frames(files[1]), mp4_frames(mp4)
     assert gif.shape == video.shape == expected.shape == (5, 32, 32, 3)
     # Lossy encoders on random-weight (noise-like) frames: H.264 keeps luma within 2.7 grey levels on
@@ -61,7 +61,7 @@ def test_digan_handlers_write_mp4_and_gif_of_the_callback(digan_path, tmp_path):
     assert np.abs(gif.astype(int) - expected).mean() < 8
 
     png = fns["on_still"](3, "random", 1.0, 1.7, 1, "1.0", 0.0, 1.0)
-    still = io.to_uint8_frames(render.render_times(sampler, [1.7], 1, 3)[0])[0]
+    still = to_uint8_frames(render.render_times(sampler, [1.7], 1, 3)[0])[0]
     assert np.array_equal(np.asarray(Image.open(png).convert("RGB")), still)        # png: lossless
 
     grid, morph, all_files = fns["on_interpolate"](0, "random", 1.0, 1, 0, 0, "w", 3, 4, 6)
@@ -133,7 +133,7 @@ def test_tabs_for_each_kind_of_path(digan_path, runs_root, tmp_path):
 @needs_gradio
 def test_offline_switches(digan_path, tmp_path):
     from vidsynth.app.blocks import build_app
-    from vidsynth.app.server import require_gradio
+    from vidsynth.app.offline import require_gradio
     from vidsynth.app.ui import theme
 
     gr = require_gradio()

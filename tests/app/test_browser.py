@@ -20,8 +20,8 @@ from PIL import Image
 import vidsynth
 from tests.app.conftest import needs_gradio
 from tests.report.browser import _free_port, find_browser
-from vidsynth import io
-from vidsynth.apps import render
+from vidsynth.apps.digan import render
+from vidsynth.video.write import to_uint8_frames
 
 CHROMIUM, DRIVER, MISSING = find_browser()
 pytestmark = [pytest.mark.skipif(bool(MISSING), reason=MISSING), needs_gradio]
@@ -127,7 +127,7 @@ def test_app_in_chromium(server, digan_path, tmp_path):
     sampler = vidsynth.load(digan_path)
 
     def library_frame(seed, t):
-        return io.to_uint8_frames(render.render_times(sampler, [t], 1, seed)[0])[0]
+        return to_uint8_frames(render.render_times(sampler, [t], 1, seed)[0])[0]
 
     browser = AppDriver(CHROMIUM, DRIVER)
     try:
@@ -149,7 +149,7 @@ def test_app_in_chromium(server, digan_path, tmp_path):
         assert first["ready"] >= 2 and first["time"] > 0.2 and not first["paused"], f"video does not play: {first}"
         assert first["width"] == 16 and "seed7-t0-2.5" in first["src"], first
         played = fetch_mp4(first["src"])                                   # the frames the page plays
-        expected = io.to_uint8_frames(render.render_times(sampler, np.linspace(0, 2.5, 12), 1, 7)[0])
+        expected = to_uint8_frames(render.render_times(sampler, np.linspace(0, 2.5, 12), 1, 7)[0])
         # H.264 keeps luma within ~3 grey levels on average of these noise-like frames (see
         # test_app.py); another seed is ~50 away.
         assert played.shape == expected.shape and np.abs(luma(played) - luma(expected)).mean() < 6

@@ -11,18 +11,18 @@ import torch
 
 import vidsynth
 from tests.app.conftest import cli
-from vidsynth import io
 from vidsynth.app.digan_tab import DIGANExplorer
 from vidsynth.app.limits import Limits
 from vidsynth.app.mocogan_tab import MoCoGANHDExplorer
-from vidsynth.apps import render
+from vidsynth.models.digan.coordinates import frame_times
+from vidsynth.video.write import make_grid, to_uint8_frames
 
 BIG = 2 ** 40        # a memory budget no test request comes near
 
 
 def per_video(videos: torch.Tensor) -> np.ndarray:
     """``[N, 3, T, H, W]`` -> uint8 ``[N, T, H, W, 3]``: what ``vidsynth generate --out x.npz`` writes."""
-    return np.stack([io.to_uint8_frames(v) for v in videos])
+    return np.stack([to_uint8_frames(v) for v in videos])
 
 
 def generated(tmp_path, run, *args) -> np.ndarray:
@@ -69,7 +69,7 @@ def test_video_zoom_out_is_generate_zoom_out(digan, digan_path, tmp_path):
     video = digan.video(seed=2, t_start=0.0, t_end=4 / 3, frames=5, n=2, zoom=(-0.5, 1.5))
     expected = generated(tmp_path, digan_path, "--mode", "zoom-out", "--range", -0.5, 1.5, "--frames", 5, "--n", 2,
                          "--seed", 2)
-    assert torch.allclose(torch.linspace(0, 4 / 3, 5), render.frame_times(5, 4))   # the same times
+    assert torch.allclose(torch.linspace(0, 4 / 3, 5), frame_times(5, 4))   # the same times
     assert np.array_equal(per_video(video), expected)
 
 
@@ -137,21 +137,21 @@ def test_long_video_is_mocogan_long(mocogan, mocogan_path, tmp_path):
     video = mocogan.long(seed=3, n=2, frames=10)                   # 10 frames from a 4-frame model
     assert video.shape == (2, 3, 10, 16, 16)
     expected = mocogan_cli(tmp_path, "long", mocogan_path, "--n", 2, "--frames", 10, "--seed", 3)
-    assert np.array_equal(io.to_uint8_frames(io.make_grid(video)), expected)
+    assert np.array_equal(to_uint8_frames(make_grid(video)), expected)
 
 
 def test_content_motion_is_mocogan_content_motion(mocogan, mocogan_path, tmp_path):
     video = mocogan.content_motion(seed=1, contents=2, motions=3, frames=4)
     expected = mocogan_cli(tmp_path, "content-motion", mocogan_path, "--contents", 2, "--motions", 3, "--frames", 4,
                            "--seed", 1)
-    assert np.array_equal(io.to_uint8_frames(io.make_grid(video, 3)), expected)
+    assert np.array_equal(to_uint8_frames(make_grid(video, 3)), expected)
 
 
 def test_pca_walk_is_mocogan_pca_explore(mocogan, mocogan_path, tmp_path):
     video = mocogan.pca(seed=2, components=["2", "0"], sigma=2.0, frames=5)
     expected = mocogan_cli(tmp_path, "pca-explore", mocogan_path, "--components", "0,2", "--sigma", 2, "--frames", 5,
                            "--seed", 2)
-    assert np.array_equal(io.to_uint8_frames(io.make_grid(video, 1)), expected)
+    assert np.array_equal(to_uint8_frames(make_grid(video, 1)), expected)
     with pytest.raises(ValueError, match="out of range"):
         mocogan.pca(seed=0, components=[99])
 
@@ -165,5 +165,5 @@ def test_prediction_is_mocogan_predict_image(mocogan, mocogan_path, tmp_path):
     result = mocogan.predict(image, seed=1, frames=4, motions=2, steps=3)
     expected = mocogan_cli(tmp_path, "predict", mocogan_path, "--image", tmp_path / "first.png", "--frames", 4,
                            "--motions", 2, "--steps", 3, "--seed", 1)
-    assert np.array_equal(io.to_uint8_frames(io.make_grid(result["video"], 2)), expected)
+    assert np.array_equal(to_uint8_frames(make_grid(result["video"], 2)), expected)
     assert len(result["projection"].losses) == 3

@@ -64,15 +64,19 @@ def test_predict_command(tiny_run, tmp_path):
     report = json.loads((tmp_path / "p" / "results.json").read_text())
     assert {"prediction", "baseline_nearest_given", "given_fit", "per_frame"} <= set(report)
     assert set(report["prediction"]) == {"psnr", "ssim"}
+    assert list(report)[:11] == ["run", "source", "video_index", "given", "predict", "train_frames", "mode", "steps",
+                                 "perceptual", "perceptual_weight", "final_loss"]     # results.json's documented head
+    assert (report["run"], report["source"], report["given"], report["predict"], report["mode"], report["steps"]) == (
+        tiny_run, "builtin:shapes", [0, 1, 2], [3, 4], "w", 5)
     for name in ("comparison.mp4", "comparison.png", "predicted.mp4", "latents.npz"):
         assert (tmp_path / "p" / name).is_file()
 
 
 def test_generate_zoom_out_renders_the_requested_range(tiny_run, tmp_path):
     """``--mode zoom-out --range LO HI`` renders [LO, HI]^2 of the coordinate space: the training view
-    [0, 1]^2 sits inside it exactly (pixel box from apps/space_resample.py), so the centre of a
+    [0, 1]^2 sits inside it exactly (pixel box from apps/digan/space_resample.py), so the centre of a
     [-0.25, 1.25] zoom at scale 1.5 is the plain 16 px video, and another range gives another picture."""
-    from vidsynth.apps.space_resample import training_view_box
+    from vidsynth.apps.digan.space_resample import training_view_box
 
     def gen(name, *args):
         invoke(["generate", tiny_run, "--n", "2", "--frames", "3", "--seed", "3", "--out", str(tmp_path / name), *args])

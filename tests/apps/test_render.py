@@ -3,7 +3,8 @@ import av
 import pytest
 import torch
 
-from vidsynth.apps import render as R
+from vidsynth.apps.digan import render as R
+from vidsynth.models.digan.coordinates import frame_times
 from tests.tolerances import LAYOUT_ATOL
 
 
@@ -39,7 +40,7 @@ def test_chunking_and_frame_independence(sampler):
 
 def test_stream_long_video_to_mp4(sampler, tmp_path):
     z, zm = sampler.latents(2, 0)
-    times = R.frame_times(200, sampler.train_frames)
+    times = frame_times(200, sampler.train_frames)
     (path,) = R.stream(sampler, tmp_path / "long.mp4", R.mapped_w(sampler, z), zm, times, chunk_frames=32)
     with av.open(str(path)) as c:
         n = sum(1 for _ in c.decode(video=0))

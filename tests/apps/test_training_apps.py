@@ -8,7 +8,7 @@ import vidsynth
 from tests.apps.conftest import invoke
 from vidsynth.config import method_config
 from vidsynth.data import open_dataset
-from vidsynth.io import write_mp4
+from vidsynth.video.write import write_mp4
 
 
 def test_long_clip_preset_and_builtin_length():

@@ -1,15 +1,15 @@
 """The streaming writer: frames appended chunk by chunk come back in order, with the right size."""
-import av
 import numpy as np
 import pytest
 import torch
 
-from vidsynth.video_writer import VideoStreamWriter
+from vidsynth.data.storage import DirStorage
+from vidsynth.video.read import read_first_frames
+from vidsynth.video.stream import VideoStreamWriter
 
 
-def _decode(path):
-    with av.open(str(path)) as c:
-        return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
+def _decode(path, count=10_000):
+    return read_first_frames(DirStorage(path.parent), path.name, count)  # [T, H, W, 3] uint8
 
 
 def test_mp4_chunks_make_one_video(tmp_path):

@@ -11,7 +11,7 @@ from vidsynth.bench.memory import peak_memory
 from vidsynth.bench.runner import MEASURES, run_bench
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import compare, ratios
-from vidsynth.speed import inference
+from vidsynth.bench.speed import inference
 from tests.tolerances import LAYOUT_ATOL
 
 CONFIGS = ["digan-test", "mocogan-hd-test"]

@@ -9,7 +9,7 @@ from PIL import Image
 
 from vidsynth.cli import main
 from vidsynth.data import open_dataset
-from vidsynth.io import write_gif, write_mp4
+from vidsynth.video.write import write_gif, write_mp4
 
 from .helpers import mae, pattern
 from .test_frames_zip import png_bytes, write_zip

@@ -7,7 +7,7 @@ import torch
 
 from vidsynth.data import iterate_batches, open_dataset
 from vidsynth.errors import DatasetError
-from vidsynth.io import write_mp4
+from vidsynth.video.write import write_mp4
 
 from .helpers import pattern
 

@@ -12,7 +12,7 @@ from PIL import Image
 from vidsynth.data import natural_sorted, open_dataset
 from vidsynth.data.naming import output_name, sanitize_member
 from vidsynth.data.zipdata import ZipStorage
-from vidsynth.io import write_mp4
+from vidsynth.video.write import write_mp4
 
 from .helpers import mae, pattern
 

@@ -178,7 +178,7 @@ def test_metrics_split_opens_only_the_listed_real_videos(ucf, monkeypatch):
 
     seen = {}
     monkeypatch.setattr(evaluation, "evaluate", lambda names, real, **kw: seen.update(kw, real=real) or [])
-    monkeypatch.setattr("vidsynth.metrics.cli.format_table", lambda results: "")
+    monkeypatch.setattr("vidsynth.cli.metrics.format_table", lambda results: "")
     args = ["metrics", "--metrics", "fvd16_16f", "--real", str(ucf / "UCF-101"), "--fake", str(ucf), "--no-log"]
     result = CliRunner().invoke(main, [*args, "--split", str(ucf / "trainlist01.txt"), "--resolution", "16"])
     assert result.exit_code == 0, result.output

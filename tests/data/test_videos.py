@@ -6,8 +6,9 @@ import pytest
 
 from vidsynth.data import open_dataset, open_source
 from vidsynth.data.storage import DirStorage
-from vidsynth.data.videos import SEEK_MIN_FRAME, DataWarning, probe_video, read_video
-from vidsynth.io import write_gif, write_mp4
+from vidsynth.data.videos import DataWarning, probe_video
+from vidsynth.video.read import SEEK_MIN_FRAME, read_video
+from vidsynth.video.write import write_gif, write_mp4
 
 from .helpers import counter_frames, mae, pattern, write_with_pyav
 

@@ -36,6 +36,8 @@ def test_frame_times_follow_official_convention():
     t = DIGANGenerator.frame_times(16, 16)
     assert t[0] == 0 and t[-1] == 1 and torch.allclose(t[1] - t[0], torch.tensor(1 / 15))
     assert DIGANGenerator.frame_times(64, 16)[-1] == pytest.approx(63 / 15)  # 4x extrapolation
+    # a list of (real) frame indices, as prediction and the apps use: i / (train_frames - 1), float32
+    assert DIGANGenerator.frame_times([4, 2.5, -1, 10], 11).tolist() == pytest.approx([0.4, 0.25, -0.1, 1.0], abs=1e-7)
 
 
 def test_frames_are_rendered_independently_of_which_other_times_are_asked(G):
@@ -144,3 +146,59 @@ def test_commuted_upsampling_layer_equals_the_official_concatenation(G):
     finally:
         SynthesisBlock.commute_upsample = True
     assert torch.allclose(fast, official, atol=LAYOUT_ATOL)
+
+
+def test_motion_generator_is_the_papers_phase_shift(G):
+    """DIGANMotionGenerator (paper §3.1): m_t = f_M(leaky_relu(A([w; z_M]) * t * sigma_t)), written out here
+    with the layers' own weights; the space-time embedding adds exactly this to the Fourier phase."""
+    from vidsynth.models.digan import DIGANMotionGenerator
+
+    emb = G.blocks[0].embedding
+    assert isinstance(emb.motion, DIGANMotionGenerator) and emb.motion.sigma_t == 0.25
+    z, zm = latents(2)
+    w = G.mapping(z)
+    t = torch.tensor([[0.0, 0.5, 2.0], [1.0, -0.5, 0.25]])
+    m = emb.motion.motion_affine(torch.cat([w, zm], 1))                                 # A([w; z_M]) [B, E]
+    expected = emb.motion.f_motion(torch.nn.functional.leaky_relu(m[:, None] * t[..., None] * 0.25))
+    assert torch.equal(emb.motion(w, zm, t), expected)       # the same ops in the same order: bit-identical
+    assert not torch.equal(emb.motion(w, zm.flip(0), t), expected)   # the motion code moves the phase
+
+
+def test_motion_generator_weights_keep_their_flat_state_dict_keys(G):
+    """Checkpoints, exports and the official key map store A and f_M beside xyaffine (``embedding.motion_affine``,
+    not ``embedding.motion.motion_affine``); saving renames, loading renames back."""
+    keys = list(G.blocks[0].embedding.state_dict())
+    assert keys == ["xyaffine.weight", "xyaffine.bias", "motion_affine.weight", "motion_affine.bias",
+                    "f_motion.0.weight", "f_motion.0.bias", "f_motion.1.weight", "f_motion.1.bias"]
+    state = G.state_dict()
+    assert "blocks.0.embedding.motion_affine.weight" in state and not any(".motion.motion_affine" in k for k in state)
+    fresh = DIGANGenerator(**SMALL)
+    fresh.load_state_dict(state)                                              # strict: every key found
+    assert torch.equal(fresh.blocks[0].embedding.motion.f_motion[1].weight, G.blocks[0].embedding.motion.f_motion[1].weight)
+
+
+def test_discriminators_by_name():
+    """The image D sees 3-channel frames, the motion D 7-channel (frame t1, frame t2, dt) triplets built by its
+    own input builder; both keep the ``image_d`` / ``motion_d`` state-dict prefixes."""
+    from vidsynth.models.digan import ImageDiscriminator, MotionDiscriminator
+
+    D = DIGANDiscriminator(16, channel_base=128, channel_max=16, mbstd_group_size=2)
+    assert type(D.image_d) is ImageDiscriminator and D.image_d.fromrgb.weight.shape[1] == 3
+    assert type(D.motion_d) is MotionDiscriminator and D.motion_d.fromrgb.weight.shape[1] == 7
+    assert MotionDiscriminator.motion_input is motion_input
+    assert {k.split(".")[0] for k in D.state_dict()} == {"image_d", "motion_d"}
+
+
+def test_init_kwargs_rebuild_the_generator_and_match_the_trainers_export():
+    """Every exportable generator carries ``init_kwargs`` (what save_model stores); DIGAN's equal the
+    config's kwargs, with ``width`` only for non-square frames (square exports keep their config.json)."""
+    from vidsynth.config import method_config
+    from vidsynth.training.digan import generator_kwargs
+
+    cfg = method_config("digan", "tiny")
+    square = DIGANGenerator(**generator_kwargs(cfg))
+    assert square.init_kwargs == generator_kwargs(cfg) and "width" not in square.init_kwargs
+    wide = DIGANGenerator(**(generator_kwargs(cfg) | {"width": 2 * cfg.resolution}))
+    assert wide.init_kwargs["width"] == 2 * cfg.resolution
+    rebuilt = DIGANGenerator(**wide.init_kwargs)
+    assert {k: v.shape for k, v in rebuilt.state_dict().items()} == {k: v.shape for k, v in wide.state_dict().items()}

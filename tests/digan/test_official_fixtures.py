@@ -131,7 +131,9 @@ def _grad_norms(module, official_prefix: str, fx, kind: str) -> tuple[dict, dict
     """(ours, official) per-parameter gradient norms keyed by our names, for one official phase."""
     official = {k[len(official_prefix):]: v for k, v in fx.items() if k.startswith(official_prefix)}
     official = official_to_ours(official, kind)
-    ours = {k: (0.0 if p.grad is None else p.grad.norm().item()) for k, p in module.named_parameters()}
+    # keyed like the state dict (the checkpoint and official-key-map names; parameter names nest the motion generator)
+    ours = {k: (0.0 if p.grad is None else p.grad.norm().item())
+            for k, p in module.state_dict(keep_vars=True).items() if isinstance(p, torch.nn.Parameter)}
     return ours, {k: v.item() for k, v in official.items()}
 
 

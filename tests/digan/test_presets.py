@@ -41,7 +41,7 @@ def test_other_presets_keep_the_generic_run_length():
 
 
 def test_cli_preset_sets_run_length_and_stride_without_hand_edits():
-    from vidsynth.training.cli import train_command
+    from vidsynth.cli.train import train_command
 
     def show(*args):
         result = CliRunner().invoke(train_command, ["--method", "digan", "--show-config", *args])

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from vidsynth.cli import main
 from vidsynth.config import ConfigError, digan_frame_size, method_config, parse_resolution
-from vidsynth.data.preprocess import crop_resize
+from vidsynth.video.pixels import crop_resize
 from vidsynth.models.digan.coordinates import coordinate_grid
 from vidsynth.models.digan.generator import DIGANGenerator
 from vidsynth.models.resnet_discriminator import ResNetDiscriminator

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::vidsynth.metrics.evaluation.Sma
 
 
 def test_acd_from_sampler_and_folder(tmp_path):
-    from vidsynth.io import to_uint8_frames, write_mp4
+    from vidsynth.video.write import to_uint8_frames, write_mp4
 
     sampler = FakeSampler()
     [res] = evaluate(["acd4_8f"], fake=sampler, acd_features="mean_color", progress=False, num_runs=2)
@@ -63,13 +63,13 @@ def _reuse(model):
 def test_cli_appends_jsonl(tmp_path, monkeypatch):
     import vidsynth
     from vidsynth.cli import COMMANDS
-    from vidsynth.metrics.cli import metrics_command
+    from vidsynth.cli.metrics import metrics_command
 
-    assert COMMANDS["metrics"] == "vidsynth.metrics.cli:metrics_command"
+    assert COMMANDS["metrics"] == "vidsynth.cli.metrics:metrics_command"
     run = tmp_path / "00000-digan-shapes"
     run.mkdir()
-    (run / "config.json").write_text("{}")
-    (run / "stats.jsonl").write_text("")                       # a training run folder: config.json + stats.jsonl
+    (run / "config.json").write_text('{"loop": {}}')           # a training run folder: training options
+    (run / "stats.jsonl").write_text("")
     monkeypatch.setattr(vidsynth, "load", lambda path, device="cpu": FakeSampler())
     args = ["--metrics", "acd4_8f", "--acd-features", "mean_color", "--fake", str(run), "--runs", "2", "--device", "cpu"]
     result = CliRunner().invoke(metrics_command, args)
@@ -153,13 +153,13 @@ def test_user_torchscript_i3d(tmp_path):
 def test_metrics_log_goes_to_the_training_run(tmp_path):
     """Results about a run or one of its snapshot folders go to the run's own metrics.jsonl (naming the
     snapshot); an exported model or a folder of videos is an input, not a run: nothing is written there."""
-    from vidsynth.metrics.cli import metrics_log
+    from vidsynth.cli.metrics import metrics_log
 
     run = tmp_path / "00001-digan-shapes"
     for folder in (run / "model", run / "model-best", tmp_path / "exported"):
         folder.mkdir(parents=True)
         (folder / "config.json").write_text("{}")
-    (run / "config.json").write_text("{}")
+    (run / "config.json").write_text('{"loop": {}}')          # what vidsynth train writes: the training options
     (run / "stats.jsonl").write_text("")
     assert metrics_log(run) == (run / "metrics.jsonl", {})
     assert metrics_log(run / "model-best") == (run / "metrics.jsonl", {"snapshot": "model-best"})

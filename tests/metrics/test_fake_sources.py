@@ -32,7 +32,7 @@ def _read(fake, num=N, frames=T, step=1, batch=2):
 @pytest.mark.parametrize("fmt", ["png", "npz", "mp4", "gif"])
 def test_vidsynth_generate_outputs_read_back(tmp_path, videos, fmt):
     """`vidsynth generate --out DIR --format png|mp4|gif` and `--out x.npz` are valid --fake inputs."""
-    from vidsynth.generate import write_videos
+    from vidsynth.apps.digan.modes import write_videos
 
     out = tmp_path / ("gen.npz" if fmt == "npz" else "gen")
     write_videos(videos, out, None if fmt == "npz" else fmt, grid=False, fps=8)
@@ -62,7 +62,7 @@ def test_frame_folders_any_image_type_natural_order_and_zip(tmp_path, videos):
 
 
 def test_m4v_files_and_zip_of_videos(tmp_path, videos):
-    from vidsynth.io import to_uint8_frames, write_video
+    from vidsynth.video.write import to_uint8_frames, write_video
 
     folder = tmp_path / "m4v"
     folder.mkdir()
@@ -99,7 +99,7 @@ def test_builtin_and_sampler(videos):
 @pytest.mark.parametrize("num,batch", [(3, 2), (5, 2), (4, 4), (1, 8)])
 def test_exact_counts_from_every_source(tmp_path, videos, num, batch):
     """Issue 14 item 9: a folder yielded whole batches (num 3, batch 2 gave 4 clips)."""
-    from vidsynth.generate import write_videos
+    from vidsynth.apps.digan.modes import write_videos
 
     write_videos(videos, tmp_path / "png", "png", grid=False, fps=8)
     arr = _uint8(videos)
@@ -141,7 +141,7 @@ def test_clear_errors(tmp_path, videos):
 
 
 def test_worker_processes_decode_the_same_clips(tmp_path, videos):
-    from vidsynth.generate import write_videos
+    from vidsynth.apps.digan.modes import write_videos
 
     write_videos(videos, tmp_path / "png", "png", grid=False, fps=8)
     source = open_fake(str(tmp_path / "png"))

@@ -132,19 +132,44 @@ def test_real_stride_changes_the_real_clips(data):
 
 
 def test_training_metrics_use_the_runs_stride_resolution_and_sampling(monkeypatch, tmp_path):
-    import vidsynth.export
     import vidsynth.metrics
+    import vidsynth.registry
     from vidsynth.config import LoopConfig
-    from vidsynth.training import loop
+    from vidsynth.metrics.callback import MetricsCallback
+    from vidsynth.training.callbacks import Snapshot
 
     seen = {}
     monkeypatch.setattr(vidsynth.metrics, "evaluate", lambda *a, **kw: seen.update(kw) or [])
-    monkeypatch.setitem(vidsynth.export.SAMPLERS, "Module", "tests.metrics.helpers:FakeSampler")
+    monkeypatch.setitem(vidsynth.registry.SAMPLERS, "Module", "tests.metrics.helpers:FakeSampler")
     monkeypatch.setattr("tests.metrics.helpers.FakeSampler.__init__", lambda self, *a: None)
     meta = {"resolution": 64, "train_stride": 4, "clip_sampling": "per_clip"}
-    loop._compute_metrics(tmp_path, LoopConfig(data="builtin:shapes", metrics="fvd16_16f"), torch.nn.Module(), meta, 1.0,
-                          "cpu")
+    snap = Snapshot(run_dir=tmp_path, kimg=1.0, nimg=1000, step=10, final=True, start_nimg=0,
+                    model_dir=tmp_path / "model-000001.000", module=torch.nn.Module(), meta=meta,
+                    loop=LoopConfig(data="builtin:shapes", metrics="fvd16_16f"), device=torch.device("cpu"))
+    MetricsCallback()(snap)
     assert (seen["real_stride"], seen["resolution"], seen["clip_sampling"]) == (4, 64, "per_clip")
+
+
+def test_training_metrics_follow_metrics_kimg_and_always_run_at_the_final_snapshot(monkeypatch, tmp_path):
+    """The schedule: a snapshot that crosses a metrics_kimg boundary since the last evaluation (or since
+    this process started, on resume), and the final snapshot; none without --metrics."""
+    from vidsynth.config import LoopConfig
+    from vidsynth.metrics import callback
+    from vidsynth.training.callbacks import Snapshot
+
+    monkeypatch.setattr(callback, "compute_snapshot_metrics", lambda snap: {"fvd16_16f": float(snap.nimg)})
+
+    def run(nimgs, start, metrics="fvd16_16f", final_at=None):
+        cb, loop = callback.MetricsCallback(), LoopConfig(metrics=metrics, metrics_kimg=0.016)
+        return [n for n in nimgs if cb(Snapshot(run_dir=tmp_path, kimg=n / 1000, nimg=n, step=n, final=n == final_at,
+                                                 start_nimg=start, model_dir=tmp_path, module=None, meta={},
+                                                 loop=loop, device=torch.device("cpu")))]
+
+    # every 16 images; snapshots every 8: evaluated at 16 and 32, skipped at 8, 24 and 40 (not final)
+    assert run([8, 16, 24, 32, 40], start=0) == [16, 32]
+    assert run([8, 16, 24, 32, 40], start=0, final_at=40) == [16, 32, 40]
+    assert run([24, 32, 40], start=16) == [32]              # resumed at 16: 24 crosses nothing yet
+    assert run([8, 16], start=0, metrics="", final_at=16) == []
 
 
 # -- no silent mismatch -----------------------------------------------------------------------------
@@ -170,7 +195,7 @@ def test_num_fake_zero_is_refused():
 
 def test_cli_table_counts_are_the_clips_used(data, tmp_path):
     """Issue 14 item 9: 5 fake videos, --num-fake 3, --batch-size 2 -> exactly 3 clips in the features."""
-    from vidsynth.metrics.cli import metrics_command
+    from vidsynth.cli.metrics import metrics_command
 
     root, net = data
     fake = write_frames(tmp_path / "fake", moving_square_videos(5, 10, 32, seed=9))
@@ -186,7 +211,7 @@ def test_cli_table_counts_are_the_clips_used(data, tmp_path):
 
 # -- portable statistics ----------------------------------------------------------------------------
 def test_stats_export_import_round_trip_is_exact(data, tmp_path):
-    from vidsynth.metrics.cli import metrics_command
+    from vidsynth.cli.metrics import metrics_command
 
     root, net = data
     out = tmp_path / "real.npz"
@@ -274,7 +299,7 @@ def test_clip_sampling_per_clip_weights_long_videos():
 
 
 def test_cli_protocol_flags_reach_the_record(data, tmp_path):
-    from vidsynth.metrics.cli import metrics_command
+    from vidsynth.cli.metrics import metrics_command
 
     root, net = data
     fake = tmp_path / "fake.npy"

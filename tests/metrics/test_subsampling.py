@@ -106,7 +106,7 @@ def test_subsample_takes_every_kth_frame_of_generated_and_real_clips(recording):
 
 def test_subsample_of_a_folder_of_generated_videos(recording, tmp_path):
     """The same for generated clips read from mp4 files: frames 0, 3, ..., 24 of each file."""
-    from vidsynth.io import to_uint8_frames, write_mp4
+    from vidsynth.video.write import to_uint8_frames, write_mp4
 
     for i in range(3):
         write_mp4(tmp_path / f"{i}.mp4", to_uint8_frames(index_video(1, 30, size=16)[0]))

@@ -4,18 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
+from tests.threads import one_thread_fixture
 from vidsynth.config import LoopConfig, method_config
 from vidsynth.training.loop import train
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+_one_thread = one_thread_fixture()
 
 
 def run_training(method: str, outdir: Path, kimg: float, data: str = "builtin:shapes", resume=None,

@@ -7,7 +7,8 @@ import torch
 from PIL import Image
 
 from vidsynth.data import open_dataset
-from vidsynth.data.images import ImageSource, open_image_dataset
+from vidsynth.data.clips import open_image_dataset
+from vidsynth.data.images import ImageSource
 from vidsynth.errors import DatasetError
 from vidsynth.export import load_model
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from vidsynth import io
+from vidsynth.video.write import frame_strip, make_grid, write_png, write_video
 
 
 def moving_square(n_videos: int = 4, frames: int = 8, size: int = 32, shift: int = 0) -> torch.Tensor:
@@ -37,10 +37,10 @@ def run_dir(tmp_path):
         for kimg, fvd in ((0.064, 900.0), (0.128, 700.0), (0.192, 610.0)):
             f.write(json.dumps({"metric": "fvd16", "value": fvd, "kimg": kimg, "num_videos": 64}) + "\n")
     for k, shift in ((0.096, 0), (0.192, 4)):
-        io.write_video(run / f"samples-{k:09.3f}kimg.mp4", io.make_grid(moving_square(shift=shift)), fps=8)
-    grid = io.make_grid(moving_square(shift=4))
-    io.write_video(run / "samples-latest.gif", grid, fps=8)
-    io.write_png(run / "samples-latest.png", io.frame_strip(grid, 4))
-    io.write_video(run / "reals.mp4", io.make_grid(moving_square(shift=9)), fps=8)
+        write_video(run / f"samples-{k:09.3f}kimg.mp4", make_grid(moving_square(shift=shift)), fps=8)
+    grid = make_grid(moving_square(shift=4))
+    write_video(run / "samples-latest.gif", grid, fps=8)
+    write_png(run / "samples-latest.png", frame_strip(grid, 4))
+    write_video(run / "reals.mp4", make_grid(moving_square(shift=9)), fps=8)
     (run / "snapshots.jsonl").write_text(json.dumps({"kimg": 0.192, "step": 48, "final": True}) + "\n")
     return run

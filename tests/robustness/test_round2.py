@@ -20,11 +20,12 @@ import pytest
 import torch
 
 from vidsynth.data import open_dataset
-from vidsynth.data import videos as videos_mod
 from vidsynth.data.sources import open_source
 from vidsynth.data.storage import DirStorage
-from vidsynth.data.videos import SEEK_MIN_FRAME, DataWarning, probe_video, read_video
+from vidsynth.data.videos import DataWarning, probe_video
 from vidsynth.errors import CheckpointError, ConfigError, DatasetError
+from vidsynth.video import read as video_read
+from vidsynth.video.read import SEEK_MIN_FRAME, read_video
 
 from . import makers as mk
 
@@ -55,7 +56,7 @@ def test_seeking_reads_the_right_frames(tmp_path, kind, monkeypatch):
     meta = probe_video(store, "v.mp4")
     assert meta.num_frames == n
     # the seek path must be the one answering (a fallback to decoding from frame 0 would hide the bug)
-    monkeypatch.setattr(videos_mod, "_decode_sequential", lambda *a: pytest.fail("did not seek"))
+    monkeypatch.setattr(video_read, "_decode_sequential", lambda *a: pytest.fail("did not seek"))
     for wanted in ([100, 101, 102, 103], [SEEK_MIN_FRAME, 95, 120, n - 1], [71, 72, 73]):
         got = read_video(store, "v.mp4", wanted, None, meta.fps)
         assert [mk.read_code(f) for f in got] == wanted
@@ -325,7 +326,7 @@ def _left_behind(folder):
 
 def test_full_disk_npz_keeps_the_old_file(full_disk):
     from vidsynth.errors import VidsynthError
-    from vidsynth.generate import write_videos
+    from vidsynth.apps.digan.modes import write_videos
 
     before = (full_disk / "old.npz").read_bytes()
     videos = torch.rand(4, 3, 8, 32, 32) * 2 - 1  # random: does not compress into the few free bytes
@@ -337,22 +338,22 @@ def test_full_disk_npz_keeps_the_old_file(full_disk):
 
 @pytest.mark.parametrize("suffix", [".mp4", ".gif", ".png", ""])
 def test_full_disk_video_outputs_leave_nothing_behind(full_disk, suffix):
-    from vidsynth import io
     from vidsynth.errors import VidsynthError
+    from vidsynth.video.write import write_png, write_video
 
     frames = np.random.default_rng(0).integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
     with pytest.raises(VidsynthError, match="could not write"):
         if suffix == ".png":
-            io.write_png(full_disk / "x.png", frames[0])
+            write_png(full_disk / "x.png", frames[0])
         else:
-            io.write_video(full_disk / f"x{suffix}", frames)
+            write_video(full_disk / f"x{suffix}", frames)
     left = _left_behind(full_disk)
     assert left in ([], ["x"]), left  # png frames: the folder may exist, but no 0-byte or partial png in it
 
 
 def test_full_disk_streamed_video_leaves_nothing_behind(full_disk):
     from vidsynth.errors import VidsynthError
-    from vidsynth.video_writer import VideoStreamWriter
+    from vidsynth.video.stream import VideoStreamWriter
 
     frames = np.random.default_rng(0).integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
     with pytest.raises(VidsynthError, match="could not write"):
@@ -600,7 +601,7 @@ def test_dataset_convert_to_an_absurd_resolution_is_refused(tmp_path, monkeypatc
 
 
 def test_malformed_jsonl_lines_are_skipped(tmp_path):
-    from vidsynth.runs import read_jsonl
+    from vidsynth.utils.files import read_jsonl
 
     (tmp_path / "stats.jsonl").write_text('{"kimg": 0.1, "step": 1}\n[1]\n"x"\n{"kimg": "abc"}\n{"step": null}\n'
                                           '{"kimg": 0.2, "step": 2}\n{"kimg"\n')
@@ -639,7 +640,7 @@ def read_only_dir(tmp_path):
 
 def test_appending_to_a_read_only_run_folder_is_one_clear_error(read_only_dir):
     from vidsynth.errors import VidsynthError
-    from vidsynth.runs import append_jsonl
+    from vidsynth.utils.files import append_jsonl
 
     with pytest.raises(VidsynthError, match="cannot append to .*metrics.jsonl"):
         append_jsonl(read_only_dir / "metrics.jsonl", {"kimg": 1})

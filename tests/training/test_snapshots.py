@@ -9,6 +9,7 @@ import torch
 
 import vidsynth
 from vidsynth.errors import CheckpointError, ConfigError
+from vidsynth.metrics.callback import MetricsCallback
 from vidsynth.training import checkpoint as ckpt
 from vidsynth.training.loop import train
 from vidsynth.training.snapshots import list_snapshots, lower_is_better, snapshot_name, update_best
@@ -34,7 +35,7 @@ def run(tmp_path_factory):
         return train(method_config("digan", "test"),
                      loop_config(kimg=0.024, snapshot_kimg=0.008, keep_checkpoints=0, metrics="fvd16_16f",
                                  best_by="fvd16_16f", log="none"),
-                     outdir=tmp_path_factory.mktemp("runs"), progress=False)
+                     outdir=tmp_path_factory.mktemp("runs"), progress=False, callbacks=[MetricsCallback()])
 
 
 def _weights(folder):
@@ -95,9 +96,7 @@ def test_higher_is_better_for_inception_score(tmp_path):
         folder.mkdir()
         (folder / "config.json").write_text(json.dumps({"kimg": kimg}))
         (folder / "model.safetensors").write_bytes(b"w%g" % kimg)
-        with open(tmp_path / "metrics.jsonl", "a") as f:
-            f.write(json.dumps({"metric": "is16_16f", "value": value, "kimg": kimg}) + "\n")
-        update_best(tmp_path, "is16_16f", kimg)
+        update_best(tmp_path, "is16_16f", kimg, {"is16_16f": value})
     assert json.loads((tmp_path / "best.json").read_text())["kimg"] == 2.0
     assert (tmp_path / "model-best" / "model.safetensors").read_bytes() == b"w2"
 
@@ -169,8 +168,8 @@ def test_cli_set_keep_checkpoints_and_best_by_and_generate_from_a_checkpoint(run
     assert r.exit_code == 0, r.output
     import numpy as np
 
-    from vidsynth import io
+    from vidsynth.video.write import to_uint8_frames
 
     written = np.load(out)["videos"]                         # uint8 [N, T, H, W, 3]
-    expected = np.stack([io.to_uint8_frames(v) for v in vidsynth.load(run).sample(2, frames=4, seed=0)])
+    expected = np.stack([to_uint8_frames(v) for v in vidsynth.load(run).sample(2, frames=4, seed=0)])
     assert written.shape == (2, 4, 16, 16, 3) and np.array_equal(written, expected)

@@ -7,6 +7,8 @@ import torch
 
 import vidsynth
 from vidsynth.errors import CheckpointError, ConfigError
+from vidsynth.metrics.callback import MetricsCallback
+from vidsynth.report.callback import ReportCallback
 from vidsynth.training import checkpoint as ckpt
 from vidsynth.training.loop import train
 
@@ -20,7 +22,7 @@ def run(tmp_path_factory, ):
 
     out = tmp_path_factory.mktemp("runs")
     return train(method_config("digan", "test"), loop_config(kimg=0.024, snapshot_kimg=0.012), outdir=out,
-                 progress=False)
+                 progress=False, callbacks=[ReportCallback()])
 
 
 def test_run_folder_layout(run):
@@ -114,18 +116,26 @@ def test_metrics_are_computed_at_snapshots(tmp_path, monkeypatch):
         return [{"metric": metrics, "value": float(videos.abs().mean())}]
 
     monkeypatch.setattr(vidsynth.metrics, "evaluate", fake_evaluate)
-    run = train(method_config("digan", "test"), loop_config(kimg=0.016, snapshot_kimg=0.008, metrics="fvd16_4f"),
-                outdir=tmp_path, progress=False)
+    # fvd16_16f: train() checks the names (MetricsCallback.check); the fake evaluate samples 4 frames anyway
+    run = train(method_config("digan", "test"), loop_config(kimg=0.016, snapshot_kimg=0.008, metrics="fvd16_16f"),
+                outdir=tmp_path, progress=False, callbacks=[MetricsCallback()])
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [x["kimg"] for x in lines] == [0.008, 0.016]
-    assert calls[0] == ("fvd16_4f", "builtin:shapes", (2, 3, 4, 16, 16))
+    assert calls[0] == ("fvd16_16f", "builtin:shapes", (2, 3, 4, 16, 16))
 
 
-def test_metric_typos_fail_before_training():
-    from vidsynth.config import validate_loop
+def test_metric_typos_fail_before_training(tmp_path):
+    from vidsynth.config import method_config
+    from vidsynth.training.loop import check_run_options
 
-    with pytest.raises(Exception, match="fvdd"):
-        validate_loop(loop_config(metrics="fvdd2048_16f"))
+    with pytest.raises(ConfigError, match="fvdd"):
+        check_run_options(loop_config(metrics="fvdd2048_16f"), [MetricsCallback()])
+    with pytest.raises(ConfigError, match="fvdd"):      # from the Python API: before a run folder exists
+        train(method_config("digan", "test"), loop_config(metrics="fvdd2048_16f"), outdir=tmp_path,
+              callbacks=[MetricsCallback()])
+    with pytest.raises(ConfigError, match="no snapshot callback computes metrics"):
+        train(method_config("digan", "test"), loop_config(metrics="fvd16_16f"), outdir=tmp_path)
+    assert not list(tmp_path.iterdir())
 
 
 def test_disk_full_during_a_snapshot_is_a_clear_error_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch):

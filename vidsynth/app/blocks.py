@@ -23,7 +23,7 @@ def display_name(path: Path) -> str:
 def build_app(path: str | Path, device: str = "cpu", budget_bytes: int | None = None,
               out_dir: str | Path | None = None):
     """The app for ``path``; renders are written to ``out_dir`` (default: a new temporary folder)."""
-    from vidsynth.app.server import require_gradio
+    from vidsynth.app.offline import require_gradio
 
     gr = require_gradio()
     from vidsynth.app.outputs import OutputFolder

@@ -5,8 +5,8 @@
   over a coordinate range ``[lo, hi]`` (zoom-out when wider than the training view [0, 1]);
 - *Still frame*: one frame at any continuous t, re-rendered alone when its slider moves (no video
   is needed: frames never depend on each other);
-- *Diverse motion*, *content x motion swap*, *latent interpolation*: ``vidsynth.apps.motion`` and
-  ``vidsynth.apps.interpolate``.
+- *Diverse motion*, *content x motion swap*, *latent interpolation*: ``vidsynth.apps.digan.motion`` and
+  ``vidsynth.apps.digan.interpolate``.
 
 :class:`DIGANExplorer` holds the callbacks as plain Python (tensors in, tensors out; tested against
 ``vidsynth generate --mode ...``); :func:`build_digan_tab` lays them out and writes their files.
@@ -18,7 +18,8 @@ import torch
 
 from vidsynth.app.limits import Limits
 from vidsynth.app.ui import RANDOM_CLASS, VIDEO_HEIGHT, as_ui_error, no_progress, parse_label
-from vidsynth.apps import interpolate, motion, render
+from vidsynth.apps.digan import interpolate, motion, render
+from vidsynth.models.digan.coordinates import frame_times
 
 SCALES = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 
@@ -42,7 +43,7 @@ class DIGANExplorer:
 
     def _base_times(self, frames: int) -> torch.Tensor:
         """``frames`` frames at the training spacing from t = 0 (what ``vidsynth generate`` renders)."""
-        return render.frame_times(frames, self.sampler.train_frames)
+        return frame_times(frames, self.sampler.train_frames)
 
     @staticmethod
     def _positive(**values) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from vidsynth import io
+from vidsynth.video.write import make_grid, to_uint8_frames, write_png, write_video
 
 
 class OutputFolder:
@@ -29,13 +29,13 @@ class OutputFolder:
 
     def video(self, videos: torch.Tensor, name: str, nrow: int | None = None) -> tuple[str, list[str]]:
         """``videos [B, 3, T, H, W]`` in [-1, 1] -> one grid video: ``(mp4 path, [mp4, gif])``."""
-        grid = io.make_grid(videos, nrow) if len(videos) > 1 else videos[0]        # [3, T, H', W']
+        grid = make_grid(videos, nrow) if len(videos) > 1 else videos[0]        # [3, T, H', W']
         mp4 = self._path(name, ".mp4")
-        mp4 = io.write_video(mp4, grid, fps=self.fps)
-        gif = io.write_video(mp4.with_suffix(".gif"), grid, fps=self.fps)
+        mp4 = write_video(mp4, grid, fps=self.fps)
+        gif = write_video(mp4.with_suffix(".gif"), grid, fps=self.fps)
         return str(mp4), [str(mp4), str(gif)]
 
     def image(self, videos: torch.Tensor, name: str, nrow: int | None = None) -> str:
         """The first frame of ``videos [B, 3, T, H, W]`` (a grid if B > 1) as a png; returns its path."""
-        grid = io.make_grid(videos[:, :, :1], nrow) if len(videos) > 1 else videos[0, :, :1]   # [3, 1, H', W']
-        return str(io.write_png(self._path(name, ".png"), io.to_uint8_frames(grid)[0]))
+        grid = make_grid(videos[:, :, :1], nrow) if len(videos) > 1 else videos[0, :, :1]   # [3, 1, H', W']
+        return str(write_png(self._path(name, ".png"), to_uint8_frames(grid)[0]))

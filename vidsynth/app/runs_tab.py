@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vidsynth.app.ui import VIDEO_HEIGHT
 from vidsynth.report import plots
 from vidsynth.report.run_data import RunData, load_run
-from vidsynth.app.ui import VIDEO_HEIGHT
-from vidsynth.runs import atomic_write
+from vidsynth.training.run_dir import is_run_folder
+from vidsynth.utils.files import atomic_write
 
 COLUMNS = ["run", "method", "dataset", "kimg", "latest metrics", "model"]
 
@@ -19,10 +20,9 @@ COLUMNS = ["run", "method", "dataset", "kimg", "latest metrics", "model"]
 def find_runs(root: str | Path) -> list[Path]:
     """``root`` itself if it is a run folder, else its sub-folders that are (sorted by name)."""
     root = Path(root)
-    if (root / "config.json").is_file() and not (root / "model.safetensors").is_file():
+    if is_run_folder(root):
         return [root]
-    return sorted(p for p in root.iterdir() if p.is_dir() and (p / "config.json").is_file()
-                  and not (p / "model.safetensors").is_file()) if root.is_dir() else []
+    return sorted(p for p in root.iterdir() if is_run_folder(p)) if root.is_dir() else []
 
 
 def _section(config: dict, key: str) -> dict:

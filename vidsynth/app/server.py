@@ -1,4 +1,4 @@
-"""``vidsynth app``: serve the app on this machine, offline.
+"""Serve the app on this machine, offline (``vidsynth app``, the command in ``vidsynth.cli.app``).
 
 Gradio is the optional extra ``vidsynth[app]``. Before it is imported, analytics and every other
 call home are switched off (``GRADIO_ANALYTICS_ENABLED=False``, Hugging Face Hub offline, no
@@ -7,42 +7,15 @@ the network closed. It binds to 127.0.0.1 unless ``--host`` says otherwise, and 
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
+from vidsynth.app.offline import require_gradio
 from vidsynth.errors import VidsynthError
+from vidsynth.utils.deprecation import moved_names
 
-OFFLINE_ENV = {
-    "GRADIO_ANALYTICS_ENABLED": "False",     # no usage reports to api.gradio.app
-    "HF_HUB_OFFLINE": "1",                   # huggingface_hub (a Gradio dependency) never connects
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "DO_NOT_TRACK": "1",
-}
-MISSING = ("`vidsynth app` needs Gradio, the optional extra 'app': pip install 'vidsynth[app]' "
-           "(or: pip install gradio)")
-
-EPILOG = """\b
-Examples:
-  vidsynth app runs/00000-digan-demo-scene              # a DIGAN run: time, zoom, motions, interpolation
-  vidsynth app runs/00005-mocogan-hd-shapes             # a MoCoGAN-HD run: long videos, grids, PCA, prediction
-  vidsynth app runs/                                    # browse all runs: metrics, curves, samples
-  vidsynth app model/ --port 8080 --max-memory-gb 4     # an exported model folder
-  vidsynth app RUN --host 0.0.0.0                       # reachable from your network (no authentication!)
-"""
-
-
-def require_gradio():
-    """``import gradio`` with every call home switched off; a one-line error naming the extra if missing."""
-    for key, value in OFFLINE_ENV.items():
-        os.environ[key] = value
-    try:
-        import gradio
-    except ImportError:
-        raise VidsynthError(MISSING) from None
-    return gradio
-
+__getattr__ = moved_names(__name__, {"app_command": "vidsynth.cli.app"})  # the command moved to vidsynth/cli/
 
 def serve(path: str | Path, host: str = "127.0.0.1", port: int = 7860, device: str = "cpu",
           max_memory_gb: float | None = None, out_dir: str | Path | None = None, block: bool = True):
@@ -73,17 +46,3 @@ def serve(path: str | Path, host: str = "127.0.0.1", port: int = 7860, device: s
         finally:
             app.close()
     return app
-
-
-@click.command("app", epilog=EPILOG, context_settings={"show_default": True})
-@click.argument("path", type=click.Path(exists=True, file_okay=False))
-@click.option("--port", type=click.IntRange(1, 65535), default=7860, help="Port to serve on.")
-@click.option("--host", default="127.0.0.1", help="Address to bind: 127.0.0.1 serves this machine only.")
-@click.option("--device", default="auto", help="auto, cpu, cuda ...")
-@click.option("--max-memory-gb", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Refuse renders that would need more memory. [default: half of the RAM]")
-@click.option("--outdir", type=click.Path(file_okay=False), default=None,
-              help="Where renders are written. [default: a new temporary folder]")
-def app_command(path, port, host, device, max_memory_gb, outdir):
-    """Explore a trained model (or browse a folder of runs) in a local web app (Gradio; offline)."""
-    serve(path, host, port, device, max_memory_gb, outdir)

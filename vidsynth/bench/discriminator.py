@@ -12,7 +12,7 @@ from vidsynth.bench.flops import count_macs
 from vidsynth.bench.memory import gib, peak_memory
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import time_call
-from vidsynth.speed import inference
+from vidsynth.bench.speed import inference
 
 
 def random_clips(batch: int, frames: int, resolution: int, device) -> torch.Tensor:

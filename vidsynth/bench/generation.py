@@ -4,7 +4,7 @@ from __future__ import annotations
 from vidsynth.bench.memory import gib, peak_memory
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import time_call
-from vidsynth.speed import inference
+from vidsynth.bench.speed import inference
 
 FLOP_CONVENTION = ("GMAC = torch.utils.flop_counter FLOPs / 2 (one multiply-add = 1 MAC); the papers' "
                    "'GFLOPs' (fvcore) are MACs too. Only matmuls and convolutions are counted.")

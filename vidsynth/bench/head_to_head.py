@@ -10,7 +10,7 @@ from vidsynth.bench.memory import gib, peak_memory
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.subjects import get_subject
 from vidsynth.bench.timing import compare
-from vidsynth.speed import inference
+from vidsynth.bench.speed import inference
 
 PAIRS = [("digan-test", "mocogan-hd-test"), ("digan-tiny", "mocogan-hd-tiny"),
          ("digan-paper128", "mocogan-hd-ucf128")]

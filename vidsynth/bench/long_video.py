@@ -12,7 +12,7 @@ import time
 
 from vidsynth.bench.memory import gib, peak_memory
 from vidsynth.bench.settings import BenchSettings
-from vidsynth.speed import inference
+from vidsynth.bench.speed import inference
 
 
 def default_lengths(subject, settings: BenchSettings) -> list[int]:

@@ -18,7 +18,7 @@ import torch
 
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import compare, ratios
-from vidsynth.speed import autocast, channels_last_input, inference, maybe_compile, to_channels_last
+from vidsynth.bench.speed import autocast, channels_last_input, inference, maybe_compile, to_channels_last
 
 
 def _frames(subject, settings: BenchSettings) -> int:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import dataclasses
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from vidsynth.config import method_config
+from vidsynth.nn.video_ops import resize_frames
 # Imported here, not lazily: modules that build tensors at import time (vidsynth.nn.resample's
 # filter taps) must not be first imported inside ``count_generator``'s ``torch.device("meta")`` block.
 from vidsynth.models import digan as _digan, mocogan_hd as _mocogan_hd, stylegan2 as _stylegan2  # noqa: F401
@@ -157,7 +157,7 @@ class DIGANSubject(Subject):
 
 
 # ------------------------------------------------------------------------------------ MoCoGAN-HD
-class MoCoGANHDVideoGenerator(nn.Module):
+class PooledMoCoGANHD(nn.Module):
     """MoCoGAN-HD's full video generator for benchmarking: z -> w_1 (StyleGAN2 mapping) -> LSTM
     trajectory w_1..w_T -> every frame through StyleGAN2 -> area-pooled to ``out_size``."""
 
@@ -172,16 +172,7 @@ class MoCoGANHDVideoGenerator(nn.Module):
         w1 = self.image_generator.mapping(z)
         latents = self.motion_generator(w1, frames, noise=noise).latents           # [B, T, D]
         video = render_latents(self.image_generator, latents, batch_size=chunk)    # [B, 3, T, R, R]
-        return pool_frames(video, self.out_size)
-
-
-def pool_frames(video: torch.Tensor, size: int) -> torch.Tensor:
-    """Area-pool ``[B, 3, T, R, R]`` frames to ``size`` (identity when already there)."""
-    if video.shape[-1] == size:
-        return video
-    b, c, t, h, w = video.shape
-    frames = F.adaptive_avg_pool2d(video.transpose(1, 2).reshape(b * t, c, h, w), size)
-    return frames.reshape(b, t, c, size, size).transpose(1, 2)
+        return resize_frames(video, self.out_size)                                 # area pooling
 
 
 class MoCoGANHDSubject(Subject):
@@ -199,13 +190,13 @@ class MoCoGANHDSubject(Subject):
         self.d_channels, self.frames, self.resolution = d_channels, frames, out_size
         self.style_dim = style_dim
 
-    def _generator(self, device) -> MoCoGANHDVideoGenerator:
+    def _generator(self, device) -> PooledMoCoGANHD:
         from vidsynth.models.mocogan_hd import MotionGenerator
         from vidsynth.models.stylegan2 import StyleGAN2Generator
 
         G_I = StyleGAN2Generator(**self.g_kwargs).to(device).eval().requires_grad_(False)
         G_M = MotionGenerator(**self.m_kwargs).to(device)
-        return MoCoGANHDVideoGenerator(G_I, G_M, self.resolution).eval()
+        return PooledMoCoGANHD(G_I, G_M, self.resolution).eval()
 
     def build(self, device) -> dict:
         key = str(device)

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from vidsynth.data.images import PREFIX as IMAGES_PREFIX
+from vidsynth.data.images import holds_videos
 from vidsynth.data.labels import resolve_labels_origin
 from vidsynth.data.sources import open_source
 from vidsynth.data.split import apply_split
@@ -244,3 +246,16 @@ def _worker_message(error: Exception) -> str:
         return text
     marker = f"{type(error).__module__}.{type(error).__qualname__}: "
     return text.rsplit(marker, 1)[-1].strip() if marker in text else text.strip().splitlines()[-1]
+
+
+def open_image_dataset(spec: str, resolution: int, xflip: bool = False, seed: int = 0, split=None):
+    """A :class:`ClipDataset` of one-frame samples ``[3, 1, R, R]`` for image-generator training.
+
+    ``images:PATH`` or a folder/zip without video files: each image is one sample (drawn uniformly).
+    ``builtin:NAME`` or a video dataset: each sample is a random frame of a random video.
+    """
+    spec = str(spec)
+    if not spec.startswith(IMAGES_PREFIX) and not holds_videos(spec):
+        spec = IMAGES_PREFIX + spec
+    return open_dataset(spec, resolution=resolution, frames=1, stride=1, xflip=xflip, seed=seed, labels="none",
+                        split=split)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from io import BytesIO
@@ -24,11 +23,12 @@ from pathlib import Path
 from vidsynth.data.dataset_json import FILENAME, dataset_json_bytes
 from vidsynth.data.labels import labels_json, resolve_labels
 from vidsynth.data.naming import output_name, safe_component
-from vidsynth.data.preprocess import check_resolution
+from vidsynth.video.pixels import check_resolution
 from vidsynth.data.sources import open_source
 from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
 from vidsynth.errors import DatasetError
+from vidsynth.utils.files import atomic_target
 
 CHUNK = 32  # frames decoded + resized at a time
 LAYOUTS = ("vidsynth", "stylegan-v")
@@ -101,9 +101,7 @@ def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fp
         used.add(name)
         plans.append((i, name, frames))
 
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = atomic_target(dst)  # streamed into over the whole conversion, renamed over dst at the end
     written, skipped, names, kept = 0, list(source.skipped), [], []
     per_frame = []  # stylegan-v: (frame path relative to the top folder, class index)
     previous = _terminate_as_interrupt()  # SIGTERM runs the `finally` below too: no partial .tmp is left
@@ -141,7 +139,7 @@ def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fp
                 zf.writestr("labels.json", labels_json(names, kept, class_names))
         os.replace(tmp, dst)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         _restore(previous)
     return {"path": str(dst), "videos": len(names), "frames": written, "skipped": skipped,
             "classes": class_names}

@@ -14,8 +14,9 @@ from pathlib import PurePosixPath
 import numpy as np
 
 from vidsynth.data.naming import natural_sorted
-from vidsynth.data.preprocess import crop_resize, to_rgb_uint8
-from vidsynth.data.videos import DataWarning, VideoReadError, check_frame_pixels
+from vidsynth.video.pixels import crop_resize, to_rgb_uint8
+from vidsynth.data.videos import DataWarning
+from vidsynth.video.read import VideoReadError, check_frame_pixels
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # what PIL reads losslessly or as JPEG
 _ORIENTATION = 0x0112  # the EXIF orientation tag

@@ -5,8 +5,9 @@ same small interface as ``sources.FileSource``, so :class:`~vidsynth.data.clips.
 ``frames=1`` serves uniformly drawn images ``[3, 1, R, R]``. (Without the prefix, a folder of images
 would be read as frame folders, i.e. one video per folder, and images would not be drawn uniformly.)
 
-:func:`open_image_dataset` is what the StyleGAN2 trainer calls: image folders become image
-datasets, video datasets (and ``builtin:NAME``) give one random frame of a random video per sample.
+:func:`holds_videos` tells image folders from video datasets; the dataset the StyleGAN2 trainer
+opens from either is ``clips.open_image_dataset``. This module is a pure source: it imports no
+dataset code (so ``clips -> sources -> images`` has no way back).
 """
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def open_image_source(path: str | Path, min_frames: int = 1) -> ImageSource:
 
 def holds_videos(spec: str) -> bool:
     """True for ``builtin:NAME`` and for folders/zips that contain at least one video file."""
-    from vidsynth.data.videos import VIDEO_SUFFIXES
+    from vidsynth.video.formats import READ_SUFFIXES
 
     if spec.startswith("builtin:"):
         return True
@@ -86,19 +87,4 @@ def holds_videos(spec: str) -> bool:
     if not path.exists():
         return True  # let the video opener raise its usual "not found" message
     files = _storage(path).list_files() if (path.is_dir() or path.suffix.lower() == ".zip") else []
-    return any(PurePosixPath(f).suffix.lower() in VIDEO_SUFFIXES for f in files)
-
-
-def open_image_dataset(spec: str, resolution: int, xflip: bool = False, seed: int = 0, split=None):
-    """A :class:`ClipDataset` of one-frame samples ``[3, 1, R, R]`` for image-generator training.
-
-    ``images:PATH`` or a folder/zip without video files: each image is one sample (drawn uniformly).
-    ``builtin:NAME`` or a video dataset: each sample is a random frame of a random video.
-    """
-    from vidsynth.data.clips import open_dataset
-
-    spec = str(spec)
-    if not spec.startswith(PREFIX) and not holds_videos(spec):
-        spec = PREFIX + spec
-    return open_dataset(spec, resolution=resolution, frames=1, stride=1, xflip=xflip, seed=seed, labels="none",
-                        split=split)
+    return any(PurePosixPath(f).suffix.lower() in READ_SUFFIXES for f in files)

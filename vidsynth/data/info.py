@@ -10,7 +10,7 @@ from vidsynth.data.labels import resolve_labels_origin
 from vidsynth.data.sources import open_source
 from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
-from vidsynth.frame_rate import frame_rate, rate_to_json
+from vidsynth.video.frame_rate import frame_rate, rate_to_json
 
 
 def dataset_info(spec, labels=None, seed: int = 0, split=None) -> dict:

@@ -115,7 +115,7 @@ def prepare_dataset(name: str, src, dst, resolution: int | None = None, splits=N
             "outputs": outputs,
             "train_with": f"vidsynth train --method digan --preset {recipe.preset} --data "
                           f"{outputs.get('all', outputs.get('train'))['path']}"}  # all: what DIGAN trains on
-    from vidsynth.runs import atomic_write_text
+    from vidsynth.utils.files import atomic_write_text
 
     atomic_write_text(dst / "recipe.json", json.dumps(info, indent=1) + "\n")
     return info

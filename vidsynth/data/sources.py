@@ -20,16 +20,18 @@ from vidsynth.data.frames import IMAGE_SUFFIXES, group_frame_folders, probe_fram
 from vidsynth.data.naming import natural_key
 from vidsynth.data.storage import DirStorage
 from vidsynth.data.synthetic import BUILTINS, SyntheticSource
-from vidsynth.data.videos import VIDEO_SUFFIXES, DataWarning, VideoReadError, probe_video, read_video
+from vidsynth.data.videos import DataWarning, probe_video
 from vidsynth.data.zipdata import ZipStorage
 from vidsynth.errors import ConfigError, DatasetError
+from vidsynth.video.formats import READ_SUFFIXES
+from vidsynth.video.read import VideoReadError, read_video
 
 # A video whose frames at the training resolution fit in this many bytes is decoded whole once and
 # cached; longer ones are decoded clip by clip (seeking).
 CACHE_BYTES = 256 << 20
 CACHE_ITEM_BYTES = 48 << 20
 
-FORMATS_HELP = (f"video files ({', '.join(VIDEO_SUFFIXES)}), frame folders (<video>/<frame>"
+FORMATS_HELP = (f"video files ({', '.join(READ_SUFFIXES)}), frame folders (<video>/<frame>"
                 f"{'|'.join(IMAGE_SUFFIXES)}), a .zip of either, or builtin:NAME "
                 f"({', '.join('builtin:' + n for n in BUILTINS)})")
 
@@ -115,7 +117,7 @@ def open_source(spec, min_frames: int = 1, seed: int = 0, need: str = "") -> Fil
         storage = DirStorage(path)
     elif path.suffix.lower() == ".zip":
         storage = ZipStorage(path)
-    elif path.suffix.lower() in VIDEO_SUFFIXES:
+    elif path.suffix.lower() in READ_SUFFIXES:
         raise DatasetError(f"'{spec}' is a single video file; give the folder that holds your videos "
                            f"(e.g. '{path.parent}').")
     else:
@@ -134,7 +136,7 @@ def open_source(spec, min_frames: int = 1, seed: int = 0, need: str = "") -> Fil
 def _scan(storage, min_frames: int, need: str):
     """Probe every video file and frame folder; returns ``(records, skipped)`` in natural order."""
     files = storage.list_files()
-    items = [(f, None) for f in files if PurePosixPath(f).suffix.lower() in VIDEO_SUFFIXES]
+    items = [(f, None) for f in files if PurePosixPath(f).suffix.lower() in READ_SUFFIXES]
     items += list(group_frame_folders(files).items())
     items.sort(key=lambda item: natural_key(item[0]))
     records, skipped = [], []

@@ -19,8 +19,9 @@ import re
 import warnings
 from pathlib import Path, PurePosixPath
 
-from vidsynth.data.videos import VIDEO_SUFFIXES, DataWarning
+from vidsynth.data.videos import DataWarning
 from vidsynth.errors import DatasetError
+from vidsynth.video.formats import READ_SUFFIXES
 
 _CLASS_NUMBER = re.compile(r"\s+\d+$")  # "path 12" (UCF-101 trainlist) -> "path"
 
@@ -48,7 +49,7 @@ def read_split(path) -> list[str]:
 def _key(name: str) -> tuple[str, ...]:
     """Lower-case path components with the video suffix dropped from the last one."""
     parts = [p for p in PurePosixPath(name.lower()).parts if p not in ("", ".")]
-    if parts and PurePosixPath(parts[-1]).suffix in VIDEO_SUFFIXES:
+    if parts and PurePosixPath(parts[-1]).suffix in READ_SUFFIXES:
         parts[-1] = PurePosixPath(parts[-1]).stem
     return tuple(parts)
 

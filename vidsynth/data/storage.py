@@ -15,9 +15,11 @@ from vidsynth.data.naming import natural_sorted
 RUN_FOLDER_FILES = ("stats.jsonl", "reals.mp4", "snapshots.jsonl")
 
 
-def is_run_folder(filenames) -> bool:
-    """Whether a folder holding ``filenames`` is a vidsynth run folder (``config.json`` beside ``stats.jsonl``,
-    ``reals.mp4`` or ``snapshots.jsonl``): its samples must never be read back as training data."""
+def holds_run_files(filenames) -> bool:
+    """Whether a folder holding ``filenames`` looks like a vidsynth run folder (``config.json`` beside
+    ``stats.jsonl``, ``reals.mp4`` or ``snapshots.jsonl``): its samples must never be read back as training
+    data. The walker's test, by file names only (no reads, and the data layer does not import training);
+    what a run folder *is* is ``vidsynth.training.run_dir.is_run_folder`` (config.json with training options)."""
     return "config.json" in filenames and any(f in filenames for f in RUN_FOLDER_FILES)
 
 
@@ -38,7 +40,7 @@ class DirStorage:
 
         Symbolic links are followed, but a folder reached a second time (a loop such as ``x -> .``,
         or two links to one folder) is not entered again, and a file reached by two names counts
-        once: identity is ``(device, inode)``. Run folders (see :func:`is_run_folder`) are left out,
+        once: identity is ``(device, inode)``. Run folders (see :func:`holds_run_files`) are left out,
         so ``train --data .`` never trains on its own samples. Both are named in a :class:`DataWarning`.
         """
         names, seen_dirs, seen_files, again, runs = [], set(), set(), [], []
@@ -54,7 +56,7 @@ class DirStorage:
                 again.append(rel.as_posix())
                 continue
             seen_dirs.add((st.st_dev, st.st_ino))
-            if rel.parts and is_run_folder(filenames):
+            if rel.parts and holds_run_files(filenames):
                 dirnames[:] = []
                 runs.append(rel.as_posix())
                 continue

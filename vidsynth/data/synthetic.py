@@ -12,7 +12,7 @@ import colorsys
 
 import numpy as np
 
-from vidsynth.data.preprocess import crop_resize
+from vidsynth.video.pixels import crop_resize
 
 FPS = 8.0
 

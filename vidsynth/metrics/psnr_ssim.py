@@ -4,6 +4,11 @@ Inputs are video tensors ``[B, C, T, H, W]`` in [-1, 1]; both metrics are comput
 the [0, 1] scale (data range 1) and averaged. SSIM follows Wang et al. (2004): 11x11 Gaussian
 window with sigma 1.5, K1 = 0.01, K2 = 0.03, 'valid' filtering (no padding), per channel, then
 averaged over channels, pixels and frames.
+
+:func:`ssim_map` is the one SSIM of vidsynth: the metric above (float64) and the differentiable
+projection losses (float32, ``vidsynth.apps.projection``) both call it. For images under 11 px
+(the losses see tiny test models) the window shrinks to the largest odd size that fits, with sigma
+scaled in proportion; at 11 px and above it is exactly the metric's window.
 """
 from __future__ import annotations
 
@@ -33,14 +38,25 @@ def gaussian_window(size: int = WINDOW, sigma: float = SIGMA) -> torch.Tensor:
     return g[:, None] * g[None, :]  # [size, size], sums to 1
 
 
-def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-frame SSIM ``[B, T]`` (Gaussian window, Wang et al. 2004 constants, data range 1)."""
-    b, c, t = pred.shape[:3]
-    x, y = _frames01(pred), _frames01(target)
-    win = gaussian_window().to(x.device)[None, None].expand(c, 1, WINDOW, WINDOW)
+def ssim_map(x: torch.Tensor, y: torch.Tensor, window: int = WINDOW, sigma: float = SIGMA) -> torch.Tensor:
+    """SSIM at every 'valid' window position of images ``x, y [N, C, H, W]`` in [0, 1] -> ``[N, C, H', W']``.
+
+    Differentiable, in the inputs' dtype. The window shrinks (odd, sigma in proportion) to fit images
+    smaller than ``window``.
+    """
+    c = x.shape[1]
+    size = min(window, x.shape[-1], x.shape[-2])
+    size -= 1 - size % 2                                                       # odd
+    sigma = sigma * size / window if size < window else sigma
+    win = gaussian_window(size, sigma).to(x)[None, None].expand(c, 1, size, size)
     filt = lambda z: F.conv2d(z, win, groups=c)  # noqa: E731  local Gaussian mean, 'valid'
     mx, my = filt(x), filt(y)
     vx, vy, cxy = filt(x * x) - mx ** 2, filt(y * y) - my ** 2, filt(x * y) - mx * my
     c1, c2 = K1 ** 2, K2 ** 2
-    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))
-    return s.flatten(1).mean(1).reshape(b, t)
+    return ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))
+
+
+def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-frame SSIM ``[B, T]`` (Gaussian window, Wang et al. 2004 constants, data range 1)."""
+    b, _, t = pred.shape[:3]
+    return ssim_map(_frames01(pred), _frames01(target)).flatten(1).mean(1).reshape(b, t)

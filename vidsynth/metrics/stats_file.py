@@ -25,7 +25,7 @@ FORMAT, VERSION = "vidsynth-real-stats", 1
 
 
 def _savez(path: Path, arrays: dict) -> Path:
-    from vidsynth.runs import atomic_write
+    from vidsynth.utils.files import atomic_write
 
     def write(tmp: Path):
         with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a path

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from vidsynth.models.sampler_base import Sampler, item_generator
+from vidsynth.models.sampler_base import Sampler
+from vidsynth.utils.seeding import seed_stream
 
 
 class ImageSampler(Sampler):
@@ -26,7 +27,7 @@ class ImageSampler(Sampler):
             raise ValueError("class-conditional sampling of image generators is not supported")
         kwargs = {"truncation_psi": truncation_psi} if truncation_psi != 1 and self.generator.latent_space == "w" else {}
         latents = torch.cat([self.generator.sample_latents(
-            1, generator=item_generator(seed, i, self.device),
+            1, generator=seed_stream(seed, i, device=self.device),
             **kwargs) for i in range(n)])
         images = [self.generator.synthesize(latents[i:i + batch_size]) for i in range(0, n, batch_size)]
         return torch.cat(images).float().clamp(-1, 1).unsqueeze(2).cpu()

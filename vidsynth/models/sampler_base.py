@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from vidsynth.frame_rate import frame_rate
 from vidsynth.errors import CheckpointError
-
-
-def item_generator(seed: int, index: int, device="cpu") -> torch.Generator:
-    """The random stream of video (or image) ``index`` under ``seed``: independent of n and batch size."""
-    return torch.Generator(device=device).manual_seed(hash((int(seed), int(index))) & 0x7FFF_FFFF_FFFF_FFFF)
+from vidsynth.video.frame_rate import frame_rate
 
 
 def _count(metadata: dict, key: str, default: int, low: int) -> int:

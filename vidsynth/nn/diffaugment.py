@@ -7,6 +7,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from vidsynth.config import DIFFAUGMENT_POLICIES
+
 
 def _draws(x: torch.Tensor, part: tuple[int, int] | None) -> tuple[int, slice]:
     """How many samples to draw for, and which of them are ``x``'s (see ``diff_augment``'s ``part``)."""
@@ -66,7 +68,7 @@ def cutout(x: torch.Tensor, ratio: float = 0.5, generator=None, part=None) -> to
     return x * (~inside).unsqueeze(1).to(x.dtype)
 
 
-POLICIES = {"color", "translation", "cutout"}
+POLICIES = DIFFAUGMENT_POLICIES     # the names --set diffaugment= accepts (config.py owns the table)
 
 
 def diff_augment(x: torch.Tensor, policy: str = "color,translation", rgb_groups: int = 1,

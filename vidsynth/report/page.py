@@ -14,7 +14,7 @@ from pathlib import Path
 
 from vidsynth.report import plots
 from vidsynth.report.run_data import RunData, load_run, timing_summary
-from vidsynth.runs import atomic_write_text
+from vidsynth.utils.files import atomic_write_text
 
 MAX_EARLIER_SNAPSHOTS = 4      # earlier sample videos embedded besides the latest (keeps the file small)
 MAX_TICK_ROWS = 30

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidsynth.runs import find_run, read_jsonl
+from vidsynth.training.run_dir import require_run_folder
+from vidsynth.utils.files import read_jsonl
 
 _SAMPLE_RE = re.compile(r"samples-(\d+(?:\.\d+)?)kimg\.mp4$")
 _NOT_METRICS = {"kimg", "step", "time", "snapshot", "model", "metric", "value", "name", "num_videos", "frames",
@@ -41,7 +42,7 @@ class RunData:
 
 
 def load_run(run_dir: str | Path) -> RunData:
-    path = find_run(run_dir)
+    path = require_run_folder(run_dir)
     data = RunData(path=path, config=json.loads((path / "config.json").read_text()))
     data.stats = read_jsonl(path / "stats.jsonl")
     data.snapshots = read_jsonl(path / "snapshots.jsonl")

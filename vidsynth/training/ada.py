@@ -26,11 +26,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from vidsynth.config import ADA_MODES, ADA_PIPELINE
 from vidsynth.models.mocogan_hd.augment import random_flip
 from vidsynth.nn.diffaugment import color, cutout, translation
 
-PIPELINE = ("xflip", "rotate90", "xint", "scale", "color", "cutout")
-MODES = ("ada", "fixed", "noaug")
+PIPELINE = ADA_PIPELINE     # augmentations in application order (config.py owns the names)
+MODES = ADA_MODES
 
 
 def _chosen(x: torch.Tensor, p: float, generator: torch.Generator | None) -> torch.Tensor:

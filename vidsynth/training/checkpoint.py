@@ -16,7 +16,8 @@ from pathlib import Path
 import torch
 
 from vidsynth.errors import CheckpointError
-from vidsynth.runs import RUN_NAME, atomic_write, atomic_write_text
+from vidsynth.training.run_dir import RUN_NAME
+from vidsynth.utils.files import atomic_write, atomic_write_text
 
 PATTERN = re.compile(r"^training_state-(\d+)\.pt$")
 FORMAT_VERSION = 1

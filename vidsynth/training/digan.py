@@ -25,7 +25,6 @@ from a checkpoint replays exactly the same run, and N processes compute what one
 from __future__ import annotations
 
 import copy
-import dataclasses
 from typing import Callable
 
 import torch
@@ -34,8 +33,10 @@ import torch.nn.functional as F
 from vidsynth.config import DIGANConfig, digan_frame_size
 from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator, frame_labels, motion_input, pair_frames
 from vidsynth.nn.diffaugment import diff_augment
+from vidsynth.training.base import GANTrainerState, lazy_regularized_adam
 from vidsynth.training.distributed import DistContext
-from vidsynth.training.ema import GANTrainerState, lazy_regularized_adam, update_ema
+from vidsynth.training.ema import update_ema
+from vidsynth.utils.seeding import seed_stream
 
 
 class StepRandom:
@@ -46,8 +47,7 @@ class StepRandom:
     """
 
     def __init__(self, seed: int, step: int, device, local: int, rank: int, world_size: int):
-        self.g = torch.Generator(device=device)
-        self.g.manual_seed(hash((int(seed), int(step))) & 0x7FFF_FFFF_FFFF_FFFF)
+        self.g = seed_stream(seed, step, device=device)
         self.device, self.total = device, local * world_size
         self.part = (rank * local, self.total)          # for DiffAugment
         self.mine = slice(rank * local, (rank + 1) * local)
@@ -152,8 +152,7 @@ class DIGANTrainer(GANTrainerState):
         self.cfg, self.device, self.c_dim, self.seed = cfg, device, c_dim, seed
         self.dist = dist or DistContext()
         torch.manual_seed(seed)  # identical initial weights on every rank
-        self.g_kwargs = generator_kwargs(cfg, c_dim)
-        self.G = DIGANGenerator(**self.g_kwargs).to(device)
+        self.G = DIGANGenerator(**generator_kwargs(cfg, c_dim)).to(device)
         self.D = DIGANDiscriminator(cfg.resolution, c_dim, cfg.d_channel_base, cfg.d_channel_max,
                                     cfg.mbstd_group, width=digan_frame_size(cfg)[1]).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
@@ -234,7 +233,7 @@ class DIGANTrainer(GANTrainerState):
     # ------------------------------------------------------------------ state
     def export(self) -> tuple[torch.nn.Module, dict]:
         """The module to export (EMA generator) and its constructor kwargs."""
-        return self.G_ema, dict(self.g_kwargs)
+        return self.G_ema, dict(self.G_ema.init_kwargs)
 
     def sample(self, z: torch.Tensor, z_motion: torch.Tensor, num_frames: int, c=None) -> torch.Tensor:
         """Snapshot videos from G_ema: ``[n, 3, T, R, R]`` in [-1, 1] on CPU (frame i at i / (frames - 1))."""
@@ -242,6 +241,3 @@ class DIGANTrainer(GANTrainerState):
         with torch.no_grad():
             return self.G_ema(z.to(self.device), z_motion.to(self.device), times, c).clamp(-1, 1).cpu()
 
-
-def config_dict(cfg: DIGANConfig) -> dict:
-    return dataclasses.asdict(cfg)

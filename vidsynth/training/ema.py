@@ -1,5 +1,5 @@
-"""What the GAN trainers share: the EMA of generator weights (StyleGAN2-ADA's schedule), their resume
-state and the optimisation step that ends each phase."""
+"""The EMA of generator weights (StyleGAN2-ADA's schedule). What else the trainers share (resume state,
+the optimiser factory) is in ``training/base.py``."""
 from __future__ import annotations
 
 import torch
@@ -20,29 +20,7 @@ def update_ema(G_ema: nn.Module, G: nn.Module, batch: int, ema_kimg: float, ema_
         b_ema.copy_(b)
 
 
-def lazy_regularized_adam(params, lr: float, beta1: float, beta2: float, reg_interval: int) -> torch.optim.Adam:
-    """Adam whose lr and betas are scaled by ``interval / (interval + 1)``: StyleGAN2's way of folding a lazy
-    regularisation phase (every ``reg_interval`` steps) into the main optimiser (0 = no lazy phase)."""
-    ratio = reg_interval / (reg_interval + 1) if reg_interval else 1.0
-    return torch.optim.Adam(params, lr=lr * ratio, betas=(beta1 ** ratio, beta2 ** ratio), eps=1e-8)
+# Moved to training/base.py in 0.2; importable from here until 0.3 (see CHANGELOG.md).
+from vidsynth.training.base import GANTrainerState, lazy_regularized_adam  # noqa: E402
 
-
-class GANTrainerState:
-    """``state_dict`` / ``load_state_dict`` of a trainer holding G, D, G_ema, opt_G and opt_D (and ``dist``),
-    plus the optimisation step every phase of a GAN step ends with."""
-
-    _STATE = ("G", "D", "G_ema", "opt_G", "opt_D")
-
-    def apply(self, loss: torch.Tensor, module: nn.Module, opt: torch.optim.Optimizer) -> None:
-        """Backpropagate ``loss``, average ``module``'s gradients over ranks, take ``opt``'s step."""
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.dist.sync_grads(module)
-        opt.step()
-
-    def state_dict(self) -> dict:
-        return {name: getattr(self, name).state_dict() for name in self._STATE}
-
-    def load_state_dict(self, state: dict) -> None:
-        for name in self._STATE:
-            getattr(self, name).load_state_dict(state[name])
+__all__ = ["update_ema", "GANTrainerState", "lazy_regularized_adam"]

@@ -11,16 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from vidsynth.errors import CheckpointError, ConfigError
+from vidsynth.export import DISCRIMINATOR_FILE
+from vidsynth.training.run_dir import resolve_model_folder
 
-DISCRIMINATOR_FILE = "discriminator.safetensors"
 
 # exported generator class -> the method whose trainer it fits
 METHODS = {"DIGANGenerator": "digan", "StyleGAN2Generator": "stylegan2", "MoCoGANHDVideoGenerator": "mocogan-hd"}
 
 
 def _model_folder(path: str | Path) -> Path:
-    path = Path(path).expanduser()
-    return path / "model" if (path / "model" / "config.json").is_file() else path
+    return resolve_model_folder(Path(path).expanduser())
 
 
 def architecture_overrides(path: str | Path) -> tuple[str, dict]:

@@ -27,11 +27,13 @@ import torch
 
 from vidsynth.config import MoCoGANHDConfig, validate_mocogan_hd
 from vidsynth.errors import CheckpointError, ConfigError
+from vidsynth.export import load_image_generator
 from vidsynth.models.mocogan_hd import (ContrastiveImageDiscriminator, LossWeights, MotionGenerator,
                                         PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
                                         generator_losses)
-from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator, load_image_generator
+from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator
 from vidsynth.training.distributed import DistContext
+from vidsynth.utils.seeding import seed_stream
 
 SAMPLE_SEED_OFFSET = 12345   # snapshot grids: fixed content codes and motions from seed + this
 
@@ -104,9 +106,7 @@ class MoCoGANHDTrainer:
 
     # ------------------------------------------------------------------ helpers
     def step_generator(self, step: int) -> torch.Generator:
-        g = torch.Generator(device=self.device)
-        g.manual_seed(hash((self.seed, step, self.rank)) & 0x7FFF_FFFF_FFFF_FFFF)
-        return g
+        return seed_stream(self.seed, step, self.rank, device=self.device)
 
     def ensure_pca(self) -> None:
         """Fit the latent PCA into G_M's buffers unless they already hold one (new run, first call)."""

@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 
 from vidsynth.errors import ConfigError
-from vidsynth.runs import atomic_write, atomic_write_text, read_jsonl
+from vidsynth.utils.files import atomic_write, atomic_write_text
 
 HIGHER_IS_BETTER = {"is"}            # metric kinds (vidsynth.metrics.protocols.KINDS) where larger is better
 SNAPSHOT_PREFIX = "model-"
@@ -82,9 +82,10 @@ def save_snapshot_model(run_dir: str | Path, module, kwargs: dict, metadata: dic
     return folder
 
 
-def update_best(run_dir: str | Path, best_by: str, kimg: float) -> bool:
-    """Copy ``model-<kimg>/`` to ``model-best/`` if its ``best_by`` value in metrics.jsonl beats ``best.json``.
+def update_best(run_dir: str | Path, best_by: str, kimg: float, values: dict[str, float]) -> bool:
+    """Copy ``model-<kimg>/`` to ``model-best/`` if its ``best_by`` value beats ``best.json``.
 
+    ``values``: the metric values of this snapshot by name (what the snapshot callbacks returned).
     Returns True when model-best/ changed. A snapshot without a finite value for ``best_by`` is skipped.
     """
     import math
@@ -93,11 +94,10 @@ def update_best(run_dir: str | Path, best_by: str, kimg: float) -> bool:
         return False
     run_dir = Path(run_dir)
     name = best_by.strip().lower()
-    values = [r["value"] for r in read_jsonl(run_dir / "metrics.jsonl")
-              if r.get("metric") == name and r.get("kimg") == kimg and isinstance(r.get("value"), (int, float))]
-    if not values or not math.isfinite(values[-1]):
+    value = values.get(name)
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
         return False
-    value = float(values[-1])
+    value = float(value)
     best_file = run_dir / "best.json"
     if best_file.is_file():
         try:

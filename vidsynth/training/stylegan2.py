@@ -30,9 +30,11 @@ from torch import nn
 
 from vidsynth.config import StyleGAN2Config, r1_gamma, validate_stylegan2
 from vidsynth.training.ada import AdaptiveAugment
+from vidsynth.training.base import GANTrainerState, lazy_regularized_adam
 from vidsynth.training.distributed import DistContext
-from vidsynth.training.ema import GANTrainerState, lazy_regularized_adam, update_ema
+from vidsynth.training.ema import update_ema
 from vidsynth.training.path_length import PathLengthRegularizer
+from vidsynth.utils.seeding import seed_stream
 from vidsynth.errors import ConfigError
 from vidsynth.models.biggan import BigGANGenerator
 from vidsynth.models.resnet_discriminator import ResNetDiscriminator
@@ -95,9 +97,7 @@ class StyleGAN2Trainer(GANTrainerState):
 
     # ------------------------------------------------------------------ helpers
     def step_generator(self, step: int) -> torch.Generator:
-        g = torch.Generator(device=self.device)
-        g.manual_seed(hash((self.seed, step, self.rank)) & 0x7FFF_FFFF_FFFF_FFFF)
-        return g
+        return seed_stream(self.seed, step, self.rank, device=self.device)
 
     def _augment(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         """What D sees: ADA's pipeline at the current p, or DiffAugment (mutually exclusive)."""

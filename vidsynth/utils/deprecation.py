@@ -37,3 +37,16 @@ def moved_module(old: str, *new: str) -> None:
     for module in reversed(modules):
         split.__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
     sys.modules[old] = split
+
+
+def moved_names(module: str, names: dict[str, str]):
+    """A module-level ``__getattr__`` for names that left ``module`` while the module itself stays
+    (e.g. it became a package): ``names`` maps each old name to its new module. Accessing one warns
+    (``DeprecationWarning`` at the importer's line) and returns the object from its new home."""
+    def __getattr__(name: str):
+        if name not in names:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        warnings.warn(f"{module}.{name} moved to {names[name]}.{name} in vidsynth 0.2; the old name is removed in "
+                      f"{REMOVED_IN} (see CHANGELOG.md)", DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(names[name]), name)
+    return __getattr__

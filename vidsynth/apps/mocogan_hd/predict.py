@@ -5,7 +5,8 @@ Projection (``project_image``) optimises one latent with Adam on
 ``MSE + ssim_weight * (1 - SSIM) [+ feature_weight * MSE of features]``. The paper uses a pixel +
 VGG perceptual loss; VGG weights cannot be downloaded here, so SSIM is the built-in structural
 term and any TorchScript feature extractor (``torch.jit.save`` of a module mapping ``[N, 3, H, W]``
-in [-1, 1] to a tensor or a list of tensors, e.g. a VGG/LPIPS trunk you have) can be plugged in.
+in [-1, 1] to a tensor or a list of tensors, e.g. a VGG/LPIPS trunk you have) can be plugged in
+(both plug-ins are shared with DIGAN's projector: :mod:`vidsynth.apps.projection`).
 It starts from the best of the latent mean and ``n_init`` prior samples.
 """
 from __future__ import annotations
@@ -13,48 +14,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
-from vidsynth.apps.mocogan_hd.quality import psnr, ssim, video_scores
+from vidsynth.apps.mocogan_hd.quality import psnr, video_scores
+from vidsynth.apps.projection import features, image_ssim, load_torchscript
 from vidsynth.models.mocogan_hd.sampler import MoCoGANHDSampler
+from vidsynth.nn.video_ops import resize_frames
 
 
 @dataclass
-class Projection:
+class MoCoGANHDProjection:
+    """A projected first frame: G_I's latent, its image and the fit."""
+
     latent: torch.Tensor        # [1, D]
     image: torch.Tensor         # [1, 3, R, R] in [-1, 1], G_I(latent)
     losses: list[float]         # loss per optimisation step
     psnr: float                 # of the reconstruction against the (resized) target
 
 
-def _features(extractor, x: torch.Tensor) -> list[torch.Tensor]:
-    out = extractor(x)
-    return list(out) if isinstance(out, (list, tuple)) else [out]
-
-
-def load_feature_extractor(path: str, device="cpu"):
-    """A TorchScript feature extractor (``torch.jit.load``), frozen, in eval mode."""
-    module = torch.jit.load(str(path), map_location=device)
-    return module.eval()
+Projection = MoCoGANHDProjection          # the old name, kept for one release (see CHANGELOG.md)
+load_feature_extractor = load_torchscript  # the old name, kept for one release (see CHANGELOG.md)
 
 
 def project_image(image_generator, target: torch.Tensor, steps: int = 200, lr: float = 0.05, n_init: int = 8,
                   ssim_weight: float = 1.0, feature_extractor=None, feature_weight: float = 1.0,
-                  init_latent: torch.Tensor | None = None, seed: int = 0) -> Projection:
+                  init_latent: torch.Tensor | None = None, seed: int = 0) -> MoCoGANHDProjection:
     """Find ``w`` with ``G_I(w) ~ target`` (``[3, H, W]`` or ``[1, 3, H, W]`` in [-1, 1]; resized to G_I's size)."""
     device = next(image_generator.parameters()).device
     target = target.float().to(device)
     target = target[None] if target.ndim == 3 else target
-    r = image_generator.resolution
-    if target.shape[-1] != r or target.shape[-2] != r:
-        target = F.interpolate(target, size=(r, r), mode="area" if target.shape[-1] >= r else "bilinear")
-    target_feats = [f.detach() for f in _features(feature_extractor, target)] if feature_extractor else []
+    target = resize_frames(target, image_generator.resolution)
+    target_feats = [f.detach() for f in features(feature_extractor, target)] if feature_extractor else []
 
     def loss_of(images: torch.Tensor) -> torch.Tensor:                 # [N, 3, R, R] -> [N]
         loss = (images - target).square().flatten(1).mean(1)
         if ssim_weight:
-            loss = loss + ssim_weight * (1 - ssim(images, target.expand_as(images)))
-        for f, t in zip(_features(feature_extractor, images) if feature_extractor else [], target_feats):
+            loss = loss + ssim_weight * (1 - image_ssim(images, target.expand_as(images)))
+        for f, t in zip(features(feature_extractor, images) if feature_extractor else [], target_feats):
             loss = loss + feature_weight * (f - t).square().flatten(1).mean(1)
         return loss
 
@@ -77,14 +72,14 @@ def project_image(image_generator, target: torch.Tensor, steps: int = 200, lr: f
             history.append(loss.item())
     with torch.no_grad():
         image = image_generator.synthesize(latent)
-    return Projection(latent.detach(), image.detach().cpu(), history, float(psnr(image, target).item()))
+    return MoCoGANHDProjection(latent.detach(), image.detach().cpu(), history, float(psnr(image, target).item()))
 
 
 def predict_video(sampler: MoCoGANHDSampler, first_frame: torch.Tensor, frames: int = 16, motions: int = 4,
                   seed: int = 0, real_video: torch.Tensor | None = None, **projection_kwargs) -> dict:
     """Continue the real ``first_frame`` (``[3, H, W]`` in [-1, 1]) with ``motions`` different motions.
 
-    Returns ``{"video" [motions, 3, T, R, R], "projection": Projection, "scores"}``; with ``real_video``
+    Returns ``{"video" [motions, 3, T, R, R], "projection": MoCoGANHDProjection, "scores"}``; with ``real_video``
     (``[3, T', H, W]``, its first frame being ``first_frame``) ``scores`` holds per-frame PSNR/SSIM against
     the real continuation (averaged over motions) and those of the best motion.
     """

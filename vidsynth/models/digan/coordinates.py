@@ -1,4 +1,9 @@
-"""Pixel coordinates of a grid, in the [-1, 1] convention of INR-GAN / DIGAN.
+"""DIGAN's input coordinates: pixel coordinates of a grid, in the [-1, 1] convention of INR-GAN / DIGAN,
+and the times of frames.
+
+Time (official convention, used by training, sampling and every application): frame ``i`` of a
+``train_frames``-frame training clip sits at ``t = i / (train_frames - 1)``, so the clip spans [0, 1];
+any real ``i`` (fractional, negative, past the clip) is a valid time.
 
 The training view covers the unit square [0, 1]^2 (mapped to [-1, 1)); pixel i of an r-pixel row
 sits at ``u = lo + (hi - lo) * i / r``. Rendering a denser grid (space interpolation) or a wider
@@ -11,7 +16,20 @@ pitch symmetrically about the centre, so a 16:9 view is the square view widened 
 """
 from __future__ import annotations
 
+import numbers
+from typing import Sequence
+
 import torch
+
+
+def frame_times(frames: int | Sequence[float] | torch.Tensor, train_frames: int = 16, device=None) -> torch.Tensor:
+    """Float32 times ``i / (train_frames - 1)`` of frames ``0..frames-1`` (an int) or of the given frame
+    indices (a sequence: real numbers allowed) -> ``[T]``."""
+    if isinstance(frames, numbers.Integral):
+        index = torch.arange(int(frames), device=device, dtype=torch.float32)
+    else:
+        index = torch.tensor([float(i) for i in frames], device=device, dtype=torch.float32)
+    return index / max(train_frames - 1, 1)
 
 
 def coordinate_grid(resolution: int, coord_range: tuple[float, float] = (0.0, 1.0),

@@ -2,7 +2,7 @@
 
 A video is a function (x, y, t) -> RGB. The content code z gives w = mapping(z), which sets every
 layer's weights (FMM) and the spatial Fourier features; the motion code z_M moves the phase of
-those features over time (see ``embedding.py``). The network is a per-pixel MLP evaluated on a
+those features over time (see ``motion.py``). The network is a per-pixel MLP evaluated on a
 coordinate grid of ``input_resolution`` (32 in the paper), then nearest-upsampled x2 per block up to
 ``resolution``, with fresh coordinate features concatenated after each upsampling.
 
@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidsynth.models.digan.coordinates import coordinate_grid
-from vidsynth.models.digan.embedding import SpaceTimeEmbedding
+from vidsynth.models.digan.coordinates import coordinate_grid, frame_times
+from vidsynth.models.digan.motion import SpaceTimeEmbedding
 from vidsynth.nn.fmm import FMMLayer, ModulatedToRGB
 from vidsynth.nn.mapping import MappingNetwork
 
@@ -93,6 +93,15 @@ class DIGANGenerator(nn.Module):
             raise ValueError(f"width {width} must be a positive multiple of resolution / input_resolution "
                              f"({resolution // input_resolution}) so every block's grid has whole columns")
         self.z_dim, self.w_dim, self.motion_dim, self.c_dim = z_dim, w_dim, motion_dim, c_dim
+        # what vidsynth.export.save_model stores to rebuild this module (every exportable generator has
+        # init_kwargs); width only for non-square frames, so square exports keep their config.json
+        self.init_kwargs = dict(resolution=resolution, input_resolution=input_resolution, z_dim=z_dim, w_dim=w_dim,
+                                motion_dim=motion_dim, c_dim=c_dim, mapping_layers=mapping_layers,
+                                channel_base=channel_base, channel_max=channel_max, emb_size=emb_size,
+                                fourier_scale=fourier_scale, sigma_t=sigma_t, fmm_rank=fmm_rank,
+                                extra_layers_from=extra_layers_from)
+        if self.width != resolution:
+            self.init_kwargs["width"] = self.width
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, c_dim)
         # Blocks as in the official code: b4 .. b_input all run on the input grid; each later block
         # doubles it. b4 starts from the embedding alone (one layer), up-blocks add a fresh embedding.
@@ -134,7 +143,4 @@ class DIGANGenerator(nn.Module):
         w = self.mapping(z, c, truncation_psi)
         return self.synthesize(w, z_motion, times, scale, coord_range)
 
-    @staticmethod
-    def frame_times(num_frames: int, train_frames: int = 16, device=None) -> torch.Tensor:
-        """Times of frames ``0..num_frames-1`` when ``train_frames`` frames span [0, 1] (official convention)."""
-        return torch.arange(num_frames, device=device, dtype=torch.float32) / max(train_frames - 1, 1)
+    frame_times = staticmethod(frame_times)   # times of frames: t = i / (train_frames - 1) (see coordinates.py)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import torch
 
 from vidsynth.models.digan.generator import DIGANGenerator
-from vidsynth.models.sampler_base import Sampler, item_generator
+from vidsynth.models.sampler_base import Sampler
+from vidsynth.utils.seeding import seed_stream
 
 
 class DIGANSampler(Sampler):
@@ -18,7 +19,7 @@ class DIGANSampler(Sampler):
         g = self.generator
         zs, zms = [], []
         for i in range(start, start + n):
-            gen = item_generator(seed, i)
+            gen = seed_stream(seed, i)
             zs.append(torch.randn(g.z_dim, generator=gen))
             zms.append(torch.randn(g.motion_dim, generator=gen))
         return torch.stack(zs).to(self.device), torch.stack(zms).to(self.device)

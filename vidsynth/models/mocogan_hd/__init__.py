@@ -12,14 +12,14 @@ from vidsynth.models.mocogan_hd.contrastive import (ContrastiveImageDiscriminato
 from vidsynth.models.mocogan_hd.image_discriminator import BigGANDiscriminator, PairImageDiscriminator
 from vidsynth.models.mocogan_hd.losses import (LossWeights, StepDraws, discriminator_losses, freeze_image_generator,
                                                generator_losses)
-from vidsynth.models.mocogan_hd.motion_generator import (MOTION_SCALE_DEFAULTS, MotionGenerator, MotionOutput,
+from vidsynth.models.mocogan_hd.motion_generator import (MotionGenerator, MotionOutput,
                                                          mutual_information_loss, render_latents)
 from vidsynth.models.mocogan_hd.pca import LatentPCA, fit_latent_pca
 from vidsynth.models.mocogan_hd.video_discriminator import VideoDiscriminator
 from vidsynth.models.mocogan_hd.video_noise import VIDEO_NOISE_MODES
 
 __all__ = [
-    "BigGANDiscriminator", "ContrastiveImageDiscriminator", "LatentPCA", "LossWeights", "MOTION_SCALE_DEFAULTS",
+    "BigGANDiscriminator", "ContrastiveImageDiscriminator", "LatentPCA", "LossWeights",
     "MemoryBank", "MotionGenerator", "MotionOutput", "PairImageDiscriminator", "StepDraws", "VIDEO_NOISE_MODES",
     "VideoDiscriminator",
     "contrastive_augment", "discriminator_losses", "feature_matching_loss", "fit_latent_pca",

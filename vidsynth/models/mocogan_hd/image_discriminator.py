@@ -16,6 +16,7 @@ from torch import nn
 
 from vidsynth.models.mocogan_hd.patchgan import multiscale_logits, patchgan_layers
 from vidsynth.nn.spectral_norm import spectral_norm
+from vidsynth.nn.video_ops import resize_frames
 
 
 class PairImageDiscriminator(nn.Module):
@@ -33,15 +34,8 @@ class PairImageDiscriminator(nn.Module):
         self.downsample = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
 
     def forward(self, first: torch.Tensor, frame: torch.Tensor) -> list[torch.Tensor]:
-        x = resize_images(torch.cat([first, frame], dim=1), self.input_size)  # [N, 6, S, S]
+        x = resize_frames(torch.cat([first, frame], dim=1), self.input_size)  # [N, 6, S, S]
         return multiscale_logits(self.scales, self.downsample, x)
-
-
-def resize_images(x: torch.Tensor, size: int) -> torch.Tensor:
-    """Area (down) / bilinear (up) resize of ``[N, C, H, W]`` to ``size`` (identity if already there)."""
-    if x.shape[-2:] == (size, size):
-        return x
-    return F.interpolate(x, size=(size, size), mode="area" if x.shape[-1] >= size else "bilinear")
 
 
 # Channel multipliers of BigGAN's D per resolution (BigGAN-PyTorch's D_arch, as used officially).
@@ -121,7 +115,7 @@ class BigGANDiscriminator(nn.Module):
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Shared 256-d embedding ``h`` (before the logit and projection heads)."""
-        h = resize_images(x, self.resolution)
+        h = resize_frames(x, self.resolution)
         for block in self.blocks:
             h = block(h)
         h = F.relu(h).sum(dim=(2, 3))          # [N, C]

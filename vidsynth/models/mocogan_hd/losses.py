@@ -35,10 +35,8 @@ from vidsynth.models.mocogan_hd.augment import contrastive_augment
 from vidsynth.models.mocogan_hd.contrastive import ContrastiveImageDiscriminator, feature_matching_loss
 from vidsynth.models.mocogan_hd.image_discriminator import PairImageDiscriminator
 from vidsynth.models.mocogan_hd.motion_generator import MotionGenerator, MotionOutput, render_latents
-from vidsynth.models.mocogan_hd.video_discriminator import VideoDiscriminator
+from vidsynth.models.mocogan_hd.video_discriminator import MODES, VideoDiscriminator
 from vidsynth.models.mocogan_hd.video_noise import draw_video_noise
-
-MODES = ("in_domain", "cross_domain")
 
 
 @dataclass

@@ -27,11 +27,6 @@ from vidsynth.models.image_generator import LatentImageGenerator
 from vidsynth.models.mocogan_hd.video_noise import (check_noise_mode, draw_video_noise, frame_noise,
                                                     has_noise_inputs)
 
-# lambda of Eq. 2. The paper uses 0.5 in-domain and 0.2 cross-domain; the official code's default
-# (--w_residual 0.2) is what every released training script ran with, in both settings.
-MOTION_SCALE_DEFAULTS = {"in_domain": 0.5, "cross_domain": 0.2}
-
-
 @dataclass
 class MotionOutput:
     """Everything a forward pass produces; ``noise``/``hidden``/``cell`` cover steps t = 2..T."""
@@ -89,7 +84,7 @@ class MotionGenerator(nn.Module):
         hidden_dim: LSTM hidden size (384, appendix A.1).
         n_pca: number of principal directions used for motion (384); must be <= latent_dim.
         noise_dim: size of e_t (defaults to latent_dim: the decoder's input size is 512 in the paper).
-        motion_scale: lambda of Eq. 2 (official default 0.2; see ``MOTION_SCALE_DEFAULTS``).
+        motion_scale: lambda of Eq. 2 (official default 0.2, every released script; the paper quotes 0.5 in-domain).
         mi_hidden: width of the two layers of H ([h, c] 2*hidden -> mi_hidden -> noise_dim).
 
     Until :meth:`set_pca` / :meth:`fit_pca` is called, V is the first n_pca standard basis vectors
@@ -199,12 +194,3 @@ class MotionGenerator(nn.Module):
 
     def mutual_information_loss(self, motion: MotionOutput) -> torch.Tensor:
         return mutual_information_loss(self.predict_noise(motion), motion.noise)
-
-    def generate_video(self, image_generator: LatentImageGenerator, w1: torch.Tensor, num_frames: int,
-                       generator: torch.Generator | None = None, noise: torch.Tensor | None = None,
-                       batch_size: int | None = None, noise_mode: str = "per_video") -> torch.Tensor:
-        """Video ``[B, 3, T, R, R]`` in [-1, 1] for content codes ``w1 [B, D]`` (image noise maps per
-        ``noise_mode``, drawn from ``generator``)."""
-        motion = self(w1, num_frames, generator=generator, noise=noise)
-        return render_latents(image_generator, motion.latents, batch_size=batch_size, noise_mode=noise_mode,
-                              generator=generator)

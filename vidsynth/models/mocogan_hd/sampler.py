@@ -13,12 +13,9 @@ import torch
 from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator
 from vidsynth.models.mocogan_hd.video_noise import draw_video_noise, has_noise_inputs
 from vidsynth.models.sampler_base import Sampler
+from vidsynth.utils.seeding import seed_stream
 
-CONTENT, MOTION, NOISE = 0, 1, 2   # stream tags: (seed, index, tag) -> one torch.Generator per video and purpose
-
-
-def _stream(seed: int, index: int, tag: int) -> torch.Generator:
-    return torch.Generator().manual_seed(hash((int(seed), int(index), tag)) & 0x7FFF_FFFF_FFFF_FFFF)
+CONTENT, MOTION, NOISE = 0, 1, 2   # stream tags: seed_stream(seed, index, tag), one per video and purpose
 
 
 class MoCoGANHDSampler(Sampler):
@@ -42,7 +39,7 @@ class MoCoGANHDSampler(Sampler):
         G_I = self.image_generator
         codes = []
         for i in range(start, start + n):
-            gen = _stream(seed, i, CONTENT)
+            gen = seed_stream(seed, i, CONTENT)
             if getattr(G_I, "latent_space", "w") == "w":
                 codes.append(G_I.sample_latents(1, generator=gen, truncation_psi=truncation_psi))
             else:
@@ -52,7 +49,7 @@ class MoCoGANHDSampler(Sampler):
     def motion_noise(self, n: int, frames: int, seed: int = 0, start: int = 0) -> torch.Tensor:
         """Motion noise ``e_2..e_T`` ``[n, frames - 1, noise_dim]`` of videos start..start+n-1."""
         d = self.generator.noise_dim
-        noise = [torch.randn(max(frames - 1, 0), d, generator=_stream(seed, i, MOTION)) for i in range(start, start + n)]
+        noise = [torch.randn(max(frames - 1, 0), d, generator=seed_stream(seed, i, MOTION)) for i in range(start, start + n)]
         return torch.stack(noise).to(self.device)
 
     def content_keyed_noise(self, w1: torch.Tensor) -> list[torch.Tensor] | None:
@@ -64,7 +61,7 @@ class MoCoGANHDSampler(Sampler):
         sets = []
         for code in w1.detach().float().cpu():
             key = int.from_bytes(hashlib.sha256(code.numpy().tobytes()).digest()[:7], "little")
-            sets.append(draw_video_noise(self.image_generator, 1, _stream(key, 0, NOISE)))
+            sets.append(draw_video_noise(self.image_generator, 1, seed_stream(key, 0, NOISE)))
         if len(sets) == 0 or sets[0] is None:
             return None
         return [torch.cat(maps).to(self.device) for maps in zip(*sets)]
@@ -79,7 +76,7 @@ class MoCoGANHDSampler(Sampler):
     def video_noise(self, n: int, seed: int = 0, start: int = 0) -> list[torch.Tensor] | None:
         """Image noise maps of videos start..start+n-1: ``num_layers`` maps ``[n, 1, H, W]``, one set per
         video from its own stream (None if the image generator has no noise inputs)."""
-        sets = [draw_video_noise(self.image_generator, 1, _stream(seed, i, NOISE)) for i in range(start, start + n)]
+        sets = [draw_video_noise(self.image_generator, 1, seed_stream(seed, i, NOISE)) for i in range(start, start + n)]
         if n == 0 or sets[0] is None:
             return None
         return [torch.cat(maps).to(self.device) for maps in zip(*sets)]

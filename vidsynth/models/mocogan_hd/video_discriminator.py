@@ -15,10 +15,10 @@ The official multiscale D builds both scales with 64 base channels.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from vidsynth.models.mocogan_hd.patchgan import multiscale_logits, patchgan_layers
+from vidsynth.nn.video_ops import resize_frames
 
 MODES = ("in_domain", "cross_domain")
 
@@ -27,17 +27,6 @@ def pair_with_first_frame(video: torch.Tensor) -> torch.Tensor:
     """``[B, C, T, H, W]`` -> ``[B, 2C, T-1, H, W]``: channels (x_1, x_t) for t = 2..T."""
     first = video[:, :, :1].expand(-1, -1, video.shape[2] - 1, -1, -1)
     return torch.cat([first, video[:, :, 1:]], dim=1)
-
-
-def resize_frames(video: torch.Tensor, size: int) -> torch.Tensor:
-    """Spatial area resize of ``[B, C, T, H, W]`` (identity if already ``size``); area == the official
-    average pooling when ``H`` is a multiple of ``size``."""
-    if video.shape[-1] == size and video.shape[-2] == size:
-        return video
-    b, c, t, h, w = video.shape
-    frames = video.transpose(1, 2).reshape(b * t, c, h, w)
-    frames = F.interpolate(frames, size=(size, size), mode="area" if h >= size else "bilinear")
-    return frames.reshape(b, t, c, size, size).transpose(1, 2)
 
 
 class VideoDiscriminator(nn.Module):

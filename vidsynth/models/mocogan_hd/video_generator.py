@@ -4,7 +4,8 @@ generator G_M (whose buffers hold the latent PCA), exported and loaded as a sing
 ``MoCoGANHDVideoGenerator(image_generator_class, image_generator_kwargs, motion_kwargs)`` rebuilds
 both from JSON-able arguments (``vidsynth.export`` stores them in ``config.json``); the weights of
 both live in one ``model.safetensors`` under the prefixes ``image_generator.`` and
-``motion_generator.``. Training wraps its live modules instead (keyword-only arguments).
+``motion_generator.``. Training wraps its live modules instead (keyword-only arguments); reading an
+image generator from a folder is ``vidsynth.export.load_image_generator``.
 """
 from __future__ import annotations
 
@@ -15,37 +16,11 @@ from vidsynth.models.mocogan_hd.motion_generator import MotionGenerator, render_
 from vidsynth.models.mocogan_hd.video_noise import check_noise_mode
 
 
-def load_image_generator(path, device="cpu") -> tuple[nn.Module, dict]:
-    """A frozen image generator from a run folder (its ``model/``) or an exported model folder.
-
-    Returns ``(module, export config)``; raises ``CheckpointError`` if the folder holds something
-    that is not a latent image generator (see ``vidsynth.models.image_generator``).
-    """
-    from pathlib import Path
-
-    from vidsynth.errors import CheckpointError
-    from vidsynth.export import load_model
-
-    path = Path(path).expanduser()
-    folder = path / "model" if (path / "model" / "config.json").is_file() else path
-    if not (folder / "config.json").is_file():
-        raise CheckpointError(f"no image generator in '{path}': expected a stylegan2 run folder (with model/) or "
-                              "an exported model folder (vidsynth convert); set --image-generator")
-    module, config = load_model(folder, device)
-    if isinstance(module, MoCoGANHDVideoGenerator):      # reuse the image generator of a MoCoGAN-HD export
-        config = {"class_name": module.image_generator_class, "kwargs": module.image_generator_kwargs}
-        module = module.image_generator
-    if not all(hasattr(module, a) for a in ("latent_dim", "sample_latents", "synthesize")):
-        raise CheckpointError(f"'{folder}' holds a {config['class_name']}, not an image generator with a latent "
-                              "space (StyleGAN2Generator or BigGANGenerator)")
-    return module.eval().requires_grad_(False), config
-
-
 class MoCoGANHDVideoGenerator(nn.Module):
     """``forward(w1 [B, D], num_frames, noise=None, generator=None) -> video [B, 3, T, R, R]`` in [-1, 1].
 
     Args:
-        image_generator_class: a name in ``vidsynth.export.MODEL_CLASSES`` (e.g. ``StyleGAN2Generator``).
+        image_generator_class: a name in ``vidsynth.registry.MODEL_CLASSES`` (e.g. ``StyleGAN2Generator``).
         image_generator_kwargs: its constructor arguments.
         motion_kwargs: ``MotionGenerator`` constructor arguments.
         noise_mode: the image generator's per-layer noise, ``per_video`` (official), ``const`` or
@@ -58,9 +33,9 @@ class MoCoGANHDVideoGenerator(nn.Module):
                  motion_generator: MotionGenerator | None = None):
         super().__init__()
         if image_generator is None:
-            from vidsynth.export import MODEL_CLASSES, _import
+            from vidsynth.registry import model_class
 
-            image_generator = _import(MODEL_CLASSES[image_generator_class])(**image_generator_kwargs)
+            image_generator = model_class(image_generator_class)(**image_generator_kwargs)
         self.image_generator_class = image_generator_class
         self.image_generator_kwargs = dict(image_generator_kwargs)
         self.motion_kwargs = dict(motion_kwargs)

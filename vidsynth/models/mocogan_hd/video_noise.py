@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-VIDEO_NOISE_MODES = ("per_video", "const", "none")
+from vidsynth.config import VIDEO_NOISE_MODES  # config.py owns the names
 
 
 def check_noise_mode(mode: str) -> str:

@@ -1,5 +1,5 @@
-"""The ``vidsynth`` command line. Thin: each subcommand lives next to the code it drives and is
-imported only when used, so ``vidsynth --help`` stays fast."""
+"""The ``vidsynth`` command line: one module per command in this package (parse, call the library,
+print), each imported only when used, so ``vidsynth --help`` stays fast (no torch)."""
 from __future__ import annotations
 
 import importlib
@@ -8,18 +8,18 @@ import click
 
 # subcommand name -> "module:click_command". One line per subcommand.
 COMMANDS = {
-    "demo": "vidsynth.demo:demo_command",
-    "train": "vidsynth.training.cli:train_command",
-    "generate": "vidsynth.generate:generate_command",
-    "predict": "vidsynth.predict:predict_command",
-    "dataset": "vidsynth.data.cli:dataset_group",
-    "convert": "vidsynth.convert:convert_command",
-    "export": "vidsynth.export_cli:export_command",
-    "metrics": "vidsynth.metrics.cli:metrics_command",
-    "mocogan": "vidsynth.apps.mocogan_hd.cli:mocogan_group",
-    "bench": "vidsynth.bench.cli:bench_command",
-    "report": "vidsynth.report:report_command",
-    "app": "vidsynth.app.server:app_command",
+    "demo": "vidsynth.cli.demo:demo_command",
+    "train": "vidsynth.cli.train:train_command",
+    "generate": "vidsynth.cli.generate:generate_command",
+    "predict": "vidsynth.cli.predict:predict_command",
+    "dataset": "vidsynth.cli.dataset:dataset_group",
+    "convert": "vidsynth.cli.convert:convert_command",
+    "export": "vidsynth.cli.export:export_command",
+    "metrics": "vidsynth.cli.metrics:metrics_command",
+    "mocogan": "vidsynth.cli.mocogan:mocogan_group",
+    "bench": "vidsynth.cli.bench:bench_command",
+    "report": "vidsynth.cli.report:report_command",
+    "app": "vidsynth.cli.app:app_command",
 }
 
 HELP = {
@@ -75,7 +75,7 @@ def _short_warnings():
     import warnings
     from pathlib import Path
 
-    package = str(Path(__file__).resolve().parent)
+    package = str(Path(__file__).resolve().parents[1])  # vidsynth/, not only vidsynth/cli/
     default = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None):

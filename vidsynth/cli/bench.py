@@ -1,0 +1,79 @@
+"""``vidsynth bench``: measure generator/discriminator cost and speed of named configs."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+
+@click.command("bench")
+@click.option("--config", "configs", multiple=True, metavar="NAME",
+              help="Config to measure (repeatable). Default: digan-tiny, mocogan-hd-tiny, digan-paper128, "
+                   "mocogan-hd-ucf128. --list shows all.")
+@click.option("--measure", "measures", multiple=True, metavar="KIND",
+              help="Only these measurements (repeatable): flops, generation, discriminator, training, "
+                   "long_video, speedups, head_to_head (DIGAN vs MoCoGAN-HD interleaved, needs both configs), "
+                   "peak (sgemm / conv GFLOP/s of this machine), i3d (FVD's network: clips/s, fraction of the "
+                   "conv peak, memory format / batch / --compile variants).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),
+              help="Also write the tables as Markdown here (the format of docs/performance.md).")
+@click.option("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+@click.option("--repeat", type=int, default=None, help="Timed repeats per measurement (default: 2 quick, 5 full).")
+@click.option("--batch", type=int, default=None, help="Batch size (default: 1 quick, 4 full).")
+@click.option("--quick/--full", default=None, help="Batch 1, few repeats, fewer frames for paper-scale speed "
+                                                   "variants. Default: quick on CPU, full on CUDA.")
+@click.option("--compile", "use_compile", is_flag=True, help="Also measure torch.compile (minutes on CPU).")
+@click.option("--d-frames", type=int, default=None,
+              help="Clip length for discriminator throughput (the paper used 128). Default: the config's.")
+@click.option("--threads", type=int, default=None,
+              help="torch CPU threads (default: torch's). On a loaded machine 1 thread avoids OpenMP "
+                   "synchronisation stalls that make small ops 100x slower.")
+@click.option("--no-i3d", is_flag=True, help="Skip the I3D feature-extractor measurement.")
+@click.option("--list", "list_configs", is_flag=True, help="List the configs and exit.")
+def bench_command(configs, measures, json_path, markdown_path, device, repeat, batch, quick, use_compile, d_frames,
+                  threads, no_i3d, list_configs):
+    """Measure GMAC/video, generation frames/s, peak memory, D clips/s, a training step, long-video
+    memory and speed-up ratios for DIGAN and MoCoGAN-HD configs.
+
+    \b
+    GMAC = torch.utils.flop_counter FLOPs / 2 (one multiply-add = 1 MAC, the papers' "GFLOPs").
+    Examples:
+      vidsynth bench                                  # all default configs, quick on CPU
+      vidsynth bench --config digan-tiny --json bench.json
+      vidsynth bench --config digan-paper128 --measure flops
+      vidsynth bench --measure i3d --threads 2          # I3D clips/s vs this machine's conv peak
+    """
+    from vidsynth.bench.runner import run_bench
+    from vidsynth.bench.settings import BenchSettings
+    from vidsynth.bench.subjects import DEFAULT_CONFIGS, SUBJECTS
+    from vidsynth.bench.table import format_results
+    from vidsynth.device import resolve_device
+    from vidsynth.utils.files import atomic_write_text
+
+    if list_configs:
+        for name, s in SUBJECTS.items():
+            click.echo(f"{name:20s} {s.description}")
+        return
+    for name in configs:
+        if name not in SUBJECTS:
+            raise click.BadParameter(f"unknown config '{name}'; choose from {', '.join(SUBJECTS)}",
+                                     param_hint="--config")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    dev = resolve_device(device)
+    settings = BenchSettings(dev, quick=dev.type == "cpu" if quick is None else quick, repeat=repeat, batch=batch,
+                             compile=use_compile, d_frames=d_frames)
+    out = run_bench(configs or DEFAULT_CONFIGS, settings, measures or None, i3d=not no_i3d,
+                    log=lambda msg: click.echo(msg, err=True))
+    click.echo(format_results(out))
+    if json_path:
+        atomic_write_text(json_path, json.dumps(out, indent=2))
+        click.echo(f"wrote {json_path}", err=True)
+    if markdown_path:
+        atomic_write_text(markdown_path, format_results(out, markdown=True) + "\n")
+        click.echo(f"wrote {markdown_path}", err=True)
+    sys.stdout.flush()
