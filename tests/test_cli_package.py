@@ -34,6 +34,16 @@ def test_top_level_help_imports_no_torch():
     assert _torch_free(code) == []
 
 
+def test_top_level_help_imports_no_command_module():
+    """``vidsynth --help`` lists the commands from the HELP table: no command module is imported (each
+    is imported only when its command runs, which keeps the listing instant as commands grow)."""
+    code = ("import json, sys\nfrom vidsynth.cli import main\n"
+            "try:\n    main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('vidsynth.cli.'))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.splitlines()[-1]) == []
+
+
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_each_command_module_loads_without_torch(name):
     """A command module only parses and prints: the library it calls is imported inside the command."""
