@@ -12,7 +12,7 @@ generated videos come from a vidsynth model, else 1.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from vidsynth.errors import ConfigError
 
@@ -27,9 +27,6 @@ class ProtocolPreset:
     real_stride: int | None = None  # source-frame step inside a real clip (None: the model's / 1)
     fake_stride: int = 1         # step between the generated frames used
     note: str = ""               # what still differs from the paper's code
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 # Defaults when no preset is named: the original TF FVD code's resize, one clip per visited video.
