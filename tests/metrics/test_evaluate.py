@@ -153,7 +153,7 @@ def test_user_torchscript_i3d(tmp_path):
 def test_metrics_log_goes_to_the_training_run(tmp_path):
     """Results about a run or one of its snapshot folders go to the run's own metrics.jsonl (naming the
     snapshot); an exported model or a folder of videos is an input, not a run: nothing is written there."""
-    from vidsynth.cli.metrics import metrics_log
+    from vidsynth.training.run_dir import run_metrics_log
 
     run = tmp_path / "00001-digan-shapes"
     for folder in (run / "model", run / "model-best", tmp_path / "exported"):
@@ -161,6 +161,6 @@ def test_metrics_log_goes_to_the_training_run(tmp_path):
         (folder / "config.json").write_text("{}")
     (run / "config.json").write_text('{"loop": {}}')          # what vidsynth train writes: the training options
     (run / "stats.jsonl").write_text("")
-    assert metrics_log(run) == (run / "metrics.jsonl", {})
-    assert metrics_log(run / "model-best") == (run / "metrics.jsonl", {"snapshot": "model-best"})
-    assert metrics_log(tmp_path / "exported") is None and metrics_log(tmp_path / "x.npz") is None
+    assert run_metrics_log(run) == (run / "metrics.jsonl", {})
+    assert run_metrics_log(run / "model-best") == (run / "metrics.jsonl", {"snapshot": "model-best"})
+    assert run_metrics_log(tmp_path / "exported") is None and run_metrics_log(tmp_path / "x.npz") is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import click
 
@@ -122,6 +121,7 @@ def compute_command(metric_names, real, real_stats, fake, num_runs, num_fake, fa
     """
     from vidsynth.device import resolve_device
     from vidsynth.metrics.evaluation import evaluate
+    from vidsynth.training.run_dir import run_metrics_log
 
     names = None if metric_names is None else [m.strip() for m in metric_names.split(",") if m.strip()]
     results = evaluate(names, real=real, fake=fake, device=resolve_device(device), num_runs=num_runs,
@@ -134,7 +134,7 @@ def compute_command(metric_names, real, real_stats, fake, num_runs, num_fake, fa
     click.echo(format_table(results))
     if save_features:
         click.echo(f"wrote features to {save_features}")
-    log = None if no_log else metrics_log(fake)
+    log = None if no_log else run_metrics_log(fake)
     if log is not None:
         from vidsynth.errors import VidsynthError
         from vidsynth.utils.files import append_jsonl
@@ -145,22 +145,6 @@ def compute_command(metric_names, real, real_stats, fake, num_runs, num_fake, fa
         except VidsynthError as e:
             raise VidsynthError(f"{e} Or pass --no-log to skip logging.") from None
         click.echo(f"appended {len(results)} result(s) to {path}")
-
-
-def metrics_log(fake) -> tuple[Path, dict] | None:
-    """Where results about ``fake`` are logged: a training run's own ``metrics.jsonl`` for the run folder
-    or one of its snapshot folders (``model``, ``model-<kimg>``, ``model-best``; the record then names the
-    snapshot), else nowhere (exported models, folders of videos are inputs, not runs)."""
-    from vidsynth.training.run_dir import is_run_folder
-
-    p = Path(str(fake)).expanduser()
-    if not p.is_dir():
-        return None
-    if is_run_folder(p):
-        return p / "metrics.jsonl", {}
-    if p.name.startswith("model") and is_run_folder(p.parent):
-        return p.parent / "metrics.jsonl", {"snapshot": p.name}
-    return None
 
 
 @metrics_command.command("stats")

@@ -173,3 +173,17 @@ def resolve_model_folder(path: str | Path) -> Path:
         raise CheckpointError(f"'{path}' holds no exported model: expected '{path}/model/config.json' (a run "
                               f"folder after its first snapshot) or '{path}/config.json' (an exported model)")
     return path
+
+
+def run_metrics_log(fake) -> tuple[Path, dict] | None:
+    """Where results about ``fake`` are logged: a training run's own ``metrics.jsonl`` for the run folder
+    or one of its snapshot folders (``model``, ``model-<kimg>``, ``model-best``; the record then names the
+    snapshot), else nowhere (exported models, folders of videos are inputs, not runs)."""
+    p = Path(str(fake)).expanduser()
+    if not p.is_dir():
+        return None
+    if is_run_folder(p):
+        return p / "metrics.jsonl", {}
+    if p.name.startswith("model") and is_run_folder(p.parent):
+        return p.parent / "metrics.jsonl", {"snapshot": p.name}
+    return None
