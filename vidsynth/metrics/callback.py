@@ -57,6 +57,5 @@ def compute_snapshot_metrics(snap: Snapshot) -> dict[str, float]:
     results = evaluate(loop.metrics, real=loop.data, fake=sampler, device=str(snap.device), seed=loop.seed,
                        progress=False, resolution=meta.get("resolution"), real_stride=meta.get("train_stride", 1),
                        clip_sampling=meta.get("clip_sampling", "per_video"), num_workers=loop.num_workers)
-    for r in results:
-        append_jsonl(snap.run_dir / "metrics.jsonl", dict(r, kimg=snap.kimg))
+    append_jsonl(snap.run_dir / "metrics.jsonl", *[dict(r, kimg=snap.kimg) for r in results])   # one write
     return {r["metric"]: r["value"] for r in results}

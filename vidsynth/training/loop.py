@@ -498,5 +498,6 @@ def _write_samples(run: _Run, kimg: float) -> None:
     grid = make_grid(videos)
     write_video(run.run_dir / f"samples-{kimg:09.3f}kimg.mp4", grid, fps=loop.fps)
     gif = write_video(run.run_dir / "samples-latest.gif", grid, fps=loop.fps)
-    write_png(run.run_dir / "samples-latest.png", frame_strip(grid, 4))
-    run.sinks.samples(frame_strip(grid, 4), gif, run.nimg)
+    strip = frame_strip(grid, 4)
+    write_png(run.run_dir / "samples-latest.png", strip)
+    run.sinks.samples(strip, gif, run.nimg)
