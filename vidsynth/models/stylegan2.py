@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from vidsynth.nn.equalized import EqualLinear, activate
-from vidsynth.nn.modulated_conv import ModulatedConv2d
+from vidsynth.nn.equalized import LRELU_GAIN, EqualLinear, activate
+from vidsynth.nn.modulated_conv import ModulatedConv2d, can_modify_in_place
 from vidsynth.nn.resample import blur_upsample
 
 NOISE_MODES = ("random", "const", "none")
@@ -86,7 +87,13 @@ class StyledConv(nn.Module):
         self.activate = BiasedLeakyReLU(out_channels)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
-        return self.activate(self.noise(self.conv(x, w), noise))
+        x = self.conv(x, w)                                   # a fresh tensor: nothing else holds it
+        if can_modify_in_place():                             # no autograd graph: same ops, in place
+            if noise is not None:
+                x.add_(self.noise.weight * noise)             # [N or 1, 1, H, W]: small
+            x.add_(self.activate.bias.view(1, -1, 1, 1))
+            return F.leaky_relu_(x, 0.2).mul_(LRELU_GAIN)
+        return self.activate(self.noise(x, noise))
 
 
 class ToRGB(nn.Module):

@@ -12,10 +12,10 @@ def _kernel(x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
     return k.expand(x.shape[1], 1, 4, 4)
 
 
-def blur_pad(x: torch.Tensor, pad: int) -> torch.Tensor:
-    """Blur ``[N, C, H, W]`` after zero padding ``pad`` on each side: size becomes ``H + 2*pad - 3``."""
-    x = F.pad(x, [pad] * 4)
-    return F.conv2d(x, _kernel(x), groups=x.shape[1])
+def blur_pad(x: torch.Tensor, pad: int, gain: float = 1.0) -> torch.Tensor:
+    """Blur ``[N, C, H, W]`` (kernel summing to ``gain``) after zero padding ``pad`` on each side:
+    size becomes ``H + 2*pad - 3``. The padding is the convolution's own (no padded copy of x)."""
+    return F.conv2d(x, _kernel(x, gain), padding=pad, groups=x.shape[1])
 
 
 def blur_downsample(x: torch.Tensor) -> torch.Tensor:
