@@ -5,6 +5,11 @@
 * ``channels_last``: the discriminators in NCHW vs channels-last layout.
 * ``compile``: ``torch.compile`` of the generator (opt-in, ``--compile``).
 * ``autocast``: fp32 vs bf16 / fp16 autocast (CUDA only; skipped on CPU).
+* ``mocogan_modconv``: MoCoGAN-HD generation with StyleGAN2's fused (grouped, per-sample weights)
+  vs unfused (shared weight, demodulate after) modulated conv, all frames at once or in chunks;
+  user and kernel (sys) CPU seconds per video for each.
+* ``mocogan_modconv_backward``: the same two formulations under a MoCoGAN-HD training step's
+  pattern (frozen G, gradients through it to the latents).
 
 Paper-scale configs are measured with fewer frames in ``--quick`` mode (``frames`` says how many);
 ratios, not absolute times, are what these numbers are for.
@@ -181,9 +186,95 @@ def digan_upsample_commute(subject, settings: BenchSettings) -> dict:
     return _report(medians, frames=frames, max_abs_diff=diff, gmac_per_video=macs, peak_mem_gib=mem)
 
 
+# ------------------------------------------------------------------------------------ MoCoGAN-HD
+class _Rusage:
+    """Wraps a variant to add up the user / sys CPU seconds (all threads) of its timed calls."""
+
+    def __init__(self, fn):
+        self.fn, self.user, self.sys, self.calls = fn, 0.0, 0.0, 0
+
+    def __call__(self):
+        import resource
+
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        self.fn()
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        self.user += after.ru_utime - before.ru_utime
+        self.sys += after.ru_stime - before.ru_stime
+        self.calls += 1
+
+    def per_call(self) -> dict:
+        n = max(self.calls, 1)
+        return {"user_s": self.user / n, "sys_s": self.sys / n, "sys_over_user": self.sys / max(self.user, 1e-9)}
+
+
+def _with_modconv(fused: bool, fn):
+    """Run ``fn`` with every ModulatedConv2d forced to the fused (grouped) or unfused formulation."""
+    from vidsynth.nn.modulated_conv import ModulatedConv2d
+
+    previous = ModulatedConv2d.fused
+    ModulatedConv2d.fused = fused
+    try:
+        return fn()
+    finally:
+        ModulatedConv2d.fused = previous
+
+
+def mocogan_modconv(subject, settings: BenchSettings) -> dict:
+    """Fused (grouped conv, the former default) vs unfused modulated conv (the CPU default since
+    issue 18), all frames in one batch and in chunks of 4 frames, under ``inference_mode``.
+    ``max_abs_diff``: largest difference between the fused and unfused videos (float rounding)."""
+    if subject.method != "mocogan-hd":
+        return {"skipped": "MoCoGAN-HD only"}
+    device, frames = settings.device, _frames(subject, settings)
+    subject.build(device)
+    lat = subject.latents(1, device)
+
+    def run(fused: bool, chunk: int | None):
+        def fn():
+            with inference():
+                return _with_modconv(fused, lambda: subject.generate(lat, frames, chunk=chunk))
+        return fn
+
+    diff = (run(True, None)() - run(False, None)()).abs().max().item()
+    variants = {"fused_grouped": _Rusage(run(True, None)), "unfused": _Rusage(run(False, None)),
+                "unfused_chunk4": _Rusage(run(False, 4))}
+    medians = compare(variants, settings.repeats(False), 1, device)
+    return _report(medians, frames=frames, max_abs_diff=diff,
+                   cpu_s={name: v.per_call() for name, v in variants.items()})
+
+
+def mocogan_modconv_backward(subject, settings: BenchSettings) -> dict:
+    """Forward + backward through the frozen StyleGAN2 to the frame latents (what a MoCoGAN-HD
+    G_M step does), fused vs unfused modulated conv; ``grad_max_abs_diff`` compares the gradients."""
+    if subject.method != "mocogan-hd":
+        return {"skipped": "MoCoGAN-HD only"}
+    device = settings.device
+    frames = 2 if (subject.paper_scale and settings.quick) else subject.frames
+    G_I = subject.build(device)["G"].image_generator
+    torch.manual_seed(0)
+    latents = torch.randn(1, frames, G_I.style_dim, device=device)
+    noise = G_I.sample_noise(1, torch.Generator(device=device).manual_seed(0))
+
+    def run(fused: bool):
+        def fn():
+            from vidsynth.models.mocogan_hd import render_latents
+
+            w = latents.clone().requires_grad_(True)
+            video = _with_modconv(fused, lambda: render_latents(G_I, w, video_noise=noise, clamp=False))
+            video.square().mean().backward()
+            return w.grad
+        return fn
+
+    diff = (run(True)() - run(False)()).abs().max().item()
+    medians = compare({"fused_grouped": run(True), "unfused": run(False)}, settings.repeats(False), 1, device)
+    return _report(medians, frames=frames, grad_max_abs_diff=diff)
+
+
 SPEEDUPS = {"grad_mode": grad_mode, "time_batching": time_batching, "channels_last": channels_last,
             "compile": compile_generator, "autocast": mixed_precision,
-            "digan_upsample_commute": digan_upsample_commute}
+            "digan_upsample_commute": digan_upsample_commute, "mocogan_modconv": mocogan_modconv,
+            "mocogan_modconv_backward": mocogan_modconv_backward}
 
 
 def run_speedups(subject, settings: BenchSettings) -> dict:

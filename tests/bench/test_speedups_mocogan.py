@@ -1,0 +1,29 @@
+"""The MoCoGAN-HD modulated-conv variants of ``vidsynth bench --measure speedups`` (mechanics only:
+speed targets live in the bench JSON, never in tests)."""
+import math
+
+import torch
+
+from vidsynth.bench import get_subject
+from vidsynth.bench.settings import BenchSettings
+from vidsynth.bench.speedups import SPEEDUPS, mocogan_modconv, mocogan_modconv_backward
+from vidsynth.nn.modulated_conv import ModulatedConv2d
+
+
+def test_modconv_variants_run_and_agree():
+    settings = BenchSettings(torch.device("cpu"), quick=True, repeat=1)
+    subject = get_subject("mocogan-hd-test")
+    fwd = mocogan_modconv(subject, settings)
+    assert set(fwd["sec"]) == {"fused_grouped", "unfused", "unfused_chunk4"}
+    assert all(math.isfinite(v) and v > 0 for v in fwd["speedup_vs_first"].values())
+    assert set(fwd["cpu_s"]["unfused"]) == {"user_s", "sys_s", "sys_over_user"}
+    assert fwd["cpu_s"]["unfused"]["user_s"] > 0
+    # same video both ways: float rounding only (tests/models/test_modulated_conv.py bounds it);
+    # a wrong formulation or the variants not actually switching paths would show as 0 or >= 1e-3
+    assert 0 < fwd["max_abs_diff"] < 1e-4
+    bwd = mocogan_modconv_backward(subject, settings)
+    assert set(bwd["sec"]) == {"fused_grouped", "unfused"} and bwd["frames"] == subject.frames
+    assert 0 < bwd["grad_max_abs_diff"] < 1e-4
+    assert ModulatedConv2d.fused is None                      # the class setting is restored
+    assert "skipped" in mocogan_modconv(get_subject("digan-test"), settings)
+    assert SPEEDUPS["mocogan_modconv"] is mocogan_modconv
