@@ -6,8 +6,9 @@
 * ``compile``: ``torch.compile`` of the generator (opt-in, ``--compile``).
 * ``autocast``: fp32 vs bf16 / fp16 autocast (CUDA only; skipped on CPU).
 * ``mocogan_modconv``: MoCoGAN-HD generation with StyleGAN2's fused (grouped, per-sample weights)
-  vs unfused (shared weight, demodulate after) modulated conv, all frames at once or in chunks;
-  user and kernel (sys) CPU seconds per video for each.
+  vs unfused (shared weight, demodulate after) modulated conv, all frames at once or in chunks of
+  4, with and without ``vidsynth.utils.heap.retain_heap``; user and kernel (sys) CPU seconds per
+  video for each.
 * ``mocogan_modconv_backward``: the same two formulations under a MoCoGAN-HD training step's
   pattern (frozen G, gradients through it to the latents).
 
@@ -24,6 +25,7 @@ import torch
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import compare, ratios
 from vidsynth.bench.speed import autocast, channels_last_input, inference, maybe_compile, to_channels_last
+from vidsynth.utils.heap import retain_heap
 
 
 def _frames(subject, settings: BenchSettings) -> int:
@@ -222,7 +224,8 @@ def _with_modconv(fused: bool, fn):
 
 def mocogan_modconv(subject, settings: BenchSettings) -> dict:
     """Fused (grouped conv, the former default) vs unfused modulated conv (the CPU default since
-    issue 18), all frames in one batch and in chunks of 4 frames, under ``inference_mode``.
+    issue 18), all frames in one batch and in chunks of 4 frames, with freed memory returned to the
+    kernel (glibc's default) or kept in the heap (``retain_heap``), under ``inference_mode``.
     ``max_abs_diff``: largest difference between the fused and unfused videos (float rounding)."""
     if subject.method != "mocogan-hd":
         return {"skipped": "MoCoGAN-HD only"}
@@ -237,8 +240,16 @@ def mocogan_modconv(subject, settings: BenchSettings) -> dict:
         return fn
 
     diff = (run(True, None)() - run(False, None)()).abs().max().item()
+    def retained(fn):
+        def wrapped():
+            with retain_heap():
+                return fn()
+        return wrapped
+
     variants = {"fused_grouped": _Rusage(run(True, None)), "unfused": _Rusage(run(False, None)),
-                "unfused_chunk4": _Rusage(run(False, 4))}
+                "unfused_chunk4": _Rusage(run(False, 4)),
+                "unfused_chunk4_retain_heap": _Rusage(retained(run(False, 4))),
+                "unfused_retain_heap": _Rusage(retained(run(False, None)))}
     medians = compare(variants, settings.repeats(False), 1, device)
     return _report(medians, frames=frames, max_abs_diff=diff,
                    cpu_s={name: v.per_call() for name, v in variants.items()})

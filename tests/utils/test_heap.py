@@ -1,0 +1,45 @@
+"""vidsynth.utils.heap.retain_heap: freed blocks are reused without page faults, then released.
+
+Counted in page faults (``ru_minflt``), not time: a 64 MiB block is 16384 pages of 4 KiB, each
+faulted in on first touch when glibc maps it afresh; kept in the heap, touching it again costs none.
+"""
+import resource
+
+import pytest
+import torch
+
+from vidsynth.utils import heap
+
+MIB = 1 << 20
+
+
+def faults_of_reallocating(n: int = 4, size: int = 64 * MIB) -> int:
+    """Page faults of allocating, touching and freeing a ``size``-byte tensor ``n`` times."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(n):
+        torch.empty(size, dtype=torch.uint8).fill_(1)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+@pytest.mark.skipif(heap._glibc() is None, reason="retain_heap acts on glibc only")
+def test_retain_heap_avoids_page_faults_and_restores():
+    returned = faults_of_reallocating()
+    with heap.retain_heap() as active:
+        with heap.retain_heap():                                  # nesting keeps it on
+            pass
+        # the heap grows to its working size over the first few calls (aligned blocks leave gaps),
+        # then stops: measured 49183, 65536, 16384, 0, 0, 0 faults on successive calls
+        kept = min(faults_of_reallocating() for _ in range(6))
+    after = faults_of_reallocating()
+    assert active is True
+    pages = 4 * 64 * MIB // 4096                                  # 65536 pages touched in each call
+    assert returned > pages // 2                                  # glibc default: every block faulted in again
+    assert kept < pages // 20                                     # kept in the heap: reused without faults
+    assert after > pages // 2                                     # defaults restored on exit
+    assert heap._depth == 0
+
+
+def test_no_op_without_glibc(monkeypatch):
+    monkeypatch.setattr(heap, "_glibc", lambda: None)
+    with heap.retain_heap() as active:
+        assert active is False
