@@ -22,20 +22,43 @@ def faults_of_reallocating(n: int = 4, size: int = 64 * MIB) -> int:
 
 
 @pytest.mark.skipif(heap._glibc() is None, reason="retain_heap acts on glibc only")
-def test_retain_heap_avoids_page_faults_and_restores():
+def test_retain_heap_avoids_page_faults():
     returned = faults_of_reallocating()
     with heap.retain_heap() as active:
-        with heap.retain_heap():                                  # nesting keeps it on
-            pass
         # the heap grows to its working size over the first few calls (aligned blocks leave gaps),
         # then stops: measured 49183, 65536, 16384, 0, 0, 0 faults on successive calls
         kept = min(faults_of_reallocating() for _ in range(6))
-    after = faults_of_reallocating()
     assert active is True
     pages = 4 * 64 * MIB // 4096                                  # 65536 pages touched in each call
     assert returned > pages // 2                                  # glibc default: every block faulted in again
     assert kept < pages // 20                                     # kept in the heap: reused without faults
-    assert after > pages // 2                                     # defaults restored on exit
+
+
+class FakeLibc:
+    """Records the mallopt / malloc_trim calls retain_heap makes."""
+
+    def __init__(self):
+        self.calls = []
+
+    def mallopt(self, param, value):
+        self.calls.append(("mallopt", param, value))
+        return 1
+
+    def malloc_trim(self, pad):
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def test_settings_made_once_and_restored(monkeypatch):
+    libc = FakeLibc()
+    monkeypatch.setattr(heap, "_glibc", lambda: libc)
+    with heap.retain_heap() as active:
+        with heap.retain_heap():                                  # nesting keeps it on
+            pass
+        assert active is True
+        assert libc.calls == [("mallopt", heap.M_MMAP_MAX, 0), ("mallopt", heap.M_TRIM_THRESHOLD, 2 ** 31 - 1)]
+    assert libc.calls[2:] == [("mallopt", heap.M_MMAP_MAX, 65536), ("mallopt", heap.M_TRIM_THRESHOLD, 128 * 1024),
+                              ("malloc_trim", 0)]                 # glibc's defaults back, heap released
     assert heap._depth == 0
 
 
