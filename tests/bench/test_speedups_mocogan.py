@@ -15,7 +15,7 @@ def test_modconv_variants_run_and_agree():
     subject = get_subject("mocogan-hd-test")
     fwd = mocogan_modconv(subject, settings)
     assert set(fwd["sec"]) == {"fused_grouped", "unfused", "unfused_chunk4", "unfused_chunk4_retain_heap",
-                           "unfused_retain_heap"}
+                           "unfused_retain_heap", "unfused_chunk4_channels_last"}
     assert all(math.isfinite(v) and v > 0 for v in fwd["speedup_vs_first"].values())
     assert set(fwd["cpu_s"]["unfused"]) == {"user_s", "sys_s", "sys_over_user"}
     assert fwd["cpu_s"]["unfused"]["user_s"] > 0

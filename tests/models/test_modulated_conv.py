@@ -1,5 +1,5 @@
 """ModulatedConv2d's two formulations (fused grouped conv vs shared-weight conv + demodulation) and
-StyleGAN2's in-place inference path give the same numbers as the reference formulation.
+StyleGAN2's in-place inference path (NCHW or channels-last) give the same numbers as the reference formulation.
 
 Tolerances: both sides are the same float32 products summed in another order (a grouped conv with
 per-sample weights W*s*d vs a conv of x*s with W, scaled by d afterwards; the demodulation sum taken
@@ -104,6 +104,13 @@ def test_generator_fused_unfused_and_in_place_agree(g32):
         images[fused, "graph"] = g32.synthesize(w, noise=noise, clamp=False)     # grad mode: out of place
         with torch.inference_mode():
             images[fused, "in_place"] = g32.synthesize(w, noise=noise, clamp=False)
+    g32.channels_last = True                                                      # NHWC layout
+    try:
+        with torch.inference_mode():
+            images[False, "channels_last"] = g32.synthesize(w, noise=noise, clamp=False)
+    finally:
+        del g32.channels_last
+    assert images[False, "channels_last"].is_contiguous()
     reference = images[True, "graph"]
     assert reference.abs().max() > 0.1
     for key, image in images.items():

@@ -7,7 +7,7 @@
 * ``autocast``: fp32 vs bf16 / fp16 autocast (CUDA only; skipped on CPU).
 * ``mocogan_modconv``: MoCoGAN-HD generation with StyleGAN2's fused (grouped, per-sample weights)
   vs unfused (shared weight, demodulate after) modulated conv, all frames at once or in chunks of
-  4, with and without ``vidsynth.utils.heap.retain_heap``; user and kernel (sys) CPU seconds per
+  4, with and without ``vidsynth.utils.heap.retain_heap``, NCHW or channels-last; user and kernel (sys) CPU seconds per
   video for each.
 * ``mocogan_modconv_backward``: the same two formulations under a MoCoGAN-HD training step's
   pattern (frozen G, gradients through it to the latents).
@@ -233,10 +233,16 @@ def mocogan_modconv(subject, settings: BenchSettings) -> dict:
     subject.build(device)
     lat = subject.latents(1, device)
 
-    def run(fused: bool, chunk: int | None):
+    def run(fused: bool, chunk: int | None, channels_last: bool = False):
         def fn():
-            with inference():
-                return _with_modconv(fused, lambda: subject.generate(lat, frames, chunk=chunk))
+            from vidsynth.models.stylegan2 import StyleGAN2Generator
+
+            StyleGAN2Generator.channels_last = channels_last
+            try:
+                with inference():
+                    return _with_modconv(fused, lambda: subject.generate(lat, frames, chunk=chunk))
+            finally:
+                StyleGAN2Generator.channels_last = False
         return fn
 
     diff = (run(True, None)() - run(False, None)()).abs().max().item()
@@ -249,7 +255,8 @@ def mocogan_modconv(subject, settings: BenchSettings) -> dict:
     variants = {"fused_grouped": _Rusage(run(True, None)), "unfused": _Rusage(run(False, None)),
                 "unfused_chunk4": _Rusage(run(False, 4)),
                 "unfused_chunk4_retain_heap": _Rusage(retained(run(False, 4))),
-                "unfused_retain_heap": _Rusage(retained(run(False, None)))}
+                "unfused_retain_heap": _Rusage(retained(run(False, None))),
+                "unfused_chunk4_channels_last": _Rusage(run(False, 4, channels_last=True))}
     medians = compare(variants, settings.repeats(False), 1, device)
     return _report(medians, frames=frames, max_abs_diff=diff,
                    cpu_s={name: v.per_call() for name, v in variants.items()})
