@@ -7,15 +7,17 @@ import torch
 from vidsynth.bench import get_subject
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.speedups import SPEEDUPS, mocogan_modconv, mocogan_modconv_backward
+from vidsynth.models.stylegan2 import StyleGAN2Generator
 from vidsynth.nn.modulated_conv import ModulatedConv2d
+from vidsynth.utils import heap
 
 
 def test_modconv_variants_run_and_agree():
     settings = BenchSettings(torch.device("cpu"), quick=True, repeat=1)
     subject = get_subject("mocogan-hd-test")
     fwd = mocogan_modconv(subject, settings)
-    assert set(fwd["sec"]) == {"fused_grouped", "unfused", "unfused_chunk4", "unfused_chunk4_retain_heap",
-                           "unfused_retain_heap", "unfused_chunk4_channels_last"}
+    assert set(fwd["sec"]) == {"fused_grouped", "unfused", "unfused_retain_heap", "unfused_chunk4_retain_heap",
+                           "unfused_chunk4_retain_heap_channels_last"}
     assert all(math.isfinite(v) and v > 0 for v in fwd["speedup_vs_first"].values())
     assert set(fwd["cpu_s"]["unfused"]) == {"user_s", "sys_s", "sys_over_user"}
     assert fwd["cpu_s"]["unfused"]["user_s"] > 0
@@ -25,6 +27,7 @@ def test_modconv_variants_run_and_agree():
     bwd = mocogan_modconv_backward(subject, settings)
     assert set(bwd["sec"]) == {"fused_grouped", "unfused"} and bwd["frames"] == subject.frames
     assert 0 < bwd["grad_max_abs_diff"] < 1e-4
-    assert ModulatedConv2d.fused is None                      # the class setting is restored
+    assert ModulatedConv2d.fused is None and heap.enabled is True   # the settings are restored
+    assert StyleGAN2Generator.channels_last is False
     assert "skipped" in mocogan_modconv(get_subject("digan-test"), settings)
     assert SPEEDUPS["mocogan_modconv"] is mocogan_modconv

@@ -62,7 +62,12 @@ def test_settings_made_once_and_restored(monkeypatch):
     assert heap._depth == 0
 
 
-def test_no_op_without_glibc(monkeypatch):
+def test_no_op_without_glibc_or_when_disabled(monkeypatch):
     monkeypatch.setattr(heap, "_glibc", lambda: None)
     with heap.retain_heap() as active:
         assert active is False
+    libc = FakeLibc()
+    monkeypatch.setattr(heap, "_glibc", lambda: libc)
+    monkeypatch.setattr(heap, "enabled", False)
+    with heap.retain_heap() as active:
+        assert active is False and libc.calls == []

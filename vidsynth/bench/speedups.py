@@ -6,9 +6,9 @@
 * ``compile``: ``torch.compile`` of the generator (opt-in, ``--compile``).
 * ``autocast``: fp32 vs bf16 / fp16 autocast (CUDA only; skipped on CPU).
 * ``mocogan_modconv``: MoCoGAN-HD generation with StyleGAN2's fused (grouped, per-sample weights)
-  vs unfused (shared weight, demodulate after) modulated conv, all frames at once or in chunks of
-  4, with and without ``vidsynth.utils.heap.retain_heap``, NCHW or channels-last; user and kernel (sys) CPU seconds per
-  video for each.
+  vs unfused (shared weight, demodulate after) modulated conv, with and without
+  ``vidsynth.utils.heap.retain_heap``, all frames at once or in chunks of 4, NCHW or channels-last;
+  user and kernel (sys) CPU seconds per video for each.
 * ``mocogan_modconv_backward``: the same two formulations under a MoCoGAN-HD training step's
   pattern (frozen G, gradients through it to the latents).
 
@@ -25,7 +25,6 @@ import torch
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import compare, ratios
 from vidsynth.bench.speed import autocast, channels_last_input, inference, maybe_compile, to_channels_last
-from vidsynth.utils.heap import retain_heap
 
 
 def _frames(subject, settings: BenchSettings) -> int:
@@ -223,40 +222,35 @@ def _with_modconv(fused: bool, fn):
 
 
 def mocogan_modconv(subject, settings: BenchSettings) -> dict:
-    """Fused (grouped conv, the former default) vs unfused modulated conv (the CPU default since
-    issue 18), all frames in one batch and in chunks of 4 frames, with freed memory returned to the
-    kernel (glibc's default) or kept in the heap (``retain_heap``), under ``inference_mode``.
-    ``max_abs_diff``: largest difference between the fused and unfused videos (float rounding)."""
+    """MoCoGAN-HD generation under ``inference_mode``, before and after issue 18: ``fused_grouped``
+    (grouped conv, freed memory returned to the kernel: the former code) vs the unfused modulated
+    conv (the CPU default now) without / with ``retain_heap`` (now the default of ``render_latents``),
+    all frames in one batch or in chunks of 4, NCHW or channels-last. ``max_abs_diff``: largest
+    difference between the fused and unfused videos (float rounding)."""
     if subject.method != "mocogan-hd":
         return {"skipped": "MoCoGAN-HD only"}
     device, frames = settings.device, _frames(subject, settings)
     subject.build(device)
     lat = subject.latents(1, device)
 
-    def run(fused: bool, chunk: int | None, channels_last: bool = False):
+    def run(fused: bool, chunk: int | None, keep_heap: bool, channels_last: bool = False):
         def fn():
             from vidsynth.models.stylegan2 import StyleGAN2Generator
+            from vidsynth.utils import heap
 
-            StyleGAN2Generator.channels_last = channels_last
+            StyleGAN2Generator.channels_last, heap.enabled = channels_last, keep_heap
             try:
                 with inference():
                     return _with_modconv(fused, lambda: subject.generate(lat, frames, chunk=chunk))
             finally:
-                StyleGAN2Generator.channels_last = False
+                StyleGAN2Generator.channels_last, heap.enabled = False, True
         return fn
 
-    diff = (run(True, None)() - run(False, None)()).abs().max().item()
-    def retained(fn):
-        def wrapped():
-            with retain_heap():
-                return fn()
-        return wrapped
-
-    variants = {"fused_grouped": _Rusage(run(True, None)), "unfused": _Rusage(run(False, None)),
-                "unfused_chunk4": _Rusage(run(False, 4)),
-                "unfused_chunk4_retain_heap": _Rusage(retained(run(False, 4))),
-                "unfused_retain_heap": _Rusage(retained(run(False, None))),
-                "unfused_chunk4_channels_last": _Rusage(run(False, 4, channels_last=True))}
+    diff = (run(True, None, True)() - run(False, None, True)()).abs().max().item()
+    variants = {"fused_grouped": run(True, None, False), "unfused": run(False, None, False),
+                "unfused_retain_heap": run(False, None, True), "unfused_chunk4_retain_heap": run(False, 4, True),
+                "unfused_chunk4_retain_heap_channels_last": run(False, 4, True, channels_last=True)}
+    variants = {name: _Rusage(fn) for name, fn in variants.items()}
     medians = compare(variants, settings.repeats(False), 1, device)
     return _report(medians, frames=frames, max_abs_diff=diff,
                    cpu_s={name: v.per_call() for name, v in variants.items()})

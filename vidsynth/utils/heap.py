@@ -22,6 +22,7 @@ M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4                  # glibc's mallopt paramet
 DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_MAX = 128 * 1024, 65536   # glibc's defaults, restored on exit
 _lock = threading.Lock()
 _depth = 0
+enabled = True   # False: retain_heap does nothing (glibc's defaults; ``vidsynth bench`` times both)
 
 
 def _glibc():
@@ -38,10 +39,10 @@ def _glibc():
 @contextlib.contextmanager
 def retain_heap() -> Iterator[bool]:
     """Inside the block, freed blocks stay in the heap (no page faults on reuse); yields whether the
-    setting is active (False where the C library is not glibc). Nested blocks keep it until the
+    setting is active (False where the C library is not glibc, or ``heap.enabled`` is False). Nested blocks keep it until the
     outermost one exits."""
     global _depth
-    libc = _glibc()
+    libc = _glibc() if enabled else None
     if libc is None:
         yield False
         return

@@ -26,6 +26,7 @@ from torch import nn
 from vidsynth.models.image_generator import LatentImageGenerator
 from vidsynth.models.mocogan_hd.video_noise import (check_noise_mode, draw_video_noise, frame_noise,
                                                     has_noise_inputs)
+from vidsynth.utils.heap import retain_heap
 
 @dataclass
 class MotionOutput:
@@ -53,7 +54,14 @@ def render_latents(image_generator: LatentImageGenerator, latents: torch.Tensor,
     (``video_noise.py``): ``per_video`` uses ``video_noise`` (maps ``[B, 1, H, W]``, one set per video)
     or draws it from ``generator``, and shares it over each video's frames. ``clamp=False`` returns
     the raw frames (training, as the official code); other generators are called as ``synthesize(z)``.
+    Rendering runs inside ``retain_heap`` (freed activations stay in the process heap for the next
+    layer instead of being faulted in again page by page; see ``vidsynth/utils/heap.py``).
     """
+    with retain_heap():
+        return _render_latents(image_generator, latents, batch_size, noise_mode, video_noise, generator, clamp)
+
+
+def _render_latents(image_generator, latents, batch_size, noise_mode, video_noise, generator, clamp):
     b, t, d = latents.shape
     flat = latents.reshape(b * t, d)
     step = b * t if batch_size is None or batch_size >= b * t else batch_size

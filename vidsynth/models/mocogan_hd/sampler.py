@@ -13,7 +13,6 @@ import torch
 from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator
 from vidsynth.models.mocogan_hd.video_noise import draw_video_noise, has_noise_inputs
 from vidsynth.models.sampler_base import Sampler
-from vidsynth.utils.heap import retain_heap
 from vidsynth.utils.seeding import seed_stream
 
 CONTENT, MOTION, NOISE = 0, 1, 2   # stream tags: seed_stream(seed, index, tag), one per video and purpose
@@ -96,9 +95,8 @@ class MoCoGANHDSampler(Sampler):
         (:meth:`content_keyed_noise`)."""
         if video_noise is None and self.generator.noise_mode == "per_video":
             video_noise = self.content_keyed_noise(latents[:, 0])
-        with retain_heap():   # GB-sized activations: reuse freed memory instead of faulting it in again
-            return self.generator.synthesize(latents.to(self.device), batch_size,
-                                             video_noise).float().clamp(-1, 1).cpu()
+        return self.generator.synthesize(latents.to(self.device), batch_size,
+                                         video_noise).float().clamp(-1, 1).cpu()
 
     def render(self, w1: torch.Tensor, frames: int, noise: torch.Tensor | None = None,
                video_noise: list[torch.Tensor] | None = None) -> torch.Tensor:
