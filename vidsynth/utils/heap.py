@@ -6,7 +6,9 @@ frame) is faulted in page by page again on every layer: measured on mocogan-hd-u
 the CPU time was kernel (sys) time. :func:`retain_heap` sets ``M_MMAP_MAX = 0`` (every block comes
 from the heap) and a huge ``M_TRIM_THRESHOLD`` (free memory stays there for the next layer), then
 restores glibc's defaults and trims the heap on exit, so the memory goes back to the system after
-the work. The cost: the process keeps its peak working set while inside the block.
+the work. The cost: the process keeps its peak working set while inside the block. A side effect
+of any ``mallopt`` call: glibc's adaptive mmap threshold stays, after the block, at the value it had
+reached (there is no call to re-enable the adaptation); the settings themselves are restored.
 
 A no-op where the C library is not glibc (macOS, Windows, musl): nothing is called there.
 """
