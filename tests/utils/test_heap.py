@@ -71,3 +71,20 @@ def test_no_op_without_glibc_or_when_disabled(monkeypatch):
     monkeypatch.setattr(heap, "enabled", False)
     with heap.retain_heap() as active:
         assert active is False and libc.calls == []
+
+
+def test_render_latents_renders_inside_retain_heap(monkeypatch):
+    """MoCoGAN-HD's frame rendering (sampler, bench, training) keeps the heap while StyleGAN2 runs."""
+    from vidsynth.models.mocogan_hd import render_latents
+    from vidsynth.models.stylegan2 import StyleGAN2Generator
+
+    libc = FakeLibc()
+    monkeypatch.setattr(heap, "_glibc", lambda: libc)
+    G = StyleGAN2Generator(8, style_dim=8, n_mlp=1, channel_max=8).eval()
+    seen = []
+    synthesize = G.synthesize
+    monkeypatch.setattr(G, "synthesize", lambda *a, **k: (seen.append(heap._depth), synthesize(*a, **k))[1])
+    with torch.no_grad():
+        video = render_latents(G, torch.randn(1, 2, 8), noise_mode="const")
+    assert video.shape == (1, 3, 2, 8, 8)
+    assert seen == [1] and libc.calls[0] == ("mallopt", heap.M_MMAP_MAX, 0) and heap._depth == 0
