@@ -79,7 +79,10 @@ class ModulatedToRGB(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.weight_gain = 1 / math.sqrt(in_channels)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def modulated_weight(self, w: torch.Tensor) -> torch.Tensor:
+        """Per-sample weight ``[B, 3, C_in]`` (no demodulation)."""
         styles = self.affine(w) * self.weight_gain                     # [B, C_in]
-        weight = self.weight.unsqueeze(0) * styles.unsqueeze(1)       # [B, 3, C_in]
-        return torch.baddbmm(self.bias.to(x.dtype).view(1, -1, 1), weight.to(x.dtype), x)
+        return self.weight.unsqueeze(0) * styles.unsqueeze(1)         # [B, 3, C_in]
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.bias.to(x.dtype).view(1, -1, 1), self.modulated_weight(w).to(x.dtype), x)
