@@ -53,6 +53,11 @@ def test_all_measures_present_and_sane(results):
             commute = sp["digan_upsample_commute"]
             assert commute["max_abs_diff"] < 1e-4
             assert commute["gmac_per_video"]["commuted"] < commute["gmac_per_video"]["concat"]
+            chunks = sp["digan_point_chunks"]                                 # pieces of points: same video
+            assert chunks["max_abs_diff"] < LAYOUT_ATOL and set(chunks["variants"]) == {"unchunked", chunks["default"]}
+            for v in chunks["variants"].values():
+                assert all(positive(v[k]) for k in ("sec", "gflops_executed", "fraction_of_sgemm", "user_s"))
+                assert v["gflops_published"] > v["gflops_executed"] and v["sys_s"] >= 0
     assert "skipped" in results["i3d"] or positive(results["i3d"]["clips_per_s"])
     (h2h,) = results["head_to_head"]
     assert h2h["configs"] == CONFIGS and positive(h2h["mocogan_hd_over_digan_time"])

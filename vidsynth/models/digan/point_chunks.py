@@ -72,9 +72,9 @@ def render_block(block, x: torch.Tensor | None, img: torch.Tensor | None, w: tor
     t, height, width = shape
     n_points = t * height * width
     commuted = block.up and block.embedding is not None
-    if not (commuted or (x is None) == (block.embedding is not None) and not block.up):
-        raise ValueError("render_block takes an up-block with an embedding, or a block on its input's grid with "
-                         "either the embedding (the first) or features")
+    if not (commuted and len(block.layers) > 1 or (x is None) == (block.embedding is not None) and not block.up):
+        raise ValueError("render_block takes an up-block with an embedding and two or more layers, or a block on "
+                         "its input's grid with either the embedding (the first block) or features")
 
     # once per video: the modulated weights (shared by every point), the embedding's two terms
     folded = [_folded(layer, w) for layer in block.layers]
@@ -129,9 +129,13 @@ def render_block(block, x: torch.Tensor | None, img: torch.Tensor | None, w: tor
         else:
             h = e if x_low is None else x_low[:, :, start:start + n]
         which = 0                                          # hidden[0] may hold h: write the other one first
-        for weight, bias, lrelu in layers:
-            which = 1 - which
-            h = torch.baddbmm(bias, weight, h, out=_view(hidden[which], b, weight.shape[1], n))
+        for k, (weight, bias, lrelu) in enumerate(layers):
+            if keep_features and k == len(layers) - 1:     # the block's last layer: straight into its output
+                out = features[:, :, start:start + n]
+            else:
+                which = 1 - which
+                out = _view(hidden[which], b, weight.shape[1], n)
+            h = torch.baddbmm(bias, weight, h, out=out)
             if lrelu:
                 F.leaky_relu_(h, 0.2)
         rgb = torch.baddbmm(rgb_bias, rgb_weight, h, out=_view(rgb_buf, b, 3, n))
@@ -139,7 +143,5 @@ def render_block(block, x: torch.Tensor | None, img: torch.Tensor | None, w: tor
             image[:, :, start:start + n] = rgb
         else:
             image[:, :, start:start + n] += rgb
-        if keep_features:
-            features[:, :, start:start + n] = h
     grid = (t, height, width)
     return (features.view(b, channels, *grid) if keep_features else None), image.view(b, 3, *grid)
