@@ -102,3 +102,37 @@ def test_pieces_are_used_without_autograd_only(G, monkeypatch):
     finally:
         G.requires_grad_(False).zero_grad(set_to_none=True)
     assert calls == [] and out.requires_grad
+
+
+@pytest.mark.parametrize("upsampled", [False, True])
+def test_fmm_activation_in_place_under_autograd(upsampled):
+    """Training: the FMM layers apply lrelu in place (one saved activation per layer, not two) and their
+    gradients are bit-identical to the out-of-place formula (same operations; the backward of in-place
+    leaky_relu reads its result, whose sign is its input's)."""
+    from vidsynth.nn.equalized import LRELU_GAIN
+    from vidsynth.nn.fmm import FMMLayer
+
+    torch.manual_seed(0)
+    layer = FMMLayer(6 + 4 * upsampled, 5, w_dim=4, rank=2)
+    layer.bias.data.normal_()
+    w = torch.randn(2, 4, requires_grad=True)
+    x = torch.randn(2, 6, 3, 2, 2, requires_grad=True)                    # [B, C_x, T, h, w]
+    e = torch.randn(2, 4, 3 * 4 * 4, requires_grad=True)                  # [B, C_e, T*2h*2w]
+    weight = layer.modulated_weight(w) * LRELU_GAIN
+    if upsampled:
+        out = layer.forward_upsampled(x, e, w)
+        low = torch.nn.functional.interpolate(torch.bmm(weight[:, :, :6], x.flatten(2)).view(2, 5, 3, 2, 2),
+                                              scale_factor=(1, 2, 2), mode="nearest").flatten(2)
+        reference = torch.nn.functional.leaky_relu(
+            torch.baddbmm(low + (layer.bias * LRELU_GAIN).view(1, -1, 1), weight[:, :, 6:], e), 0.2)
+    else:
+        out = layer(x.flatten(2), w)
+        reference = torch.nn.functional.leaky_relu(
+            torch.baddbmm((layer.bias * LRELU_GAIN).view(1, -1, 1), weight, x.flatten(2)), 0.2)
+    assert out._version > 0, "lrelu was not applied in place"
+    assert torch.equal(out, reference)
+    probe = torch.randn_like(out)
+    inputs = [w, x, e, layer.weight, layer.bias] if upsampled else [w, x, layer.weight, layer.bias]
+    for ours, expected in zip(torch.autograd.grad((out * probe).sum(), inputs),
+                              torch.autograd.grad((reference * probe).sum(), inputs)):
+        assert torch.equal(ours, expected)
