@@ -56,8 +56,8 @@ def test_pieces_cover_the_grid_in_order():
 
 @pytest.mark.parametrize("point_chunk", [1, 24, 64, 200, 1000])
 def test_chunked_equals_unchunked(G, point_chunk):
-    """Bands of 1-3 rows (1, 24), whole 8x8 frames (64), several frames (200, 1000) at every block; per-video
-    times including fractional and negative ones. The pieces run the same operations on the same numbers; only
+    """Two videos, so pieces of 1-500 points per video: bands of 1-2 rows (1, 24), whole 8x8 frames (200, 1000 at
+    the input grid), several frames (1000); per-video times including fractional and negative ones. The pieces run the same operations on the same numbers; only
     the BLAS's blocking of the narrower matrix products differs (LAYOUT_ATOL, tests/tolerances.py)."""
     z, zm = latents(2)
     times = torch.tensor([[0.0, 0.33, -0.5], [1.7, 2.0, 0.1]])

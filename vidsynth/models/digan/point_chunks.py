@@ -63,7 +63,8 @@ def _folded(layer, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, bool]:
 
 def render_block(block, x: torch.Tensor | None, img: torch.Tensor | None, w: torch.Tensor, z_motion: torch.Tensor,
                  times: torch.Tensor, shape: tuple[int, int, int], coord_range, points: int, keep_features: bool):
-    """``SynthesisBlock.forward`` in pieces of ``points`` points: ``(x [B, C, T, H, W] or None, img [B, 3, T, H, W])``.
+    """``SynthesisBlock.forward`` in pieces of ``points`` points (``points / B`` per video, so that a piece's
+    buffers keep their size whatever the batch): ``(x [B, C, T, H, W] or None, img [B, 3, T, H, W])``.
 
     ``x [B, C_in, T, h, w]`` (``h = H/2`` after an upsampling) or None; ``img`` likewise; ``shape = (T, H, W)``
     of this block's grid. ``keep_features=False`` returns no features (the last block: only the image is used).
@@ -95,7 +96,7 @@ def render_block(block, x: torch.Tensor | None, img: torch.Tensor | None, w: tor
     features = torch.empty(b, channels, n_points, dtype=dtype, device=w.device) if keep_features else None
     image = (F.interpolate(img, scale_factor=(1, 2, 2), mode="nearest") if block.up else img.clone()).flatten(2) \
         if img is not None else torch.empty(b, 3, n_points, dtype=dtype, device=w.device)
-    plan = pieces(t, height, width, points, row_step=2 if block.up else 1)
+    plan = pieces(t, height, width, max(points // b, 1), row_step=2 if block.up else 1)   # `points` over all videos
     most = max((t1 - t0) * (y1 - y0) * width for t0, t1, y0, y1 in plan)
     widest = max(layer.out_channels for layer in block.layers)
     hidden = [torch.empty(b * widest * most, dtype=dtype, device=w.device) for _ in range(2)]
