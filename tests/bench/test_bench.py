@@ -65,8 +65,10 @@ def test_all_measures_present_and_sane(results):
 
 def test_chunked_rendering_keeps_memory_flat(results):
     rows = {r["config"]: r["long_video"]["rows"] for r in results["results"]}["digan-test"]
-    # all-at-once grows with the length; chunked (8 frames) stays far below it at 64 frames
-    assert rows[-1]["all_at_once_peak_gib"] > 2 * rows[-1]["chunked_peak_gib"]
+    # all-at-once grows with the length; chunked (8 frames) stays below it at 64 frames. Since DIGAN renders
+    # its blocks in pieces of points (point_chunks.py), all at once keeps only the input-grid features of all
+    # frames and the video, so the gap is smaller than before: 1.31 vs 0.70 MB measured (it was 3.65 vs 0.67).
+    assert rows[-1]["all_at_once_peak_gib"] > 1.3 * rows[-1]["chunked_peak_gib"]
 
 
 @pytest.mark.parametrize("name", CONFIGS)
