@@ -79,9 +79,10 @@ def test_chunked_equals_unchunked_on_a_denser_wider_grid():
     torch.testing.assert_close(chunked, whole, rtol=0, atol=LAYOUT_ATOL)
 
 
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
 def test_pieces_are_used_without_autograd_only(G, monkeypatch):
-    """Inference renders every block in pieces (the last keeping no features); with autograd the blocks run
-    unchunked, so gradients flow as before."""
+    """Inference renders every block in pieces (the last keeping no features); with autograd, or under a
+    tracer (TorchScript / ONNX export), the blocks run unchunked, so gradients and exported graphs are as before."""
     calls = []
     real = generator_module.render_block
 
@@ -102,6 +103,10 @@ def test_pieces_are_used_without_autograd_only(G, monkeypatch):
     finally:
         G.requires_grad_(False).zero_grad(set_to_none=True)
     assert calls == [] and out.requires_grad
+    with torch.no_grad():                                            # export traces the plain graph, not a loop
+        traced = torch.jit.trace(lambda z, zm: G(z, zm, torch.tensor([0.0, 0.5])), (z, zm), check_trace=False)
+    assert calls == []
+    torch.testing.assert_close(traced(z, zm), render(G, None, z, zm, torch.tensor([0.0, 0.5])), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("upsampled", [False, True])

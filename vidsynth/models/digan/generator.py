@@ -47,7 +47,7 @@ class SynthesisBlock(nn.Module):
         b, t = times.shape
         grid_width = grid_res if grid_width is None else grid_width
         shape = (t, grid_res, grid_width)
-        if point_chunk and self.commute_upsample and not self._tracks_grad(x, w, z_motion):
+        if point_chunk and self.commute_upsample and not self._needs_plain_forward(x, w, z_motion):
             return render_block(self, x, img, w, z_motion, times, shape, coord_range, point_chunk, keep_features)
         if self.up:
             img = F.interpolate(img, scale_factor=(1, 2, 2), mode="nearest")
@@ -70,8 +70,11 @@ class SynthesisBlock(nn.Module):
         img = rgb if img is None else img + rgb
         return x, img
 
-    def _tracks_grad(self, *inputs) -> bool:
-        """Whether autograd records this call (then the pieces' reused buffers cannot be used)."""
+    def _needs_plain_forward(self, *inputs) -> bool:
+        """Whether autograd records this call (the pieces' reused buffers cannot be used), or a tracer or
+        compiler does (TorchScript / ONNX export, ``torch.compile``: they want the plain graph, not a loop)."""
+        if torch.jit.is_tracing() or torch.compiler.is_compiling():
+            return True
         return torch.is_grad_enabled() and (any(t is not None and t.requires_grad for t in inputs)
                                             or any(p.requires_grad for p in self.parameters()))
 
