@@ -87,7 +87,7 @@ def render_block(block, x: torch.Tensor | None, img: torch.Tensor | None, w: tor
         emb = spatial.shape[1]
     x_low = x.flatten(2) if x is not None else None                                  # [B, C_in, T*h*w]
     if commuted:
-        first_weight, first_bias, _ = folded[0]
+        first_weight, first_bias, first_lrelu = folded[0]
         c_x = x_low.shape[1]
         low_weight, e_weight = first_weight[:, :, :c_x], first_weight[:, :, c_x:]
 
@@ -125,7 +125,8 @@ def render_block(block, x: torch.Tensor | None, img: torch.Tensor | None, w: tor
             h = _view(hidden[0], b, c, n)
             h.view(b, c, -1, 2, width // 2, 2).copy_(low.view(b, c, -1, 1, width // 2, 1).expand(-1, -1, -1, 2, -1, 2))
             h.baddbmm_(e_weight, e)
-            F.leaky_relu_(h, 0.2)
+            if first_lrelu:
+                F.leaky_relu_(h, 0.2)
             layers = folded[1:]
         else:
             h = e if x_low is None else x_low[:, :, start:start + n]
