@@ -80,6 +80,7 @@ def test_chunked_equals_unchunked_on_a_denser_wider_grid():
 
 
 @pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+@pytest.mark.filterwarnings("ignore:.*torch.jit.trace.* is deprecated:DeprecationWarning")
 def test_pieces_are_used_without_autograd_only(G, monkeypatch):
     """Inference renders every block in pieces (the last keeping no features); with autograd, or under a
     tracer (TorchScript / ONNX export), the blocks run unchunked, so gradients and exported graphs are as before."""

@@ -7,7 +7,8 @@ coordinate grid of ``input_resolution`` (32 in the paper), then nearest-upsample
 ``resolution``, with fresh coordinate features concatenated after each upsampling.
 
 All frames of a video share one set of modulated weights, so any set of times renders in one
-batched pass: features are ``[B, C, T, H, W]`` and each 1x1 layer is one ``bmm`` per video.
+batched pass: features are ``[B, C, T, H, W]`` and each 1x1 layer is one ``bmm`` per video. Without
+autograd, each block takes those points a cache-sized piece at a time (``point_chunks.py``).
 """
 from __future__ import annotations
 
