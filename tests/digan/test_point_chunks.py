@@ -107,6 +107,9 @@ def test_pieces_are_used_without_autograd_only(G, monkeypatch):
     with torch.no_grad():                                            # export traces the plain graph, not a loop
         traced = torch.jit.trace(lambda z, zm: G(z, zm, torch.tensor([0.0, 0.5])), (z, zm), check_trace=False)
     assert calls == []
+    with torch.device("meta"):                                       # FLOP counts run the plain graph too
+        DIGANGenerator(**SMALL).requires_grad_(False)(z.to("meta"), zm.to("meta"), torch.zeros(2, device="meta"))
+    assert calls == []
     torch.testing.assert_close(traced(z, zm), render(G, None, z, zm, torch.tensor([0.0, 0.5])), rtol=0, atol=0)
 
 

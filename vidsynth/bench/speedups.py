@@ -186,7 +186,7 @@ def digan_upsample_commute(subject, settings: BenchSettings) -> dict:
 
 def digan_point_chunks(subject, settings: BenchSettings) -> dict:
     """DIGAN generation with every block rendered all at once (``[B, C, T*H*W]`` activations, the old path)
-    vs in pieces of 2048-16384 points (``point_chunks.py``; the default is ``POINT_CHUNK``), interleaved with
+    vs in pieces of 2048-32768 points (``point_chunks.py``; the default is ``POINT_CHUNK``), interleaved with
     a 2048^2 sgemm so that each variant's GFLOP/s is also a fraction of the machine's matmul rate under the
     same load. Per variant: median seconds, GFLOP/s (executed and as-published MACs), user and system CPU
     seconds and minor page faults per call (``getrusage``), peak memory; and the largest output difference."""
@@ -202,7 +202,7 @@ def digan_point_chunks(subject, settings: BenchSettings) -> dict:
     G = subject.build(device)["G"]
     lat = subject.latents(settings.batch_size(), device)
     batch = lat[0].shape[0]
-    sizes = [POINT_CHUNK] if settings.quick else sorted({2048, 4096, 8192, 16384, POINT_CHUNK})
+    sizes = [POINT_CHUNK] if settings.quick else sorted({2048, 4096, 8192, 16384, 32768, POINT_CHUNK})
     chunks = {"unchunked": None} | {f"chunk_{n}": n for n in sizes}
     default = G.point_chunk
     usage: dict[str, list[tuple[float, float, float]]] = {name: [] for name in chunks}

@@ -73,8 +73,9 @@ class SynthesisBlock(nn.Module):
 
     def _needs_plain_forward(self, *inputs) -> bool:
         """Whether autograd records this call (the pieces' reused buffers cannot be used), or a tracer or
-        compiler does (TorchScript / ONNX export, ``torch.compile``: they want the plain graph, not a loop)."""
-        if torch.jit.is_tracing() or torch.compiler.is_compiling():
+        compiler does (TorchScript / ONNX export, ``torch.compile``: they want the plain graph, not a loop), or
+        it runs on the meta device (FLOP counting: ``FlopCounterMode`` does not count in-place ``baddbmm_``)."""
+        if torch.jit.is_tracing() or torch.compiler.is_compiling() or inputs[1].device.type == "meta":
             return True
         return torch.is_grad_enabled() and (any(t is not None and t.requires_grad for t in inputs)
                                             or any(p.requires_grad for p in self.parameters()))

@@ -30,10 +30,11 @@ import torch.nn.functional as F
 from vidsynth.models.digan.coordinates import coordinate_grid
 from vidsynth.nn.equalized import LRELU_GAIN
 
-# Points per piece, measured (docs/performance.md, "DIGAN generation in cache-sized pieces"): large
-# enough that each matrix product keeps the BLAS efficient, small enough that a piece's 256-512 channel
-# activations (4-8 MiB at 4096 points) stay in cache.
-POINT_CHUNK = 4096
+# Points per piece (over all videos of a batch), measured (docs/performance.md, "DIGAN generation in
+# cache-sized pieces"): 2048-16384 cost the same CPU time at one thread and 32768 more (the 256-512 channel
+# buffers leave the cache); with two threads on a loaded machine small pieces lose time in OpenMP
+# synchronisation, so the largest of the good sizes.
+POINT_CHUNK = 16384
 
 
 def pieces(frames: int, height: int, width: int, points: int, row_step: int = 1) -> list[tuple[int, int, int, int]]:
