@@ -53,6 +53,11 @@ def test_all_measures_present_and_sane(results):
             commute = sp["digan_upsample_commute"]
             assert commute["max_abs_diff"] < 1e-4
             assert commute["gmac_per_video"]["commuted"] < commute["gmac_per_video"]["concat"]
+            chunks = sp["digan_point_chunks"]                                 # pieces of points: same video
+            assert chunks["max_abs_diff"] < LAYOUT_ATOL and set(chunks["variants"]) == {"unchunked", chunks["default"]}
+            for v in chunks["variants"].values():
+                assert all(positive(v[k]) for k in ("sec", "gflops_executed", "fraction_of_sgemm", "user_s"))
+                assert v["gflops_published"] > v["gflops_executed"] and v["sys_s"] >= 0
     assert "skipped" in results["i3d"] or positive(results["i3d"]["clips_per_s"])
     (h2h,) = results["head_to_head"]
     assert h2h["configs"] == CONFIGS and positive(h2h["mocogan_hd_over_digan_time"])
@@ -60,8 +65,10 @@ def test_all_measures_present_and_sane(results):
 
 def test_chunked_rendering_keeps_memory_flat(results):
     rows = {r["config"]: r["long_video"]["rows"] for r in results["results"]}["digan-test"]
-    # all-at-once grows with the length; chunked (8 frames) stays far below it at 64 frames
-    assert rows[-1]["all_at_once_peak_gib"] > 2 * rows[-1]["chunked_peak_gib"]
+    # all-at-once grows with the length; chunked (8 frames) stays below it at 64 frames. Since DIGAN renders
+    # its blocks in pieces of points (point_chunks.py), all at once keeps only the input-grid features of all
+    # frames and the video, so the gap is smaller than before: 1.31 vs 0.70 MB measured (it was 3.65 vs 0.67).
+    assert rows[-1]["all_at_once_peak_gib"] > 1.3 * rows[-1]["chunked_peak_gib"]
 
 
 @pytest.mark.parametrize("name", CONFIGS)

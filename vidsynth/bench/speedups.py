@@ -11,6 +11,9 @@
   user and kernel (sys) CPU seconds per video for each.
 * ``mocogan_modconv_backward``: the same two formulations under a MoCoGAN-HD training step's
   pattern (frozen G, gradients through it to the latents).
+* ``digan_upsample_commute``: DIGAN's upsampling blocks as published vs with the commuted first layer.
+* ``digan_point_chunks``: DIGAN's blocks rendered all at once vs in cache-sized pieces of points, with
+  GFLOP/s, the fraction of an interleaved sgemm, user/system CPU time and page faults per call.
 
 Paper-scale configs are measured with fewer frames in ``--quick`` mode (``frames`` says how many);
 ratios, not absolute times, are what these numbers are for.
@@ -281,12 +284,81 @@ def mocogan_modconv_backward(subject, settings: BenchSettings) -> dict:
     diff = (run(True)() - run(False)()).abs().max().item()
     medians = compare({"fused_grouped": run(True), "unfused": run(False)}, settings.repeats(False), 1, device)
     return _report(medians, frames=frames, grad_max_abs_diff=diff)
+def digan_point_chunks(subject, settings: BenchSettings) -> dict:
+    """DIGAN generation with every block rendered all at once (``[B, C, T*H*W]`` activations, the old path)
+    vs in pieces of 2048-32768 points (``point_chunks.py``; the default is ``POINT_CHUNK``), interleaved with
+    a 2048^2 sgemm so that each variant's GFLOP/s is also a fraction of the machine's matmul rate under the
+    same load. Per variant: median seconds, GFLOP/s (executed and as-published MACs), user and system CPU
+    seconds and minor page faults per call (``getrusage``), peak memory; and the largest output difference."""
+    if subject.method != "digan":
+        return {"skipped": "DIGAN only"}
+    import resource
+    import statistics
+
+    from vidsynth.bench.memory import gib, peak_memory
+    from vidsynth.models.digan.point_chunks import POINT_CHUNK
+
+    device, frames = settings.device, _frames(subject, settings)
+    G = subject.build(device)["G"]
+    lat = subject.latents(settings.batch_size(), device)
+    batch = lat[0].shape[0]
+    sizes = [POINT_CHUNK] if settings.quick else sorted({2048, 4096, 8192, 16384, 32768, POINT_CHUNK})
+    chunks = {"unchunked": None} | {f"chunk_{n}": n for n in sizes}
+    default = G.point_chunk
+    usage: dict[str, list[tuple[float, float, float]]] = {name: [] for name in chunks}
+
+    def run(name: str, n: int | None):
+        def fn():
+            G.point_chunk = n
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            try:
+                with inference():
+                    subject.generate(lat, frames)
+            finally:
+                G.point_chunk = default
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            usage[name].append((after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime,
+                                after.ru_minflt - before.ru_minflt))
+        return fn
+
+    with inference():
+        outputs = {}
+        for name, n in chunks.items():
+            G.point_chunk = n
+            outputs[name] = subject.generate(lat, frames)
+        G.point_chunk = default
+    diff = max((out - outputs["unchunked"]).abs().max().item() for out in outputs.values())
+    del outputs
+    a, b = torch.randn(2048, 2048, device=device), torch.randn(2048, 2048, device=device)
+
+    def sgemm():
+        with inference():
+            torch.mm(a, b)
+
+    medians = compare({name: run(name, n) for name, n in chunks.items()} | {"sgemm_2048": sgemm},
+                      settings.repeats(False), 1, device)
+    sgemm_gflops = 2 * 2048 ** 3 / medians.pop("sgemm_2048") / 1e9
+    gmac = {kind: subject.count_generator(frames, batch, as_published=published)["macs"] / 1e9
+            for kind, published in (("executed", False), ("published", True))}
+    variants = {}
+    for name, sec in medians.items():
+        timed = usage[name][1:] or usage[name]                        # the warm-up call left out
+        user, system, faults = (statistics.median(u[i] for u in timed) for i in range(3))
+        gflops = {kind: 2 * g / sec for kind, g in gmac.items()}
+        variants[name] = {"sec": sec, "sec_per_video": sec / batch, "gflops_executed": gflops["executed"],
+                          "gflops_published": gflops["published"],
+                          "fraction_of_sgemm": gflops["executed"] / sgemm_gflops,
+                          "user_s": user, "sys_s": system, "sys_over_user": system / user if user else float("nan"),
+                          "minor_faults": faults,
+                          "peak_mem_gib": gib(peak_memory(run(name, chunks[name]), device)["peak_bytes"])}
+    return _report(medians, frames=frames, batch=batch, threads=torch.get_num_threads(), default=f"chunk_{default}",
+                   max_abs_diff=diff, gmac=gmac, sgemm_gflops_interleaved=sgemm_gflops, variants=variants)
 
 
 SPEEDUPS = {"grad_mode": grad_mode, "time_batching": time_batching, "channels_last": channels_last,
             "compile": compile_generator, "autocast": mixed_precision,
             "digan_upsample_commute": digan_upsample_commute, "mocogan_modconv": mocogan_modconv,
-            "mocogan_modconv_backward": mocogan_modconv_backward}
+            "mocogan_modconv_backward": mocogan_modconv_backward, "digan_point_chunks": digan_point_chunks}
 
 
 def run_speedups(subject, settings: BenchSettings) -> dict:

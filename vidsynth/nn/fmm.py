@@ -46,7 +46,10 @@ class FMMLayer(nn.Module):
         # lrelu(g*y) = g*lrelu(y) for g > 0: fold the sqrt(2) gain into weight and bias, add the bias
         # inside the matmul and apply the activation in place (one pass over [B, C_out, N], not three).
         out = torch.baddbmm((bias * LRELU_GAIN).view(1, -1, 1), weight * LRELU_GAIN, x)   # [B, C_out, N]
-        return F.leaky_relu_(out, 0.2) if not out.requires_grad else F.leaky_relu(out, 0.2)
+        # In place also when autograd records it (training): baddbmm's backward needs only its two factors,
+        # and in-place leaky_relu with a positive slope differentiates from its result (same sign as its
+        # input), so gradients are bit-identical and each layer keeps one [B, C_out, N] activation, not two.
+        return F.leaky_relu_(out, 0.2)
 
 
     def forward_upsampled(self, x_low: torch.Tensor, e: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -65,7 +68,7 @@ class FMMLayer(nn.Module):
         low = F.interpolate(low, scale_factor=(1, 2, 2), mode="nearest").flatten(2)  # [B, out, N]
         out = torch.baddbmm(low.add_((self.bias.to(low.dtype) * gain).view(1, -1, 1)), weight[:, :, c_x:], e)
         if self.activation == "lrelu":
-            return F.leaky_relu_(out, 0.2) if not out.requires_grad else F.leaky_relu(out, 0.2)
+            return F.leaky_relu_(out, 0.2)             # in place with autograd too (see forward)
         return activate(out, self.activation)
 
 
@@ -79,7 +82,10 @@ class ModulatedToRGB(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.weight_gain = 1 / math.sqrt(in_channels)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def modulated_weight(self, w: torch.Tensor) -> torch.Tensor:
+        """Per-sample weight ``[B, 3, C_in]`` (no demodulation)."""
         styles = self.affine(w) * self.weight_gain                     # [B, C_in]
-        weight = self.weight.unsqueeze(0) * styles.unsqueeze(1)       # [B, 3, C_in]
-        return torch.baddbmm(self.bias.to(x.dtype).view(1, -1, 1), weight.to(x.dtype), x)
+        return self.weight.unsqueeze(0) * styles.unsqueeze(1)         # [B, 3, C_in]
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.bias.to(x.dtype).view(1, -1, 1), self.modulated_weight(w).to(x.dtype), x)

@@ -7,7 +7,8 @@ coordinate grid of ``input_resolution`` (32 in the paper), then nearest-upsample
 ``resolution``, with fresh coordinate features concatenated after each upsampling.
 
 All frames of a video share one set of modulated weights, so any set of times renders in one
-batched pass: features are ``[B, C, T, H, W]`` and each 1x1 layer is one ``bmm`` per video.
+batched pass: features are ``[B, C, T, H, W]`` and each 1x1 layer is one ``bmm`` per video. Without
+autograd, each block takes those points a cache-sized piece at a time (``point_chunks.py``).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from torch import nn
 
 from vidsynth.models.digan.coordinates import coordinate_grid, frame_times
 from vidsynth.models.digan.motion import SpaceTimeEmbedding
+from vidsynth.models.digan.point_chunks import POINT_CHUNK, render_block
 from vidsynth.nn.fmm import FMMLayer, ModulatedToRGB
 from vidsynth.nn.mapping import MappingNetwork
 
@@ -40,11 +42,14 @@ class SynthesisBlock(nn.Module):
     # FMMLayer.forward_upsampled). False gives the official formulation: upsample, concatenate, multiply.
     commute_upsample = True
 
-    def forward(self, x, img, w, z_motion, times, grid_res: int, coord_range, grid_width: int | None = None):
+    def forward(self, x, img, w, z_motion, times, grid_res: int, coord_range, grid_width: int | None = None,
+                point_chunk: int | None = None, keep_features: bool = True):
         # x: [B, C, T, h, w] or None; img: [B, 3, T, h, w] or None; times: [B, T]
         b, t = times.shape
         grid_width = grid_res if grid_width is None else grid_width
         shape = (t, grid_res, grid_width)
+        if point_chunk and self.commute_upsample and not self._needs_plain_forward(x, w, z_motion):
+            return render_block(self, x, img, w, z_motion, times, shape, coord_range, point_chunk, keep_features)
         if self.up:
             img = F.interpolate(img, scale_factor=(1, 2, 2), mode="nearest")
         e = None
@@ -65,6 +70,15 @@ class SynthesisBlock(nn.Module):
         rgb = self.torgb(h, w).view(b, 3, *shape)
         img = rgb if img is None else img + rgb
         return x, img
+
+    def _needs_plain_forward(self, *inputs) -> bool:
+        """Whether autograd records this call (the pieces' reused buffers cannot be used), or a tracer or
+        compiler does (TorchScript / ONNX export, ``torch.compile``: they want the plain graph, not a loop), or
+        it runs on the meta device (FLOP counting: ``FlopCounterMode`` does not count in-place ``baddbmm_``)."""
+        if torch.jit.is_tracing() or torch.compiler.is_compiling() or inputs[1].device.type == "meta":
+            return True
+        return torch.is_grad_enabled() and (any(t is not None and t.requires_grad for t in inputs)
+                                            or any(p.requires_grad for p in self.parameters()))
 
 
 class DIGANGenerator(nn.Module):
@@ -118,6 +132,9 @@ class DIGANGenerator(nn.Module):
                 num_layers=num_layers, emb_size=emb_size, fourier_scale=fourier_scale, sigma_t=sigma_t,
                 rank=fmm_rank))
             self.block_resolutions.append(max(r, input_resolution))
+        # Without autograd, blocks render their points in pieces of this many (None: all at once); see
+        # point_chunks.py. Same arithmetic; only the BLAS's rounding of the narrower products differs.
+        self.point_chunk: int | None = POINT_CHUNK
 
     def synthesize(self, w: torch.Tensor, z_motion: torch.Tensor, times: torch.Tensor, scale: float = 1.0,
                    coord_range: tuple[float, float] = (0.0, 1.0)) -> torch.Tensor:
@@ -131,10 +148,11 @@ class DIGANGenerator(nn.Module):
         if abs(base_w - round(base_w)) > 1e-6:
             raise ValueError(f"scale {scale} must make the input grid's width*scale ({base_w}) an integer")
         x = img = None
-        for block, r in zip(self.blocks, self.block_resolutions):
+        for i, (block, r) in enumerate(zip(self.blocks, self.block_resolutions)):
             grid_res = int(round(r * scale))
             grid_width = int(round(r * self.width // self.resolution * scale))  # = grid_res when square
-            x, img = block(x, img, w, z_motion, times.to(w.dtype), grid_res, coord_range, grid_width)
+            x, img = block(x, img, w, z_motion, times.to(w.dtype), grid_res, coord_range, grid_width,
+                           self.point_chunk, keep_features=i < len(self.blocks) - 1)
         return img
 
     def forward(self, z: torch.Tensor, z_motion: torch.Tensor, times: torch.Tensor, c: torch.Tensor | None = None,

@@ -59,12 +59,20 @@ class SpaceTimeEmbedding(nn.Module):
         return 2 * self.emb_size
 
     def forward(self, w: torch.Tensor, z_motion: torch.Tensor, times: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+        spatial, phase = self.fourier_terms(w, z_motion, times, coords)
+        raw = spatial.unsqueeze(2) + phase.unsqueeze(3)                          # [B, E, T, HW]
+        return torch.cat([raw.sin(), raw.cos()], dim=1)                          # [B, 2E, T, HW]
+
+    def fourier_terms(self, w: torch.Tensor, z_motion: torch.Tensor, times: torch.Tensor,
+                      coords: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The two parts of the features' argument ``W (x, y) + (b + m_t)``: the spatial one ``[B, E, HW]``
+        and the phase ``[B, E, T]``. Their sum over a grid of points and times is what :meth:`forward`
+        takes sin and cos of; a renderer that works on a few points at a time adds them per piece."""
         b, e = w.shape[0], self.emb_size
         mod = self.xyaffine(w)
         freq = self.fourier_scale * mod[:, : 2 * e].view(b, e, 2)                # [B, E, 2]
         phase = mod[:, 2 * e:].unsqueeze(1) + self.motion(w, z_motion, times)   # [B, T, E]
-        raw = (freq @ coords).unsqueeze(2) + phase.transpose(1, 2).unsqueeze(3)    # [B, E, T, HW]
-        return torch.cat([raw.sin(), raw.cos()], dim=1)                          # [B, 2E, T, HW]
+        return freq @ coords, phase.transpose(1, 2)
 
 
 def _flat_motion_keys(module, state_dict, prefix, local_metadata) -> None:
