@@ -14,8 +14,8 @@
 
 Gradient penalties (R1, MoCoGAN-HD's WGAN-GP, path length) differentiate a gradient a second time;
 the inner, unscaled gradient under- or overflows in fp16 (an R1 of NaN on the first step of the
-test configuration), so with fp16 the passes they are taken through run in fp32
-(``autocast(regularizer=True)``). With bf16 they run in bf16 like everything else.
+test configuration) and loses too many bits in bf16 (MoCoGAN-HD's D went NaN at step 1 in the
+gpu_check dry run), so the passes they are taken through run in fp32 (``autocast(regularizer=True)``).
 
 Why loss scaling and not StyleGAN2-ADA's scheme (fp16 weights in the top ``num_fp16_res = 4``
 resolutions, activations clamped at ``conv_clamp = 256``, no scaler; DIGAN's official D does the
@@ -39,8 +39,8 @@ class MixedPrecision:
 
     def autocast(self, regularizer: bool = False):
         """Autocast for the forward passes; ``regularizer``: a pass differentiated twice (R1, gradient
-        penalty, path length), which stays fp32 under fp16 (bf16 keeps it)."""
-        return autocast(self.device, "fp32" if regularizer and self.precision == "fp16" else self.precision)
+        penalty, path length), which stays fp32."""
+        return autocast(self.device, "fp32" if regularizer else self.precision)
 
     def backward_step(self, loss: torch.Tensor, modules, optimizers, dist) -> None:
         """Zero the grads, backpropagate ``loss`` (scaled for fp16), average each module's gradients over
