@@ -40,7 +40,8 @@ PARITY_RTOL = 1e-3
 
 
 def _networks(dry_run: bool):
-    """``name -> (module, inputs)`` built on the CPU from seed 0 (test-size configs on a dry run)."""
+    """``name -> (module, inputs)`` built on the CPU from seed 0: the paper configurations (DIGAN paper128,
+    StyleGAN2 paper256, MoCoGAN-HD paper), or the test ones on a dry run."""
     from vidsynth.config import method_config
     from vidsynth.metrics.i3d import InceptionI3d
     from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator
@@ -51,12 +52,13 @@ def _networks(dry_run: bool):
     from vidsynth.training.digan import generator_kwargs
 
     torch.manual_seed(0)
-    preset = "test" if dry_run else "tiny"
-    dg = method_config("digan", preset)
-    sg = method_config("stylegan2", preset)
-    mh = method_config("mocogan-hd", preset)
+    dg = method_config("digan", "test" if dry_run else "paper128")           # the paper sizes on a real check
+    sg = method_config("stylegan2", "test" if dry_run else "paper256")
+    mh = method_config("mocogan-hd", "test" if dry_run else "paper")
     r, b = dg.resolution, 2
     nets = {}
+
+    _nested = lambda m, *x: _flatten(m(*x))     # networks that return lists / tuples of tensors
 
     class Call(torch.nn.Module):        # a network with a fixed way of calling it, so every entry is module(*inputs)
         def __init__(self, module, fn):
@@ -67,11 +69,10 @@ def _networks(dry_run: bool):
             return self.fn(self.module, *inputs)
 
     G = DIGANGenerator(**generator_kwargs(dg))
-    nets["digan_G"] = (G, (torch.randn(b, dg.z_dim), torch.randn(b, dg.motion_dim),
+    nets["digan_G"] = (G, (torch.randn(b, dg.z_dim), torch.randn(b, dg.motion_dim),              # 4 frames
                            DIGANGenerator.frame_times(4, dg.frames)))
     D = DIGANDiscriminator(r, 0, dg.d_channel_base, dg.d_channel_max, 1)
-    nets["digan_D"] = (Call(D, lambda m, x: torch.cat([m(x)[0].flatten(), m(x)[1].flatten()])),
-                       (torch.randn(b, 7, r, r),))
+    nets["digan_D"] = (Call(D, _nested), (torch.randn(b, 7, r, r),))           # (motion, image) logits
     SG = StyleGAN2Generator(resolution=sg.resolution, style_dim=sg.z_dim, n_mlp=sg.n_mlp,
                             channel_multiplier=sg.channel_multiplier, channel_max=sg.g_channel_max)
     nets["stylegan2_G"] = (Call(SG, lambda m, z: m(z, noise_mode="const")), (torch.randn(b, sg.z_dim),))
@@ -87,21 +88,25 @@ def _networks(dry_run: bool):
                                    (torch.randn(b, d), torch.randn(b, t - 1, d)))
     mr = mh.resolution
     nets["mocogan_hd_video_D"] = (Call(VideoDiscriminator("in_domain", t, mr, mh.d_num_scales, mh.d_base_channels,
-                                                          mh.d_layers), _flat_outputs),
+                                                          mh.d_layers), _nested),
                                   (torch.randn(b, 3, t, mr, mr),))
     nets["mocogan_hd_image_D"] = (Call(PairImageDiscriminator(mr, mh.d_num_scales, mh.d_base_channels, mh.d_layers),
-                                       _flat_outputs), (torch.randn(b, 3, mr, mr), torch.randn(b, 3, mr, mr)))
+                                       _nested), (torch.randn(b, 3, mr, mr), torch.randn(b, 3, mr, mr)))
     C = ContrastiveImageDiscriminator(mr, mh.contrastive_channels, mh.proj_dim, mh.queue_size, mh.moco_momentum,
                                       mh.temperature)
-    nets["mocogan_hd_contrastive_D"] = (Call(C.discriminator, _flat_outputs), (torch.randn(b, 3, mr, mr),))
+    nets["mocogan_hd_contrastive_D"] = (Call(C.discriminator, _nested), (torch.randn(b, 3, mr, mr),))
     frames = 10 if dry_run else 16           # I3D takes 224 x 224 frames only, at least 9
     nets["i3d"] = (InceptionI3d(), (torch.rand(1, 3, frames, 224, 224) * 2 - 1,))
     return nets
 
 
 def _flat_outputs(module, *inputs) -> torch.Tensor:
+    """``module(*inputs)`` as one flat float tensor."""
+    return _flatten(module(*inputs))
+
+
+def _flatten(out) -> torch.Tensor:
     """Any nest of tensors a network returns -> one flat float tensor."""
-    out = module(*inputs)
     flat = []
 
     def walk(x):
