@@ -204,3 +204,36 @@ def test_precision_flags_saved_and_kept_on_resume(tmp_path):
                            "--precision", "fp32"], capture_output=True, text=True)
     assert proc.returncode == 2 and "precision (run: 'bf16', given: 'fp32')" in proc.stderr, proc.stderr[-500:]
     assert "Traceback" not in proc.stderr
+
+
+def test_fp32_islands_under_autocast():
+    """What stays fp32 under bf16 autocast, exactly (same result as without autocast): StyleGAN's mapping
+    networks (DIGAN's and StyleGAN2's), DIGAN's Fourier coordinate/time embedding (bf16 phases of 10-50 rad
+    are off by ~0.1 rad; bf16 generation's mean error grew 0.004 -> 0.007 with them), and MoCoGAN-HD's
+    motion LSTM and its mutual-information head."""
+    from vidsynth.models.digan.generator import DIGANGenerator
+    from vidsynth.models.mocogan_hd import MotionGenerator
+    from vidsynth.models.stylegan2 import StyleGAN2Generator
+    from vidsynth.nn.precision import autocast
+    from vidsynth.training.digan import generator_kwargs
+
+    torch.manual_seed(0)
+    G = DIGANGenerator(**generator_kwargs(method_config("digan", "test"))).eval()
+    emb = next(block.embedding for block in G.blocks if block.embedding is not None)
+    w, zm = torch.randn(2, 16), torch.randn(2, 16)
+    times, coords = torch.rand(2, 3), torch.rand(2, 64) * 2 - 1
+    SG = StyleGAN2Generator(resolution=16, style_dim=16, n_mlp=2, channel_max=16).eval()
+    M = MotionGenerator(latent_dim=16, hidden_dim=16, n_pca=8, noise_dim=16, mi_hidden=16).eval()
+    M.set_pca(torch.linalg.qr(torch.randn(16, 16))[0][:, :8].T.contiguous(), torch.rand(8) + 0.5)
+    noise = torch.randn(2, 3, 16)
+    calls = {"digan mapping": lambda: G.mapping(w),
+             "stylegan2 mapping": lambda: SG.mapping(w),
+             "fourier embedding": lambda: emb(w, zm, times, coords),
+             "motion LSTM": lambda: M(w, 4, noise=noise).latents,
+             "mutual information": lambda: M.mutual_information_loss(M(w, 4, noise=noise))}
+    with torch.no_grad():
+        for name, call in calls.items():
+            ref = call()
+            with autocast("cpu", "bf16"):
+                got = call()
+            assert got.dtype == torch.float32 and torch.equal(got, ref), name
