@@ -19,6 +19,7 @@ DIFFAUGMENT_POLICIES = frozenset({"color", "translation", "cutout"})   # nn/diff
 ADA_PIPELINE = ("xflip", "rotate90", "xint", "scale", "color", "cutout")  # training/ada.py, in application order
 ADA_MODES = ("ada", "fixed", "noaug")                                 # training/ada.py: adaptive p, fixed p, off
 VIDEO_NOISE_MODES = ("per_video", "const", "none")                    # models/mocogan_hd/video_noise.py
+PRECISIONS = ("fp32", "bf16", "fp16")                                 # nn/precision.py: autocast number format
 
 
 @dataclass
@@ -63,6 +64,11 @@ class DIGANConfig:
     ema_kimg: float = 20.0            # EMA half-life of the generator weights
     ema_rampup: float = 0.05
     diffaugment: str = "color,translation"
+
+    # --- hardware (nn/precision.py; docs/performance.md "GPU and multi-node"): off = exact fp32 eager ---
+    precision: str = "fp32"           # autocast format of the forward passes: fp32, bf16, fp16 (loss-scaled)
+    channels_last: bool = False       # 4-D weights in NHWC layout
+    compile: bool = False             # torch.compile the generator (fixed shapes)
 
 
 @dataclass
@@ -117,6 +123,11 @@ class StyleGAN2Config:
     ada_pipeline: str = "xflip,rotate90,xint,scale,color,cutout"
     diffaugment: str = ""             # DiffAugment instead of ADA (set augment=noaug), e.g. "color,translation"
 
+    # --- hardware (nn/precision.py; docs/performance.md "GPU and multi-node"): off = exact fp32 eager ---
+    precision: str = "fp32"           # autocast format of the forward passes: fp32, bf16, fp16 (loss-scaled)
+    channels_last: bool = False       # 4-D weights in NHWC layout
+    compile: bool = False             # torch.compile the generator (fixed shapes)
+
 
 @dataclass
 class MoCoGANHDConfig:
@@ -166,6 +177,11 @@ class MoCoGANHDConfig:
     w_feature_match: float = 1.0      # cross-domain only (--w_match; FFHQ-VoxCeleb scripts use 5)
     w_contrastive: float = 2.0
     w_gradient_penalty: float = 10.0
+
+    # --- hardware (nn/precision.py; docs/performance.md "GPU and multi-node"): off = exact fp32 eager ---
+    precision: str = "fp32"           # autocast format of the forward passes: fp32, bf16, fp16 (loss-scaled)
+    channels_last: bool = False       # 4-D weights in NHWC layout
+    compile: bool = False             # torch.compile the generator (fixed shapes)
 
 
 @dataclass
@@ -483,7 +499,14 @@ def _check_diffaugment(cfg) -> None:
 
 def validate_method(cfg) -> None:
     """Validate a method config of any method (``DIGANConfig``, ``StyleGAN2Config``, ``MoCoGANHDConfig``)."""
+    validate_precision(cfg.precision)
     {"digan": validate_digan, "stylegan2": validate_stylegan2, "mocogan-hd": validate_mocogan_hd}[cfg.method](cfg)
+
+
+def validate_precision(precision: str) -> None:
+    """``precision`` is one of ``PRECISIONS`` (the autocast format of ``--precision``)."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
 
 
 def r1_gamma(cfg) -> float:

@@ -85,16 +85,21 @@ Modes (--mode; DIGAN runs; see docs/digan_apps.md):
 @click.option("--space", type=click.Choice(["w", "z"]), default="w",
               help="interpolate-latent / morph: interpolate w (the INR-weight code) or the content code z.")
 @click.option("--chunk", type=int, default=16, help="Frames per generator call (memory is one chunk).")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", help="Autocast format "
+              "of the generator: bf16 (CUDA or CPU), fp16 (CUDA).")
+@click.option("--channels-last", is_flag=True, help="4-D weights in NHWC memory layout.")
+@click.option("--compile", "compile_", is_flag=True, help="torch.compile the generator (fixed shapes; pays off for "
+              "many videos of one shape).")
 @click.option("--preview", is_flag=True, help="Also write <out>.png: a strip of 8 frames of the grid.")
 def generate_command(run, n, frames, seed, out, fmt, grid, batch_size, truncation, label, fps, device, mode, times,
-                     factor, scale, coord_range, contents, motions, steps, space, chunk, preview):
+                     factor, scale, coord_range, contents, motions, steps, space, chunk, precision, channels_last,
+                     compile_, preview):
     """Sample videos from RUN (a run folder, a snapshot RUN/model-best or RUN/model-<kimg>, an exported model
     folder, or a checkpoint RUN/checkpoints/training_state-*.pt); DIGAN applications via --mode."""
     import math
 
     import vidsynth
-    from vidsynth.apps.digan.modes import render_mode, stream_long, write_videos
-    from vidsynth.video.write import frame_strip, make_grid, write_png
+    from vidsynth.nn.precision import autocast, prepare_generator
 
     if times is not None and mode == "sample":
         mode = "times"
@@ -108,12 +113,24 @@ def generate_command(run, n, frames, seed, out, fmt, grid, batch_size, truncatio
     if not math.isfinite(truncation):
         raise click.UsageError("--truncation must be a finite number (1 = no truncation)")
     sampler = vidsynth.load(run, device=device)
+    prepare_generator(sampler.generator, channels_last=channels_last, compile=compile_)
     if label is not None and label.isdigit():
         label = int(label)
     fps = fps or getattr(sampler, "fps", 8)
     out = Path(out)
     if mode != "sample" and not hasattr(getattr(sampler, "generator", None), "synthesize"):
         raise click.UsageError(f"--mode {mode} needs a DIGAN model (an INR generator)")
+    with autocast(sampler.device, precision):    # the samplers return fp32 frames in any format
+        _generate(sampler, out, fmt, grid, fps, n, frames, seed, batch_size, truncation, label, mode, times, factor,
+                  scale, coord_range, contents, motions, steps, space, chunk, preview)
+
+
+def _generate(sampler, out, fmt, grid, fps, n, frames, seed, batch_size, truncation, label, mode, times, factor,
+              scale, coord_range, contents, motions, steps, space, chunk, preview):
+    """Render ``mode`` with ``sampler`` and write the files (``generate_command`` after its checks)."""
+    from vidsynth.apps.digan.modes import render_mode, stream_long, write_videos
+    from vidsynth.video.write import frame_strip, make_grid, write_png
+
     try:
         if mode == "long":
             paths = stream_long(sampler, out, n, frames, seed, truncation, label, scale, chunk, fps, grid)

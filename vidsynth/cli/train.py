@@ -22,6 +22,7 @@ Examples:
   vidsynth train --method digan --data ~/videos --log tensorboard,wandb --set sample_videos=9
   vidsynth train --resume-from-weights models/digan-ucf101 --data ~/my_videos --kimg 500   (fine-tune an import)
   torchrun --nproc_per_node 8 -m vidsynth train --method digan --data ~/videos --preset paper128
+  torchrun --nproc_per_node 8 -m vidsynth train --method digan --data ~/videos --precision bf16 --channels-last
   vidsynth train --method stylegan2 --data builtin:shapes --preset tiny --minutes 10
   vidsynth train --method stylegan2 --data ~/frames_or_images --preset paper256 --set diffaugment=color,translation
   vidsynth train --method mocogan-hd --image-generator runs/00004-stylegan2-shapes --data builtin:shapes --preset tiny
@@ -80,13 +81,19 @@ def _method_names():
               "folder or an exported model folder (= --set image_generator=PATH).")
 @click.option("--cross-domain", is_flag=True, default=None, help="mocogan-hd: cross-domain training (contrastive "
               "image D; videos from another domain than the image generator) (= --set cross_domain=true).")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default=None, help="Autocast format of "
+              "the forward passes: bf16 (CUDA or CPU), fp16 (CUDA, loss-scaled) (= --set precision=...). [default: fp32]")
+@click.option("--channels-last", is_flag=True, default=None, help="4-D weights in NHWC memory layout "
+              "(= --set channels_last=true).")
+@click.option("--compile", "compile_", is_flag=True, default=None, help="torch.compile the generator, fixed shapes "
+              "(= --set compile=true; the first steps pay for the compilation).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field (repeatable).")
 @click.option("--show-config", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train_command(method, data, split, preset, kimg, minutes, outdir, name, resume, init_weights, allow_data_change,
                   batch, resolution, frames, seed,
                   snapshot_kimg, snapshot_minutes, workers, metrics, metrics_kimg, device, keep_checkpoints, best_by,
-                  log_sinks, image_generator, cross_domain, sets, show_config, quiet):
+                  log_sinks, image_generator, cross_domain, precision, channels_last, compile_, sets, show_config, quiet):
     """Train a video generator; writes an auto-numbered run folder under --outdir."""
     import dataclasses
     import json
@@ -110,7 +117,8 @@ def train_command(method, data, split, preset, kimg, minutes, outdir, name, resu
                                        f"(its INR renders any grid); {method} needs a square resolution")
             overrides["aspect"] = aspect
     for key, value in (("batch", batch), ("resolution", resolution), ("frames", frames),
-                       ("image_generator", image_generator), ("cross_domain", cross_domain or None)):
+                       ("image_generator", image_generator), ("cross_domain", cross_domain or None),
+                       ("precision", precision), ("channels_last", channels_last or None), ("compile", compile_ or None)):
         if value is not None:
             overrides[key] = value
     if init_weights:

@@ -26,6 +26,7 @@ from torch import nn
 
 from vidsynth.nn.equalized import LRELU_GAIN, EqualLinear, activate
 from vidsynth.nn.modulated_conv import ModulatedConv2d, can_modify_in_place
+from vidsynth.nn.precision import fp32_forward
 from vidsynth.nn.resample import blur_upsample
 
 NOISE_MODES = ("random", "const", "none")
@@ -170,6 +171,7 @@ class StyleGAN2Generator(nn.Module):
             self.noises.register_buffer(f"noise_{i}", torch.randn(1, 1, size, size))
 
     # ----------------------------------------------------------------------------------- mapping
+    @fp32_forward      # fp32 under autocast too (--precision bf16/fp16), as StyleGAN2-ADA's mapping network
     def mapping(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1.0,
                 update_w_avg: bool = False) -> torch.Tensor:
         """``z [N, style_dim]`` (+ one-hot ``c [N, c_dim]``) -> ``w [N, style_dim]``, truncated toward ``w_avg``."""

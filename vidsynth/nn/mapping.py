@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from vidsynth.nn.equalized import EqualLinear
+from vidsynth.nn.precision import fp32_forward
 
 
 def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -30,6 +31,7 @@ class MappingNetwork(nn.Module):
                                       for a, b in zip(dims[:-1], dims[1:])])
         self.register_buffer("w_avg", torch.zeros(w_dim))
 
+    @fp32_forward      # fp32 under autocast too (--precision bf16/fp16), as StyleGAN2-ADA's mapping network
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1.0,
                 update_w_avg: bool | None = None) -> torch.Tensor:
         x = normalize_2nd_moment(z.float())

@@ -70,15 +70,17 @@ class GANTrainerState:
     _STATE = ("G", "D", "G_ema", "opt_G", "opt_D")
 
     def apply(self, loss: torch.Tensor, module: nn.Module, opt: torch.optim.Optimizer) -> None:
-        """Backpropagate ``loss``, average ``module``'s gradients over ranks, take ``opt``'s step."""
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.dist.sync_grads(module)
-        opt.step()
+        """Backpropagate ``loss``, average ``module``'s gradients over ranks, take ``opt``'s step
+        (``self.amp``: fp16 loss scaling, ``training/precision.py``)."""
+        self.amp.backward_step(loss, [module], [opt], self.dist)
 
     def state_dict(self) -> dict:
-        return {name: getattr(self, name).state_dict() for name in self._STATE}
+        state = {name: getattr(self, name).state_dict() for name in self._STATE}
+        if self.amp.scaler.is_enabled():            # fp16: the loss scale, so a resumed run continues with it
+            state["scaler"] = self.amp.state_dict()
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         for name in self._STATE:
             getattr(self, name).load_state_dict(state[name])
+        self.amp.load_state_dict(state.get("scaler"))

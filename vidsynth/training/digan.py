@@ -33,9 +33,11 @@ import torch.nn.functional as F
 from vidsynth.config import DIGANConfig, digan_frame_size
 from vidsynth.models.digan import DIGANDiscriminator, DIGANGenerator, frame_labels, motion_input, pair_frames
 from vidsynth.nn.diffaugment import diff_augment
+from vidsynth.nn.precision import compile_generator, to_channels_last
 from vidsynth.training.base import GANTrainerState, lazy_regularized_adam
 from vidsynth.training.distributed import DistContext
 from vidsynth.training.ema import update_ema
+from vidsynth.training.precision import MixedPrecision
 from vidsynth.utils.seeding import seed_stream
 
 
@@ -155,7 +157,12 @@ class DIGANTrainer(GANTrainerState):
         self.G = DIGANGenerator(**generator_kwargs(cfg, c_dim)).to(device)
         self.D = DIGANDiscriminator(cfg.resolution, c_dim, cfg.d_channel_base, cfg.d_channel_max,
                                     cfg.mbstd_group, width=digan_frame_size(cfg)[1]).to(device)
+        if cfg.channels_last:
+            to_channels_last(self.G, self.D)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        if cfg.compile:                  # after the copy: G_ema (snapshots, export) stays a plain module
+            compile_generator(self.G)
+        self.amp = MixedPrecision(cfg.precision, device)
         # Adam's lr and betas scaled by interval / (interval + 1), as the official code does for its lazy
         # phases (D: R1 every r1_interval steps; G: a Greg phase every 4 that is empty with pl_weight 0).
         self.opt_G = lazy_regularized_adam(self.G.parameters(), cfg.lr, cfg.beta1, cfg.beta2, cfg.g_reg_interval)
@@ -198,19 +205,21 @@ class DIGANTrainer(GANTrainerState):
         # --- G: make D call fakes real (non-saturating) ---
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
-        g_terms = generator_loss(self.D, self._augment(self._fake_pair(c, r), r), c)
-        loss_g = sum(g_terms.values())
+        with self.amp.autocast():
+            g_terms = generator_loss(self.D, self._augment(self._fake_pair(c, r), r), c)
+            loss_g = sum(g_terms.values())
         self.apply(loss_g, self.G, self.opt_G)
         stats["loss/G"] = loss_g.item()
 
         # --- D main: fakes low, reals high ---
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
-        with torch.no_grad():
-            fake = self._fake_pair(c, r)
-        real = self._real_pair(clips, r)
-        d_terms, logits = discriminator_loss(self.D, self._augment(fake, r), self._augment(real, r), c)
-        loss_d = sum(d_terms.values())
+        with self.amp.autocast():
+            with torch.no_grad():
+                fake = self._fake_pair(c, r)
+            real = self._real_pair(clips, r)
+            d_terms, logits = discriminator_loss(self.D, self._augment(fake, r), self._augment(real, r), c)
+            loss_d = sum(d_terms.values())
         self.apply(loss_d, self.D, self.opt_D)
         stats["loss/D"] = loss_d.item()
         stats["D/real_motion"], stats["D/fake_motion"] = logits["motion_real"].mean().item(), logits["motion_fake"].mean().item()
@@ -218,7 +227,9 @@ class DIGANTrainer(GANTrainerState):
 
         # --- D reg: lazy R1 as its own phase and Adam step (official Dreg), on the same reals, fresh augmentation ---
         if cfg.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0:
-            loss_r1, r1 = lazy_r1_loss(self.D, real, c, lambda x: self._augment(x, r), cfg.r1_gamma, cfg.r1_interval)
+            with self.amp.autocast(regularizer=True):
+                loss_r1, r1 = lazy_r1_loss(self.D, real, c, lambda x: self._augment(x, r), cfg.r1_gamma,
+                                           cfg.r1_interval)
             self.apply(loss_r1, self.D, self.opt_D)
             stats["loss/R1"] = r1.item()
         self.D.requires_grad_(False)

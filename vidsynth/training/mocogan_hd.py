@@ -32,7 +32,9 @@ from vidsynth.models.mocogan_hd import (ContrastiveImageDiscriminator, LossWeigh
                                         PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
                                         generator_losses)
 from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator
+from vidsynth.nn.precision import compile_generator, to_channels_last
 from vidsynth.training.distributed import DistContext
+from vidsynth.training.precision import MixedPrecision
 from vidsynth.utils.seeding import seed_stream
 
 SAMPLE_SEED_OFFSET = 12345   # snapshot grids: fixed content codes and motions from seed + this
@@ -97,6 +99,11 @@ class MoCoGANHDTrainer:
         self.opt_G = torch.optim.Adam(self.G_M.parameters(), lr=cfg.lr, betas=betas)
         self.opt_D_V = torch.optim.Adam(self.D_V.parameters(), lr=cfg.lr, betas=betas)
         self.opt_D_I = torch.optim.Adam(self.D_I_params, lr=cfg.lr, betas=d_i_betas, eps=d_i_eps)
+        if cfg.channels_last:
+            to_channels_last(self.G_I, self.D_V, self.D_I)
+        if cfg.compile:                  # G_I's synthesis: the heavy, frozen part of every fake video
+            compile_generator(self.G_I)
+        self.amp = MixedPrecision(cfg.precision, device)
         # The names the generic loop checks (finite weights, per-rank checksums): the trained G and both Ds.
         self.G, self.D = self.G_M, torch.nn.ModuleList([self.D_V, self.D_I])
         # The exported module: both generators, sharing this trainer's live modules.
@@ -132,25 +139,19 @@ class MoCoGANHDTrainer:
 
         self._set_trainable(True)
         for _ in range(cfg.g_steps):
-            losses = generator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g,
-                                      noise_mode=cfg.noise)
-            self.opt_G.zero_grad(set_to_none=True)
-            losses["total"].backward()
-            self.dist.sync_grads(self.G_M)
-            self.opt_G.step()
+            with self.amp.autocast():
+                losses = generator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g,
+                                          noise_mode=cfg.noise)
+            self.amp.backward_step(losses["total"], [self.G_M], [self.opt_G], self.dist)
         stats.update({f"G/{k}": v.item() for k, v in losses.items() if k != "total"})
         stats["loss/G"] = losses["total"].item()
 
         self._set_trainable(False)
-        losses = discriminator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g,
-                                      noise_mode=cfg.noise)
-        self.opt_D_V.zero_grad(set_to_none=True)
-        self.opt_D_I.zero_grad(set_to_none=True)
-        losses["total"].backward()
-        self.dist.sync_grads(self.D_V)
-        self.dist.sync_grads(self.D_I)      # the EMA copy has no gradients and is skipped
-        self.opt_D_V.step()
-        self.opt_D_I.step()
+        with self.amp.autocast(regularizer=cfg.w_gradient_penalty > 0):      # D_V's WGAN-GP
+            losses = discriminator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g,
+                                          noise_mode=cfg.noise)
+        # the EMA copy of the cross-domain D_I has no gradients and is skipped by the gradient averaging
+        self.amp.backward_step(losses["total"], [self.D_V, self.D_I], [self.opt_D_V, self.opt_D_I], self.dist)
         if cfg.cross_domain:
             self.D_I.update_ema()
         self.D_V.requires_grad_(False)
@@ -165,7 +166,8 @@ class MoCoGANHDTrainer:
         """Everything but G_I (frozen; identified by its fingerprint). G_M carries the PCA buffers."""
         return {"G_M": self.G_M.state_dict(), "D_V": self.D_V.state_dict(), "D_I": self.D_I.state_dict(),
                 "opt_G": self.opt_G.state_dict(), "opt_D_V": self.opt_D_V.state_dict(),
-                "opt_D_I": self.opt_D_I.state_dict(), "image_generator_fingerprint": self.image_generator_fingerprint}
+                "opt_D_I": self.opt_D_I.state_dict(), "image_generator_fingerprint": self.image_generator_fingerprint,
+                **({"scaler": self.amp.state_dict()} if self.amp.scaler.is_enabled() else {})}
 
     def load_state_dict(self, state: dict) -> None:
         if state.get("image_generator_fingerprint") not in (None, self.image_generator_fingerprint):
@@ -177,6 +179,7 @@ class MoCoGANHDTrainer:
         self.opt_G.load_state_dict(state["opt_G"])
         self.opt_D_V.load_state_dict(state["opt_D_V"])
         self.opt_D_I.load_state_dict(state["opt_D_I"])
+        self.amp.load_state_dict(state.get("scaler"))
 
     def export(self) -> tuple[torch.nn.Module, dict]:
         """``MoCoGANHDVideoGenerator`` (G_I + G_M with its PCA): one folder samples videos."""

@@ -34,12 +34,14 @@ from vidsynth.training.base import GANTrainerState, lazy_regularized_adam
 from vidsynth.training.distributed import DistContext
 from vidsynth.training.ema import update_ema
 from vidsynth.training.path_length import PathLengthRegularizer
+from vidsynth.training.precision import MixedPrecision
 from vidsynth.utils.seeding import seed_stream
 from vidsynth.errors import ConfigError
 from vidsynth.models.biggan import BigGANGenerator
 from vidsynth.models.resnet_discriminator import ResNetDiscriminator
 from vidsynth.models.stylegan2 import StyleGAN2Generator
 from vidsynth.nn.diffaugment import diff_augment
+from vidsynth.nn.precision import compile_generator, to_channels_last
 
 FAMILIES = ("stylegan2", "biggan")
 
@@ -90,7 +92,12 @@ class StyleGAN2Trainer(GANTrainerState):
         self.G = build_image_generator(cfg).to(device)
         self.D = ResNetDiscriminator(cfg.resolution, 3, cfg.d_channel_base, cfg.d_channel_max,
                                      cfg.mbstd_group).to(device)
+        if cfg.channels_last:
+            to_channels_last(self.G, self.D)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        if cfg.compile:                  # after the copy: G_ema (snapshots, export) stays a plain module
+            compile_generator(self.G)
+        self.amp = MixedPrecision(cfg.precision, device)
         # Lazy regularisation folded into Adam's lr and betas, as in StyleGAN2.
         self.opt_G = lazy_regularized_adam(self.G.parameters(), cfg.lr, cfg.beta1, cfg.beta2, cfg.g_reg_interval)
         self.opt_D = lazy_regularized_adam(self.D.parameters(), cfg.lr, cfg.beta1, cfg.beta2, cfg.r1_interval)
@@ -133,13 +140,15 @@ class StyleGAN2Trainer(GANTrainerState):
         # --- G: make D call fakes real (non-saturating) ---
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
-        loss_g = F.softplus(-self.D(self._augment(self._fake(n, g, update_w_avg=True), g))).mean()
+        with self.amp.autocast():
+            loss_g = F.softplus(-self.D(self._augment(self._fake(n, g, update_w_avg=True), g))).mean()
         stats["loss/G"] = loss_g.item()
         do_pl = (cfg.pl_weight > 0 and cfg.g_reg_interval > 0 and step % cfg.g_reg_interval == 0
                  and isinstance(self.G, StyleGAN2Generator))
         if do_pl:   # lazy path-length regularisation on a shrunk batch, scaled by the interval
-            images, ws = self._fake(max(1, n // cfg.pl_batch_shrink), g, return_ws=True)
-            pl, _ = self.path_length.penalty(images, ws, g, self._all_reduce_mean)
+            with self.amp.autocast(regularizer=True):
+                images, ws = self._fake(max(1, n // cfg.pl_batch_shrink), g, return_ws=True)
+                pl, _ = self.path_length.penalty(images, ws, g, self._all_reduce_mean)
             loss_g = loss_g + pl * (cfg.pl_weight * cfg.g_reg_interval)
             stats["loss/PL"], stats["PL/mean"] = pl.item(), self.path_length.mean
         self.apply(loss_g, self.G, self.opt_G)
@@ -147,19 +156,21 @@ class StyleGAN2Trainer(GANTrainerState):
         # --- D: fakes low, reals high, lazy R1 on reals ---
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
-        with torch.no_grad():
-            fake = self._fake(n, g)
         do_r1 = self.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0
         real.requires_grad_(do_r1)
-        logits_fake = self.D(self._augment(fake, g))
-        logits_real = self.D(self._augment(real, g))
-        self.ada.accumulate(logits_real)
-        loss_d = F.softplus(logits_fake).mean() + F.softplus(-logits_real).mean()
+        with self.amp.autocast():
+            with torch.no_grad():
+                fake = self._fake(n, g)
+            logits_fake = self.D(self._augment(fake, g))
+        with self.amp.autocast(regularizer=do_r1):        # R1 is taken through this pass
+            logits_real = self.D(self._augment(real, g))
+        loss_d = F.softplus(logits_fake.float()).mean() + F.softplus(-logits_real.float()).mean()
+        self.ada.accumulate(logits_real.float())
         stats["loss/D"] = loss_d.item()
         stats["D/real"], stats["D/fake"] = logits_real.mean().item(), logits_fake.mean().item()
         if do_r1:
-            grad, = torch.autograd.grad(logits_real.sum(), real, create_graph=True)
-            r1 = grad.square().sum([1, 2, 3]).mean()
+            grad, = torch.autograd.grad(logits_real.float().sum(), real, create_graph=True)
+            r1 = grad.float().square().sum([1, 2, 3]).mean()
             loss_d = loss_d + r1 * (self.r1_gamma / 2) * cfg.r1_interval
             stats["loss/R1"] = r1.item()
         self.apply(loss_d, self.D, self.opt_D)

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidsynth.nn.equalized import EqualLinear
+from vidsynth.nn.precision import fp32_forward
 
 
 class DIGANMotionGenerator(nn.Module):
@@ -58,6 +59,7 @@ class SpaceTimeEmbedding(nn.Module):
     def out_channels(self) -> int:
         return 2 * self.emb_size
 
+    @fp32_forward    # fp32 under autocast too: bf16 phases of |x| ~ 10-50 rad would be off by 0.1 rad or more
     def forward(self, w: torch.Tensor, z_motion: torch.Tensor, times: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
         spatial, phase = self.fourier_terms(w, z_motion, times, coords)
         raw = spatial.unsqueeze(2) + phase.unsqueeze(3)                          # [B, E, T, HW]

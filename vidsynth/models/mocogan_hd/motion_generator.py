@@ -26,7 +26,9 @@ from torch import nn
 from vidsynth.models.image_generator import LatentImageGenerator
 from vidsynth.models.mocogan_hd.video_noise import (check_noise_mode, draw_video_noise, frame_noise,
                                                     has_noise_inputs)
+from vidsynth.nn.precision import fp32_forward
 from vidsynth.utils.heap import retain_heap
+
 
 @dataclass
 class MotionOutput:
@@ -166,6 +168,7 @@ class MotionGenerator(nn.Module):
         device = device if device is not None else self.pca_components.device
         return torch.randn(batch, num_frames - 1, self.noise_dim, generator=generator, device=device)
 
+    @fp32_forward    # fp32 under autocast too: the small LSTM's bf16 gradients went NaN at step 1 (gpu_check)
     def forward(self, w1: torch.Tensor, num_frames: int, generator: torch.Generator | None = None,
                 noise: torch.Tensor | None = None) -> MotionOutput:
         """Unroll ``num_frames`` steps from the content code ``w1 [B, D]`` (any length, also beyond the
@@ -200,5 +203,6 @@ class MotionGenerator(nn.Module):
         """H([h_t, c_t]) -> predicted e_t, ``[B, T-1, noise_dim]``."""
         return self.noise_predictor(torch.cat([motion.hidden, motion.cell], dim=-1))
 
+    @fp32_forward
     def mutual_information_loss(self, motion: MotionOutput) -> torch.Tensor:
         return mutual_information_loss(self.predict_noise(motion), motion.noise)
