@@ -56,13 +56,18 @@ class FileSource:
     def __init__(self, storage, records: list[VideoRecord], skipped: list[tuple[str, str]], spec: str):
         self.storage, self.records, self.skipped, self.spec = storage, records, skipped, spec
         self.label_json = storage.read_bytes("labels.json") if storage.exists("labels.json") else None
-        self._cache = ByteLRU(CACHE_BYTES)
-        self._fits: dict = {}  # resolution -> whether all videos decoded whole fit in the cache
+        self.set_cache_bytes(CACHE_BYTES)
 
     def __getstate__(self):  # workers start with an empty cache instead of a copy of ours
         state = self.__dict__.copy()
-        state["_cache"] = ByteLRU(CACHE_BYTES)
+        state["_cache"] = ByteLRU(self._cache.max_bytes)
         return state
+
+    def set_cache_bytes(self, max_bytes: int) -> None:
+        """Bound (and empty) this process's cache of decoded frames; workers get the same bound. 0 turns it
+        off (every frame is decoded each time it is read: what a dataset far larger than the cache sees)."""
+        self._cache = ByteLRU(int(max_bytes))
+        self._fits: dict = {}  # resolution -> whether all videos decoded whole fit in the cache
 
     def __len__(self):
         return len(self.records)
