@@ -14,7 +14,8 @@ from vidsynth.config import LoopConfig, method_config
 from vidsynth.data import iterate_batches, open_dataset
 from vidsynth.data import sources
 from vidsynth.data.cache import ByteLRU
-from vidsynth.data.clips import ClipDataset, default_num_workers, worker_seed
+from vidsynth.data.clips import ClipDataset, worker_seed
+from vidsynth.utils.workers import default_num_workers
 from vidsynth.data.storage import DirStorage
 from vidsynth.data.videos import probe_video
 from vidsynth.data.zipdata import ZipStorage

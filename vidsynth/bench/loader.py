@@ -32,7 +32,7 @@ MAX_LOADER_BATCHES = 64
 
 def loader_speed(subject, settings: BenchSettings) -> dict:
     """``{"num_workers", "batch", "formats": {zip|mp4: {...}}, "step_clips_per_s", ...}`` for ``subject``."""
-    from vidsynth.data.clips import default_num_workers
+    from vidsynth.utils.workers import default_num_workers
 
     workers, batch = default_num_workers(), settings.batch_size()
     step, frames_of_step = _consumer(subject, batch, settings.device)

@@ -9,7 +9,6 @@ function of ``(seed, step)``, which makes resuming exact and sharding across ran
 """
 from __future__ import annotations
 
-import os
 import random
 import warnings
 
@@ -238,14 +237,6 @@ def collate_clips(items) -> tuple[torch.Tensor, torch.Tensor]:
     """``[(clip [3, T, R, R], label), ...]`` -> ``(uint8 [B, 3, T, R, R], int64 [B])``."""
     clips, labels = zip(*items)
     return torch.stack(clips), torch.tensor(labels, dtype=torch.int64)
-
-
-def default_num_workers(cpus: int | None = None) -> int:
-    """Loader worker processes for this machine: half the cores (the other half run the step's math),
-    at least 1 and at most 8 (beyond that decoding 2-16 frames per clip is never the bottleneck)."""
-    if cpus is None:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return int(min(8, max(1, cpus // 2)))
 
 
 def worker_seed(seed: int, start_step: int, rank: int, worker_id: int) -> int:
