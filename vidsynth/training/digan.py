@@ -188,9 +188,10 @@ class DIGANTrainer(GANTrainerState):
         idx = self._real_indices(r, t)                                    # [n, 2] frame numbers in the clip
         at = idx                                                          # where they are in ``clips``
         if frames is not None:
-            if frames.shape != idx.shape or not torch.equal(frames.to(idx.device), idx):
-                raise RuntimeError(f"the loader decoded clip frames {frames.tolist()} but the step draws "
-                                   f"{idx.tolist()}: DIGANTrainer.real_frames no longer replays the step's draws")
+            if frames.shape != idx.shape or clips.shape[2] != 2 or not torch.equal(frames.to(idx.device), idx):
+                raise RuntimeError(f"the loader decoded clip frames {frames.tolist()} ({clips.shape[2]} per clip) "
+                                   f"but the step draws {idx.tolist()}: DIGANTrainer.real_frames no longer replays "
+                                   "the step's draws, or the loader was not given it")
             at = torch.arange(2, device=idx.device).expand(n, 2)          # the pair is clips[:, :, 0] and [:, :, 1]
         ar = torch.arange(n, device=self.device)
         f1, f2 = clips[ar, :, at[:, 0]], clips[ar, :, at[:, 1]]           # [n, 3, H, W] uint8
