@@ -38,7 +38,7 @@ class Trainer(Protocol):
 
         A trainer that looks at only some frames of each clip may also define ``real_frames(step, n) ->
         [n, k]`` (clip frame numbers, known before the step): the loop then has only those decoded and
-        calls ``step(..., frames=real_frames(step, n))`` with ``T = k`` (DIGAN: k = 2)."""
+        calls ``step(step, clips, labels, cur_nimg, real_frames(step, n))`` with ``T = k`` (DIGAN: k = 2)."""
 
     def state_dict(self) -> dict:
         """Everything needed to resume exactly (weights, optimiser moments, schedules)."""

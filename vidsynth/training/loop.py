@@ -401,7 +401,7 @@ def _run_steps(run: _Run, progress: bool) -> None:
                 if frames_of_step is None:
                     stats = run.trainer.step(run.step, clips, labels, run.nimg)
                 else:
-                    stats = run.trainer.step(run.step, clips, labels, run.nimg, frames=frames_of_step(run.step))
+                    stats = run.trainer.step(run.step, clips, labels, run.nimg, frames_of_step(run.step))
                 _check_finite_stats(run, stats)
                 for k, v in stats.items():
                     tick_stats.setdefault(k, []).append(v)
