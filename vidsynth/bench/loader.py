@@ -43,7 +43,7 @@ def loader_speed(subject, settings: BenchSettings) -> dict:
                "frame cache off (a dataset far larger than the cache); loader clips/s measured alone, "
                "wait share measured with the step consuming the loader's batches")}
     if frames_of_step is not None:
-        rows = np.concatenate([np.asarray(frames_of_step(s)) for s in range(8)])
+        rows = np.concatenate([np.asarray(frames_of_step(s)) for s in range(64)])  # [64 B, 2]
         out["frames_per_clip_decoded"]["step_frames"] = float(np.mean([len(set(r.tolist())) for r in rows]))
     # steps timed while consuming: a paper-scale step takes seconds (its few steps average well); a tiny
     # one takes milliseconds, so more of them are needed for a stable share
