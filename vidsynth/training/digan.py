@@ -202,14 +202,16 @@ class DIGANTrainer(GANTrainerState):
     def real_frames(self, step: int, n: int) -> torch.Tensor:
         """The clip frames step ``step`` shows its Ds, ``[n, 2]`` for this rank's ``n`` clips, known before the
         step: the training loader decodes only these (2 of ``cfg.frames`` per clip). Replays the step's draws
-        up to the real pair (both fake pairs' draws and the G phase's augmentation, on a zero pair of the
-        right shape) from the same ``(seed, step)`` stream, so the numbers are exactly the step's."""
+        up to the real pair (both fake pairs' draws and the G phase's augmentation) from the same ``(seed,
+        step)`` stream, so the numbers are exactly the step's. The augmentation runs on a 1 x 1 zero pair:
+        DiffAugment draws one set of parameters per sample whatever the size, so the draws are the same and
+        the replay costs next to nothing (the step checks the frames it gets against its own draws)."""
         r = StepRandom(self.seed, step, self.device, n, self.dist.rank, self.dist.world_size)
-        height, width = digan_frame_size(self.cfg)
-        self._fake_draws(r)                                                            # G phase: the fake pair
-        self._augment(torch.zeros(n, 7, height, width, device=self.device), r)         # ... and its augmentation
-        self._fake_draws(r)                                                            # D phase: the fake pair
-        return self._real_indices(r, self.cfg.frames).cpu()
+        with torch.no_grad():
+            self._fake_draws(r)                                                    # G phase: the fake pair
+            self._augment(torch.zeros(n, 7, 1, 1, device=self.device), r)          # ... and its augmentation
+            self._fake_draws(r)                                                    # D phase: the fake pair
+            return self._real_indices(r, self.cfg.frames).cpu()
 
     def _one_hot(self, labels: torch.Tensor):
         if self.c_dim == 0:

@@ -389,7 +389,7 @@ def _run_steps(run: _Run, progress: bool) -> None:
     tick_stats: dict[str, list[float]] = {}
     bar = TrainingProgress(loop.kimg, loop.minutes, run.nimg, desc=f"{cfg.method} {run.run_dir.name if is_main else ''}",
                            enabled=progress and is_main)
-    batches, frames_of_step = _open_batches(run)
+    batches, frames_for_step = _open_batches(run)
     stop = run.nimg >= total_nimg
     signals = StopSignal()
     try:
@@ -398,10 +398,10 @@ def _run_steps(run: _Run, progress: bool) -> None:
                 wait_start = time.perf_counter()
                 clips, labels = next(batches)
                 waited = time.perf_counter() - wait_start
-                if frames_of_step is None:
+                if frames_for_step is None:
                     stats = run.trainer.step(run.step, clips, labels, run.nimg)
                 else:
-                    stats = run.trainer.step(run.step, clips, labels, run.nimg, frames_of_step(run.step))
+                    stats = run.trainer.step(run.step, clips, labels, run.nimg, frames_for_step(run.step))
                 _check_finite_stats(run, stats)
                 for k, v in stats.items():
                     tick_stats.setdefault(k, []).append(v)
@@ -437,20 +437,26 @@ def _run_steps(run: _Run, progress: bool) -> None:
 
 def _open_batches(run: _Run):
     """The run's batch iterator and, for a trainer that looks at only some frames of each clip (DIGAN:
-    ``real_frames``), the function naming them per step (the loader then decodes only those; else None).
+    ``real_frames``), the function giving the step those frames (the loader decodes only them; else None).
     Workers decode and resize; batches are pinned for a CUDA device."""
     from vidsynth.data import iterate_batches
 
     cfg, loop, dist = run.cfg, run.loop, run.dist
     real_frames = getattr(run.trainer, "real_frames", None)
-    frames_of_step = None
+    frames_of_step = frames_for_step = None
     if real_frames is not None:
-        local = cfg.batch // dist.world_size
-        frames_of_step = lambda step: real_frames(step, local)  # noqa: E731  [local, k] clip frame numbers
+        local, drawn = cfg.batch // dist.world_size, {}  # step -> [local, k] clip frame numbers
+
+        def frames_of_step(step: int):  # the loader asks first (ahead of the step, while prefetching)
+            drawn[step] = real_frames(step, local)
+            return drawn[step]
+
+        def frames_for_step(step: int):  # the step takes them: only the prefetched steps' are ever kept
+            return drawn.pop(step) if step in drawn else real_frames(step, local)
     batches = iterate_batches(run.dataset, cfg.batch, loop.seed, start_step=run.step, rank=dist.rank,
                               world_size=dist.world_size, num_workers=loop.num_workers,
                               frames_of_step=frames_of_step, pin_memory=run.device.type == "cuda")
-    return batches, frames_of_step
+    return batches, frames_for_step
 
 
 def _check_finite_stats(run: _Run, stats: dict) -> None:
