@@ -1,6 +1,7 @@
 """Decoding only the frames a step uses: video files read at frame indices (seeking), zipped frame folders
 read member by member through the frame cache, DIGAN's loader decoding 2 frames per clip, seeded workers."""
 import dataclasses
+import io
 import json
 import zipfile
 
@@ -114,7 +115,7 @@ def frame_zip(tmp_path):
         for v in range(2):
             frames[v] = pattern(20, 24, 24, seed=v)
             for k, f in enumerate(frames[v]):
-                buf = __import__("io").BytesIO()
+                buf = io.BytesIO()
                 Image.fromarray(f).save(buf, format="PNG")
                 z.writestr(f"video{v}/{k}.png", buf.getvalue())
     return path, frames
@@ -172,7 +173,7 @@ def test_digan_training_decodes_two_frames_per_clip(tmp_path, monkeypatch):
     with zipfile.ZipFile(zpath, "w") as z:
         for v in range(3):
             for k, f in enumerate(pattern(20, 16, 16, seed=v)):
-                buf = __import__("io").BytesIO()
+                buf = io.BytesIO()
                 Image.fromarray(f).save(buf, format="PNG")
                 z.writestr(f"v{v}/{k}.png", buf.getvalue())
     monkeypatch.setattr(sources, "CACHE_BYTES", 0)          # no cache: every frame asked for is decoded
