@@ -12,6 +12,7 @@ import typing
 from dataclasses import dataclass
 
 from vidsynth.errors import ConfigError
+from vidsynth.utils.workers import default_num_workers
 
 # Names the configs are validated against. Config owns them (it imports nothing above itself); the
 # modules that implement each name import its table from here.
@@ -199,7 +200,7 @@ class LoopConfig:
     keep_models: int = 0              # model-<kimg>/ folders kept (newest first); 0 = keep all
     sample_videos: int = 16           # videos in each sample grid
     sample_frames: int = 16
-    num_workers: int = 2
+    num_workers: int = dataclasses.field(default_factory=default_num_workers)  # loader processes: half the cores, 1..8
     device: str = "auto"
     fps: float = 8.0                  # of sample videos; 29.97 is written as 30000/1001 (vidsynth/video/frame_rate.py)
     metrics: str = ""                 # e.g. "fvd256_16f,kvd256_16f": computed at snapshots (off by default)

@@ -116,4 +116,4 @@ def test_unknown_config_and_measure():
     assert res.exit_code != 0 and "unknown config" in res.output
     with pytest.raises(KeyError):
         run_bench(["digan-test"], measures=["nope"])
-    assert set(MEASURES) == {"flops", "generation", "discriminator", "training", "long_video", "speedups"}
+    assert set(MEASURES) == {"flops", "generation", "discriminator", "training", "long_video", "speedups", "loader"}

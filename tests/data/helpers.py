@@ -50,3 +50,29 @@ def write_with_pyav(path, frames: np.ndarray, codec: str, pix_fmt: str, fps: int
 
 def mae(a, b) -> float:
     return float(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)).mean())
+
+
+def write_lossless_h264(path, frames: np.ndarray, gaps_ms=None, keyint: int = 24, bframes: int = 2) -> Path:
+    """A lossless RGB H.264 file (libx264rgb, qp 0: decoded frames equal ``frames`` exactly) with a keyframe
+    every ``keyint`` frames and B-frames. ``gaps_ms``: per-frame display durations in milliseconds (a
+    variable frame rate when they differ); default 40 ms each (25 fps)."""
+    from fractions import Fraction
+
+    path = Path(path)
+    gaps = np.full(len(frames), 40) if gaps_ms is None else np.asarray(gaps_ms)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264rgb", rate=25)
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "rgb24"
+        stream.options = {"qp": "0", "x264-params": f"keyint={keyint}:min-keyint={keyint}:bframes={bframes}:"
+                                                    "b-adapt=0:scenecut=0"}
+        stream.codec_context.time_base = Fraction(1, 1000)
+        t = 0
+        for f, gap in zip(frames, gaps):
+            frame = av.VideoFrame.from_ndarray(f, format="rgb24")
+            frame.pts, frame.time_base = t, Fraction(1, 1000)
+            t += int(gap)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

@@ -13,6 +13,7 @@ from vidsynth.bench.discriminator import discriminator_speed
 from vidsynth.bench.generation import FLOP_CONVENTION, generation_speed, generator_flops
 from vidsynth.bench.head_to_head import PAIRS, head_to_head
 from vidsynth.bench.i3d import i3d_speed
+from vidsynth.bench.loader import loader_speed
 from vidsynth.bench.long_video import long_video_memory
 from vidsynth.bench.paper import compare_with_paper
 from vidsynth.bench.peak import peak_rates
@@ -28,7 +29,10 @@ MEASURES: dict[str, Callable] = {
     "training": training_step,
     "long_video": long_video_memory,
     "speedups": run_speedups,
+    "loader": loader_speed,
 }
+# Measures run only when asked for by name (they write a temporary dataset and train on it).
+OPT_IN = ("loader",)
 # The key each measure is stored under in a config's result.
 RESULT_KEYS = {"flops": "generator"}
 # Measures of the machine / the metric network, not of a config: peak (peak.py), i3d (i3d.py; asked for
@@ -43,7 +47,7 @@ def run_bench(configs=DEFAULT_CONFIGS, settings: BenchSettings | None = None, me
     A measurement that fails (e.g. out of memory) is recorded as ``{"error": ...}`` and the rest go on.
     """
     settings = settings or BenchSettings(torch.device("cpu"))
-    measures = list(measures or [*MEASURES, "head_to_head"])
+    measures = list(measures or [*(m for m in MEASURES if m not in OPT_IN), "head_to_head"])
     unknown = [m for m in measures if m not in MEASURES and m not in ("head_to_head", *MACHINE_MEASURES)]
     if unknown:
         raise KeyError(f"unknown measure(s) {unknown}; choose from {', '.join(MEASURES)}, head_to_head, "

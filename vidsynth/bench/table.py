@@ -74,6 +74,18 @@ def format_results(out: dict, markdown: bool = False) -> str:
         parts += ["", "long-video generation, peak memory GiB (chunks of 8 frames):",
                   _table(["config", "frames", "all at once", "chunked", "output"], long_rows, markdown)]
 
+    loader_rows = []
+    for r in out["results"]:
+        ld = r.get("loader")
+        for fmt, res in (ld or {}).get("formats", {}).items() if isinstance(ld, dict) else ():
+            loader_rows.append([r["config"], fmt, ld["num_workers"], res.get("all_frames_clips_per_s"),
+                                res.get("step_frames_clips_per_s"), res["step_clips_per_s"], res["data_wait_share"]])
+    if loader_rows:
+        parts += ["", "data loader (frame cache off): clips/s alone (all frames / only the frames the step uses), "
+                      "clips/s the step consumes, share of step time waiting for data (target < 0.05):",
+                  _table(["config", "format", "workers", "loader all", "loader step frames", "step clips/s",
+                          "wait share"], loader_rows, markdown)]
+
     h2h = [h for h in out.get("head_to_head") or [] if "error" not in h]
     if h2h:
         rows = [[" vs ".join(h["configs"]), h["frames"], h["sec_per_16_frame_video"]["digan"],

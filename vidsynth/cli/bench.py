@@ -14,7 +14,8 @@ import click
 @click.option("--measure", "measures", multiple=True, metavar="KIND",
               help="Only these measurements (repeatable): flops, generation, discriminator, training, "
                    "long_video, speedups, head_to_head (DIGAN vs MoCoGAN-HD interleaved, needs both configs), "
-                   "peak (sgemm / conv GFLOP/s of this machine), i3d (FVD's network: clips/s, fraction of the "
+                   "loader (data loader clips/s vs the training step's, share of step time waiting for data; only when "
+                   "asked for), peak (sgemm / conv GFLOP/s of this machine), i3d (FVD's network: clips/s, fraction of the "
                    "conv peak, memory format / batch / --compile variants).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),

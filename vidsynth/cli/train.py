@@ -65,7 +65,8 @@ def _method_names():
 @click.option("--seed", type=int, default=None, help="Random seed (weights, data order, latents).")
 @click.option("--snapshot-kimg", type=float, default=None, help="Write samples/model/checkpoint every N kimg.")
 @click.option("--snapshot-minutes", type=float, default=None, help="... and/or every N minutes (0 = off).")
-@click.option("--workers", type=int, default=None, help="Data loader worker processes.")
+@click.option("--workers", type=int, default=None,
+              help="Data loader worker processes (decode and resize); default: half the cores, 1 to 8.")
 @click.option("--metrics", default=None, help="Metrics computed at snapshots, e.g. fvd2048_16f,kvd2048_16f "
               "(see vidsynth metrics --help). [default: none]")
 @click.option("--metrics-kimg", type=float, default=None, help="Compute --metrics every N kimg (0 = every snapshot).")

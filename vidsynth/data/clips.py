@@ -2,11 +2,14 @@
 :func:`iterate_batches` (a prefetching loader that yields the same batches for any worker count).
 
 A *key* ``(video_index, start, flip)`` names one clip: frames ``start, start+stride, ...`` of one video,
-centre-cropped, resized to ``R x R`` and optionally mirrored left-right. Batch ``step`` is a pure
+centre-cropped, resized to ``R x R`` and optionally mirrored left-right. A fourth element
+``positions`` (clip frame numbers, e.g. ``(3, 11)``) asks for only those frames of the clip: a trainer
+that looks at 2 frames of each clip (DIGAN) has only those 2 decoded. Batch ``step`` is a pure
 function of ``(seed, step)``, which makes resuming exact and sharding across ranks trivial.
 """
 from __future__ import annotations
 
+import random
 import warnings
 
 import numpy as np
@@ -20,6 +23,7 @@ from vidsynth.data.sources import open_source
 from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
 from vidsynth.errors import DatasetError, VidsynthError
+from vidsynth.utils.seeding import seed_stream, stream_seed
 
 # ClipDataset[key] tries this many videos (the asked one, then the next ones) before giving up.
 FALLBACK_TRIES = 4
@@ -89,8 +93,11 @@ class ClipDataset(Dataset):
     def label(self, video_index: int) -> int:
         return self._labels[video_index]
 
-    def clip(self, video_index: int, start: int, flip: bool = False) -> tuple[torch.Tensor, int]:
-        """uint8 ``[3, frames, R, R]`` clip starting at frame ``start``, and the video's label (-1 if none)."""
+    def clip(self, video_index: int, start: int, flip: bool = False, positions=None) -> tuple[torch.Tensor, int]:
+        """uint8 ``[3, frames, R, R]`` clip starting at frame ``start``, and the video's label (-1 if none).
+
+        ``positions``: only these frames of the clip (numbers in ``0 .. frames - 1``, repeats allowed), as
+        ``[3, len(positions), R, R]``; only they are decoded."""
         i, start = int(video_index), int(start)
         if not 0 <= i < self.num_videos:
             raise IndexError(f"video index {i} out of range for {self.num_videos} videos")
@@ -98,8 +105,11 @@ class ClipDataset(Dataset):
         if not 0 <= start <= last_start:
             raise IndexError(f"clip start {start} out of range for video {i} "
                              f"({self.num_frames(i)} frames, clips span {self.span}): use 0..{last_start}")
-        indices = start + self.stride * np.arange(self.frames)
-        x = self.source.read(i, indices, self.resolution)  # [T, R, R, 3]
+        positions = np.arange(self.frames) if positions is None else np.asarray(positions, dtype=np.int64)
+        if positions.size == 0 or positions.min() < 0 or positions.max() >= self.frames:
+            raise IndexError(f"clip frame positions {positions.tolist()} out of range 0..{self.frames - 1}")
+        indices = start + self.stride * positions
+        x = self.source.read(i, indices, self.resolution)  # [T, R, R, 3] (T = len(positions))
         if flip:
             x = x[:, :, ::-1]
         # transpose in numpy: a small strided copy in torch can wait on its thread pool for milliseconds
@@ -112,9 +122,9 @@ class ClipDataset(Dataset):
         readable video, with a :class:`DataWarning` naming the file. This is what the training loader
         uses, so one bad file mid-run costs one clip, not the run; after ``FALLBACK_TRIES`` failures in a
         row (a missing disk, say) the :class:`DatasetError` is raised."""
-        video_index, start, flip = key
+        video_index, start, flip, positions = (*key, None) if len(key) == 3 else key
         try:
-            return self.clip(video_index, start, flip)
+            return self.clip(video_index, start, flip, positions)
         except DatasetError as e:
             error = e
         for k in range(1, min(FALLBACK_TRIES, self.num_videos)):
@@ -122,7 +132,7 @@ class ClipDataset(Dataset):
             room = self.num_frames(j) - self.span  # same relative start in the other video
             other = round(int(start) / max(self.num_frames(video_index) - self.span, 1) * room)
             try:
-                out = self.clip(j, min(max(other, 0), room), flip)
+                out = self.clip(j, min(max(other, 0), room), flip, positions)
             except DatasetError:
                 continue
             warnings.warn(f"{error}; using a clip of '{self.video_name(j)}' instead", DataWarning, stacklevel=2)
@@ -188,18 +198,33 @@ def open_dataset(spec, resolution: int, frames: int, stride: int = 1, xflip: boo
 
 
 class BatchKeys:
-    """Batch sampler for a DataLoader: the key lists of steps ``start_step, start_step + 1, ...``."""
+    """Batch sampler for a DataLoader: the key lists of steps ``start_step, start_step + 1, ...``.
+
+    ``frames_of_step(step)``, when given, says which frames of each clip step ``step`` uses (``[b, k]``
+    clip frame numbers for this rank's ``b`` clips); the keys then carry them, so only those are decoded.
+    It runs here, in the main process, ahead of the step (the DataLoader prefetches)."""
 
     def __init__(self, dataset: ClipDataset, batch_size: int, seed: int, start_step: int = 0,
-                 rank: int = 0, world_size: int = 1, num_steps: int | None = None):
+                 rank: int = 0, world_size: int = 1, num_steps: int | None = None, frames_of_step=None):
         self.dataset, self.batch_size, self.seed = dataset, batch_size, seed
         self.start_step, self.rank, self.world_size, self.num_steps = start_step, rank, world_size, num_steps
+        self.frames_of_step = frames_of_step
         dataset.clip_keys(start_step, batch_size, seed, rank, world_size)  # validate arguments now
+
+    def keys(self, step: int) -> list[tuple]:
+        """The keys of step ``step`` (with each clip's frame positions when ``frames_of_step`` is set)."""
+        keys = self.dataset.clip_keys(step, self.batch_size, self.seed, self.rank, self.world_size)
+        if self.frames_of_step is None:
+            return keys
+        positions = np.asarray(self.frames_of_step(step), dtype=np.int64)   # [b, k]
+        if positions.shape[0] != len(keys):
+            raise ValueError(f"frames_of_step({step}) gave {positions.shape[0]} rows for {len(keys)} clips")
+        return [(*key, tuple(int(p) for p in row)) for key, row in zip(keys, positions)]
 
     def __iter__(self):
         step = self.start_step
         while self.num_steps is None or step < self.start_step + self.num_steps:
-            yield self.dataset.clip_keys(step, self.batch_size, self.seed, self.rank, self.world_size)
+            yield self.keys(step)
             step += 1
 
     def __len__(self):
@@ -214,22 +239,47 @@ def collate_clips(items) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack(clips), torch.tensor(labels, dtype=torch.int64)
 
 
-def _worker_init(_):
-    torch.set_num_threads(1)  # workers run side by side; one thread each avoids oversubscription
+def worker_seed(seed: int, start_step: int, rank: int, worker_id: int) -> int:
+    """The seed of loader worker ``worker_id`` (torch, numpy and ``random`` in that process).
+
+    A pure function of the run's seed, the step the loader started at, the rank and the worker, so a
+    resumed run seeds its workers as any rerun from that step would. Clip content does not depend on it
+    (the keys fix every clip); it pins whatever else a decoder or user transform might draw."""
+    return stream_seed(seed, start_step, rank, worker_id) % 2**32   # numpy takes 32-bit seeds
+
+
+class _WorkerInit:
+    """``worker_init_fn``: one torch thread per worker, and the worker seeded by :func:`worker_seed`."""
+
+    def __init__(self, seed: int, start_step: int, rank: int):
+        self.seed, self.start_step, self.rank = seed, start_step, rank
+
+    def __call__(self, worker_id: int) -> None:
+        torch.set_num_threads(1)  # workers run side by side; one thread each avoids oversubscription
+        s = worker_seed(self.seed, self.start_step, self.rank, worker_id)
+        torch.manual_seed(s)
+        np.random.seed(s)
+        random.seed(s)
 
 
 def iterate_batches(dataset: ClipDataset, batch_size: int, seed: int, start_step: int = 0, rank: int = 0,
-                    world_size: int = 1, num_workers: int = 0, num_steps: int | None = None):
+                    world_size: int = 1, num_workers: int = 0, num_steps: int | None = None,
+                    frames_of_step=None, pin_memory: bool = False):
     """Yield ``(uint8 [B, 3, T, R, R], int64 labels [B])`` for steps ``start_step, start_step + 1, ...``.
 
-    ``batch_size`` is global; each rank gets ``B = batch_size // world_size``. Workers prefetch, and
-    the batches are identical for any ``num_workers`` (they come back in order and the keys fix the
-    content). Endless unless ``num_steps`` is given.
+    ``batch_size`` is global; each rank gets ``B = batch_size // world_size``. ``num_workers`` processes
+    decode and resize (persistent for the whole iteration, each seeded by :func:`worker_seed`) and
+    prefetch two batches each; the batches are identical for any ``num_workers`` (they come back in order
+    and the keys fix the content). ``frames_of_step(step) -> [B, k]``: only those clip frames are decoded
+    and ``T = k`` (see :class:`BatchKeys`). ``pin_memory``: page-locked batches for fast copies to a CUDA
+    device (only useful, and only allowed, when CUDA is present). Endless unless ``num_steps`` is given.
     """
-    sampler = BatchKeys(dataset, batch_size, seed, start_step, rank, world_size, num_steps)
+    sampler = BatchKeys(dataset, batch_size, seed, start_step, rank, world_size, num_steps, frames_of_step)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, collate_fn=collate_clips,
-                        worker_init_fn=_worker_init if num_workers else None,
-                        prefetch_factor=2 if num_workers else None)
+                        worker_init_fn=_WorkerInit(seed, start_step, rank) if num_workers else None,
+                        prefetch_factor=2 if num_workers else None, persistent_workers=num_workers > 0,
+                        pin_memory=bool(pin_memory) and torch.cuda.is_available(),
+                        generator=seed_stream(seed, start_step, rank))  # not the global RNG: the step's draws stay put
     try:
         yield from loader
     except VidsynthError as e:

@@ -26,8 +26,11 @@ from vidsynth.errors import ConfigError, DatasetError
 from vidsynth.video.formats import READ_SUFFIXES
 from vidsynth.video.read import VideoReadError, read_video
 
-# A video whose frames at the training resolution fit in this many bytes is decoded whole once and
-# cached; longer ones are decoded clip by clip (seeking).
+# Decoded, resized frames kept per process (each DataLoader worker has its own cache): at most
+# CACHE_BYTES, least recently used evicted first. A whole short video (at most CACHE_ITEM_BYTES at the
+# training resolution) is decoded once and kept when ALL the dataset's videos fit in CACHE_BYTES (then
+# every later clip is a slice); otherwise only the frames a step asks for are decoded (seeking), and
+# kept frame by frame (frame folders always): 256 MiB holds ~5,400 frames at 128 px (48 KiB each).
 CACHE_BYTES = 256 << 20
 CACHE_ITEM_BYTES = 48 << 20
 
@@ -53,12 +56,18 @@ class FileSource:
     def __init__(self, storage, records: list[VideoRecord], skipped: list[tuple[str, str]], spec: str):
         self.storage, self.records, self.skipped, self.spec = storage, records, skipped, spec
         self.label_json = storage.read_bytes("labels.json") if storage.exists("labels.json") else None
-        self._cache = ByteLRU(CACHE_BYTES)
+        self.set_cache_bytes(CACHE_BYTES)
 
     def __getstate__(self):  # workers start with an empty cache instead of a copy of ours
         state = self.__dict__.copy()
-        state["_cache"] = ByteLRU(CACHE_BYTES)
+        state["_cache"] = ByteLRU(self._cache.max_bytes)
         return state
+
+    def set_cache_bytes(self, max_bytes: int) -> None:
+        """Bound (and empty) this process's cache of decoded frames; workers get the same bound. 0 turns it
+        off (every frame is decoded each time it is read: what a dataset far larger than the cache sees)."""
+        self._cache = ByteLRU(int(max_bytes))
+        self._fits: dict = {}  # resolution -> whether all videos decoded whole fit in the cache
 
     def __len__(self):
         return len(self.records)
@@ -74,22 +83,50 @@ class FileSource:
         return {"width": r.width, "height": r.height, "fps": r.fps}
 
     def read(self, i: int, indices, resolution: int | None) -> np.ndarray:
-        """Frames ``indices`` of video ``i`` -> uint8 ``[n, R, R, 3]`` (centre crop + antialiased resize)."""
+        """Frames ``indices`` of video ``i`` -> uint8 ``[n, R, R, 3]`` (centre crop + antialiased resize).
+
+        Only the frames asked for are decoded (see ``CACHE_BYTES`` for when a short video is decoded whole
+        instead), and only the members of a zip they are stored in are read."""
         rec = self.records[i]
         indices = np.asarray(indices, dtype=np.int64)
         try:
-            if rec.frames:
-                return read_frames(self.storage, rec.frames, indices, resolution)
-            pixels = int(np.prod(resolution)) if np.ndim(resolution) else (resolution or 0) ** 2  # (H, W) or R
-            if resolution is not None and rec.num_frames * pixels * 3 <= CACHE_ITEM_BYTES:
+            if resolution is None:  # full-size frames: never cached
+                return self._decode(rec, indices, None)
+            if not rec.frames and self._whole_videos_fit(resolution):
                 video = self._cache.get((i, resolution))
                 if video is None:  # decode the whole (short) video once: [N, R, R, 3]
-                    video = read_video(self.storage, rec.name, range(rec.num_frames), resolution, rec.fps)
+                    video = self._decode(rec, np.arange(rec.num_frames), resolution)
                     self._cache.put((i, resolution), video)
                 return video[indices]
-            return read_video(self.storage, rec.name, indices, resolution, rec.fps)
+            return self._cached_frames(i, rec, indices, resolution)
         except VideoReadError as e:
             raise DatasetError(f"cannot read '{self.storage.display(rec.name)}': {e}") from None
+
+    def _decode(self, rec: VideoRecord, indices: np.ndarray, resolution) -> np.ndarray:
+        if rec.frames:
+            return read_frames(self.storage, rec.frames, indices, resolution)
+        return read_video(self.storage, rec.name, indices, resolution, rec.fps)
+
+    def _cached_frames(self, i: int, rec: VideoRecord, indices: np.ndarray, resolution) -> np.ndarray:
+        """The frame-level cache: frames ``(i, index, resolution)`` already decoded are reused, the rest
+        decoded in one call (one seek for a video file) and kept."""
+        frames = {int(j): self._cache.get((i, int(j), resolution)) for j in set(indices.tolist())}
+        missing = np.array(sorted(j for j, f in frames.items() if f is None), dtype=np.int64)
+        if missing.size:
+            for j, frame in zip(missing.tolist(), self._decode(rec, missing, resolution)):
+                frames[j] = frame
+                self._cache.put((i, j, resolution), frame)
+        return np.stack([frames[int(j)] for j in indices])  # [n, R, R, 3]
+
+    def _whole_videos_fit(self, resolution) -> bool:
+        """Whether every video file of the source, decoded whole at ``resolution``, fits in the cache (each at
+        most ``CACHE_ITEM_BYTES``): then decoding each once serves the whole run."""
+        if resolution not in self._fits:
+            frame = int(np.prod(resolution)) * 3 if np.ndim(resolution) else int(resolution) ** 2 * 3  # (H, W) or R
+            sizes = [r.num_frames * frame for r in self.records if not r.frames]
+            self._fits[resolution] = (max(sizes, default=0) <= CACHE_ITEM_BYTES
+                                      and sum(sizes) <= self._cache.max_bytes)
+        return self._fits[resolution]
 
 
 def open_source(spec, min_frames: int = 1, seed: int = 0, need: str = "") -> FileSource | SyntheticSource:

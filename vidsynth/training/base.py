@@ -34,7 +34,11 @@ class Trainer(Protocol):
     G: nn.Module
 
     def step(self, step: int, clips: torch.Tensor, labels: torch.Tensor, cur_nimg: int) -> dict[str, float]:
-        """One optimisation step on a batch of real clips ``[B, 3, T, H, W]`` (uint8); returns loss statistics."""
+        """One optimisation step on a batch of real clips ``[B, 3, T, H, W]`` (uint8); returns loss statistics.
+
+        A trainer that looks at only some frames of each clip may also define ``real_frames(step, n) ->
+        [n, k]`` (clip frame numbers, known before the step): the loop then has only those decoded and
+        calls ``step(step, clips, labels, cur_nimg, real_frames(step, n))`` with ``T = k`` (DIGAN: k = 2)."""
 
     def state_dict(self) -> dict:
         """Everything needed to resume exactly (weights, optimiser moments, schedules)."""

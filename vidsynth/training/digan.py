@@ -172,21 +172,53 @@ class DIGANTrainer(GANTrainerState):
     def _augment(self, pair: torch.Tensor, r: StepRandom) -> torch.Tensor:
         return augment_pair(pair, self.cfg.diffaugment, r.g, r.part)
 
+    def _fake_draws(self, r: StepRandom) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """A fake pair's random draws: z ``[n, z_dim]``, z_motion ``[n, motion_dim]``, sorted times ``[n, 2]``."""
+        return r.randn(self.cfg.z_dim), r.randn(self.cfg.motion_dim), r.pair_times()
+
     def _fake_pair(self, c, r: StepRandom) -> torch.Tensor:
-        z, zm = r.randn(self.cfg.z_dim), r.randn(self.cfg.motion_dim)
-        times = r.pair_times()                                            # [n, 2]
+        z, zm, times = self._fake_draws(r)                                # times [n, 2]
         video = self.G(z, zm, times, c)                                   # [n, 3, 2, H, W]
         return motion_input(video[:, :, 0], video[:, :, 1], times[:, 1] - times[:, 0])
 
-    def _real_pair(self, clips: torch.Tensor, r: StepRandom) -> torch.Tensor:
-        n, _, t = clips.shape[:3]
+    @staticmethod
+    def _real_indices(r: StepRandom, t: int) -> torch.Tensor:
+        """The two clip frames of each real pair: ``floor(u * T)`` with u ~ Beta(2,1), Beta(1,2), sorted ``[n, 2]``."""
         u = torch.stack([r.beta21(), r.beta12()], dim=1)
-        idx = (u * t).floor().long().clamp_(max=t - 1).sort(dim=1).values  # [n, 2]
+        return (u * t).floor().long().clamp_(max=t - 1).sort(dim=1).values  # [n, 2]
+
+    def _real_pair(self, clips: torch.Tensor, r: StepRandom, frames: torch.Tensor | None = None) -> torch.Tensor:
+        """Real motion inputs ``[n, 7, H, W]``. ``clips`` holds all ``T`` frames of each clip or, with ``frames``
+        (``[n, 2]``), only clip frames ``frames``: those must be the ones this step draws (checked)."""
+        n = clips.shape[0]
+        t = clips.shape[2] if frames is None else self.cfg.frames
+        idx = self._real_indices(r, t)                                    # [n, 2] frame numbers in the clip
+        at = idx                                                          # where they are in ``clips``
+        if frames is not None:
+            if frames.shape != idx.shape or clips.shape[2] != 2 or not torch.equal(frames.to(idx.device), idx):
+                raise RuntimeError(f"the loader decoded clip frames {frames.tolist()} ({clips.shape[2]} per clip) "
+                                   f"but the step draws {idx.tolist()}: DIGANTrainer.real_frames no longer replays "
+                                   "the step's draws, or the loader was not given it")
+            at = torch.arange(2, device=idx.device).expand(n, 2)          # the pair is clips[:, :, 0] and [:, :, 1]
         ar = torch.arange(n, device=self.device)
-        f1, f2 = clips[ar, :, idx[:, 0]], clips[ar, :, idx[:, 1]]         # [n, 3, H, W] uint8
+        f1, f2 = clips[ar, :, at[:, 0]], clips[ar, :, at[:, 1]]           # [n, 3, H, W] uint8
         to_float = lambda x: x.float() / 127.5 - 1
         dt = (idx[:, 1] - idx[:, 0]).float() / max(t - 1, 1)
         return motion_input(to_float(f1), to_float(f2), dt)
+
+    def real_frames(self, step: int, n: int) -> torch.Tensor:
+        """The clip frames step ``step`` shows its Ds, ``[n, 2]`` for this rank's ``n`` clips, known before the
+        step: the training loader decodes only these (2 of ``cfg.frames`` per clip). Replays the step's draws
+        up to the real pair (both fake pairs' draws and the G phase's augmentation) from the same ``(seed,
+        step)`` stream, so the numbers are exactly the step's. The augmentation runs on a 1 x 1 zero pair:
+        DiffAugment draws one set of parameters per sample whatever the size, so the draws are the same and
+        the replay costs next to nothing (the step checks the frames it gets against its own draws)."""
+        r = StepRandom(self.seed, step, self.device, n, self.dist.rank, self.dist.world_size)
+        with torch.no_grad():
+            self._fake_draws(r)                                                    # G phase: the fake pair
+            self._augment(torch.zeros(n, 7, 1, 1, device=self.device), r)          # ... and its augmentation
+            self._fake_draws(r)                                                    # D phase: the fake pair
+            return self._real_indices(r, self.cfg.frames).cpu()
 
     def _one_hot(self, labels: torch.Tensor):
         if self.c_dim == 0:
@@ -194,8 +226,10 @@ class DIGANTrainer(GANTrainerState):
         return F.one_hot(labels.clamp(min=0), self.c_dim).float().mul_((labels >= 0)[:, None]).to(self.device)  # -1: 0s
 
     # ------------------------------------------------------------------ one step
-    def step(self, step: int, clips: torch.Tensor, labels: torch.Tensor, cur_nimg: int) -> dict[str, float]:
-        """One G update and one D update on ``clips`` (uint8 ``[B, 3, T, R, R]``, this rank's share)."""
+    def step(self, step: int, clips: torch.Tensor, labels: torch.Tensor, cur_nimg: int,
+             frames: torch.Tensor | None = None) -> dict[str, float]:
+        """One G update and one D update on ``clips`` (uint8 ``[B, 3, T, R, R]``, this rank's share), or on
+        ``[B, 3, 2, R, R]`` holding only the clip frames ``frames`` (``[B, 2]``, from :meth:`real_frames`)."""
         cfg = self.cfg
         clips = clips.to(self.device, non_blocking=True)
         c = self._one_hot(labels)
@@ -217,7 +251,7 @@ class DIGANTrainer(GANTrainerState):
         with self.amp.autocast():
             with torch.no_grad():
                 fake = self._fake_pair(c, r)
-            real = self._real_pair(clips, r)
+            real = self._real_pair(clips, r, frames)
             d_terms, logits = discriminator_loss(self.D, self._augment(fake, r), self._augment(real, r), c)
             loss_d = sum(d_terms.values())
         self.apply(loss_d, self.D, self.opt_D)

@@ -389,20 +389,23 @@ def _run_steps(run: _Run, progress: bool) -> None:
     tick_stats: dict[str, list[float]] = {}
     bar = TrainingProgress(loop.kimg, loop.minutes, run.nimg, desc=f"{cfg.method} {run.run_dir.name if is_main else ''}",
                            enabled=progress and is_main)
-    from vidsynth.data import iterate_batches
-
-    batches = iterate_batches(run.dataset, cfg.batch, loop.seed, start_step=run.step, rank=dist.rank,
-                              world_size=dist.world_size, num_workers=loop.num_workers)
+    batches, frames_for_step = _open_batches(run)
     stop = run.nimg >= total_nimg
     signals = StopSignal()
     try:
         with signals:
             while not stop:
+                wait_start = time.perf_counter()
                 clips, labels = next(batches)
-                stats = run.trainer.step(run.step, clips, labels, run.nimg)
+                waited = time.perf_counter() - wait_start
+                if frames_for_step is None:
+                    stats = run.trainer.step(run.step, clips, labels, run.nimg)
+                else:
+                    stats = run.trainer.step(run.step, clips, labels, run.nimg, frames_for_step(run.step))
                 _check_finite_stats(run, stats)
                 for k, v in stats.items():
                     tick_stats.setdefault(k, []).append(v)
+                tick_stats.setdefault("time/data_wait", []).append(waited)
                 run.step += 1
                 run.nimg += cfg.batch
                 bar.update(run.nimg)
@@ -432,6 +435,30 @@ def _run_steps(run: _Run, progress: bool) -> None:
               file=sys.stderr)
 
 
+def _open_batches(run: _Run):
+    """The run's batch iterator and, for a trainer that looks at only some frames of each clip (DIGAN:
+    ``real_frames``), the function giving the step those frames (the loader decodes only them; else None).
+    Workers decode and resize; batches are pinned for a CUDA device."""
+    from vidsynth.data import iterate_batches
+
+    cfg, loop, dist = run.cfg, run.loop, run.dist
+    real_frames = getattr(run.trainer, "real_frames", None)
+    frames_of_step = frames_for_step = None
+    if real_frames is not None:
+        local, drawn = cfg.batch // dist.world_size, {}  # step -> [local, k] clip frame numbers
+
+        def frames_of_step(step: int):  # the loader asks first (ahead of the step, while prefetching)
+            drawn[step] = real_frames(step, local)
+            return drawn[step]
+
+        def frames_for_step(step: int):  # the step takes them: only the prefetched steps' are ever kept
+            return drawn.pop(step) if step in drawn else real_frames(step, local)
+    batches = iterate_batches(run.dataset, cfg.batch, loop.seed, start_step=run.step, rank=dist.rank,
+                              world_size=dist.world_size, num_workers=loop.num_workers,
+                              frames_of_step=frames_of_step, pin_memory=run.device.type == "cuda")
+    return batches, frames_for_step
+
+
 def _check_finite_stats(run: _Run, stats: dict) -> None:
     """NonFiniteError naming the first non-finite loss statistic and the last good checkpoint."""
     bad = [k for k, v in stats.items() if not math.isfinite(v)]
@@ -445,15 +472,18 @@ def _check_finite_stats(run: _Run, stats: dict) -> None:
 
 def _write_tick(run: _Run, tick_stats: dict, bar: TrainingProgress, elapsed: float, tick_seconds: float) -> None:
     """One ``stats.jsonl`` line (and sink scalars): the tick's mean statistics, counters and speed."""
+    waits = tick_stats.pop("time/data_wait", [])
     record = {k: sum(v) / len(v) for k, v in tick_stats.items()}
-    steps = sum(len(v) for v in tick_stats.values()) / max(len(tick_stats), 1)
+    steps = len(waits) or sum(len(v) for v in tick_stats.values()) / max(len(tick_stats), 1)
     record.update(step=run.step, kimg=run.nimg / 1000, time=elapsed,
-                  sec_per_kimg=tick_seconds / max(steps * run.cfg.batch / 1000, 1e-9))
+                  sec_per_kimg=tick_seconds / max(steps * run.cfg.batch / 1000, 1e-9),
+                  data_wait_share=min(sum(waits) / max(tick_seconds, 1e-9), 1.0))  # of the tick's time, waiting for data
     if run.device.type == "cuda":
         record["peak_mem_gb"] = torch.cuda.max_memory_allocated(run.device) / 2**30
     append_jsonl(run.run_dir / "stats.jsonl", record)
     run.sinks.scalars(record, run.nimg)
-    bar.postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in record.items() if k.startswith("loss/")})
+    bar.postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in record.items() if k.startswith("loss/")}
+                | {"data_wait": f"{record['data_wait_share']:.0%}"})
 
 
 def _snapshot(run: _Run, final: bool = False) -> None:

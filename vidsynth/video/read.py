@@ -17,7 +17,9 @@ import numpy as np
 
 from vidsynth.video.pixels import MAX_PIXELS_ENV, crop_resize, max_frame_pixels
 
-# Seek instead of decoding from frame 0 when the first wanted frame is at least this far in.
+# Seek instead of decoding on when the next wanted frame is at least this many frames ahead (from frame 0
+# for the first one; from the last decoded frame to the keyframe before it for later ones): below that,
+# decoding the frames in between costs less than a seek and the decoder restart after it.
 SEEK_MIN_FRAME = 64
 
 
@@ -144,9 +146,8 @@ def read_video(storage, name: str, indices, resolution: int | None, fps: float |
         with open_video(storage.av_input(name)) as container:
             stream = choose_stream(container, storage, name)
             stream.thread_type = "AUTO"
-            first = min(wanted)
             done = False
-            if first >= SEEK_MIN_FRAME and fps and not name.lower().endswith(".gif"):
+            if _worth_seeking(wanted) and fps and not name.lower().endswith(".gif"):
                 done = _decode_after_seek(container, stream, wanted, _layout(storage, name), got)
                 if not done:
                     got.clear()
@@ -201,45 +202,67 @@ def _decode_sequential(container, stream, wanted: set, out) -> None:
             break
 
 
+def _worth_seeking(wanted: set) -> bool:
+    """Whether some wanted frame lies ``SEEK_MIN_FRAME`` or more past the previous one (or past frame 0)."""
+    order = sorted(wanted)
+    return max(b - a for a, b in zip([0] + order, order)) >= SEEK_MIN_FRAME
+
+
 def _decode_after_seek(container, stream, wanted: set, layout: _Layout, out) -> bool:
-    """Fill ``out[index] = rgb`` for the ``wanted`` frames after seeking to the keyframe before the first.
+    """Fill ``out[index] = rgb`` for the ``wanted`` frames: seek to the keyframe before the first, decode
+    forward, and seek again whenever the keyframe before the next wanted frame is ``SEEK_MIN_FRAME`` or
+    more frames ahead (two frames far apart in a long clip cost two short decodes, not everything between).
 
     A frame's index is the position of its timestamp in the file's index (``layout.pts``), never
     ``time x fps``: phone videos have variable frame rates. Frames shown before the keyframe we seek
     to (the leading frames of an open GOP, whose references were skipped) are dropped. Returns False
-    when the result cannot be trusted (no index, a timestamp not in it, the seek landed after the
-    first wanted frame) so the caller decodes from the start.
+    when the result cannot be trusted (no index, a timestamp not in it, a seek that landed after the
+    frame it was for) so the caller decodes from the start.
     """
-    first, last = min(wanted), max(wanted)
     pts = layout.pts
-    if pts is None or first >= len(pts):
+    order = sorted(wanted)
+    if pts is None or order[0] >= len(pts):
         return False
-    target = int(pts[first])
-    before = layout.keys[layout.keys <= target]
-    if not len(before):
-        return False
-    key = int(before[-1])
-    try:
-        container.seek(key, stream=stream, backward=True, any_frame=False)
-    except Exception:
-        return False
-    seen = False
-    for frame in container.decode(stream):
-        if frame.pts is None:
+    k = 0  # order[k]: the next wanted frame not yet decoded
+    while k < len(order) and order[k] < len(pts):
+        first = order[k]
+        key = _key_before(layout, first)
+        if key is None:
             return False
-        if frame.pts < key:
-            continue  # shown before the keyframe: may lack its references after a seek
-        i = int(np.searchsorted(pts, frame.pts))
-        if i >= len(pts) or pts[i] != frame.pts:
-            return False  # a timestamp the index does not know
-        if not seen and i > first:
-            return False  # overshot: the seek went past the first wanted frame
-        seen = True
-        if i in wanted:
-            out.add(i, decode_rgb(frame))
-        if i >= last:
-            break
+        try:
+            container.seek(key, stream=stream, backward=True, any_frame=False)
+        except Exception:
+            return False
+        seen = False
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                return False
+            if frame.pts < key:
+                continue  # shown before the keyframe: may lack its references after a seek
+            i = int(np.searchsorted(pts, frame.pts))
+            if i >= len(pts) or pts[i] != frame.pts:
+                return False  # a timestamp the index does not know
+            if not seen and i > first:
+                return False  # overshot: the seek went past the wanted frame
+            seen = True
+            if i in wanted:
+                out.add(i, decode_rgb(frame))
+            while k < len(order) and order[k] <= i:
+                k += 1
+            if k == len(order):
+                return True
+            nxt = order[k]
+            if nxt < len(pts) and int(np.searchsorted(pts, _key_before(layout, nxt))) - i >= SEEK_MIN_FRAME:
+                break  # far ahead: seek to it
+        else:
+            break  # the stream ended (a truncated file): the caller pads what is missing
     return len(out) > 0
+
+
+def _key_before(layout: _Layout, index: int) -> int | None:
+    """Timestamp of the last keyframe at or before frame ``index`` (None if there is none)."""
+    before = layout.keys[layout.keys <= int(layout.pts[index])]
+    return int(before[-1]) if len(before) else None
 
 
 class _Collector:
