@@ -110,6 +110,16 @@ class DIGANSubject(Subject):
         times = self.times(frames, z.device)
         return torch.cat([G.synthesize(w, zm, times[i:i + chunk]) for i in range(0, frames, chunk)], dim=2)
 
+    def stream_chunks(self, latents: tuple, frames: int, chunk: int):
+        """Yield ``[B, 3, <=chunk, R, R]`` pieces of ``generate``'s video in order, one pass each (what a
+        video writer consumes): nothing but the current chunk is held, whatever the length."""
+        z, zm = latents
+        G = self.build(z.device)["G"]
+        w = G.mapping(z, None)
+        times = self.times(frames, z.device)
+        for i in range(0, frames, chunk):
+            yield G.synthesize(w, zm, times[i:i + chunk])
+
     def generate_per_frame(self, latents: tuple, frames: int) -> torch.Tensor:
         """One pass per frame (the baseline that batched time rendering is compared against)."""
         return self.generate_chunked(latents, frames, 1)
@@ -186,6 +196,18 @@ class PooledMoCoGANHD(nn.Module):
         video = render_latents(self.image_generator, latents, batch_size=chunk)    # [B, 3, T, R, R]
         return resize_frames(video, self.out_size)                                 # area pooling
 
+    def stream(self, z: torch.Tensor, frames: int, noise: torch.Tensor | None = None, chunk: int = 8):
+        """Yield the video of ``forward`` in pieces of ``chunk`` frames ``[B, 3, <=chunk, out, out]``: the
+        LSTM trajectory ([B, T, 512], small) is computed once, the noise maps are drawn once per video."""
+        from vidsynth.models.mocogan_hd import render_latents
+        from vidsynth.models.mocogan_hd.video_noise import draw_video_noise, has_noise_inputs
+
+        G_I = self.image_generator
+        latents = self.motion_generator(G_I.mapping(z), frames, noise=noise).latents  # [B, T, D]
+        maps = draw_video_noise(G_I, z.shape[0], None) if has_noise_inputs(G_I) else None
+        for i in range(0, frames, chunk):
+            yield resize_frames(render_latents(G_I, latents[:, i:i + chunk], video_noise=maps), self.out_size)
+
 
 class MoCoGANHDSubject(Subject):
     method = "mocogan-hd"
@@ -247,6 +269,11 @@ class MoCoGANHDSubject(Subject):
 
     def generate_per_frame(self, latents: tuple, frames: int) -> torch.Tensor:
         return self.generate(latents, frames, chunk=1)
+
+    def stream_chunks(self, latents: tuple, frames: int, chunk: int):
+        """``PooledMoCoGANHD.stream``: pieces of ``chunk`` frames, nothing else held."""
+        z = latents[0]
+        return self.build(z.device)["G"].stream(z, frames, noise=self._noise(latents, frames), chunk=chunk)
 
     def count_generator(self, frames: int | None = None, batch: int = 1) -> dict:
         from vidsynth.bench.flops import count_macs

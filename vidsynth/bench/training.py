@@ -5,7 +5,7 @@ rate, at several batch sizes, with and without the lazy regulariser.
 that also runs the lazy R1 phase, every 16th) and ``no_r1`` (the 15 others); MoCoGAN-HD ``gp`` (its
 in-domain D step always includes WGAN-GP on the video D, so there is one kind). The first call of a
 kind is the warm-up: it allocates the optimizer state, and its peak memory and its FLOPs
-(``torch.utils.flop_counter`` on the real call: forward, backward and R1's double backward) are
+(``flops.MACCounter`` on the real call: forward, backward and R1's double backward) are
 recorded; then ``repeats`` calls are timed with their user/system CPU time.
 
 Batches that do not fit: before a batch is built its peak memory is predicted from the batches
@@ -19,8 +19,7 @@ from __future__ import annotations
 import gc
 import re
 
-from torch.utils.flop_counter import FlopCounterMode
-
+from vidsynth.bench.flops import MACCounter
 from vidsynth.bench.memory import gib, peak_memory
 from vidsynth.bench.peak import fraction_of_peak
 from vidsynth.bench.settings import BenchSettings
@@ -57,9 +56,9 @@ def predict_peak(measured: dict[int, float], batch: int) -> tuple[float, str] | 
 def measure_kind(step, subject, settings: BenchSettings, batch: int) -> dict:
     """Warm-up call (peak memory, counted FLOPs), then timed calls; one row of the result."""
     device = settings.device
-    with FlopCounterMode(display=False) as counter:
+    with MACCounter() as counter:
         mem = peak_memory(step, device)
-    macs = counter.get_total_flops() / 2
+    macs = counter.macs
     t = time_call(step, settings.repeats(), 0, device)
     return {"batch": batch, "sec_per_step": t["median_s"], "times_s": t["times_s"], "cpu": t["cpu"],
             "peak_mem_gib": gib(mem["peak_bytes"]), "mem_method": mem["method"], "gmac_per_step": macs / 1e9,
