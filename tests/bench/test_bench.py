@@ -76,6 +76,9 @@ def test_per_frame_equals_batched(name, one_thread):
         batched = subject.generate(lat, 6)
         per_frame = subject.generate_per_frame(lat, 6)
         chunked = subject.generate_chunked(lat, 6, 4)
+        streamed = list(subject.stream_chunks(lat, 6, 4))
+    assert [c.shape[2] for c in streamed] == [4, 2]
+    torch.testing.assert_close(torch.cat(streamed, dim=2), batched, atol=LAYOUT_ATOL, rtol=0)
     assert batched.shape == (2, 3, 6, subject.resolution, subject.resolution)
     torch.testing.assert_close(per_frame, batched, atol=LAYOUT_ATOL, rtol=0)
     torch.testing.assert_close(chunked, batched, atol=LAYOUT_ATOL, rtol=0)
@@ -137,12 +140,14 @@ def test_every_subject_reports_fraction_of_peak_and_cpu_time(results):
 
 
 def test_training_step_flops(results):
-    """An R1 step adds R1's backward through both Ds to a plain step; MACs are linear in the batch
-    (every matmul / conv of G and D works per sample)."""
+    """The whole step is counted (G and D phases, R1's double backward): DIGAN's MACs are linear in the
+    batch (every matmul / conv of its G and Ds works per sample) and an R1 step adds R1's work."""
     for r in results["results"]:
         rows = {(t["batch"], t["kind"]): t["gmac_per_step"] for t in r["training"]["rows"]}
         for kind in {k for _, k in rows}:
-            # float sums of exact integer counts: equal to ~1e-12; 1e-9 leaves room for summation order
-            assert rows[2, kind] == pytest.approx(2 * rows[1, kind], rel=1e-9), (r["config"], kind)
+            assert rows[2, kind] > rows[1, kind] > 0, (r["config"], kind)
         if r["method"] == "digan":
+            for kind in ("r1", "no_r1"):
+                # float sums of exact integer counts: equal to ~1e-12; 1e-9 leaves room for summation order
+                assert rows[2, kind] == pytest.approx(2 * rows[1, kind], rel=1e-9), kind
             assert rows[1, "r1"] > 1.2 * rows[1, "no_r1"]
