@@ -59,7 +59,7 @@ def measure_kind(step, subject, settings: BenchSettings, batch: int) -> dict:
     with MACCounter() as counter:
         mem = peak_memory(step, device)
     macs = counter.macs
-    t = time_call(step, settings.repeats(), 0, device)
+    t = time_call(step, settings.repeats(subject.paper_scale), 0, device)
     return {"batch": batch, "sec_per_step": t["median_s"], "times_s": t["times_s"], "cpu": t["cpu"],
             "peak_mem_gib": gib(mem["peak_bytes"]), "mem_method": mem["method"], "gmac_per_step": macs / 1e9,
             **fraction_of_peak(macs, t["median_s"], settings.peak, subject.peak_kind["training"])}
