@@ -60,6 +60,7 @@ def test_all_measures_present_and_sane(results):
     assert "skipped" in results["i3d"] or positive(results["i3d"]["clips_per_s"])
     (h2h,) = results["head_to_head"]
     assert h2h["configs"] == CONFIGS and positive(h2h["mocogan_hd_over_digan_time"])
+    assert all(h2h["cpu"][m]["user_s"] > 0 for m in ("digan", "mocogan-hd"))
 
 
 def test_chunked_rendering_keeps_memory_flat(results):
