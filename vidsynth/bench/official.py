@@ -172,7 +172,10 @@ def official_comparison(checkouts: dict[str, Path], settings: BenchSettings, fra
     for method, checkout in checkouts.items():
         log(f"official {method} ({checkout}) vs ours ...")
         try:
-            rows.append(side_by_side(method, checkout, settings, (configs or {}).get(method), frames))
+            row = side_by_side(method, checkout, settings, (configs or {}).get(method), frames)
+            log(f"official {method}: {row['official']['sec_per_video']:.2f} s/video, ours "
+                f"{row['ours']['sec_per_video']:.2f}: ours faster by {row['ours_faster_by']:.2f}x")
+            rows.append(row)
         except (RuntimeError, MemoryError) as e:
             rows.append({"method": method, "error": f"{type(e).__name__}: {str(e)[:300]}"})
     return rows
