@@ -47,6 +47,9 @@ def test_side_by_side_mechanics(monkeypatch, tmp_path, one_thread):
         assert side["cpu"]["user_s"] > 0 and side["cpu"]["sys_s"] >= 0
     assert r["ours_faster_by"] == pytest.approx(off["sec_per_video"] / ours["sec_per_video"], rel=1e-12)
     assert r["meets_target"] == (r["ours_faster_by"] >= 3.0)
+    for side in (off, ours):
+        assert side["cpu_s_per_video"] == pytest.approx((side["cpu"]["user_s"] + side["cpu"]["sys_s"]) / 2, rel=1e-12)
+    assert r["ours_faster_by_cpu_time"] == pytest.approx(off["cpu_s_per_video"] / ours["cpu_s_per_video"], rel=1e-12)
     table = format_results({"device": "cpu", "device_name": "x", "torch": "t", "threads": 1, "batch": 1, "quick": True,
                             "flop_convention": "", "results": [], "official": [r]})
     assert "official code vs ours" in table and f"{r['ours_faster_by']:.2f}x" in table
