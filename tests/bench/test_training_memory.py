@@ -35,7 +35,8 @@ def test_batch_that_does_not_fit_is_estimated_not_run(monkeypatch, one_thread):
 
 def test_probe_batch_one_first(monkeypatch, one_thread):
     monkeypatch.setattr(training, "available_bytes", lambda: 1 << 50)
-    out = training_step(get_subject("mocogan-hd-test"), BenchSettings(torch.device("cpu"), repeat=1, train_batches=(2,)))
+    settings = BenchSettings(torch.device("cpu"), repeat=1, train_batches=(2,))
+    out = training_step(get_subject("mocogan-hd-test"), settings)
     assert [(r["batch"], r["kind"], r.get("probe", False)) for r in out["rows"]] == [(1, "gp", True), (2, "gp", False)]
     assert out["largest_batch_run"] == 2
     assert training_memory_at({"training": out}, 2) == (out["rows"][1]["peak_mem_gib"], False)

@@ -15,8 +15,9 @@ The official code is imported at run time from the checkouts passed (``official_
 it is part of vidsynth. Reported per method: seconds per video and peak memory of both, the ratio
 (``ours_faster_by`` = official time / ours; the issue's target is >= 3), the same ratio of CPU seconds
 (user + system, ``ours_faster_by_cpu_time``: on a loaded machine wall time also counts waiting for a
-core, CPU time does not), memory ratio, user/system CPU time of the timed calls, and each side's GFLOP/s (MACs counted by ``torch.utils.flop_counter`` on its
-own warm-up call) as a fraction of the machine's rate (``Subject.peak_kind``).
+core, CPU time does not), memory ratio, user/system CPU time of the timed calls, and each side's
+GFLOP/s (MACs counted by ``flops.MACCounter`` on its own warm-up call) as a fraction of the machine's
+rate (``Subject.peak_kind``).
 """
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from typing import Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.flop_counter import FlopCounterMode
 
+from vidsynth.bench.flops import MACCounter
 from vidsynth.bench.memory import gib, peak_memory
 from vidsynth.bench.official_code import official_code, require_checkout, require_modules, rosinality_ops
 from vidsynth.bench.peak import fraction_of_peak
@@ -126,9 +127,10 @@ def official_mocogan_hd(checkout: Path, subject, frames: int):
 LOADERS: dict[str, Callable] = {"digan": official_digan, "mocogan-hd": official_mocogan_hd}
 
 
-def _side(name: str, timing: dict, mem_bytes: int, macs: float, seconds_per_video: float, peak, kind) -> dict:
+def _side(timing: dict, mem_bytes: int, macs: float, peak: dict | None, kind: str) -> dict:
+    """One side's row: median seconds per video (batch 1), CPU time, memory, MACs, fraction of peak."""
     cpu = timing["cpu"]
-    return {"sec_per_video": seconds_per_video, "times_s": timing["times_s"], "cpu": cpu,
+    return {"sec_per_video": timing["median_s"], "times_s": timing["times_s"], "cpu": cpu,
             "cpu_s_per_video": (cpu["user_s"] + cpu["sys_s"]) / len(timing["times_s"]),
             "peak_mem_gib": gib(mem_bytes), "gmac_per_video": macs / 1e9,
             **fraction_of_peak(macs, timing["median_s"], peak, kind)}
@@ -149,15 +151,15 @@ def side_by_side(method: str, checkout: Path, settings: BenchSettings, config: s
     with LOADERS[method](checkout, subject, frames) as official:
         macs = {}
         for name, fn in (("official", official), ("ours", ours)):       # the warm-up calls, counted
-            with FlopCounterMode(display=False) as counter:
+            with MACCounter() as counter:
                 fn()
-            macs[name] = counter.get_total_flops() / 2
+            macs[name] = counter.macs
         timing = compare_detailed({"official": official, "ours": ours}, max(settings.repeats(False), 2), 0, device)
         mem = {name: peak_memory(fn, device)["peak_bytes"] for name, fn in (("official", official), ("ours", ours))}
     subject._built.clear()
     gc.collect()
-    sides = {name: _side(name, timing[name], mem[name], macs[name], timing[name]["median_s"],
-                         settings.peak, subject.peak_kind["generation"]) for name in ("official", "ours")}
+    sides = {name: _side(timing[name], mem[name], macs[name], settings.peak, subject.peak_kind["generation"])
+             for name in ("official", "ours")}
     ratio = sides["official"]["sec_per_video"] / sides["ours"]["sec_per_video"]
     return {"method": method, "config": subject.name, "frames": frames, "batch": 1,
             "official_repository": REPOSITORIES[method][0], **sides, "ours_faster_by": ratio,

@@ -56,7 +56,8 @@ def format_results(out: dict, markdown: bool = False) -> str:
     for r in out["results"]:
         g = r.get("generation") or {}
         rows.append([r["config"], _get(r, "generator", "gmac_per_video"), g.get("videos_per_s"),
-                     g.get("frames_per_s"), g.get("peak_mem_gib"), _pct(g.get("fraction_of_peak"), g.get("peak_kind")),
+                     g.get("frames_per_s"), g.get("peak_mem_gib"),
+                     _pct(g.get("fraction_of_peak"), g.get("peak_kind")),
                      _sys(g.get("cpu")), _get(r, "discriminator", "gmac_per_clip"), _get(r, "discriminator", "clips_per_s"),
                      _pct(_get(r, "discriminator", "fraction_of_peak"), _get(r, "discriminator", "peak_kind"))])
     if rows:
@@ -122,7 +123,8 @@ def format_results(out: dict, markdown: bool = False) -> str:
                          f"{o['ours_faster_by']:.2f}x" + ("" if o["meets_target"] else f" (< {o['target']:.0f}x)"),
                          f"{o['ours_faster_by_cpu_time']:.2f}x",
                          a["peak_mem_gib"], b["peak_mem_gib"],
-                         f"{_pct(a['fraction_of_peak'], a['peak_kind'])} / {_pct(b['fraction_of_peak'], b['peak_kind'])}",
+                         f"{_pct(a['fraction_of_peak'], a['peak_kind'])} / "
+                         f"{_pct(b['fraction_of_peak'], b['peak_kind'])}",
                          f"{_sys(a['cpu'])} / {_sys(b['cpu'])}"])
         parts += ["", "official code vs ours, generation (interleaved, batch 1, 16 frames, random weights):",
                   _table(["method", "official s/video", "ours s/video", "ours faster by", "by CPU time", "official GiB",
