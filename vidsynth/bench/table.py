@@ -58,7 +58,8 @@ def format_results(out: dict, markdown: bool = False) -> str:
         rows.append([r["config"], _get(r, "generator", "gmac_per_video"), g.get("videos_per_s"),
                      g.get("frames_per_s"), g.get("peak_mem_gib"),
                      _pct(g.get("fraction_of_peak"), g.get("peak_kind")),
-                     _sys(g.get("cpu")), _get(r, "discriminator", "gmac_per_clip"), _get(r, "discriminator", "clips_per_s"),
+                     _sys(g.get("cpu")), _get(r, "discriminator", "gmac_per_clip"),
+                     _get(r, "discriminator", "clips_per_s"),
                      _pct(_get(r, "discriminator", "fraction_of_peak"), _get(r, "discriminator", "peak_kind"))])
     if rows:
         parts.append(_table(["config", "G GMAC/video", "videos/s", "frames/s", "gen GiB", "gen % of peak",
