@@ -24,7 +24,8 @@ import click
 @click.option("--official-mocogan-hd", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Checkout of github.com/snap-research/MoCoGAN-HD for --measure official.")
 @click.option("--train-batch", "train_batches", type=int, multiple=True,
-              help="Batch sizes of the training-step measurement (repeatable). Default: 4 and 16.")
+              help="Batch sizes of the training-step measurement (repeatable). Default: 4 and 16 with --full, "
+                   "1 with --quick.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),
               help="Also write the tables as Markdown here (the format of docs/performance.md).")
