@@ -58,3 +58,10 @@ def test_memory_report_streams_long_videos_flat(one_thread):
     # 8 frames (4 x 3 x 8 x 16 x 16 x 4 B = 96 KiB of output plus the activations of one pass).
     assert rows[1024]["streamed_peak_gib"] < rows[1024]["chunked_peak_gib"] / 3
     assert rows[1024]["streamed_peak_gib"] < rows[1024]["output_gib"]
+
+
+def test_training_batches_default():
+    cpu = torch.device("cpu")
+    assert BenchSettings(cpu, quick=False).training_batches() == (4, 16)        # issue 18's batches
+    assert BenchSettings(cpu, quick=True).training_batches() == (1,)
+    assert BenchSettings(cpu, quick=True, train_batches=(2, 8)).training_batches() == (2, 8)
