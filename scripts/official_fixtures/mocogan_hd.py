@@ -10,7 +10,7 @@ imported by the package or CI). Runs on CPU::
 
 What it does, without editing the checkout:
 * CPU: the official StyleGAN2 imports compiled CUDA ops (``models/stylegan2/op``); a stand-in module
-  with pure-torch equivalents (``_upfirdn2d``, ``_fused_leaky_relu`` below, written from the op's
+  with pure-torch equivalents (``vidsynth.bench.official_code.rosinality_ops``, written from the op's
   definition) is registered under that name first. ``Tensor.cuda`` is the identity while the official
   code runs, and ``RNNModule.get_initial_state_z`` draws on the CPU.
 * Small: every network is the official class, built at the official defaults except that all
@@ -47,42 +47,12 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 from official_code import official_code, require_checkout, save_npz  # noqa: E402
 
+from vidsynth.bench.official_code import rosinality_ops  # noqa: E402  (pure-PyTorch stand-ins for the CUDA ops)
+
 BATCH, FRAMES, SIZE = 2, 4, 32             # videos, frames (n_frames_G), G_I and D input size (px)
 STYLE_DIM, N_MLP, H_DIM, N_PCA = 16, 2, 16, 8
 WIDTH = {"stylegan2": 32, "patchgan": 32, "biggan": 24}   # channel divisors (512/32 = 16, 64/32 = 2, 96/24 = 4)
 Q_LEN, L_LEN = 8, 8                        # cross-domain memory bank length and projection size
-
-
-# ----------------------------------------------------------------------------- CPU stand-ins for the CUDA ops
-def _upfirdn2d(x, kernel, up=1, down=1, pad=(0, 0)):
-    """Upsample by zero insertion, pad (negative = crop) by ``pad`` on both axes, convolve with
-    ``kernel`` (true convolution: flipped), keep every ``down``-th sample. ``x [N, C, H, W]``."""
-    n, c, h, w = x.shape
-    if up > 1:
-        y = x.new_zeros(n, c, h * up, w * up)
-        y[:, :, ::up, ::up] = x
-        x = y
-    p0, p1 = pad
-    x = F.pad(x, [max(p0, 0), max(p1, 0), max(p0, 0), max(p1, 0)])
-    x = x[:, :, max(-p0, 0):x.shape[2] - max(-p1, 0), max(-p0, 0):x.shape[3] - max(-p1, 0)]
-    k = torch.flip(kernel, [0, 1]).to(x)[None, None].repeat(c, 1, 1, 1)
-    return F.conv2d(x, k, groups=c)[:, :, ::down, ::down]
-
-
-def _fused_leaky_relu(x, bias, negative_slope=0.2, scale=2 ** 0.5):
-    """``leaky_relu(x + bias) * scale`` with the bias on dimension 1."""
-    shape = [1, bias.shape[0]] + [1] * (x.ndim - 2)
-    return F.leaky_relu(x + bias.view(shape), negative_slope) * scale
-
-
-class _FusedLeakyReLU(torch.nn.Module):
-    def __init__(self, channel, negative_slope=0.2, scale=2 ** 0.5):
-        super().__init__()
-        self.bias = torch.nn.Parameter(torch.zeros(channel))
-        self.negative_slope, self.scale = negative_slope, scale
-
-    def forward(self, x):
-        return _fused_leaky_relu(x, self.bias, self.negative_slope, self.scale)
 
 
 class _Wrapped(torch.nn.Module):
@@ -106,8 +76,7 @@ class Recorder:
 @contextlib.contextmanager
 def official_environment(checkout: Path):
     """Import path, CPU op stand-ins, and shrunken layer constructors for the official modules."""
-    ops = types.ModuleType("models.stylegan2.op")
-    ops.FusedLeakyReLU, ops.fused_leaky_relu, ops.upfirdn2d = _FusedLeakyReLU, _fused_leaky_relu, _upfirdn2d
+    ops = rosinality_ops("models.stylegan2.op")
     with official_code(checkout, packages=("models", "train_func_in_domain", "train_func_cross_domain")):
         sys.modules["models.stylegan2.op"] = ops
         import models.BigGAN.BigGAN_D as biggan_d

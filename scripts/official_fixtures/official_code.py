@@ -2,44 +2,20 @@
 
 Used by ``scripts/official_fixtures/digan.py``, ``scripts/official_fixtures/mocogan_hd.py`` and
 ``scripts/make_import_fixtures.py`` (import it after putting this folder on ``sys.path``); never
-imported by vidsynth. Nothing in a checkout is edited: the CPU patches below live only while
-``official_code`` is active.
+imported by vidsynth. Nothing in a checkout is edited: the CPU patches of
+``vidsynth.bench.official_code.official_code`` live only while it is active.
 """
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
-
-@contextlib.contextmanager
-def official_code(*folders: Path, packages: tuple[str, ...]):
-    """Official modules importable from ``folders`` (first on ``sys.path``), with the CPU patches:
-
-    - ``np.float`` aliased to ``float`` (DIGAN's ``layers.py`` uses the alias NumPy 1.24 removed);
-    - ``Tensor.cuda`` the identity (MoCoGAN-HD moves tensors to the GPU unconditionally).
-
-    On exit ``sys.path``, ``Tensor.cuda`` and ``np.float`` are restored and the official top-level
-    ``packages`` are forgotten, so that another checkout's package of the same name (DIGAN's and
-    StyleGAN2-ADA's ``training``) can be imported next.
-    """
-    saved_path, saved_cuda, had_float = list(sys.path), torch.Tensor.cuda, "float" in vars(np)
-    sys.path[:0] = [str(f) for f in folders]
-    np.float = float  # noqa: NPY001
-    torch.Tensor.cuda = lambda self, *a, **k: self
-    try:
-        yield
-    finally:
-        torch.Tensor.cuda = saved_cuda
-        sys.path[:] = saved_path
-        if not had_float:
-            del np.float
-        for name in [m for m in sys.modules if m.split(".")[0] in packages]:
-            del sys.modules[name]
+# The import path and CPU patches (np.float, Tensor.cuda) live in the package, where
+# ``vidsynth bench --measure official`` uses them too.
+from vidsynth.bench.official_code import official_code  # noqa: F401  (re-exported for the fixture scripts)
 
 
 def require_checkout(checkout: Path, marker: str, repository: str) -> None:

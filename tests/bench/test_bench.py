@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from vidsynth.bench import get_subject
 from vidsynth.bench.memory import peak_memory
+from vidsynth.bench.peak import PEAK_KEYS
 from vidsynth.bench.runner import MEASURES, run_bench
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import compare, ratios
@@ -22,7 +23,8 @@ def results():
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return run_bench(CONFIGS, BenchSettings(torch.device("cpu"), quick=True, repeat=1), i3d=True)
+        return run_bench(CONFIGS, BenchSettings(torch.device("cpu"), quick=True, repeat=1, train_batches=(1, 2)),
+                         i3d=True)
     finally:
         torch.set_num_threads(n)
 
@@ -42,7 +44,9 @@ def test_all_measures_present_and_sane(results):
         assert positive(g["videos_per_s"]) and g["frames_per_s"] == pytest.approx(g["videos_per_s"] * r["frames"])
         assert g["peak_mem_gib"] >= 0
         assert positive(r["discriminator"]["clips_per_s"])
-        assert positive(r["training"]["sec_per_step"])
+        kinds = {"digan": ["r1", "no_r1"], "mocogan-hd": ["gp"]}[r["method"]]
+        assert [(t["batch"], t["kind"]) for t in r["training"]["rows"]] == [(b, k) for b in (1, 2) for k in kinds]
+        assert all(positive(t["sec_per_step"]) and positive(t["gmac_per_step"]) for t in r["training"]["rows"])
         rows = r["long_video"]["rows"]
         assert [row["frames"] for row in rows] == [4, 16, 64]
         sp = r["speedups"]
@@ -61,6 +65,7 @@ def test_all_measures_present_and_sane(results):
     assert "skipped" in results["i3d"] or positive(results["i3d"]["clips_per_s"])
     (h2h,) = results["head_to_head"]
     assert h2h["configs"] == CONFIGS and positive(h2h["mocogan_hd_over_digan_time"])
+    assert all(h2h["cpu"][m]["user_s"] > 0 for m in ("digan", "mocogan-hd"))
 
 
 def test_chunked_rendering_keeps_memory_flat(results):
@@ -79,6 +84,9 @@ def test_per_frame_equals_batched(name, one_thread):
         batched = subject.generate(lat, 6)
         per_frame = subject.generate_per_frame(lat, 6)
         chunked = subject.generate_chunked(lat, 6, 4)
+        streamed = list(subject.stream_chunks(lat, 6, 4))
+    assert [c.shape[2] for c in streamed] == [4, 2]
+    torch.testing.assert_close(torch.cat(streamed, dim=2), batched, atol=LAYOUT_ATOL, rtol=0)
     assert batched.shape == (2, 3, 6, subject.resolution, subject.resolution)
     torch.testing.assert_close(per_frame, batched, atol=LAYOUT_ATOL, rtol=0)
     torch.testing.assert_close(chunked, batched, atol=LAYOUT_ATOL, rtol=0)
@@ -116,4 +124,38 @@ def test_unknown_config_and_measure():
     assert res.exit_code != 0 and "unknown config" in res.output
     with pytest.raises(KeyError):
         run_bench(["digan-test"], measures=["nope"])
-    assert set(MEASURES) == {"flops", "generation", "discriminator", "training", "long_video", "speedups", "loader"}
+    assert set(MEASURES) == {"flops", "generation", "discriminator", "training", "long_video", "speedups", "memory", "loader"}
+
+
+def test_every_subject_reports_fraction_of_peak_and_cpu_time(results):
+    peak = results["peak"]
+    assert all(positive(peak[k]) for k in PEAK_KEYS.values())
+    for r in results["results"]:
+        subject = get_subject(r["config"])
+        measured = [("generation", r["generation"]), ("discriminator", r["discriminator"])]
+        measured += [("training", t) for t in r["training"]["rows"]]
+        for name, m in measured:
+            assert m["peak_kind"] == subject.peak_kind[name], (r["config"], name)
+            assert m["peak_gflops"] == peak[PEAK_KEYS[m["peak_kind"]]]
+            assert m["fraction_of_peak"] == pytest.approx(m["gflops"] / m["peak_gflops"], rel=1e-12)
+            assert m["cpu"]["user_s"] > 0 and m["cpu"]["sys_s"] >= 0
+        # generation's GFLOP/s come from the MACs the implementation executes, counted for the batch
+        g = r["generation"]
+        assert g["gflops"] == pytest.approx(2 * g["gmac_per_batch"] / g["sec_per_batch"], rel=1e-12)
+        assert g["gmac_per_batch"] == pytest.approx(
+            subject.count_generator(r["frames"], g["batch"], **subject.executed)["macs"] / 1e9, rel=1e-12)
+    assert {get_subject(c).peak_kind["generation"] for c in CONFIGS} == {"sgemm", "conv3x3"}
+
+
+def test_training_step_flops(results):
+    """The whole step is counted (G and D phases, R1's double backward): DIGAN's MACs are linear in the
+    batch (every matmul / conv of its G and Ds works per sample) and an R1 step adds R1's work."""
+    for r in results["results"]:
+        rows = {(t["batch"], t["kind"]): t["gmac_per_step"] for t in r["training"]["rows"]}
+        for kind in {k for _, k in rows}:
+            assert rows[2, kind] > rows[1, kind] > 0, (r["config"], kind)
+        if r["method"] == "digan":
+            for kind in ("r1", "no_r1"):
+                # float sums of exact integer counts: equal to ~1e-12; 1e-9 leaves room for summation order
+                assert rows[2, kind] == pytest.approx(2 * rows[1, kind], rel=1e-9), kind
+            assert rows[1, "r1"] > 1.2 * rows[1, "no_r1"]

@@ -2,6 +2,7 @@
 import math
 
 import pytest
+import torch
 
 from vidsynth.bench import get_subject
 from vidsynth.bench.runner import run_bench
@@ -48,3 +49,25 @@ def test_paper_scale_counts_near_paper():
     assert abs(cmp["digan"]["gmac"]["ratio"] - 1) < 0.10
     assert abs(cmp["mocogan-hd"]["gmac"]["ratio"] - 1) < 0.10
     assert 4.0 < cmp["mocogan_hd_over_digan"]["gmac"]["ours"] < 5.2     # paper: 4.6x
+
+
+def test_mac_counter_matches_flop_counter_and_counts_double_backward():
+    """MACCounter uses the counter's formulas without its module tracking, so it also counts inside
+    ``torch.autograd.grad`` (R1), where FlopCounterMode fails."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from vidsynth.bench.flops import MACCounter
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(3, 4, 3)
+    x = torch.randn(2, 3, 8, 8, requires_grad=True)
+    with MACCounter() as ours:
+        conv(x).square().sum().backward()
+    with FlopCounterMode(display=False) as reference:
+        conv(x).square().sum().backward()
+    # forward: 2 x 4 x 6 x 6 outputs x 27 MACs; backward: the same again for the input and the weight grads
+    assert ours.macs == reference.get_total_flops() / 2 == 3 * 2 * 4 * 6 * 6 * 27
+    with MACCounter() as r1:
+        (grad,) = torch.autograd.grad(conv(x).sum(), x, create_graph=True)
+        grad.square().sum().backward()
+    assert r1.macs > ours.macs

@@ -10,6 +10,7 @@ import torch
 
 from vidsynth.bench.flops import count_macs
 from vidsynth.bench.memory import gib, peak_memory
+from vidsynth.bench.peak import fraction_of_peak
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import time_call
 from vidsynth.bench.speed import inference
@@ -37,4 +38,5 @@ def discriminator_speed(subject, settings: BenchSettings) -> dict:
     t = time_call(run, max(settings.repeats(False), 2), 0, device)
     mem = peak_memory(run, device)
     return {"batch": batch, "clip_frames": frames, "gmac_per_clip": macs / batch / 1e9, "sec_per_batch": t["median_s"],
-            "clips_per_s": batch / t["median_s"], "peak_mem_gib": gib(mem["peak_bytes"])}
+            "clips_per_s": batch / t["median_s"], "peak_mem_gib": gib(mem["peak_bytes"]), "cpu": t["cpu"],
+            **fraction_of_peak(macs, t["median_s"], settings.peak, subject.peak_kind["discriminator"])}

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import FlopCounterMode, flop_registry
 
 
 def count_macs(fn: Callable[[], object]) -> dict:
@@ -28,3 +29,22 @@ def count_macs(fn: Callable[[], object]) -> dict:
     by_module = {name: sum(ops.values()) / 2 for name, ops in counts.items()
                  if name != "Global" and name.count(".") <= 2}
     return {"macs": counter.get_total_flops() / 2, "by_op": by_op, "by_module": by_module}
+
+
+class MACCounter(TorchDispatchMode):
+    """Multiply-adds of every matmul / convolution dispatched while active, by the counter's own formulas
+    (``flop_registry``), without ``FlopCounterMode``'s module tracking, whose backward hooks fail inside
+    ``torch.autograd.grad`` (R1, WGAN-GP): this one counts a whole training step, double backward included.
+    Use as ``with MACCounter() as c: step()``, then ``c.macs``."""
+
+    def __init__(self):
+        super().__init__()
+        self.macs = 0.0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        count = flop_registry.get(func._overloadpacket)
+        if count is not None:
+            self.macs += count(*args, **kwargs, out_val=out) / 2
+        return out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from vidsynth.bench.memory import gib, peak_memory
+from vidsynth.bench.peak import fraction_of_peak
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import time_call
 from vidsynth.bench.speed import inference
@@ -24,7 +25,9 @@ def generator_flops(subject) -> dict:
 
 
 def generation_speed(subject, settings: BenchSettings) -> dict:
-    """Videos/s and frames/s of batched generation under ``inference_mode``, and peak memory."""
+    """Videos/s and frames/s of batched generation under ``inference_mode``, peak memory, the user and
+    system CPU time of the timed calls and the fraction of the machine's rate (``subject.peak_kind``)
+    reached by the MACs the implementation executes (counted on the meta device)."""
     device, batch = settings.device, settings.batch_size()
     subject.build(device)
     lat = subject.latents(batch, device)
@@ -37,7 +40,10 @@ def generation_speed(subject, settings: BenchSettings) -> dict:
     t = time_call(run, settings.repeats(heavy), settings.warmups(heavy), device)
     mem = peak_memory(run, device)
     per_batch = t["median_s"]
+    macs = subject.count_generator(subject.frames, batch, **subject.executed)["macs"]
     return {"batch": batch, "frames": subject.frames, "sec_per_batch": per_batch,
             "sec_per_video": per_batch / batch, "videos_per_s": batch / per_batch,
             "frames_per_s": batch * subject.frames / per_batch, "times_s": t["times_s"],
-            "peak_mem_gib": gib(mem["peak_bytes"]), "mem_method": mem["method"]}
+            "peak_mem_gib": gib(mem["peak_bytes"]), "mem_method": mem["method"], "cpu": t["cpu"],
+            "gmac_per_batch": macs / 1e9,
+            **fraction_of_peak(macs, per_batch, settings.peak, subject.peak_kind["generation"])}

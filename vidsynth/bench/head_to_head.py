@@ -9,7 +9,7 @@ from __future__ import annotations
 from vidsynth.bench.memory import gib, peak_memory
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.subjects import get_subject
-from vidsynth.bench.timing import compare
+from vidsynth.bench.timing import compare_detailed
 from vidsynth.bench.speed import inference
 
 PAIRS = [("digan-test", "mocogan-hd-test"), ("digan-tiny", "mocogan-hd-tiny"),
@@ -29,7 +29,8 @@ def head_to_head(digan_name: str, mocogan_name: str, settings: BenchSettings) ->
             with inference():
                 s.generate(lat, frames)
         fns[name] = fn
-    medians = compare(fns, max(settings.repeats(False), 2), 1, device)
+    timed = compare_detailed(fns, max(settings.repeats(False), 2), 1, device)
+    medians = {name: t["median_s"] for name, t in timed.items()}
     mem = {name: gib(peak_memory(fn, device)["peak_bytes"]) for name, fn in fns.items()}
     for s in subjects.values():
         s._built.clear()
@@ -37,4 +38,5 @@ def head_to_head(digan_name: str, mocogan_name: str, settings: BenchSettings) ->
                 k: v / frames for k, v in medians.items()},
             "sec_per_16_frame_video": {k: 16 * v / frames for k, v in medians.items()},
             "mocogan_hd_over_digan_time": medians["mocogan-hd"] / medians["digan"],
-            "peak_mem_gib": mem, "note": f"batch 1, {frames} frames, interleaved"}
+            "peak_mem_gib": mem, "cpu": {name: t["cpu"] for name, t in timed.items()},
+            "note": f"batch 1, {frames} frames, interleaved"}

@@ -61,3 +61,18 @@ def peak_rates(device="cpu", repeat: int = 3) -> dict:
         flop = 2 * 2 * 64 * 8 * 56 * 56 * 64 * 27
         out["conv3d_3x3x3_gflops"] = flop / _best_seconds(lambda: F.conv3d(x, w, padding=1), repeat, device) / 1e9
     return out
+
+
+# Which measured rate a subject's arithmetic is compared with (``Subject.peak_kind``): matrix products
+# (DIGAN's INR generator: 1x1 modulated convolutions over pixels) with sgemm, 3x3 convolutions
+# (StyleGAN2, the 2D discriminators) with conv3x3, 3D convolutions (MoCoGAN-HD's video D) with conv3d.
+PEAK_KEYS = {"sgemm": "sgemm_gflops", "conv3x3": "conv3x3_gflops", "conv3d": "conv3d_3x3x3_gflops"}
+
+
+def fraction_of_peak(macs: float | None, seconds: float, peak: dict | None, kind: str) -> dict:
+    """``{"gflops", "peak_kind", "peak_gflops", "fraction_of_peak"}`` for ``macs`` multiply-adds done in
+    ``seconds`` (2 FLOP per MAC, the convention of ``peak_rates``), against ``peak[PEAK_KEYS[kind]]``."""
+    gflops = 2 * macs / seconds / 1e9 if macs and seconds > 0 else None
+    peak_gflops = (peak or {}).get(PEAK_KEYS[kind])
+    return {"gflops": gflops, "peak_kind": kind, "peak_gflops": peak_gflops,
+            "fraction_of_peak": gflops / peak_gflops if gflops and peak_gflops else None}

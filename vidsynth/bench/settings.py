@@ -14,6 +14,8 @@ class BenchSettings:
     batch: int | None = None   # None = 1 when quick, else 4 (the paper's training batch)
     compile: bool = False      # also measure torch.compile (slow to start on CPU)
     d_frames: int | None = None  # clip length for discriminator throughput (None = the config's)
+    train_batches: tuple[int, ...] | None = None  # training-step batches; None = (4, 16) full, (1,) quick
+    peak: dict | None = None   # this machine's measured rates (``peak.peak_rates``), for fractions
 
     def repeats(self, heavy: bool = False) -> int:
         if self.repeat is not None:
@@ -24,6 +26,13 @@ class BenchSettings:
 
     def warmups(self, heavy: bool = False) -> int:
         return 0 if (self.quick and heavy) else 1
+
+    def training_batches(self) -> tuple[int, ...]:
+        """Batches of the training-step measurement: issue 18's 4 and 16 (``--full``), or batch 1 when
+        quick (a paper-scale batch-16 step takes many minutes on a CPU)."""
+        if self.train_batches:
+            return tuple(self.train_batches)
+        return (1,) if self.quick else (4, 16)
 
     def batch_size(self) -> int:
         if self.batch is not None:

@@ -4,7 +4,7 @@ A subject builds its networks and offers the same handful of operations for both
 every measurement file works on either: ``latents`` / ``generate`` (a batch of videos),
 ``generate_per_frame`` and ``generate_chunked`` (same frames, other rendering orders),
 ``count_generator`` (MACs on the meta device), ``discriminate`` (what the method's Ds do with a
-clip), ``discriminators`` and ``train_step`` (one G and one D update).
+clip), ``discriminators`` and ``train_steps`` (one G and one D update, per kind of step).
 
 Configurations (``SUBJECTS``):
 
@@ -40,6 +40,9 @@ class Subject:
     frames = 16
     resolution = 128           # output (and discriminator) resolution
     paper_scale = False        # heavy on a CPU: ``--quick`` measures it with fewer repeats / frames
+    # The machine rate (``peak.PEAK_KEYS``) each measurement's arithmetic is compared with.
+    peak_kind: dict = {"generation": "conv3x3", "discriminator": "conv3x3", "training": "conv3x3"}
+    executed: dict = {}        # ``count_generator`` keywords that count what the implementation executes
 
     def __init__(self):
         self._built: dict = {}
@@ -52,6 +55,10 @@ class Subject:
 # ----------------------------------------------------------------------------------------- DIGAN
 class DIGANSubject(Subject):
     method = "digan"
+    # The INR generator is per-pixel matrix products (modulated 1x1 convs): sgemm. Its Ds are 3x3 convs;
+    # a training step's arithmetic is mostly the generator's (forward, backward, R1's double backward).
+    peak_kind = {"generation": "sgemm", "discriminator": "conv3x3", "training": "sgemm"}
+    executed = {"as_published": False}
 
     def __init__(self, name: str, preset: str, description: str, paper_scale: bool = False):
         super().__init__()
@@ -103,6 +110,16 @@ class DIGANSubject(Subject):
         times = self.times(frames, z.device)
         return torch.cat([G.synthesize(w, zm, times[i:i + chunk]) for i in range(0, frames, chunk)], dim=2)
 
+    def stream_chunks(self, latents: tuple, frames: int, chunk: int):
+        """Yield ``[B, 3, <=chunk, R, R]`` pieces of ``generate``'s video in order, one pass each (what a
+        video writer consumes): nothing but the current chunk is held, whatever the length."""
+        z, zm = latents
+        G = self.build(z.device)["G"]
+        w = G.mapping(z, None)
+        times = self.times(frames, z.device)
+        for i in range(0, frames, chunk):
+            yield G.synthesize(w, zm, times[i:i + chunk])
+
     def generate_per_frame(self, latents: tuple, frames: int) -> torch.Tensor:
         """One pass per frame (the baseline that batched time rendering is compared against)."""
         return self.generate_chunked(latents, frames, 1)
@@ -140,20 +157,25 @@ class DIGANSubject(Subject):
         dt = torch.ones(video.shape[0], device=video.device)
         return list(D(motion_input(video[:, :, 0], video[:, :, -1], dt)))
 
-    def train_step(self, batch: int, device):
-        """A callable running one ``DIGANTrainer.step`` (one G and one D update, R1 included)."""
+    def train_steps(self, batch: int, device) -> dict:
+        """``{"r1": step, "no_r1": step}``: callables running one ``DIGANTrainer.step`` (one G and one D
+        update) at a step index that runs the lazy R1 phase (a multiple of ``r1_interval``) or not."""
         from vidsynth.training.digan import DIGANTrainer
 
         cfg = dataclasses.replace(self.cfg, batch=batch, mbstd_group=min(self.cfg.mbstd_group, batch))
         trainer = DIGANTrainer(cfg, torch.device(device))
         clips = torch.randint(0, 256, (batch, 3, cfg.frames, cfg.resolution, cfg.resolution), dtype=torch.uint8)
         labels = torch.zeros(batch, dtype=torch.long)
-        state = {"step": 0}
+        interval = max(cfg.r1_interval, 2)
+        state = {"round": 0}
 
-        def step():
-            trainer.step(state["step"], clips, labels, state["step"] * batch)   # step 0 includes R1
-            state["step"] += 1
-        return step
+        def step_at(offset: int):
+            def step():
+                index = state["round"] * interval + offset
+                trainer.step(index, clips, labels, index * batch)
+                state["round"] += 1
+            return step
+        return {"r1": step_at(0), "no_r1": step_at(1)}
 
 
 # ------------------------------------------------------------------------------------ MoCoGAN-HD
@@ -174,9 +196,23 @@ class PooledMoCoGANHD(nn.Module):
         video = render_latents(self.image_generator, latents, batch_size=chunk)    # [B, 3, T, R, R]
         return resize_frames(video, self.out_size)                                 # area pooling
 
+    def stream(self, z: torch.Tensor, frames: int, noise: torch.Tensor | None = None, chunk: int = 8):
+        """Yield the video of ``forward`` in pieces of ``chunk`` frames ``[B, 3, <=chunk, out, out]``: the
+        LSTM trajectory ([B, T, 512], small) is computed once, the noise maps are drawn once per video."""
+        from vidsynth.models.mocogan_hd import render_latents
+        from vidsynth.models.mocogan_hd.video_noise import draw_video_noise, has_noise_inputs
+
+        G_I = self.image_generator
+        latents = self.motion_generator(G_I.mapping(z), frames, noise=noise).latents  # [B, T, D]
+        maps = draw_video_noise(G_I, z.shape[0], None) if has_noise_inputs(G_I) else None
+        for i in range(0, frames, chunk):
+            yield resize_frames(render_latents(G_I, latents[:, i:i + chunk], video_noise=maps), self.out_size)
+
 
 class MoCoGANHDSubject(Subject):
     method = "mocogan-hd"
+    # StyleGAN2's 3x3 modulated convs; the video D is 3D convs (conv3d).
+    peak_kind = {"generation": "conv3x3", "discriminator": "conv3d", "training": "conv3x3"}
 
     def __init__(self, name: str, description: str, image_resolution: int, channel_multiplier: int,
                  out_size: int, style_dim: int = 512, n_mlp: int = 8, channel_max: int = 512, hidden_dim: int = 384,
@@ -234,6 +270,11 @@ class MoCoGANHDSubject(Subject):
     def generate_per_frame(self, latents: tuple, frames: int) -> torch.Tensor:
         return self.generate(latents, frames, chunk=1)
 
+    def stream_chunks(self, latents: tuple, frames: int, chunk: int):
+        """``PooledMoCoGANHD.stream``: pieces of ``chunk`` frames, nothing else held."""
+        z = latents[0]
+        return self.build(z.device)["G"].stream(z, frames, noise=self._noise(latents, frames), chunk=chunk)
+
     def count_generator(self, frames: int | None = None, batch: int = 1) -> dict:
         from vidsynth.bench.flops import count_macs
 
@@ -262,10 +303,11 @@ class MoCoGANHDSubject(Subject):
         D = D if D is not None else self.discriminators(video.device)
         return D["video_d"](video) + D["image_d"](video[:, :, 0], video[:, :, -1])
 
-    def train_step(self, batch: int, device):
-        """A callable running one motion-generator update and one D_V + D_I update (in-domain
-        losses of ``vidsynth.models.mocogan_hd.losses``; the official schedule does 5 G steps per
-        D step). StyleGAN2 stays frozen but is back-propagated through for G_M."""
+    def train_steps(self, batch: int, device) -> dict:
+        """``{"gp": step}``: a callable running one motion-generator update and one D_V + D_I update
+        (in-domain losses of ``vidsynth.models.mocogan_hd.losses``; the official schedule does 5 G
+        steps per D step). StyleGAN2 stays frozen but is back-propagated through for G_M. Every D
+        step includes WGAN-GP on D_V, so there is no separate unregularised kind."""
         from vidsynth.models.mocogan_hd import (PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
                                                 freeze_image_generator, generator_losses)
 
@@ -292,7 +334,7 @@ class MoCoGANHDSubject(Subject):
             opt_d.zero_grad(set_to_none=True)
             loss.backward()
             opt_d.step()
-        return step
+        return {"gp": step}
 
 
 SUBJECTS: dict[str, Subject] = {}

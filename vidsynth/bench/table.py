@@ -32,6 +32,21 @@ def _get(d: dict, *keys):
     return d
 
 
+def _pct(fraction, kind=None) -> str:
+    """``0.58, "sgemm"`` -> ``58% sgemm``."""
+    return "-" if fraction is None else f"{100 * fraction:.0f}% {kind or ''}".strip()
+
+
+def _sys(cpu: dict | None) -> str:
+    """System / user CPU time of the timed calls, as a percentage (target < 10%)."""
+    ratio = (cpu or {}).get("sys_over_user")
+    return "-" if ratio is None else f"{100 * ratio:.0f}%"
+
+
+def _mem(row: dict) -> str:
+    return _fmt(row.get("peak_mem_gib")) + (" (estimated)" if row.get("estimated") else "")
+
+
 def format_results(out: dict, markdown: bool = False) -> str:
     """The whole result as text tables (``markdown=True``: GitHub tables, as in docs/performance.md)."""
     parts = [f"device: {out['device']} ({out['device_name']}), torch {out['torch']}, {out['threads']} threads, "
@@ -39,13 +54,36 @@ def format_results(out: dict, markdown: bool = False) -> str:
              f"GMAC: {out['flop_convention']}", ""]
     rows = []
     for r in out["results"]:
-        rows.append([r["config"], _get(r, "generator", "gmac_per_video"), _get(r, "generation", "videos_per_s"),
-                     _get(r, "generation", "frames_per_s"), _get(r, "generation", "peak_mem_gib"),
-                     _get(r, "discriminator", "gmac_per_clip"), _get(r, "discriminator", "clips_per_s"),
-                     _get(r, "training", "sec_per_step"),
-                     _get(r, "training", "peak_mem_gib")])
-    parts.append(_table(["config", "G GMAC/video", "videos/s", "frames/s", "gen GiB", "D GMAC/clip", "D clips/s",
-                         "train s/step", "train GiB"], rows, markdown))
+        g = r.get("generation") or {}
+        rows.append([r["config"], _get(r, "generator", "gmac_per_video"), g.get("videos_per_s"),
+                     g.get("frames_per_s"), g.get("peak_mem_gib"),
+                     _pct(g.get("fraction_of_peak"), g.get("peak_kind")),
+                     _sys(g.get("cpu")), _get(r, "discriminator", "gmac_per_clip"),
+                     _get(r, "discriminator", "clips_per_s"),
+                     _pct(_get(r, "discriminator", "fraction_of_peak"), _get(r, "discriminator", "peak_kind"))])
+    if rows:
+        parts.append(_table(["config", "G GMAC/video", "videos/s", "frames/s", "gen GiB", "gen % of peak",
+                             "gen sys/user", "D GMAC/clip", "D clips/s", "D % of peak"], rows, markdown))
+    train_rows = [[r["config"], t["batch"], t["kind"], t.get("sec_per_step"), _mem(t), _fmt(t.get("gflops"), 1),
+                   _pct(t.get("fraction_of_peak"), t.get("peak_kind")), _sys(t.get("cpu"))]
+                  for r in out["results"] for t in _get(r, "training", "rows") or [] if not t.get("probe")]
+    if train_rows:
+        parts += ["", "training steps (one G + one D update; memory: peak of the first step, with optimizer state):",
+                  _table(["config", "batch", "kind", "s/step", "peak GiB", "GFLOP/s", "% of peak", "sys/user"],
+                         train_rows, markdown)]
+    mem_rows = []
+    for r in out["results"]:
+        m = r.get("memory") or {}
+        if "training" in m:
+            gen = {row["frames"]: row for row in m["generation"]["rows"]}
+            mem_rows.append([r["config"], _mem(m["training"]),
+                             *[_fmt(gen[f]["streamed_peak_gib"]) if f in gen else "-" for f in (16, 128, 1024)],
+                             _fmt(m["generation"]["working_growth"])])
+    if mem_rows:
+        parts += ["", "memory at batch 4 (GiB): training step peak; generation peak, streamed in chunks of 8 frames "
+                      "(each chunk handed on as to a video writer) at 16 / 128 / 1024 frames:",
+                  _table(["config", "train b4", "gen 16 fr", "gen 128 fr", "gen 1024 fr", "growth 1024/16"],
+                         mem_rows, markdown)]
     errors = [(r["config"], k, v["error"]) for r in out["results"] for k, v in r.items()
               if isinstance(v, dict) and "error" in v]
     for config, key, err in errors:
@@ -68,11 +106,31 @@ def format_results(out: dict, markdown: bool = False) -> str:
     long_rows = []
     for r in out["results"]:
         for row in _get(r, "long_video", "rows") or []:
-            long_rows.append([r["config"], row["frames"], row["all_at_once_peak_gib"], row["chunked_peak_gib"],
-                              row["output_gib"]])
+            long_rows.append([r["config"], row["frames"], row.get("all_at_once_peak_gib"), row["chunked_peak_gib"],
+                              row["streamed_peak_gib"], row["output_gib"]])
     if long_rows:
         parts += ["", "long-video generation, peak memory GiB (chunks of 8 frames):",
-                  _table(["config", "frames", "all at once", "chunked", "output"], long_rows, markdown)]
+                  _table(["config", "frames", "all at once", "chunked", "streamed", "output"], long_rows, markdown)]
+
+    official = out.get("official") or []
+    if official:
+        rows = []
+        for o in official:
+            if "error" in o:
+                rows.append([o["method"], o["error"], *[""] * 7])
+                continue
+            a, b = o["official"], o["ours"]
+            rows.append([f"{o['method']} ({o['config']})", a["sec_per_video"], b["sec_per_video"],
+                         f"{o['ours_faster_by']:.2f}x" + ("" if o["meets_target"] else f" (< {o['target']:.0f}x)"),
+                         f"{o['ours_faster_by_cpu_time']:.2f}x",
+                         a["peak_mem_gib"], b["peak_mem_gib"],
+                         f"{_pct(a['fraction_of_peak'], a['peak_kind'])} / "
+                         f"{_pct(b['fraction_of_peak'], b['peak_kind'])}",
+                         f"{_sys(a['cpu'])} / {_sys(b['cpu'])}"])
+        parts += ["", "official code vs ours, generation (interleaved, batch 1, 16 frames, random weights):",
+                  _table(["method", "official s/video", "ours s/video", "ours faster by", "by CPU time", "official GiB",
+                          "ours GiB",
+                          "% of peak (off / ours)", "sys/user (off / ours)"], rows, markdown)]
 
     loader_rows = []
     for r in out["results"]:
@@ -123,7 +181,8 @@ def format_results(out: dict, markdown: bool = False) -> str:
             for key, label in (("gmac", "G GMAC/video"), ("d_clips_per_s", "D clips/s"),
                                ("train_mem_gb", "train memory GB")):
                 e = cmp[method][key]
-                paper_rows.append([method, label, e["ours"], e["paper"], e["ratio"]])
+                ours = _fmt(e["ours"]) + (" (estimated)" if e.get("estimated") else "")
+                paper_rows.append([method, label, ours, e["paper"], e["ratio"]])
     if paper_rows:
         parts += ["", f"ours vs paper ({cmp['paper_setup']}):",
                   _table(["method", "quantity", "ours", "paper", "ours/paper"], paper_rows, markdown)]

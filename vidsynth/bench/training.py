@@ -1,27 +1,97 @@
-"""One training step (one G update + one D update): time and peak memory."""
+"""Training steps (one G update + one D update): time, peak memory and the fraction of the machine's
+rate, at several batch sizes, with and without the lazy regulariser.
+
+``Subject.train_steps(batch, device)`` gives one callable per kind of step: DIGAN ``r1`` (the step
+that also runs the lazy R1 phase, every 16th) and ``no_r1`` (the 15 others); MoCoGAN-HD ``gp`` (its
+in-domain D step always includes WGAN-GP on the video D, so there is one kind). The first call of a
+kind is the warm-up: it allocates the optimizer state, and its peak memory and its FLOPs
+(``flops.MACCounter`` on the real call: forward, backward and R1's double backward) are
+recorded; then ``repeats`` calls are timed with their user/system CPU time.
+
+Batches that do not fit: before a batch is built its peak memory is predicted from the batches
+measured so far (linear in batch through the two largest; from one batch, proportional to the batch,
+an upper bound) and, if the prediction exceeds the memory available now, the batch is not run; its
+row carries ``"estimated": true`` and the predicted memory. When no batch of the list has been
+measured yet and the first is larger than 1, batch 1 is measured first as a probe.
+"""
 from __future__ import annotations
 
-import time
+import gc
+import re
 
+from vidsynth.bench.flops import MACCounter
 from vidsynth.bench.memory import gib, peak_memory
+from vidsynth.bench.peak import fraction_of_peak
 from vidsynth.bench.settings import BenchSettings
-from vidsynth.bench.timing import synchronize, time_call
+from vidsynth.bench.timing import time_call
+
+HEADROOM = 0.9   # run a batch only if its predicted peak is under 90% of the memory available now
+
+
+def available_bytes() -> int | None:
+    """``MemAvailable`` of ``/proc/meminfo`` (Linux), or None where unknown (then every batch is run)."""
+    try:
+        with open("/proc/meminfo") as f:
+            m = re.search(r"^MemAvailable:\s+(\d+) kB", f.read(), re.MULTILINE)
+        return int(m.group(1)) * 1024 if m else None
+    except OSError:
+        return None
+
+
+def predict_peak(measured: dict[int, float], batch: int) -> tuple[float, str] | None:
+    """Peak bytes at ``batch`` from ``{batch: measured peak bytes}``: linear through the two largest
+    measured batches, or proportional to the batch from one (an upper bound: it scales the fixed part
+    too). None without measurements."""
+    if not measured:
+        return None
+    sizes = sorted(measured)
+    if len(sizes) == 1:
+        (b1,) = sizes
+        return measured[b1] * batch / b1, f"proportional to batch from batch {b1} (upper bound)"
+    b1, b2 = sizes[-2:]
+    slope = (measured[b2] - measured[b1]) / (b2 - b1)
+    return measured[b2] + slope * (batch - b2), f"linear in batch through batches {b1} and {b2}"
+
+
+def measure_kind(step, subject, settings: BenchSettings, batch: int) -> dict:
+    """Warm-up call (peak memory, counted FLOPs), then timed calls; one row of the result."""
+    device = settings.device
+    with MACCounter() as counter:
+        mem = peak_memory(step, device)
+    macs = counter.macs
+    t = time_call(step, settings.repeats(subject.paper_scale), 0, device)
+    return {"batch": batch, "sec_per_step": t["median_s"], "times_s": t["times_s"], "cpu": t["cpu"],
+            "peak_mem_gib": gib(mem["peak_bytes"]), "mem_method": mem["method"], "gmac_per_step": macs / 1e9,
+            **fraction_of_peak(macs, t["median_s"], settings.peak, subject.peak_kind["training"])}
 
 
 def training_step(subject, settings: BenchSettings) -> dict:
-    """Peak memory of the first step (it also allocates the optimizer state; DIGAN's step 0 runs R1),
-    then the median time of ``repeats`` further steps. Paper-scale configs in quick mode time that
-    first step only (a step takes minutes on a CPU)."""
-    device, batch = settings.device, settings.batch_size()
-    step = subject.train_step(batch, device)
-    start = time.perf_counter()
-    mem = peak_memory(step, device)
-    synchronize(device)
-    first = time.perf_counter() - start
-    if subject.paper_scale and settings.quick:
-        times, note = [first], "quick: one (first) step timed, incl. optimizer-state allocation"
-    else:
-        times, note = time_call(step, settings.repeats(), 0, device)["times_s"], "median of steps after the first"
-    times_sorted = sorted(times)
-    return {"batch": batch, "sec_per_step": times_sorted[len(times) // 2], "times_s": times, "first_step_s": first,
-            "peak_mem_gib": gib(mem["peak_bytes"]), "mem_method": mem["method"], "note": note}
+    """``{"rows": [{"batch", "kind", "sec_per_step", "peak_mem_gib", ...} or an estimated row], ...}``."""
+    device = settings.device
+    wanted = sorted(set(settings.training_batches()))
+    plan = ([1] if wanted[0] > 1 else []) + wanted      # batch 1 first as a probe (see the module docstring)
+    measured: dict[int, float] = {}
+    rows = []
+    for batch in plan:
+        probe = batch not in wanted
+        guess = predict_peak(measured, batch)
+        free = available_bytes() if device.type == "cpu" else None
+        if guess is not None and free is not None and guess[0] > HEADROOM * free:
+            if not probe:
+                rows.append({"batch": batch, "kind": "all", "estimated": True, "peak_mem_gib": gib(guess[0]),
+                             "note": f"not run: estimated {gib(guess[0]):.1f} GiB ({guess[1]}) > "
+                                     f"{HEADROOM:.0%} of the {gib(free):.1f} GiB available"})
+            continue
+        steps = subject.train_steps(batch, device)
+        for kind, step in steps.items():
+            row = {"kind": kind, **measure_kind(step, subject, settings, batch)}
+            if probe:
+                row["probe"] = True
+            rows.append(row)
+            measured[batch] = max(measured.get(batch, 0.0), row["peak_mem_gib"] * 2 ** 30)
+        del steps
+        gc.collect()
+    largest = max((r["batch"] for r in rows if not r.get("estimated") and not r.get("probe")), default=None)
+    return {"rows": rows, "largest_batch_run": largest, "batches": wanted,
+            "note": "peak memory of the first call of each kind (includes allocating the optimizer state); "
+                    "time: median of the calls after it"}

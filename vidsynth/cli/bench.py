@@ -16,7 +16,17 @@ import click
                    "long_video, speedups, head_to_head (DIGAN vs MoCoGAN-HD interleaved, needs both configs), "
                    "loader (data loader clips/s vs the training step's, share of step time waiting for data; only when "
                    "asked for), peak (sgemm / conv GFLOP/s of this machine), i3d (FVD's network: clips/s, fraction of the "
-                   "conv peak, memory format / batch / --compile variants).")
+                   "conv peak, memory format / batch / --compile variants), memory (training at batch 4, "
+                   "generation at batch 4 for 16/128/1024 frames), official (the official DIGAN / MoCoGAN-HD "
+                   "generators side by side with ours; needs --official-digan / --official-mocogan-hd).")
+@click.option("--official-digan", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Checkout of github.com/sihyun-yu/digan for --measure official (imported at run time; "
+                   "needs einops and omegaconf).")
+@click.option("--official-mocogan-hd", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Checkout of github.com/snap-research/MoCoGAN-HD for --measure official.")
+@click.option("--train-batch", "train_batches", type=int, multiple=True,
+              help="Batch sizes of the training-step measurement (repeatable). Default: 4 and 16 with --full, "
+                   "1 with --quick.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),
               help="Also write the tables as Markdown here (the format of docs/performance.md).")
@@ -33,8 +43,8 @@ import click
                    "synchronisation stalls that make small ops 100x slower.")
 @click.option("--no-i3d", is_flag=True, help="Skip the I3D feature-extractor measurement.")
 @click.option("--list", "list_configs", is_flag=True, help="List the configs and exit.")
-def bench_command(configs, measures, json_path, markdown_path, device, repeat, batch, quick, use_compile, d_frames,
-                  threads, no_i3d, list_configs):
+def bench_command(configs, measures, official_digan, official_mocogan_hd, train_batches, json_path, markdown_path,
+                  device, repeat, batch, quick, use_compile, d_frames, threads, no_i3d, list_configs):
     """Measure GMAC/video, generation frames/s, peak memory, D clips/s, a training step, long-video
     memory and speed-up ratios for DIGAN and MoCoGAN-HD configs.
 
@@ -45,6 +55,8 @@ def bench_command(configs, measures, json_path, markdown_path, device, repeat, b
       vidsynth bench --config digan-tiny --json bench.json
       vidsynth bench --config digan-paper128 --measure flops
       vidsynth bench --measure i3d --threads 2          # I3D clips/s vs this machine's conv peak
+      vidsynth bench --measure official --official-digan ~/digan --official-mocogan-hd ~/MoCoGAN-HD --no-i3d
+      vidsynth bench --config digan-paper128 --measure training --train-batch 4 --train-batch 16
     """
     from vidsynth.bench.runner import run_bench
     from vidsynth.bench.settings import BenchSettings
@@ -65,11 +77,16 @@ def bench_command(configs, measures, json_path, markdown_path, device, repeat, b
         import torch
 
         torch.set_num_threads(threads)
+    official = {"digan": official_digan, "mocogan-hd": official_mocogan_hd}
+    if "official" in measures:
+        from vidsynth.bench.official import check_checkouts
+
+        official = check_checkouts(official)          # before anything slow: a wrong folder exits 2 at once
     dev = resolve_device(device)
     settings = BenchSettings(dev, quick=dev.type == "cpu" if quick is None else quick, repeat=repeat, batch=batch,
-                             compile=use_compile, d_frames=d_frames)
+                             compile=use_compile, d_frames=d_frames, train_batches=train_batches or None)
     out = run_bench(configs or DEFAULT_CONFIGS, settings, measures or None, i3d=not no_i3d,
-                    log=lambda msg: click.echo(msg, err=True))
+                    log=lambda msg: click.echo(msg, err=True), official=official)
     click.echo(format_results(out))
     if json_path:
         atomic_write_text(json_path, json.dumps(out, indent=2))

@@ -1,0 +1,76 @@
+"""``vidsynth bench --measure official``: the side-by-side mechanics (with a stand-in for the official
+generator, since the official checkouts are not part of the tests) and the errors when checkouts are missing."""
+import contextlib
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from vidsynth.bench import official
+from vidsynth.bench.official import side_by_side
+from vidsynth.bench.peak import PEAK_KEYS
+from vidsynth.bench.settings import BenchSettings
+from vidsynth.bench.speed import inference
+from vidsynth.bench.table import format_results
+from vidsynth.errors import VidsynthError
+
+
+@contextlib.contextmanager
+def three_times_ours(checkout, subject, frames):
+    """Stands in for an official loader: a generator doing exactly three times our generator's work."""
+    lat = subject.latents(1, "cpu")
+
+    def generate():
+        with inference():
+            for _ in range(3):
+                subject.generate(lat, frames)
+    yield generate
+
+
+def test_side_by_side_mechanics(monkeypatch, tmp_path, one_thread):
+    monkeypatch.setitem(official.LOADERS, "digan", three_times_ours)
+    peak = {"sgemm_gflops": 10.0, "conv3x3_gflops": 20.0, "conv3d_3x3x3_gflops": 30.0}
+    settings = BenchSettings(torch.device("cpu"), repeat=2, peak=peak)
+    r = side_by_side("digan", tmp_path, settings, config="digan-test", frames=4)
+    json.dumps(r)
+    assert (r["method"], r["config"], r["frames"], r["batch"]) == ("digan", "digan-test", 4, 1)
+    off, ours = r["official"], r["ours"]
+    # MACs are counted on each side's own warm-up call: the stand-in does exactly three of our videos
+    assert off["gmac_per_video"] == pytest.approx(3 * ours["gmac_per_video"], rel=1e-12) and ours["gmac_per_video"] > 0
+    for side in (off, ours):
+        assert len(side["times_s"]) == 2 and side["sec_per_video"] == pytest.approx(sum(side["times_s"]) / 2)
+        assert side["peak_kind"] == "sgemm" and side["peak_gflops"] == peak[PEAK_KEYS["sgemm"]]
+        assert side["gflops"] == pytest.approx(2 * side["gmac_per_video"] / side["sec_per_video"], rel=1e-12)
+        assert side["fraction_of_peak"] == pytest.approx(side["gflops"] / 10.0, rel=1e-12)
+        assert side["cpu"]["user_s"] > 0 and side["cpu"]["sys_s"] >= 0
+    assert r["ours_faster_by"] == pytest.approx(off["sec_per_video"] / ours["sec_per_video"], rel=1e-12)
+    assert r["meets_target"] == (r["ours_faster_by"] >= 3.0)
+    for side in (off, ours):
+        assert side["cpu_s_per_video"] == pytest.approx((side["cpu"]["user_s"] + side["cpu"]["sys_s"]) / 2, rel=1e-12)
+    assert r["ours_faster_by_cpu_time"] == pytest.approx(off["cpu_s_per_video"] / ours["cpu_s_per_video"], rel=1e-12)
+    table = format_results({"device": "cpu", "device_name": "x", "torch": "t", "threads": 1, "batch": 1, "quick": True,
+                            "flop_convention": "", "results": [], "official": [r]})
+    assert "official code vs ours" in table and f"{r['ours_faster_by']:.2f}x" in table
+
+
+def test_checkouts_are_validated(tmp_path):
+    with pytest.raises(VidsynthError, match="--official-digan DIR and/or --official-mocogan-hd DIR"):
+        official.check_checkouts({"digan": None, "mocogan-hd": None})
+    with pytest.raises(VidsynthError, match="--official-mocogan-hd: .* not a snap-research/MoCoGAN-HD checkout"):
+        official.check_checkouts({"digan": None, "mocogan-hd": tmp_path})
+    (tmp_path / "src" / "training").mkdir(parents=True)
+    (tmp_path / "src" / "training" / "networks.py").write_text("")
+    assert official.check_checkouts({"digan": tmp_path, "mocogan-hd": None}) == {"digan": tmp_path.resolve()}
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([], "--official-digan DIR and/or --official-mocogan-hd DIR"),
+    (["--official-digan", "no/such/folder"], "--official-digan: no/such/folder is not a sihyun-yu/digan checkout"),
+])
+def test_cli_missing_checkout_exits_2_with_one_line(extra, message):
+    proc = subprocess.run([sys.executable, "-m", "vidsynth", "bench", "--measure", "official", "--no-i3d", *extra],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("Error:") and message in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr

@@ -1,0 +1,67 @@
+"""Training-step batches that do not fit (estimated, not run), and ``--measure memory``."""
+import json
+
+import pytest
+import torch
+
+from vidsynth.bench import get_subject, training
+from vidsynth.bench.memory_report import memory_report
+from vidsynth.bench.paper import training_memory_at
+from vidsynth.bench.settings import BenchSettings
+from vidsynth.bench.training import predict_peak, training_step
+
+GIB = 2 ** 30
+
+
+def test_predict_peak():
+    assert predict_peak({}, 4) is None
+    assert predict_peak({2: 10.0}, 4) == (20.0, "proportional to batch from batch 2 (upper bound)")
+    # linear through the two largest batches: 14 + (14 - 10) / (2 - 1) * (4 - 2) = 22
+    assert predict_peak({1: 10.0, 2: 14.0, 0.5: 0.0}, 4) == (22.0, "linear in batch through batches 1 and 2")
+
+
+def test_batch_that_does_not_fit_is_estimated_not_run(monkeypatch, one_thread):
+    monkeypatch.setattr(training, "available_bytes", lambda: 1)      # nothing fits after the first batch
+    settings = BenchSettings(torch.device("cpu"), repeat=1, train_batches=(1, 2))
+    out = training_step(get_subject("digan-test"), settings)
+    run, (estimated,) = out["rows"][:2], out["rows"][2:]
+    assert [(r["batch"], r["kind"]) for r in run] == [(1, "r1"), (1, "no_r1")]
+    assert estimated["batch"] == 2 and estimated["estimated"] is True and "sec_per_step" not in estimated
+    measured = max(r["peak_mem_gib"] for r in run)
+    assert estimated["peak_mem_gib"] == pytest.approx(2 * measured, rel=1e-12)       # proportional from batch 1
+    assert "proportional" in estimated["note"] and out["largest_batch_run"] == 1
+    json.dumps(out)
+
+
+def test_probe_batch_one_first(monkeypatch, one_thread):
+    monkeypatch.setattr(training, "available_bytes", lambda: 1 << 50)
+    settings = BenchSettings(torch.device("cpu"), repeat=1, train_batches=(2,))
+    out = training_step(get_subject("mocogan-hd-test"), settings)
+    assert [(r["batch"], r["kind"], r.get("probe", False)) for r in out["rows"]] == [(1, "gp", True), (2, "gp", False)]
+    assert out["largest_batch_run"] == 2
+    assert training_memory_at({"training": out}, 2) == (out["rows"][1]["peak_mem_gib"], False)
+    assert training_memory_at({"training": out}, 1) == (None, False)            # probes are not results
+
+
+def test_memory_report_streams_long_videos_flat(one_thread):
+    out = memory_report(get_subject("digan-test"), BenchSettings(torch.device("cpu"), repeat=1))
+    json.dumps(out)
+    assert out["training"]["batch"] == 4 and {r["kind"] for r in out["training"]["rows"]} == {"r1", "no_r1"}
+    assert training_memory_at({"memory": out}, 4)[0] == out["training"]["peak_mem_gib"] > 0
+    gen = out["generation"]
+    rows = {r["frames"]: r for r in gen["rows"]}
+    assert gen["batch"] == 4 and sorted(rows) == [16, 128, 1024]
+    # 4 videos x 3 x 1024 x 16 x 16 float32 = 12 MiB of output
+    assert rows[1024]["output_gib"] * GIB == 4 * 3 * 1024 * 16 * 16 * 4
+    assert "all_at_once_peak_gib" not in rows[16]         # all at once only up to the config's 4 frames
+    # Chunked rendering keeps the whole output (and torch.cat's copy of it); streaming holds one chunk of
+    # 8 frames (4 x 3 x 8 x 16 x 16 x 4 B = 96 KiB of output plus the activations of one pass).
+    assert rows[1024]["streamed_peak_gib"] < rows[1024]["chunked_peak_gib"] / 3
+    assert rows[1024]["streamed_peak_gib"] < rows[1024]["output_gib"]
+
+
+def test_training_batches_default():
+    cpu = torch.device("cpu")
+    assert BenchSettings(cpu, quick=False).training_batches() == (4, 16)        # issue 18's batches
+    assert BenchSettings(cpu, quick=True).training_batches() == (1,)
+    assert BenchSettings(cpu, quick=True, train_batches=(2, 8)).training_batches() == (2, 8)
