@@ -165,8 +165,9 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
     """Train ``config`` on ``data`` for ``minutes`` of training, measuring every ``every`` minutes.
 
     Returns the result (also ``RUN/learning.json``): ``settings``, ``run``, ``status`` (``complete`` or
-    ``interrupted``), ``trained_minutes``, ``baselines`` {name: {fvd, kvd, eval_s}}, ``curve`` [{minutes,
-    kimg, step, fvd, kvd, eval_s}], ``beats_static_minute`` (None: never) and ``summary``.
+    ``interrupted``), ``trained_minutes`` (training only), ``wall_minutes`` (metrics included),
+    ``baselines`` {name: {fvd, kvd, eval_s}}, ``curve`` [{minutes, kimg, step, fvd, kvd, eval_s}],
+    ``beats_static_minute`` (None: never) and ``summary``.
     ``resume``: a run folder of an earlier, interrupted or shorter, call with the same settings.
     """
     from vidsynth.config import LoopConfig, method_config
@@ -197,7 +198,7 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
         run_dir, result = None, {
             "measure": "learning", "settings": settings, "method": method, "preset": preset,
             "metrics": metric_names(clips), "device": str(dev), "threads": torch.get_num_threads(),
-            "run": None, "status": "running", "trained_minutes": 0.0, "baselines": {}, "curve": [],
+            "run": None, "status": "running", "trained_minutes": 0.0, "wall_minutes": 0.0, "baselines": {}, "curve": [],
             "note": (f"FVD/KVD from {clips} real and {clips} generated clips ({PROTOCOL_FRAMES} frames) against the "
                      "training data: biased upward at small N, so compare only numbers of one N (ratios in one run). "
                      "Minutes are training time only; metric time is not counted."),
@@ -207,6 +208,7 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
     meta = {"method": method, "train_frames": cfg.frames, "resolution": cfg.resolution, "train_stride": stride,
             "clip_sampling": clip_sampling, "class_names": [], "dataset": str(data)}
     pending_baselines = [b for b in BASELINES if b not in result["baselines"]]
+    started, wall_before = time.time(), result.get("wall_minutes", 0.0)   # wall: training, metrics and start-up
     try:
         held = None
         for name in pending_baselines:   # before training: the untrained generator is the run's step 0
@@ -234,6 +236,7 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
             result["run"] = str(run_dir)
             seconds, kimg, step = _chunk_training(run_dir)
             result["trained_minutes"] = done + seconds / 60
+            result["wall_minutes"] = wall_before + (time.time() - started) / 60
             write_result(run_dir, result)
             if seconds < chunk * 60:   # the loop stopped before its budget: a signal (Ctrl-C / SIGTERM)
                 raise KeyboardInterrupt
@@ -242,6 +245,7 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
             point = {"minutes": round(result["trained_minutes"], 3), "kimg": kimg, "step": step,
                      **measure(load_generator(run_dir, device=dev), **measure_args)}
             result["curve"].append(point)
+            result["wall_minutes"] = wall_before + (time.time() - started) / 60
             write_result(run_dir, result)
             log(f"minute {point['minutes']:.2f} ({kimg:.2f} kimg): FVD {point['fvd']:.1f}, KVD {point['kvd']:.3f}; "
                 f"static {result['baselines']['static']['fvd']:.1f}")
