@@ -45,15 +45,22 @@ BASELINES = ("noise_floor", "static", "untrained")
 FIXED_ON_RESUME = ("config", "data", "every", "clips", "seed")
 
 
+# method -> how its presets are named in --config (mocogan-hd first: "mocogan-hd-tiny" is not a digan name)
+METHODS = ("mocogan-hd", "digan")
+# A MoCoGAN-HD preset's image generator: the stylegan2 preset of the same name, except these.
+IMAGE_PRESETS = {"paper": "paper256"}
+IMAGE_SHARE = 0.5            # MoCoGAN-HD: share of the budget for the image generator (stage 1)
+
+
 def parse_config(name: str) -> tuple[str, str]:
     """``"digan-tiny"`` -> ``("digan", "tiny")``: a method and one of its presets in ``vidsynth.config``."""
     from vidsynth.config import PRESETS
 
-    for method in ("digan",):
+    for method in METHODS:
         prefix = f"{method}-"
         if name.startswith(prefix) and name[len(prefix):] in PRESETS[method]:
             return method, name[len(prefix):]
-    choices = [f"digan-{p}" for p in PRESETS["digan"]]
+    choices = [f"{m}-{p}" for m in reversed(METHODS) for p in PRESETS[m]]
     raise ConfigError(f"--config {name!r} cannot be trained by --measure learning: choose one of {', '.join(choices)}")
 
 
@@ -75,7 +82,7 @@ def beats_static(curve: list[dict], static_fvd: float | None) -> float | None:
 def summary_line(result: dict) -> str:
     """``"beats static at minute 3.0"`` or ``"never beats static"`` (within the minutes trained so far)."""
     minute = beats_static(result["curve"], result["baselines"].get("static", {}).get("fvd"))
-    return "never beats static" if minute is None else f"beats static at minute {minute:.1f}"
+    return "never beats static" if minute is None else f"beats static at minute {minute:g}"
 
 
 # -- the baselines' clips -------------------------------------------------------------------------------
@@ -168,12 +175,15 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
     ``interrupted``), ``trained_minutes`` (training only), ``wall_minutes`` (metrics included),
     ``baselines`` {name: {fvd, kvd, eval_s}}, ``curve`` [{minutes, kimg, step, fvd, kvd, eval_s}],
     ``beats_static_minute`` (None: never) and ``summary``.
-    ``resume``: a run folder of an earlier, interrupted or shorter, call with the same settings.
+    MoCoGAN-HD (two stages): the image generator trains first for ``IMAGE_SHARE`` of the budget in its own
+    run (``image_run``; the curve's minutes include it), then the motion generator, whose run holds the
+    result; the untrained baseline is the motion generator as initialised on that image generator, and
+    the complete result adds ``frame_fid`` (per-frame FID over an unrolled clip, ``frame_fid_over_time``).
+    ``resume``: the folder holding ``learning.json`` of an earlier, interrupted or shorter, call with the
+    same settings.
     """
-    from vidsynth.config import LoopConfig, method_config
+    from vidsynth.config import method_config
     from vidsynth.device import resolve_device
-    from vidsynth.training.loop import train
-    from vidsynth.training.progress import UNLIMITED_KIMG
 
     for name, value in (("--minutes", minutes), ("--every", every)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
@@ -181,21 +191,20 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
     if clips < 2:
         raise ConfigError(f"--clips must be >= 2 (a covariance needs 2 clips per side), got {clips}")
     method, preset = parse_config(config)
+    two_stage = method == "mocogan-hd"
     cfg = method_config(method, preset)
     settings = {"config": config, "data": str(data), "minutes": float(minutes), "every": float(every),
                 "clips": int(clips), "seed": int(seed)}
     dev = resolve_device(device)
-    stride, clip_sampling = getattr(cfg, "stride", 1), getattr(cfg, "clip_sampling", "per_video")
     if resume is not None:
-        run_dir = Path(resume)
-        result = read_result(run_dir)
+        result = read_result(Path(resume))
         changed = [f"{k} (run: {result['settings'].get(k)!r}, given: {settings[k]!r})" for k in FIXED_ON_RESUME
                    if result["settings"].get(k) != settings[k]]
         if changed:
-            raise ConfigError(f"--resume {run_dir}: cannot change {'; '.join(changed)}; only --minutes may change")
+            raise ConfigError(f"--resume {resume}: cannot change {'; '.join(changed)}; only --minutes may change")
         result["settings"]["minutes"] = float(minutes)
     else:
-        run_dir, result = None, {
+        result = {
             "measure": "learning", "settings": settings, "method": method, "preset": preset,
             "metrics": metric_names(clips), "device": str(dev), "threads": torch.get_num_threads(),
             "run": None, "status": "running", "trained_minutes": 0.0, "wall_minutes": 0.0, "baselines": {}, "curve": [],
@@ -203,41 +212,46 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
                      "training data: biased upward at small N, so compare only numbers of one N (ratios in one run). "
                      "Minutes are training time only; metric time is not counted."),
         }
+        if two_stage:
+            result.update(image_run=None, image_minutes=minutes * IMAGE_SHARE, image_trained_minutes=0.0)
+    stride, clip_sampling = getattr(cfg, "stride", 1), getattr(cfg, "clip_sampling", "per_video")
     measure_args = dict(data=str(data), clips=clips, resolution=cfg.resolution, stride=stride,
                         clip_sampling=clip_sampling, seed=seed, device=dev)
     meta = {"method": method, "train_frames": cfg.frames, "resolution": cfg.resolution, "train_stride": stride,
             "clip_sampling": clip_sampling, "class_names": [], "dataset": str(data)}
-    pending_baselines = [b for b in BASELINES if b not in result["baselines"]]
-    started, wall_before = time.time(), result.get("wall_minutes", 0.0)   # wall: training, metrics and start-up
-    try:
-        held = None
-        for name in pending_baselines:   # before training: the untrained generator is the run's step 0
+    state = {"started": time.time(), "wall_before": result.get("wall_minutes", 0.0)}  # wall: metrics included
+
+    def save():
+        folder = result["run"] or result.get("image_run")   # MoCoGAN-HD: the image run until the motion run exists
+        result["wall_minutes"] = state["wall_before"] + (time.time() - state["started"]) / 60
+        if folder is not None:
+            write_result(Path(folder), result)
+
+    def baseline(name, fake):
+        if name not in result["baselines"]:
             log(f"baseline {name} ...")
-            if name in ("noise_floor", "static"):
-                held = held if held is not None else held_out_clips(str(data), cfg.resolution, stride, clips, seed,
-                                                                     clip_sampling)
-                fake = held if name == "noise_floor" else static_clips(held)
-            else:
-                fake = untrained_sampler(cfg, seed, dev, meta)
-            result["baselines"][name] = measure(fake, **measure_args)
+            result["baselines"][name] = measure(fake() if callable(fake) else fake, **measure_args)
             log(f"baseline {name}: FVD {result['baselines'][name]['fvd']:.1f}")
-            if run_dir is not None:
-                write_result(run_dir, result)
-        tag = str(data).replace("builtin:", "").rstrip("/").split("/")[-1]
+            save()
+
+    tag = str(data).replace("builtin:", "").rstrip("/").split("/")[-1]
+    try:
+        if "noise_floor" not in result["baselines"] or "static" not in result["baselines"]:
+            held = held_out_clips(str(data), cfg.resolution, stride, clips, seed, clip_sampling)
+            baseline("noise_floor", held)
+            baseline("static", static_clips(held))
+        if two_stage:
+            cfg = _train_image_stage(result, preset, data, seed, dev, outdir, tag, progress, save, log)
+        baseline("untrained", lambda: untrained_sampler(cfg, seed, dev, meta))  # the run's own step 0
         while result["trained_minutes"] < minutes - 1e-9:
             done = result["trained_minutes"]
             next_due = (math.floor(done / every + 1e-9) + 1) * every   # the next multiple of every
             chunk = min(next_due, minutes) - done
-            loop = LoopConfig(data=str(data), kimg=UNLIMITED_KIMG, minutes=chunk, seed=seed, snapshot_kimg=0,
-                              snapshot_minutes=0, device=str(dev), num_workers=0, keep_checkpoints=1,
-                              keep_models=0)   # keep every point's model (tiny presets: small folders)
-            run_dir = train(cfg, loop, outdir=outdir, resume=run_dir, run_name=f"learning-{preset}-{tag}",
-                            progress=progress)
+            run_dir, seconds, kimg, step = _train_chunk(cfg, data, chunk, seed, dev, outdir, result["run"],
+                                                        f"learning-{preset}-{tag}", progress)
             result["run"] = str(run_dir)
-            seconds, kimg, step = _chunk_training(run_dir)
             result["trained_minutes"] = done + seconds / 60
-            result["wall_minutes"] = wall_before + (time.time() - started) / 60
-            write_result(run_dir, result)
+            save()
             if seconds < chunk * 60:   # the loop stopped before its budget: a signal (Ctrl-C / SIGTERM)
                 raise KeyboardInterrupt
             from vidsynth.loader import load_generator
@@ -245,19 +259,77 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
             point = {"minutes": round(result["trained_minutes"], 3), "kimg": kimg, "step": step,
                      **measure(load_generator(run_dir, device=dev), **measure_args)}
             result["curve"].append(point)
-            result["wall_minutes"] = wall_before + (time.time() - started) / 60
-            write_result(run_dir, result)
+            save()
             log(f"minute {point['minutes']:.2f} ({kimg:.2f} kimg): FVD {point['fvd']:.1f}, KVD {point['kvd']:.3f}; "
                 f"static {result['baselines']['static']['fvd']:.1f}")
+        if two_stage and "frame_fid" not in result:
+            log("per-frame FID over an unrolled clip ...")
+            result["frame_fid"] = unrolled_frame_fid(result["run"], cfg, data, clips, seed, dev)
         result["status"] = "complete"
     except KeyboardInterrupt:
         result["status"] = "interrupted"
-        log("interrupted: the partial curve is kept" + (f"; continue with --resume {run_dir}" if run_dir else ""))
-    if run_dir is not None:
-        write_result(run_dir, result)
-    else:   # interrupted before the run folder exists: nothing to resume, but say what was measured
+        where = result["run"] or result.get("image_run")
+        log("interrupted: the partial curve is kept" + (f"; continue with --resume {where}" if where else ""))
+    save()
+    if not (result["run"] or result.get("image_run")):   # interrupted before any run folder: nothing written
         result["beats_static_minute"], result["summary"] = None, summary_line(result)
     return result
+
+
+def _train_chunk(cfg, data, minutes: float, seed: int, device, outdir, run, run_name: str, progress: bool):
+    """Train ``minutes`` more (a new run, or ``run`` resumed); ``(run_dir, seconds, kimg, step)`` of the chunk.
+
+    ``seconds``: the chunk's own training time (its last ``stats.jsonl`` line), start-up and snapshot excluded.
+    """
+    from vidsynth.config import LoopConfig
+    from vidsynth.training.loop import train
+    from vidsynth.training.progress import UNLIMITED_KIMG
+
+    loop = LoopConfig(data=str(data), kimg=UNLIMITED_KIMG, minutes=minutes, seed=seed, snapshot_kimg=0,
+                      snapshot_minutes=0, device=str(device), num_workers=0, keep_checkpoints=1,
+                      keep_models=0,                   # keep every point's model (tiny presets: small folders)
+                      sample_frames=1 if cfg.method == "stylegan2" else 16)
+    run_dir = train(cfg, loop, outdir=outdir, resume=run, run_name=run_name, progress=progress)
+    return (run_dir, *_chunk_training(run_dir))
+
+
+def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress, save, log):
+    """MoCoGAN-HD stage 1: the image generator for ``image_minutes`` (its minutes count on the curve's axis);
+    returns the motion generator's config on it."""
+    from vidsynth.config import method_config
+
+    left = result["image_minutes"] - result["image_trained_minutes"]
+    if left > 1e-9:
+        log(f"image generator (stylegan2 {IMAGE_PRESETS.get(preset, preset)}): {left:.2f} minutes ...")
+        image_cfg = method_config("stylegan2", IMAGE_PRESETS.get(preset, preset))
+        run_dir, seconds, _, _ = _train_chunk(image_cfg, data, left, seed, device, outdir, result["image_run"],
+                                              f"learning-{preset}-image-{tag}", progress)
+        result["image_run"] = str(run_dir)
+        result["image_trained_minutes"] += seconds / 60
+        result["trained_minutes"] = result["image_trained_minutes"]
+        save()
+        if seconds < left * 60:
+            raise KeyboardInterrupt
+    return method_config("mocogan-hd", preset, {"image_generator": result["image_run"]})
+
+
+def unrolled_frame_fid(run, cfg, data: str, clips: int, seed: int, device, unroll: int = 3) -> dict:
+    """Per-frame FID of the run's generator over a clip ``unroll`` times its training length, against real
+    frames of training clips (``metrics.frame_fid``). Few clips (``clips // 8``, at least 4): the static
+    I3D runs once per frame, ~2 frames/s on one loaded CPU core."""
+    from vidsynth.data import open_dataset
+    from vidsynth.loader import load_generator
+    from vidsynth.metrics.frame_fid import frame_fid_over_time
+    from vidsynth.metrics.sources import iter_real, real_clip_keys
+
+    n, frames = max(clips // 8, 4), cfg.frames * unroll
+    ds = open_dataset(str(data), cfg.resolution, cfg.frames, stride=cfg.stride, seed=0)
+    span = (cfg.frames - 1) * cfg.stride + 1
+    real = torch.cat(list(iter_real(ds, n, span, keys=real_clip_keys(ds, n, span, seed, cfg.clip_sampling))))
+    fake = load_generator(run, device=device).sample(n, frames=frames, seed=seed)
+    fid = frame_fid_over_time(real, fake, device=device)
+    return {"clips": n, "frames": frames, "train_frames": cfg.frames, "fid": fid,
+            "network": "i3d_kinetics400_static_pool1024"}
 
 
 def format_learning(result: dict) -> str:
@@ -272,6 +344,10 @@ def format_learning(result: dict) -> str:
             lines.append(f"{'baseline ' + name:24s} {b['fvd']:10.1f} {b['kvd']:10.3f}")
     for p in result["curve"]:
         lines.append(f"{'minute %.2f (%.2f kimg)' % (p['minutes'], p['kimg']):24s} {p['fvd']:10.1f} {p['kvd']:10.3f}")
+    if result.get("frame_fid"):
+        f = result["frame_fid"]
+        lines.append(f"per-frame FID, {f['frames']} frames ({f['train_frames']} trained), {f['clips']} clips: "
+                     + " ".join(f"{v:.0f}" for v in f["fid"]))
     lines += ["", result["summary"]]
     if result.get("run"):
         lines.append(f"run folder: {result['run']} ({RESULT_FILE}, {PLOT_FILE}, report.html)")
