@@ -13,6 +13,7 @@ import math
 import signal
 import time
 
+import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
@@ -38,7 +39,7 @@ def test_beats_static_is_the_first_point_strictly_below_static():
     assert beats_static(_curve(1, 2), None) is None                      # no static baseline measured yet
     assert beats_static(_curve(900, 100, every=0.5), 500) == 1.0
     result = {"curve": _curve(900, 450), "baselines": {"static": {"fvd": 500.0}}}
-    assert summary_line(result) == "beats static at minute 2.0"
+    assert summary_line(result) == "beats static at minute 2"
     assert summary_line({"curve": _curve(900), "baselines": {"static": {"fvd": 500.0}}}) == "never beats static"
 
 
@@ -156,6 +157,54 @@ def test_a_signal_during_training_stops_without_a_point(tmp_path, fake_measure, 
                          resume=tmp_path / res["run"].split("/")[-1])
     assert again["status"] == "complete" and len(again["curve"]) == 1
     assert 0.05 <= again["curve"][0]["minutes"] < 0.05 + 1.5 / 60     # slack: a slow step (see above)
+
+
+def test_mocogan_hd_trains_the_image_stage_first_and_measures_per_frame_fid(tmp_path, fake_measure, monkeypatch):
+    """Half the budget trains the image generator in its own run (its minutes count on the curve), the
+    untrained baseline is the motion generator on it, and the result has the per-frame FID of a clip
+    unrolled 3x past the training length (stand-in per-frame network: mean colour, fast)."""
+    import vidsynth.metrics.frame_fid as frame_fid
+    from vidsynth.metrics.features import MeanColorFrames
+
+    real_fid = frame_fid.frame_fid_over_time
+    monkeypatch.setattr(frame_fid, "frame_fid_over_time",
+                        lambda real, fake, device="cpu": real_fid(real, fake, network=MeanColorFrames()))
+    fm = fake_measure()
+    res = run_learning("mocogan-hd-test", DATA, minutes=0.04, every=0.04, clips=2, outdir=tmp_path, device="cpu")
+    assert res["status"] == "complete"
+    assert fm.calls == ["Tensor", "Tensor", "MoCoGANHDSampler", "MoCoGANHDSampler"]
+    assert "stylegan2" in res["image_run"] and "mocogan-hd" in res["run"]
+    assert 0.02 <= res["image_trained_minutes"] < 0.02 + 1.5 / 60      # slack: a slow step (see above)
+    [point] = res["curve"]
+    assert 0.04 <= point["minutes"] < 0.04 + 1.5 / 60
+    f = res["frame_fid"]
+    assert f["train_frames"] == 4 and f["frames"] == 12 and f["clips"] == 4 and len(f["fid"]) == 12
+    assert all(math.isfinite(v) and v >= 0 for v in f["fid"])
+    saved = json.loads((tmp_path / res["run"].split("/")[-1] / "learning.json").read_text())
+    assert saved["frame_fid"] == f
+
+
+def test_frame_fid_over_time_is_the_fid_of_each_frame_index():
+    """Per frame index t, the Frechet distance of frame t of the generated clips to the pooled real frames:
+    a generated clip whose colour drifts by 0.1 per frame scores worse at every later frame."""
+    from vidsynth.metrics.features import MeanColorFrames
+    from vidsynth.metrics.fvd import frechet_distance
+    from vidsynth.metrics.frame_fid import frame_fid_over_time
+
+    gen = torch.Generator().manual_seed(0)
+    real = torch.rand(6, 3, 4, 2, 2, generator=gen) * 0.5 - 0.25           # [N, 3, T, H, W]
+    fake = torch.rand(5, 3, 6, 2, 2, generator=gen) * 0.5 - 0.25
+    fake = fake + 0.1 * torch.arange(6).view(1, 1, 6, 1, 1)               # drift 0.1 per frame
+    fid = frame_fid_over_time(real, fake, network=MeanColorFrames(), batch_size=2)
+    assert len(fid) == 6
+    # the network's float32 frame means, then float64 statistics: 24 real frames x 3 colours, 5 clips x 3
+    r = real.mean(dim=(3, 4)).transpose(1, 2).reshape(-1, 3).double().numpy()
+    for t in (0, 5):
+        f = fake[:, :, t].mean(dim=(2, 3)).double().numpy()
+        expected = frechet_distance(r.mean(0), np.cov(r, rowvar=False), f.mean(0), np.cov(f, rowvar=False))
+        # 1e-9: the same float64 formula; only the summation order of the streaming covariance differs
+        assert fid[t] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert fid[5] > fid[3] > fid[1]   # mean shift 0.1 t dominates: |shift|^2 grows as t^2 (0.03 at t=1, 0.75 at t=5)
 
 
 def test_bad_options_are_one_line_errors(tmp_path):

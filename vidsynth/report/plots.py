@@ -74,12 +74,22 @@ BASELINE_STYLES = {"noise_floor": ("held-out real (noise floor)", "tab:green"),
 def learning_plot(result: dict) -> bytes | None:
     """``vidsynth bench --measure learning``: FVD and KVD over training minutes, baselines as dashed lines.
 
-    ``result``: the ``learning.json`` dict (``curve`` [{minutes, kimg, fvd, kvd}], ``baselines`` {name: {fvd, kvd}}).
-    None when there is nothing to draw."""
+    ``result``: the ``learning.json`` dict (``curve`` [{minutes, kimg, fvd, kvd}], ``baselines`` {name: {fvd, kvd}},
+    MoCoGAN-HD's ``frame_fid`` {fid: [per frame], train_frames, clips}: a third panel). None when there is nothing
+    to draw."""
     curve, baselines = result.get("curve", []), result.get("baselines", {})
     if not curve and not baselines:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    frame_fid = result.get("frame_fid")
+    fig, axes = plt.subplots(1, 3 if frame_fid else 2, figsize=(15 if frame_fid else 10, 3.6))
+    if frame_fid:   # MoCoGAN-HD: FID of each frame of an unrolled clip; the trained length shaded
+        ax = axes[2]
+        ax.plot(range(len(frame_fid["fid"])), frame_fid["fid"], marker="o", markersize=3, color="tab:purple")
+        ax.axvspan(-0.5, frame_fid["train_frames"] - 0.5, color="0.9", label="training length")
+        ax.set_xlabel(f"frame index ({frame_fid['clips']} clips)")
+        ax.set_ylabel("per-frame FID vs real frames")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
     for ax, key in zip(axes, ("fvd", "kvd")):
         xs, ys = [p["minutes"] for p in curve], [p[key] for p in curve]
         if curve:
