@@ -176,8 +176,8 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
     ``baselines`` {name: {fvd, kvd, eval_s}}, ``curve`` [{minutes, kimg, step, fvd, kvd, eval_s}],
     ``beats_static_minute`` (None: never) and ``summary``.
     MoCoGAN-HD (two stages): the image generator trains first for ``IMAGE_SHARE`` of the budget in its own
-    run (``image_run``; the curve's minutes include it), then the motion generator, whose run holds the
-    result; the untrained baseline is the motion generator as initialised on that image generator, and
+    run (``image_run``; the curve's minutes include it), then the motion generator (both runs hold the
+    result); the untrained baseline is the motion generator as initialised on that image generator, and
     the complete result adds ``frame_fid`` (per-frame FID over an unrolled clip, ``frame_fid_over_time``).
     ``resume``: the folder holding ``learning.json`` of an earlier, interrupted or shorter, call with the
     same settings.
@@ -221,11 +221,11 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
             "clip_sampling": clip_sampling, "class_names": [], "dataset": str(data)}
     state = {"started": time.time(), "wall_before": result.get("wall_minutes", 0.0)}  # wall: metrics included
 
-    def save():
-        folder = result["run"] or result.get("image_run")   # MoCoGAN-HD: the image run until the motion run exists
+    def save():   # MoCoGAN-HD: into both runs, so that either resumes the whole benchmark
         result["wall_minutes"] = state["wall_before"] + (time.time() - state["started"]) / 60
-        if folder is not None:
-            write_result(Path(folder), result)
+        for folder in (result.get("image_run"), result["run"]):
+            if folder is not None:
+                write_result(Path(folder), result)
 
     def baseline(name, fake):
         if name not in result["baselines"]:
