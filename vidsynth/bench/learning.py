@@ -80,7 +80,7 @@ def beats_static(curve: list[dict], static_fvd: float | None) -> float | None:
 
 
 def summary_line(result: dict) -> str:
-    """``"beats static at minute 3.0"`` or ``"never beats static"`` (within the minutes trained so far)."""
+    """``"beats static at minute 3"`` or ``"never beats static"`` (within the minutes trained so far)."""
     minute = beats_static(result["curve"], result["baselines"].get("static", {}).get("fvd"))
     return "never beats static" if minute is None else f"beats static at minute {minute:g}"
 
@@ -151,9 +151,12 @@ def read_result(run_dir: Path) -> dict:
     """The ``learning.json`` of a run folder (ConfigError naming the file when it is missing or unreadable)."""
     path = Path(run_dir) / RESULT_FILE
     try:
-        return json.loads(path.read_text())
+        result = json.loads(path.read_text())
+        if not isinstance(result, dict) or result.get("measure") != "learning" or "settings" not in result:
+            raise ValueError("not a learning result")
+        return result
     except (OSError, ValueError) as e:
-        raise ConfigError(f"--resume {run_dir}: cannot read {path} ({type(e).__name__}); give a run folder "
+        raise ConfigError(f"--resume {run_dir}: cannot read {path} ({type(e).__name__}: {e}); give a run folder "
                           "written by vidsynth bench --measure learning") from None
 
 
