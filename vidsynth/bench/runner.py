@@ -43,6 +43,8 @@ RESULT_KEYS = {"flops": "generator"}
 # with --compile), official (official.py: needs ``official`` checkouts; never part of the default).
 MACHINE_MEASURES = ("peak", "i3d", "official")
 DEFAULT_MEASURES = ("flops", "generation", "discriminator", "training", "long_video", "speedups", "head_to_head")
+# Measures that train a model and run on their own, not through run_bench: learning (learning.py, run_learning).
+TRAINING_MEASURES = ("learning",)
 
 
 def run_bench(configs=DEFAULT_CONFIGS, settings: BenchSettings | None = None, measures=None,
@@ -61,7 +63,7 @@ def run_bench(configs=DEFAULT_CONFIGS, settings: BenchSettings | None = None, me
     unknown = [m for m in measures if m not in MEASURES and m not in ("head_to_head", *MACHINE_MEASURES)]
     if unknown:
         raise KeyError(f"unknown measure(s) {unknown}; choose from {', '.join(MEASURES)}, head_to_head, "
-                       f"{', '.join(MACHINE_MEASURES)}")
+                       f"{', '.join(MACHINE_MEASURES)} ({', '.join(TRAINING_MEASURES)}: run_learning, alone)")
     per_config = any(m in MEASURES or m == "head_to_head" for m in measures)
     subjects = [get_subject(name) for name in configs] if per_config else []
     if "official" in measures:

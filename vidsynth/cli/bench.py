@@ -18,7 +18,8 @@ import click
                    "asked for), peak (sgemm / conv GFLOP/s of this machine), i3d (FVD's network: clips/s, fraction of the "
                    "conv peak, memory format / batch / --compile variants), memory (training at batch 4, "
                    "generation at batch 4 for 16/128/1024 frames), official (the official DIGAN / MoCoGAN-HD "
-                   "generators side by side with ours; needs --official-digan / --official-mocogan-hd).")
+                   "generators side by side with ours; needs --official-digan / --official-mocogan-hd), learning (trains one "
+                   "--config on --data for --minutes: FVD/KVD every --every minutes against three baselines; runs alone).")
 @click.option("--official-digan", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Checkout of github.com/sihyun-yu/digan for --measure official (imported at run time; "
                    "needs einops and omegaconf).")
@@ -43,8 +44,21 @@ import click
                    "synchronisation stalls that make small ops 100x slower.")
 @click.option("--no-i3d", is_flag=True, help="Skip the I3D feature-extractor measurement.")
 @click.option("--list", "list_configs", is_flag=True, help="List the configs and exit.")
+@click.option("--data", default="builtin:scene", show_default=True,
+              help="learning: the dataset to train on (builtin:NAME, a folder or a .zip).")
+@click.option("--minutes", type=float, default=5.0, show_default=True,
+              help="learning: training minutes (time spent on metrics is not counted).")
+@click.option("--every", type=float, default=1.0, show_default=True,
+              help="learning: measure FVD/KVD every this many training minutes.")
+@click.option("--clips", type=int, default=64, show_default=True,
+              help="learning: clips per side of the metrics (fvd{N}_16f, kvd{N}_16f).")
+@click.option("--outdir", default="runs", show_default=True, help="learning: where the run folder goes.")
+@click.option("--resume", type=click.Path(file_okay=False), default=None,
+              help="learning: continue the curve of this run folder (same settings; --minutes may grow).")
+@click.option("--seed", type=int, default=0, show_default=True, help="learning: training and metric seed.")
 def bench_command(configs, measures, official_digan, official_mocogan_hd, train_batches, json_path, markdown_path,
-                  device, repeat, batch, quick, use_compile, d_frames, threads, no_i3d, list_configs):
+                  device, repeat, batch, quick, use_compile, d_frames, threads, no_i3d, list_configs, data, minutes,
+                  every, clips, outdir, resume, seed):
     """Measure GMAC/video, generation frames/s, peak memory, D clips/s, a training step, long-video
     memory and speed-up ratios for DIGAN and MoCoGAN-HD configs.
 
@@ -57,6 +71,8 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
       vidsynth bench --measure i3d --threads 2          # I3D clips/s vs this machine's conv peak
       vidsynth bench --measure official --official-digan ~/digan --official-mocogan-hd ~/MoCoGAN-HD --no-i3d
       vidsynth bench --config digan-paper128 --measure training --train-batch 4 --train-batch 16
+      vidsynth bench --measure learning --config digan-tiny --data builtin:scene --minutes 5 --every 1
+                                                      # FVD/KVD over training vs 3 baselines (docs/performance.md)
     """
     from vidsynth.bench.runner import run_bench
     from vidsynth.bench.settings import BenchSettings
@@ -68,6 +84,9 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
     if list_configs:
         for name, s in SUBJECTS.items():
             click.echo(f"{name:20s} {s.description}")
+        return
+    if "learning" in measures:
+        _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path)
         return
     for name in configs:
         if name not in SUBJECTS:
@@ -95,3 +114,24 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
         atomic_write_text(markdown_path, format_results(out, markdown=True) + "\n")
         click.echo(f"wrote {markdown_path}", err=True)
     sys.stdout.flush()
+
+
+def _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path):
+    """``--measure learning`` (vidsynth.bench.learning): one config, its own options; exit 130 when interrupted."""
+    from vidsynth.bench.learning import format_learning, run_learning
+    from vidsynth.utils.files import atomic_write_text
+
+    if len(measures) > 1 or len(configs) != 1:
+        raise click.UsageError("--measure learning runs alone, on exactly one --config (e.g. --config digan-tiny)")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    result = run_learning(configs[0], data, minutes, every, clips=clips, seed=seed, device=device, outdir=outdir,
+                          resume=resume, progress=True, log=lambda msg: click.echo(msg, err=True))
+    click.echo(format_learning(result))
+    if json_path:
+        atomic_write_text(json_path, json.dumps(result, indent=2) + "\n")
+        click.echo(f"wrote {json_path}", err=True)
+    if result["status"] == "interrupted":
+        raise SystemExit(130)

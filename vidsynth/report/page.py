@@ -141,6 +141,23 @@ def _curves_section(run: RunData) -> str:
     return "\n".join(out)
 
 
+def _learning_section(run: RunData) -> str:
+    """The learning curve of ``vidsynth bench --measure learning`` (``learning.json``), if the run has one."""
+    path = run.path / "learning.json"
+    if not path.is_file():
+        return ""
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return '<h2>Learning curve</h2><p class="muted">learning.json is unreadable.</p>'
+    rows = [[f"baseline {name}", b.get("fvd"), b.get("kvd"), "-"] for name, b in result.get("baselines", {}).items()]
+    rows += [[f"minute {p['minutes']:g}", p["fvd"], p["kvd"], p["kimg"]] for p in result.get("curve", [])]
+    return "\n".join(["<h2>Learning curve</h2>",
+                      f"<p>{html.escape(str(result.get('summary', '')))} ({html.escape(str(result.get('status', '')))})</p>",
+                      '<div class="row">', image_figure(plots.learning_plot(result), "FVD / KVD over training minutes"),
+                      table(["", "FVD", "KVD", "kimg"], rows), "</div>"])
+
+
 def _timing_section(run: RunData) -> str:
     summary = timing_summary(run.stats)
     if not summary:
@@ -184,7 +201,7 @@ def render_html(run: RunData) -> str:
     body = [f"<h1>{html.escape(title)}</h1>",
             f'<p class="muted">{kimg:g} kimg &middot; report written {time.strftime("%Y-%m-%d %H:%M:%S")} '
             f"&middot; {html.escape(str(run.path.resolve()))}</p>",
-            _samples_section(run, ids), _curves_section(run), _timing_section(run), _config_section(run)]
+            _samples_section(run, ids), _curves_section(run), _learning_section(run), _timing_section(run), _config_section(run)]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>\n"
             + "\n".join(body) + f"\n<script>{FALLBACK_SCRIPT}</script>\n</body></html>\n")

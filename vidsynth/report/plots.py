@@ -65,3 +65,50 @@ def metric_plots(metrics: list[dict]) -> dict[str, bytes]:
         xs.append(m["kimg"] if m["kimg"] is not None else len(xs))
         ys.append(m["value"])
     return {name: line_plot({name: xy}, f"{name} over training", name) for name, xy in sorted(by_name.items())}
+
+
+BASELINE_STYLES = {"noise_floor": ("held-out real (noise floor)", "tab:green"),
+                   "static": ("static first frame", "tab:orange"), "untrained": ("untrained G", "tab:red")}
+
+
+def learning_plot(result: dict) -> bytes | None:
+    """``vidsynth bench --measure learning``: FVD and KVD over training minutes, baselines as dashed lines.
+
+    ``result``: the ``learning.json`` dict (``curve`` [{minutes, kimg, fvd, kvd}], ``baselines`` {name: {fvd, kvd}},
+    MoCoGAN-HD's ``frame_fid`` {fid: [per frame], train_frames, clips}: a third panel). None when there is nothing
+    to draw."""
+    curve, baselines = result.get("curve", []), result.get("baselines", {})
+    if not curve and not baselines:
+        return None
+    frame_fid = result.get("frame_fid")
+    fig, axes = plt.subplots(1, 3 if frame_fid else 2, figsize=(15 if frame_fid else 10, 3.6))
+    if frame_fid:   # MoCoGAN-HD: FID of each frame of an unrolled clip; the trained length shaded
+        ax = axes[2]
+        ax.plot(range(len(frame_fid["fid"])), frame_fid["fid"], marker="o", markersize=3, color="tab:purple")
+        ax.axvspan(-0.5, frame_fid["train_frames"] - 0.5, color="0.9", label="training length")
+        ax.set_xlabel(f"frame index ({frame_fid['clips']} clips)")
+        ax.set_ylabel("per-frame FID vs real frames")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax, key in zip(axes, ("fvd", "kvd")):
+        xs, ys = [p["minutes"] for p in curve], [p[key] for p in curve]
+        if curve:
+            ax.plot(xs, ys, marker="o", markersize=4, color="tab:blue", label="EMA generator")
+            for p in curve:
+                ax.annotate(f"{p['kimg']:.1f} kimg", (p["minutes"], p[key]), fontsize=6, textcoords="offset points",
+                            xytext=(0, 5), ha="center")
+        for name, (label, colour) in BASELINE_STYLES.items():
+            if name in baselines:
+                ax.axhline(baselines[name][key], ls="--", color=colour, label=label)
+        values = ys + [b[key] for b in baselines.values()]
+        if key == "fvd" and values and all(v > 0 for v in values):
+            ax.set_yscale("log")
+        ax.set_xlabel("training minutes (metric time not counted)")
+        ax.set_ylabel(key.upper())
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    metrics = result.get("metrics", ["FVD", "KVD"])
+    settings = result.get("settings", {})
+    fig.suptitle(f"{settings.get('config', '')} on {settings.get('data', '')}: {', '.join(metrics)}; "
+                 f"{result.get('summary', '')}", fontsize=9)
+    return _png(fig)

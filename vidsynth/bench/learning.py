@@ -1,0 +1,357 @@
+"""``vidsynth bench --measure learning``: a learning curve against honest baselines.
+
+Trains a named preset (``digan-tiny``, ``digan-test``, ...) on a dataset for a budget of training
+minutes and, every ``every`` minutes of training, measures FVD and KVD (``fvd{N}_16f``,
+``kvd{N}_16f``: N clips per side, 16 frames, the Kinetics I3D) of the run's current EMA generator
+against the training data. Beside the curve, three baselines measured the same way:
+
+- ``noise_floor``: held-out real clips (builtin data: videos of another seed, never trained on;
+  files: a second random draw of clips). What a perfect generator would score with N clips.
+- ``static``: the first frame of each held-out clip held for the whole clip: perfect content, no
+  motion. A video generator that does not beat it has learned less than a still photograph.
+- ``untrained``: the generator as the run's seed initialises it, before any step.
+
+On a sensible set the baselines are ordered noise floor < static < untrained, and a generator that
+learns falls from ``untrained`` towards the noise floor; ``beats_static_minute`` is the first point
+whose FVD is below static's. Compare presets or losses by ratios of FVDs in one run (FVD from a few
+clips is biased upward, roughly as 1/N, so only numbers of the same N compare).
+
+Training runs in chunks of ``every`` minutes through the same Python API ``vidsynth train`` uses
+(``training.loop.train``, resuming the run folder between chunks; a resumed run continues as if it
+never stopped), so time spent on metrics never counts against the budget: the budget is the sum of
+the chunks' own training time (the ``time`` of each chunk's last ``stats.jsonl`` line).
+``learning.json`` (and ``learning.png``, shown in the run's ``report.html``) is rewritten atomically
+after every baseline and point, so Ctrl-C leaves a valid partial result; ``resume=RUN`` continues it.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from vidsynth.errors import ConfigError
+from vidsynth.utils.files import atomic_write, atomic_write_text
+
+PROTOCOL_FRAMES = 16         # frames per clip (the I3D needs >= 9)
+RESULT_FILE = "learning.json"
+PLOT_FILE = "learning.png"
+BASELINES = ("noise_floor", "static", "untrained")
+# The settings a resumed curve must share with its first part (the budget ``minutes`` may change).
+FIXED_ON_RESUME = ("config", "data", "every", "clips", "seed")
+
+
+# method -> how its presets are named in --config (mocogan-hd first: "mocogan-hd-tiny" is not a digan name)
+METHODS = ("mocogan-hd", "digan")
+# A MoCoGAN-HD preset's image generator: the stylegan2 preset of the same name, except these.
+IMAGE_PRESETS = {"paper": "paper256"}
+IMAGE_SHARE = 0.5            # MoCoGAN-HD: share of the budget for the image generator (stage 1)
+
+
+def parse_config(name: str) -> tuple[str, str]:
+    """``"digan-tiny"`` -> ``("digan", "tiny")``: a method and one of its presets in ``vidsynth.config``."""
+    from vidsynth.config import PRESETS
+
+    for method in METHODS:
+        prefix = f"{method}-"
+        if name.startswith(prefix) and name[len(prefix):] in PRESETS[method]:
+            return method, name[len(prefix):]
+    choices = [f"{m}-{p}" for m in reversed(METHODS) for p in PRESETS[m]]
+    raise ConfigError(f"--config {name!r} cannot be trained by --measure learning: choose one of {', '.join(choices)}")
+
+
+def metric_names(clips: int) -> list[str]:
+    """The FVD and KVD protocol names for ``clips`` clips per side (16 frames)."""
+    return [f"fvd{clips}_{PROTOCOL_FRAMES}f", f"kvd{clips}_{PROTOCOL_FRAMES}f"]
+
+
+def beats_static(curve: list[dict], static_fvd: float | None) -> float | None:
+    """Training minutes of the first curve point whose FVD is below the static baseline's (None: never)."""
+    if static_fvd is None:
+        return None
+    for point in curve:
+        if point["fvd"] < static_fvd:
+            return point["minutes"]
+    return None
+
+
+def summary_line(result: dict) -> str:
+    """``"beats static at minute 3"`` or ``"never beats static"`` (within the minutes trained so far)."""
+    minute = beats_static(result["curve"], result["baselines"].get("static", {}).get("fvd"))
+    return "never beats static" if minute is None else f"beats static at minute {minute:g}"
+
+
+# -- the baselines' clips -------------------------------------------------------------------------------
+def held_out_clips(data: str, resolution: int, stride: int, clips: int, seed: int,
+                   clip_sampling: str = "per_video") -> torch.Tensor:
+    """``clips`` real clips ``[N, 3, 16, R, R]`` in [-1, 1] that the metrics' real side does not use.
+
+    ``builtin:NAME``: videos of seed ``seed + 1``, which neither training (seed ``seed``) nor the
+    metrics (seed 0 videos) read. Files: clips drawn with another seed than the metrics' real clips.
+    """
+    from vidsynth.data import open_dataset
+    from vidsynth.metrics.sources import iter_real, real_clip_keys
+
+    ds = open_dataset(data, resolution, PROTOCOL_FRAMES, stride=stride, seed=seed + 1)
+    span = (PROTOCOL_FRAMES - 1) * stride + 1
+    keys = real_clip_keys(ds, clips, span, seed + 1, clip_sampling)
+    return torch.cat(list(iter_real(ds, clips, span, keys=keys)))
+
+
+def static_clips(videos: torch.Tensor) -> torch.Tensor:
+    """Each clip's first frame held for the whole clip: ``[N, 3, T, H, W]`` -> same shape."""
+    return videos[:, :, :1].expand_as(videos).contiguous()
+
+
+def untrained_sampler(cfg, seed: int, device: torch.device, meta: dict):
+    """A sampler of the generator exactly as a run of ``cfg`` with ``seed`` starts (its EMA copy at step 0)."""
+    from vidsynth.registry import sampler_class
+    from vidsynth.training.base import build_trainer
+    from vidsynth.training.distributed import DistContext
+
+    module, _ = build_trainer(cfg, device, 0, seed, DistContext()).export()
+    return sampler_class(type(module).__name__)(module, meta)
+
+
+def measure(fake, data: str, clips: int, resolution: int, stride: int, clip_sampling: str, seed: int,
+            device: torch.device) -> dict:
+    """``{"fvd", "kvd", "eval_s"}`` of ``fake`` (a sampler or a float clip tensor) against ``data``."""
+    from vidsynth.metrics.evaluation import SmallSampleWarning, evaluate
+
+    start = time.time()
+    with warnings.catch_warnings():   # few clips on purpose: the bias is stated in the result's note
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        results = evaluate(metric_names(clips), real=data, fake=fake, device=str(device), seed=seed,
+                           progress=False, resolution=resolution, real_stride=stride, clip_sampling=clip_sampling)
+    fvd, kvd = (r["value"] for r in results)
+    return {"fvd": fvd, "kvd": kvd, "eval_s": round(time.time() - start, 1)}
+
+
+# -- the result file ---------------------------------------------------------------------------------
+def write_result(run_dir: Path, result: dict) -> None:
+    """``learning.json`` and ``learning.png`` (atomically), and the run's ``report.html``."""
+    from vidsynth.report.page import write_report
+    from vidsynth.report.plots import learning_plot
+
+    result["beats_static_minute"] = beats_static(result["curve"], result["baselines"].get("static", {}).get("fvd"))
+    result["summary"] = summary_line(result)
+    atomic_write_text(run_dir / RESULT_FILE, json.dumps(result, indent=2) + "\n")
+    png = learning_plot(result)
+    if png is not None:
+        atomic_write(run_dir / PLOT_FILE, lambda tmp: tmp.write_bytes(png))
+    if (run_dir / "config.json").exists():
+        write_report(run_dir)
+
+
+def read_result(run_dir: Path) -> dict:
+    """The ``learning.json`` of a run folder (ConfigError naming the file when it is missing or unreadable)."""
+    path = Path(run_dir) / RESULT_FILE
+    try:
+        result = json.loads(path.read_text())
+        if not isinstance(result, dict) or result.get("measure") != "learning" or "settings" not in result:
+            raise ValueError("not a learning result")
+        return result
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"--resume {run_dir}: cannot read {path} ({type(e).__name__}: {e}); give a run folder "
+                          "written by vidsynth bench --measure learning") from None
+
+
+def _chunk_training(run_dir: Path) -> tuple[float, float, int]:
+    """``(seconds, kimg, step)`` of the chunk that just ended: its last ``stats.jsonl`` line."""
+    from vidsynth.utils.files import read_jsonl
+
+    last = read_jsonl(run_dir / "stats.jsonl")[-1]
+    return float(last["time"]), float(last["kimg"]), int(last["step"])
+
+
+# -- the benchmark -----------------------------------------------------------------------------------
+def run_learning(config: str, data: str, minutes: float, every: float, clips: int = 64, seed: int = 0,
+                 device: str = "auto", outdir: str | Path = "runs", resume: str | Path | None = None,
+                 progress: bool = False, log: Callable[[str], None] = lambda msg: None) -> dict:
+    """Train ``config`` on ``data`` for ``minutes`` of training, measuring every ``every`` minutes.
+
+    Returns the result (also ``RUN/learning.json``): ``settings``, ``run``, ``status`` (``complete`` or
+    ``interrupted``), ``trained_minutes`` (training only), ``wall_minutes`` (metrics included),
+    ``baselines`` {name: {fvd, kvd, eval_s}}, ``curve`` [{minutes, kimg, step, fvd, kvd, eval_s}],
+    ``beats_static_minute`` (None: never) and ``summary``.
+    MoCoGAN-HD (two stages): the image generator trains first for ``IMAGE_SHARE`` of the budget in its own
+    run (``image_run``; the curve's minutes include it), then the motion generator (both runs hold the
+    result); the untrained baseline is the motion generator as initialised on that image generator, and
+    the complete result adds ``frame_fid`` (per-frame FID over an unrolled clip, ``frame_fid_over_time``).
+    ``resume``: the folder holding ``learning.json`` of an earlier, interrupted or shorter, call with the
+    same settings.
+    """
+    from vidsynth.config import method_config
+    from vidsynth.device import resolve_device
+
+    for name, value in (("--minutes", minutes), ("--every", every)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ConfigError(f"{name} must be a positive number of minutes, got {value!r}")
+    if clips < 2:
+        raise ConfigError(f"--clips must be >= 2 (a covariance needs 2 clips per side), got {clips}")
+    method, preset = parse_config(config)
+    two_stage = method == "mocogan-hd"
+    cfg = method_config(method, preset)
+    settings = {"config": config, "data": str(data), "minutes": float(minutes), "every": float(every),
+                "clips": int(clips), "seed": int(seed)}
+    dev = resolve_device(device)
+    if resume is not None:
+        result = read_result(Path(resume))
+        changed = [f"{k} (run: {result['settings'].get(k)!r}, given: {settings[k]!r})" for k in FIXED_ON_RESUME
+                   if result["settings"].get(k) != settings[k]]
+        if changed:
+            raise ConfigError(f"--resume {resume}: cannot change {'; '.join(changed)}; only --minutes may change")
+        result["settings"]["minutes"] = float(minutes)
+    else:
+        result = {
+            "measure": "learning", "settings": settings, "method": method, "preset": preset,
+            "metrics": metric_names(clips), "device": str(dev), "threads": torch.get_num_threads(),
+            "run": None, "status": "running", "trained_minutes": 0.0, "wall_minutes": 0.0, "baselines": {}, "curve": [],
+            "note": (f"FVD/KVD from {clips} real and {clips} generated clips ({PROTOCOL_FRAMES} frames) against the "
+                     "training data: biased upward at small N, so compare only numbers of one N (ratios in one run). "
+                     "Minutes are training time only; metric time is not counted."),
+        }
+        if two_stage:
+            result.update(image_run=None, image_minutes=minutes * IMAGE_SHARE, image_trained_minutes=0.0)
+    stride, clip_sampling = getattr(cfg, "stride", 1), getattr(cfg, "clip_sampling", "per_video")
+    measure_args = dict(data=str(data), clips=clips, resolution=cfg.resolution, stride=stride,
+                        clip_sampling=clip_sampling, seed=seed, device=dev)
+    meta = {"method": method, "train_frames": cfg.frames, "resolution": cfg.resolution, "train_stride": stride,
+            "clip_sampling": clip_sampling, "class_names": [], "dataset": str(data)}
+    state = {"started": time.time(), "wall_before": result.get("wall_minutes", 0.0)}  # wall: metrics included
+
+    def save():   # MoCoGAN-HD: into both runs, so that either resumes the whole benchmark
+        result["wall_minutes"] = state["wall_before"] + (time.time() - state["started"]) / 60
+        for folder in (result.get("image_run"), result["run"]):
+            if folder is not None:
+                write_result(Path(folder), result)
+
+    def baseline(name, fake):
+        if name not in result["baselines"]:
+            log(f"baseline {name} ...")
+            result["baselines"][name] = measure(fake() if callable(fake) else fake, **measure_args)
+            log(f"baseline {name}: FVD {result['baselines'][name]['fvd']:.1f}")
+            save()
+
+    tag = str(data).replace("builtin:", "").rstrip("/").split("/")[-1]
+    try:
+        if "noise_floor" not in result["baselines"] or "static" not in result["baselines"]:
+            held = held_out_clips(str(data), cfg.resolution, stride, clips, seed, clip_sampling)
+            baseline("noise_floor", held)
+            baseline("static", static_clips(held))
+        if two_stage:
+            cfg = _train_image_stage(result, preset, data, seed, dev, outdir, tag, progress, save, log)
+        baseline("untrained", lambda: untrained_sampler(cfg, seed, dev, meta))  # the run's own step 0
+        while result["trained_minutes"] < minutes - 1e-9:
+            done = result["trained_minutes"]
+            next_due = (math.floor(done / every + 1e-9) + 1) * every   # the next multiple of every
+            chunk = min(next_due, minutes) - done
+            run_dir, seconds, kimg, step = _train_chunk(cfg, data, chunk, seed, dev, outdir, result["run"],
+                                                        f"learning-{preset}-{tag}", progress)
+            result["run"] = str(run_dir)
+            result["trained_minutes"] = done + seconds / 60
+            save()
+            if seconds < chunk * 60:   # the loop stopped before its budget: a signal (Ctrl-C / SIGTERM)
+                raise KeyboardInterrupt
+            from vidsynth.loader import load_generator
+
+            point = {"minutes": round(result["trained_minutes"], 3), "kimg": kimg, "step": step,
+                     **measure(load_generator(run_dir, device=dev), **measure_args)}
+            result["curve"].append(point)
+            save()
+            log(f"minute {point['minutes']:.2f} ({kimg:.2f} kimg): FVD {point['fvd']:.1f}, KVD {point['kvd']:.3f}; "
+                f"static {result['baselines']['static']['fvd']:.1f}")
+        if two_stage and "frame_fid" not in result:
+            log("per-frame FID over an unrolled clip ...")
+            result["frame_fid"] = unrolled_frame_fid(result["run"], cfg, data, clips, seed, dev)
+        result["status"] = "complete"
+    except KeyboardInterrupt:
+        result["status"] = "interrupted"
+        where = result["run"] or result.get("image_run")
+        log("interrupted: the partial curve is kept" + (f"; continue with --resume {where}" if where else ""))
+    save()
+    if not (result["run"] or result.get("image_run")):   # interrupted before any run folder: nothing written
+        result["beats_static_minute"], result["summary"] = None, summary_line(result)
+    return result
+
+
+def _train_chunk(cfg, data, minutes: float, seed: int, device, outdir, run, run_name: str, progress: bool):
+    """Train ``minutes`` more (a new run, or ``run`` resumed); ``(run_dir, seconds, kimg, step)`` of the chunk.
+
+    ``seconds``: the chunk's own training time (its last ``stats.jsonl`` line), start-up and snapshot excluded.
+    """
+    from vidsynth.config import LoopConfig
+    from vidsynth.training.loop import train
+    from vidsynth.training.progress import UNLIMITED_KIMG
+
+    loop = LoopConfig(data=str(data), kimg=UNLIMITED_KIMG, minutes=minutes, seed=seed, snapshot_kimg=0,
+                      snapshot_minutes=0, device=str(device), num_workers=0, keep_checkpoints=1,
+                      keep_models=0,                   # keep every point's model (tiny presets: small folders)
+                      sample_frames=1 if cfg.method == "stylegan2" else 16)
+    run_dir = train(cfg, loop, outdir=outdir, resume=run, run_name=run_name, progress=progress)
+    return (run_dir, *_chunk_training(run_dir))
+
+
+def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress, save, log):
+    """MoCoGAN-HD stage 1: the image generator for ``image_minutes`` (its minutes count on the curve's axis);
+    returns the motion generator's config on it."""
+    from vidsynth.config import method_config
+
+    left = result["image_minutes"] - result["image_trained_minutes"]
+    if left > 1e-9:
+        log(f"image generator (stylegan2 {IMAGE_PRESETS.get(preset, preset)}): {left:.2f} minutes ...")
+        image_cfg = method_config("stylegan2", IMAGE_PRESETS.get(preset, preset))
+        run_dir, seconds, _, _ = _train_chunk(image_cfg, data, left, seed, device, outdir, result["image_run"],
+                                              f"learning-{preset}-image-{tag}", progress)
+        result["image_run"] = str(run_dir)
+        result["image_trained_minutes"] += seconds / 60
+        result["trained_minutes"] = result["image_trained_minutes"]
+        save()
+        if seconds < left * 60:
+            raise KeyboardInterrupt
+    return method_config("mocogan-hd", preset, {"image_generator": result["image_run"]})
+
+
+def unrolled_frame_fid(run, cfg, data: str, clips: int, seed: int, device, unroll: int = 3) -> dict:
+    """Per-frame FID of the run's generator over a clip ``unroll`` times its training length, against real
+    frames of training clips (``metrics.frame_fid``). Few clips (``clips // 8``, at least 4): the static
+    I3D runs once per frame, ~2 frames/s on one loaded CPU core."""
+    from vidsynth.data import open_dataset
+    from vidsynth.loader import load_generator
+    from vidsynth.metrics.frame_fid import frame_fid_over_time
+    from vidsynth.metrics.sources import iter_real, real_clip_keys
+
+    n, frames = max(clips // 8, 4), cfg.frames * unroll
+    ds = open_dataset(str(data), cfg.resolution, cfg.frames, stride=cfg.stride, seed=0)
+    span = (cfg.frames - 1) * cfg.stride + 1
+    real = torch.cat(list(iter_real(ds, n, span, keys=real_clip_keys(ds, n, span, seed, cfg.clip_sampling))))
+    fake = load_generator(run, device=device).sample(n, frames=frames, seed=seed)
+    fid = frame_fid_over_time(real, fake, device=device)
+    return {"clips": n, "frames": frames, "train_frames": cfg.frames, "fid": fid,
+            "network": "i3d_kinetics400_static_pool1024"}
+
+
+def format_learning(result: dict) -> str:
+    """The few lines ``vidsynth bench --measure learning`` prints."""
+    s = result["settings"]
+    lines = [f"learning curve: {s['config']} on {s['data']}, {result['trained_minutes']:.2f} of {s['minutes']:g} "
+             f"training minutes ({result['status']}); {', '.join(result['metrics'])}", ""]
+    lines.append(f"{'':24s} {'FVD':>10s} {'KVD':>10s}")
+    for name in BASELINES:
+        if name in result["baselines"]:
+            b = result["baselines"][name]
+            lines.append(f"{'baseline ' + name:24s} {b['fvd']:10.1f} {b['kvd']:10.3f}")
+    for p in result["curve"]:
+        lines.append(f"{'minute %.2f (%.2f kimg)' % (p['minutes'], p['kimg']):24s} {p['fvd']:10.1f} {p['kvd']:10.3f}")
+    if result.get("frame_fid"):
+        f = result["frame_fid"]
+        lines.append(f"per-frame FID, {f['frames']} frames ({f['train_frames']} trained), {f['clips']} clips: "
+                     + " ".join(f"{v:.0f}" for v in f["fid"]))
+    lines += ["", result["summary"]]
+    if result.get("run"):
+        lines.append(f"run folder: {result['run']} ({RESULT_FILE}, {PLOT_FILE}, report.html)")
+    return "\n".join(lines)

@@ -1,0 +1,48 @@
+"""Per-frame FID over time: for each frame index t, the Frechet distance between frame t of the
+generated clips and real frames (all frames of the real clips pooled).
+
+``ffid`` (protocols.py) pools every generated frame into one number; this keeps the frame index, so
+a generator whose later frames drift away from the image manifold (MoCoGAN-HD's motion generator
+unrolled past its training length) shows a rising curve. Features: ``features.I3DFrameFeatures``
+(the per-frame static I3D, 1024-d) unless another per-frame network is given. Each index uses the
+same number of generated frames, so the values compare with each other (with few clips they are all
+biased upward by about the same amount), not with FIDs computed from other counts.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vidsynth.metrics.fvd import frechet_distance
+from vidsynth.metrics.stats import FeatureStats
+
+
+def _features(network, videos: torch.Tensor, batch_size: int) -> np.ndarray:
+    """``[N, 3, T, H, W]`` -> per-frame features ``[N, T, D]`` float64."""
+    with torch.inference_mode():
+        return np.concatenate([network(part).double().cpu().numpy() for part in videos.split(batch_size)])
+
+
+def frame_fid_over_time(real: torch.Tensor, fake: torch.Tensor, network=None, device="cpu",
+                        batch_size: int = 4) -> list[float]:
+    """FID of generated frame t against the pooled real frames, for every t of ``fake``.
+
+    real: ``[N, 3, T, H, W]`` in [-1, 1] (every frame is one real sample: N * T of them);
+    fake: ``[M, 3, T', H, W]`` in [-1, 1] (index t has M samples; T' may exceed T, e.g. an unrolled clip).
+    network: per-frame features ``[B, 3, T, H, W] -> [B, T, D]`` (default: the static I3D, 1024-d).
+    """
+    if len(fake) < 2 or real.shape[0] * real.shape[2] < 2:
+        raise ValueError("a per-frame FID needs at least 2 generated clips and 2 real frames")
+    if network is None:
+        from vidsynth.metrics.features import I3DFrameFeatures
+
+        network = I3DFrameFeatures(device)
+    real_feats, fake_feats = _features(network, real, batch_size), _features(network, fake, batch_size)
+    ref = FeatureStats()
+    ref.update(real_feats.reshape(-1, real_feats.shape[-1]))   # [N * T, D]: frames pooled
+    out = []
+    for t in range(fake_feats.shape[1]):
+        frame = FeatureStats()
+        frame.update(fake_feats[:, t])                        # [M, D]: frame t of every clip
+        out.append(float(frechet_distance(ref.mean, ref.cov, frame.mean, frame.cov)))
+    return out
