@@ -248,7 +248,7 @@ def worker_seed(seed: int, start_step: int, rank: int, worker_id: int) -> int:
     return stream_seed(seed, start_step, rank, worker_id) % 2**32   # numpy takes 32-bit seeds
 
 
-class _WorkerInit:
+class WorkerInit:
     """``worker_init_fn``: one torch thread per worker, and the worker seeded by :func:`worker_seed`."""
 
     def __init__(self, seed: int, start_step: int, rank: int):
@@ -276,7 +276,7 @@ def iterate_batches(dataset: ClipDataset, batch_size: int, seed: int, start_step
     """
     sampler = BatchKeys(dataset, batch_size, seed, start_step, rank, world_size, num_steps, frames_of_step)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, collate_fn=collate_clips,
-                        worker_init_fn=_WorkerInit(seed, start_step, rank) if num_workers else None,
+                        worker_init_fn=WorkerInit(seed, start_step, rank) if num_workers else None,
                         prefetch_factor=2 if num_workers else None, persistent_workers=num_workers > 0,
                         pin_memory=bool(pin_memory) and torch.cuda.is_available(),
                         generator=seed_stream(seed, start_step, rank))  # not the global RNG: the step's draws stay put

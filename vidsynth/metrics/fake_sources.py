@@ -124,10 +124,10 @@ class DatasetFake(FakeSource):
         reader = _FirstFrames(self.source, self.spec, np.arange(frames) * step, self.render, frames, step)
         batches = [list(pool[i:min(i + batch_size, num)]) for i in range(0, num, batch_size)]
         if self.num_workers > 0:  # decode in worker processes while the feature network runs
-            from vidsynth.data.clips import _worker_init
+            from vidsynth.data.clips import WorkerInit
 
             loader = torch.utils.data.DataLoader(reader, batch_sampler=batches, num_workers=self.num_workers,
-                                                 collate_fn=list, worker_init_fn=_worker_init, prefetch_factor=4)
+                                                 collate_fn=list, worker_init_fn=WorkerInit(seed, 0, 0), prefetch_factor=4)
         else:
             loader = ([reader[v] for v in batch] for batch in batches)
         try:

@@ -107,10 +107,10 @@ def iter_real(dataset, num: int, span: int, batch_size: int = 8, seed: int = 0,
     keys = real_clip_keys(dataset, num, span, seed) if keys is None else keys
     batches = [[(v, s, False) for v, s in keys[i:i + batch_size]] for i in range(0, len(keys), batch_size)]
     if num_workers > 0 and hasattr(dataset, "__getitem__"):
-        from vidsynth.data.clips import _worker_init
+        from vidsynth.data.clips import WorkerInit
 
         loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=num_workers,
-                                             collate_fn=_stack_clips, worker_init_fn=_worker_init,
+                                             collate_fn=_stack_clips, worker_init_fn=WorkerInit(seed, 0, 0),
                                              prefetch_factor=4)
     else:
         loader = (_stack_clips([dataset.clip(v, s, flip=f) for v, s, f in batch]) for batch in batches)
