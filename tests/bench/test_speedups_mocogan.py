@@ -31,3 +31,15 @@ def test_modconv_variants_run_and_agree():
     assert StyleGAN2Generator.channels_last is False
     assert "skipped" in mocogan_modconv(get_subject("digan-test"), settings)
     assert SPEEDUPS["mocogan_modconv"] is mocogan_modconv
+
+
+def test_models_built_first_under_inference_mode_still_take_gradients():
+    """Subjects cache their models for every measure; the first build may happen inside a timed
+    ``inference_mode`` call, and the backward variants must still work (seen in the full suite)."""
+    subject = get_subject("mocogan-hd-test")
+    subject._built = {}
+    with torch.inference_mode():
+        G = subject.build(torch.device("cpu"))["G"]
+    assert not any(p.is_inference() for p in G.parameters())
+    bwd = mocogan_modconv_backward(subject, BenchSettings(torch.device("cpu"), quick=True, repeat=1))
+    assert 0 < bwd["grad_max_abs_diff"] < 1e-4

@@ -284,6 +284,8 @@ def mocogan_modconv_backward(subject, settings: BenchSettings) -> dict:
     diff = (run(True)() - run(False)()).abs().max().item()
     medians = compare({"fused_grouped": run(True), "unfused": run(False)}, settings.repeats(False), 1, device)
     return _report(medians, frames=frames, grad_max_abs_diff=diff)
+
+
 def digan_point_chunks(subject, settings: BenchSettings) -> dict:
     """DIGAN generation with every block rendered all at once (``[B, C, T*H*W]`` activations, the old path)
     vs in pieces of 2048-32768 points (``point_chunks.py``; the default is ``POINT_CHUNK``), interleaved with

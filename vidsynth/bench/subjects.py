@@ -79,9 +79,10 @@ class DIGANSubject(Subject):
 
             torch.manual_seed(0)
             c = self.cfg
-            self._built = {key: {"G": self._generator(device).requires_grad_(False),
-                                 "D": DIGANDiscriminator(c.resolution, 0, c.d_channel_base, c.d_channel_max,
-                                                         c.mbstd_group).to(device).eval().requires_grad_(False)}}
+            with torch.inference_mode(False):   # cached for every measure: never inference tensors (backward needs them)
+                self._built = {key: {"G": self._generator(device).requires_grad_(False),
+                                     "D": DIGANDiscriminator(c.resolution, 0, c.d_channel_base, c.d_channel_max,
+                                                             c.mbstd_group).to(device).eval().requires_grad_(False)}}
         return self._built[key]
 
     def latents(self, batch: int, device, seed: int = 0) -> tuple:
@@ -240,12 +241,13 @@ class MoCoGANHDSubject(Subject):
             from vidsynth.models.mocogan_hd import PairImageDiscriminator, VideoDiscriminator
 
             torch.manual_seed(0)
-            self._built = {key: {
-                "G": self._generator(device).requires_grad_(False),
-                "D_V": VideoDiscriminator("in_domain", self.frames, self.resolution,
-                                          base_channels=self.d_channels).to(device).requires_grad_(False),
-                "D_I": PairImageDiscriminator(self.resolution,
-                                              base_channels=self.d_channels).to(device).requires_grad_(False)}}
+            with torch.inference_mode(False):   # cached for every measure: never inference tensors (backward needs them)
+                self._built = {key: {
+                    "G": self._generator(device).requires_grad_(False),
+                    "D_V": VideoDiscriminator("in_domain", self.frames, self.resolution,
+                                              base_channels=self.d_channels).to(device).requires_grad_(False),
+                    "D_I": PairImageDiscriminator(self.resolution,
+                                                  base_channels=self.d_channels).to(device).requires_grad_(False)}}
         return self._built[key]
 
     def latents(self, batch: int, device, seed: int = 0) -> tuple:
