@@ -44,7 +44,11 @@ class MACCounter(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
-        count = flop_registry.get(func._overloadpacket)
+        packet = func._overloadpacket
+        count = flop_registry.get(packet)
+        if count is None and packet.__name__.endswith("_"):      # in-place forms (baddbmm_, addmm_) do the same work
+            out_of_place = getattr(torch.ops.aten, packet.__name__.rstrip("_"), None)
+            count = flop_registry.get(out_of_place) if out_of_place is not None else None
         if count is not None:
             self.macs += count(*args, **kwargs, out_val=out) / 2
         return out
