@@ -138,7 +138,9 @@ def test_every_subject_reports_fraction_of_peak_and_cpu_time(results):
             assert m["peak_kind"] == subject.peak_kind[name], (r["config"], name)
             assert m["peak_gflops"] == peak[PEAK_KEYS[m["peak_kind"]]]
             assert m["fraction_of_peak"] == pytest.approx(m["gflops"] / m["peak_gflops"], rel=1e-12)
-            assert m["cpu"]["user_s"] > 0 and m["cpu"]["sys_s"] >= 0
+            # getrusage counts in scheduler ticks: a test-size call can take less than one (0.0 seen in CI)
+            assert m["cpu"]["user_s"] >= 0 and m["cpu"]["sys_s"] >= 0
+        assert sum(m["cpu"]["user_s"] for _, m in measured) > 0      # but not every one of them
         # generation's GFLOP/s come from the MACs the implementation executes, counted for the batch
         g = r["generation"]
         assert g["gflops"] == pytest.approx(2 * g["gmac_per_batch"] / g["sec_per_batch"], rel=1e-12)

@@ -71,3 +71,14 @@ def test_mac_counter_matches_flop_counter_and_counts_double_backward():
         (grad,) = torch.autograd.grad(conv(x).sum(), x, create_graph=True)
         grad.square().sum().backward()
     assert r1.macs > ours.macs
+
+
+def test_cpu_time_splits_user_from_system_time():
+    """Pure-Python arithmetic is user time: ~0.3 s of it is many scheduler ticks (1-10 ms each); the bound
+    is a third of that, for slower machines."""
+    from vidsynth.bench.timing import CPUTime
+
+    with CPUTime() as cpu:
+        for _ in range(3):                        # a fixed amount of work (~0.3 s), whatever the load
+            sum(range(10 ** 7))
+    assert cpu.user_s > 0.1 and cpu.sys_s < cpu.user_s
