@@ -26,7 +26,7 @@ import time
 import torch
 
 from vidsynth.bench.settings import BenchSettings
-from vidsynth.bench.timing import compare, ratios
+from vidsynth.bench.timing import CPUTime, compare, ratios
 from vidsynth.bench.speed import autocast, channels_last_input, inference, maybe_compile, to_channels_last
 
 
@@ -191,27 +191,6 @@ def digan_upsample_commute(subject, settings: BenchSettings) -> dict:
 
 
 # ------------------------------------------------------------------------------------ MoCoGAN-HD
-class _Rusage:
-    """Wraps a variant to add up the user / sys CPU seconds (all threads) of its timed calls."""
-
-    def __init__(self, fn):
-        self.fn, self.user, self.sys, self.calls = fn, 0.0, 0.0, 0
-
-    def __call__(self):
-        import resource
-
-        before = resource.getrusage(resource.RUSAGE_SELF)
-        self.fn()
-        after = resource.getrusage(resource.RUSAGE_SELF)
-        self.user += after.ru_utime - before.ru_utime
-        self.sys += after.ru_stime - before.ru_stime
-        self.calls += 1
-
-    def per_call(self) -> dict:
-        n = max(self.calls, 1)
-        return {"user_s": self.user / n, "sys_s": self.sys / n, "sys_over_user": self.sys / max(self.user, 1e-9)}
-
-
 def _with_modconv(fused: bool, fn):
     """Run ``fn`` with every ModulatedConv2d forced to the fused (grouped) or unfused formulation."""
     from vidsynth.nn.modulated_conv import ModulatedConv2d
@@ -253,10 +232,9 @@ def mocogan_modconv(subject, settings: BenchSettings) -> dict:
     variants = {"fused_grouped": run(True, None, False), "unfused": run(False, None, False),
                 "unfused_retain_heap": run(False, None, True), "unfused_chunk4_retain_heap": run(False, 4, True),
                 "unfused_chunk4_retain_heap_channels_last": run(False, 4, True, channels_last=True)}
-    variants = {name: _Rusage(fn) for name, fn in variants.items()}
-    medians = compare(variants, settings.repeats(False), 1, device)
-    return _report(medians, frames=frames, max_abs_diff=diff,
-                   cpu_s={name: v.per_call() for name, v in variants.items()})
+    cpu = {name: CPUTime() for name in variants}
+    medians = compare({name: cpu[name].wrap(fn) for name, fn in variants.items()}, settings.repeats(False), 1, device)
+    return _report(medians, frames=frames, max_abs_diff=diff, cpu_s={name: c.per_call() for name, c in cpu.items()})
 
 
 def mocogan_modconv_backward(subject, settings: BenchSettings) -> dict:

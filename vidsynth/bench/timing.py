@@ -24,8 +24,10 @@ class CPUTime:
 
     def __init__(self):
         self.user_s = self.sys_s = 0.0
+        self.calls = 0
 
     def __enter__(self):
+        self.calls += 1
         self._start = resource.getrusage(resource.RUSAGE_SELF)
         return self
 
@@ -38,6 +40,18 @@ class CPUTime:
         """``{"user_s", "sys_s", "sys_over_user"}`` (the issue's target: sys_over_user < 0.1)."""
         return {"user_s": self.user_s, "sys_s": self.sys_s,
                 "sys_over_user": self.sys_s / self.user_s if self.user_s > 0 else None}
+
+    def per_call(self) -> dict:
+        """``as_dict`` with the seconds divided by the number of ``with`` blocks."""
+        n = max(self.calls, 1)
+        return {**self.as_dict(), "user_s": self.user_s / n, "sys_s": self.sys_s / n}
+
+    def wrap(self, fn: Callable[[], object]) -> Callable[[], object]:
+        """``fn`` with each call counted in this ``CPUTime``."""
+        def call():
+            with self:
+                return fn()
+        return call
 
 
 def time_call(fn: Callable[[], object], repeat: int = 3, warmup: int = 1, device=None) -> dict:
