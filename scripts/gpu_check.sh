@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Check vidsynth's GPU path on a CUDA machine, in one go (docs/performance.md, "GPU and multi-node"):
 #   1. CPU/CUDA parity of every network (DIGAN G/Ds, StyleGAN2 G/D, MoCoGAN-HD motion G and Ds, I3D),
-#   2. 50 training steps of each method with bf16 and fp16 autocast, no non-finite loss,
+#   2. 50 training steps of each method with bf16 and fp16, no non-finite loss (DIGAN as the official code:
+#      G fp32, the Ds' top 4 resolutions in fp16/bf16 with activations clamped at 256, no loss scaling;
+#      StyleGAN2 and MoCoGAN-HD under autocast), and DIGAN's D checked layer by layer for those formats,
 #   3. a 2-process NCCL torchrun run (needs 2 GPUs), ranks identical,
 #   4. vidsynth bench on CUDA,
 # printing one JSON summary (also written to gpu_check.json); exit code 0 only if everything passed.

@@ -47,6 +47,8 @@ class DIGANConfig:
     d_channel_base: int = 32768
     d_channel_max: int = 512
     mbstd_group: int = 4
+    d_num_fp16_res: int = 4           # --precision fp16|bf16: the Ds' top N resolutions in that format, the rest fp32
+    d_conv_clamp: float = 256.0       # the Ds' conv activations clamped to +-this * gain, in every format (0: off)
     # --- data ---
     frames: int = 16                  # frames per training clip (they span t in [0, 1])
     stride: int = 1                   # take every stride-th frame of the source video
@@ -381,6 +383,8 @@ def validate_digan(cfg: DIGANConfig) -> None:
             raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
     # NaN or negative numbers would only show up later as a NaN loss, minutes into a run.
     _check_range(cfg, "lr", low=0, low_open=True)
+    _check_range(cfg, "d_num_fp16_res", low=0)
+    _check_range(cfg, "d_conv_clamp", low=0)
     for name in ("beta1", "beta2"):
         _check_range(cfg, name, low=0, high=1)
     for name in ("r1_gamma", "ema_kimg", "ema_rampup", "sigma_t", "fourier_scale"):

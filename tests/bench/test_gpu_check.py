@@ -20,8 +20,13 @@ def test_dry_run_summary(tmp_path, capsys):
     nets = summary["parity"]["networks"]
     assert set(nets) == NETWORKS
     assert all(r["ok"] and r["rel_max_err"] == 0.0 for r in nets.values())   # CPU against CPU: identical
-    assert set(summary["amp"]["runs"]) == {"digan_bf16", "stylegan2_bf16", "mocogan-hd_bf16"}
+    assert set(summary["amp"]["runs"]) == {"digan_bf16", "stylegan2_bf16", "mocogan-hd_bf16", "digan_fp16"}
     assert all(r["ok"] and r["steps"] == 2 for r in summary["amp"]["runs"].values())
+    blocks = summary["amp"]["d_blocks"]         # test preset: 16 px, num_fp16_res 4 -> both blocks reduced
+    assert (blocks["num_fp16_res"], blocks["conv_clamp"]) == (4, 256.0)
+    for precision in ("fp16", "bf16"):          # fromrgb + 2 blocks x 3 convs reduced; conv, fc, out fp32
+        assert (blocks[precision]["reduced_layers"], blocks[precision]["fp32_layers"]) == (7, 3), blocks
+        assert blocks[precision]["ok"] and 0 < blocks[precision]["rel_max_err"] <= gpu_check.MIXED_RTOL
     assert "--nproc_per_node 2" in summary["nccl"]["command"] and "--device cuda" in summary["nccl"]["command"]
     assert " -m vidsynth bench --device cpu --json " in summary["bench"]["command"]
 
@@ -40,6 +45,15 @@ def test_a_parity_failure_fails_the_check(monkeypatch):
     monkeypatch.setattr(gpu_check, "_flat_outputs", perturbed)
     result = gpu_check.check_parity("cpu", dry_run=True)
     assert not result["ok"] and all(not r["ok"] for r in result["networks"].values())
+
+
+def test_mixed_blocks_check_fails_on_a_wrong_format(monkeypatch):
+    """A D whose blocks do not run in the reduced format (here: set_reduced_dtype ignored) fails d_blocks."""
+    from vidsynth.models.resnet_discriminator import ResNetDiscriminator
+
+    monkeypatch.setattr(ResNetDiscriminator, "set_reduced_dtype", lambda self, dtype: None)
+    result = gpu_check.check_mixed_blocks("cpu", "test")
+    assert not result["ok"] and result["fp16"]["reduced_layers"] == 0
 
 
 def test_refuses_cuda_without_cuda(capsys):

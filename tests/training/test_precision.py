@@ -3,6 +3,7 @@ bf16 and fp16 training steps stay finite and near fp32, bf16 generation stays wi
 fp32, NHWC changes layouts and not values, the compiled path is the one that runs, and the choices are
 saved in config.json and kept on --resume."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -61,15 +62,16 @@ def test_bf16_training_is_finite_and_near_fp32(method, fp32_digan):
 
 
 def test_fp16_training_scales_the_loss_and_saves_the_scale(fp32_digan):
-    """fp16: finite losses and weights, a GradScaler whose scale is in the trainer state (a resumed run
-    continues with it) and loads back; the fp32 state has no scaler."""
-    trainer, stats = run_steps(precision="fp16")
+    """fp16 with whole-model autocast (StyleGAN2 here; MoCoGAN-HD alike): finite losses and weights, a
+    GradScaler whose scale is in the trainer state (a resumed run continues with it) and loads back; the
+    fp32 state has no scaler (nor has DIGAN's blockwise scheme: test_digan_mixed_precision_training)."""
+    trainer, stats = run_steps("stylegan2", precision="fp16")
     for step in stats:
         assert all(np.isfinite(v) for v in step.values()), step
     assert all(torch.isfinite(p).all() for p in trainer.G.parameters())
     state = trainer.state_dict()
     assert state["scaler"]["scale"] == trainer.amp.scaler.get_scale() <= 65536.0
-    other, _ = run_steps(precision="fp16")
+    other, _ = run_steps("stylegan2", precision="fp16")
     other.amp.scaler.update(3.0)                # a scale no run reaches (powers of two)
     other.load_state_dict(state)
     assert other.amp.scaler.get_scale() == state["scaler"]["scale"]
@@ -237,3 +239,132 @@ def test_fp32_islands_under_autocast():
             with autocast("cpu", "bf16"):
                 got = call()
             assert got.dtype == torch.float32 and torch.equal(got, ref), name
+
+
+# --- DIGAN: StyleGAN2-ADA's mixed precision (official src/train.py: D num_fp16_res 4, conv_clamp 256; G fp32) ---
+
+MIXED_FIXTURE = Path(__file__).parents[1] / "fixtures" / "official_digan_d_mixed.npz"
+
+
+def official_d(fx, name: str, **kwargs):
+    """Our image / motion D with the fixture's official weights (scripts/make_mixed_precision_fixture.py)."""
+    from vidsynth.models.digan import ImageDiscriminator, MotionDiscriminator
+    from vidsynth.models.digan.official_keys import official_digan_key, to_our_layout
+
+    cls = MotionDiscriminator if name == "motion" else ImageDiscriminator
+    D = cls(32, channel_base=256, channel_max=32, mbstd_group_size=2, **kwargs)
+    prefix, state = f"{name}/d/", {}
+    for key in fx:
+        ours = official_digan_key("imageD." + key[len(prefix):], 32) if key.startswith(prefix) else None
+        if ours:
+            state[ours[len("image_d."):]] = to_our_layout(ours, torch.from_numpy(fx[key]))
+    D.load_state_dict(state)
+    return D.eval()
+
+
+@pytest.mark.parametrize("name", ["motion", "image"])
+def test_mixed_precision_d_matches_official(name):
+    """Our D equals the official D (its weights, inputs and outputs in the fixture, made from the official
+    code on CPU) with its activations clamped at 256 * gain whenever a reduced format is set (even with no
+    reduced block: num_fp16_res 0), and unclamped without one (as the official --fp32): the fixture's inputs and x3 weights put 2-36%
+    of every clamped layer's outputs at the clamp, fp32 layers (block 8, the epilogue conv) included, and
+    unclamped the logits are ~100x larger. fp32 with the clamp and fp32 without: same float32 ops, only the
+    blur's rounding differs (measured 1.8e-6 and 4.4e-7 of the output scale; bound 2e-5). The official
+    mixed run (blocks 32 and 16 in float16, block 8 and the epilogue fp32, num_fp16_res = 2): fp16 keeps 11
+    bits (4.9e-4 relative per rounding), our conv adds its bias before rounding where the official rounds
+    twice, and a rounding can move a value across the clamp, over ~10 layers: measured 3.2e-3 / 1.7e-3 of
+    the output scale, about what the official fp16 differs from the official fp32 (2.4e-3 / 3.5e-3); bound
+    1e-2, far below a missing clamp (x100) or a layer clamped at the wrong gain (checked in fp32)."""
+    fx = np.load(MIXED_FIXTURE)
+    assert (fx[f"{name}/clamped_share"] > 0.02).all(), dict(zip(fx[f"{name}/clamped_layers"], fx[f"{name}/clamped_share"]))
+    x = torch.from_numpy(fx[f"{name}/x"])
+    fp32_clamped = official_d(fx, name, num_fp16_res=0, conv_clamp=256)       # a reduced format, no reduced block
+    fp32_clamped.set_reduced_dtype(torch.float16)
+    mixed, default = official_d(fx, name, num_fp16_res=2, conv_clamp=256), official_d(fx, name, num_fp16_res=2,
+                                                                                       conv_clamp=256)
+    mixed.set_reduced_dtype(torch.float16)
+
+    def err(out, key):
+        ref = torch.from_numpy(fx[f"{name}/{key}"])
+        return ((out - ref).abs().max() / ref.abs().max()).item()
+
+    with torch.no_grad():
+        assert err(fp32_clamped(x), "fp32") < 2e-5
+        assert err(default(x), "unclamped") < 2e-5       # fp32 precision: no clamp (the official --fp32)
+        assert err(default(x), "fp32") > 10              # the clamp matters here
+        assert err(mixed(x), "mixed") < 1e-2
+
+
+def test_mixed_precision_block_formats():
+    """Which layers run in which format (forward hooks): after set_reduced_precision, the top num_fp16_res
+    resolutions (fromrgb with the top block) in fp16 / bf16 and the rest and the epilogue in fp32, also
+    inside an autocast region; without it (default) all fp32, and an autocast region applies throughout (the
+    StyleGAN2 trainer's whole-model autocast). The official rule res >= max(2^(log2 R + 1 - N), 8) gives
+    blocks 128..16 reduced and 8 fp32 for DIGAN's default N = 4 at 128 px."""
+    from vidsynth.models.digan import DIGANDiscriminator
+    from vidsynth.nn.precision import autocast, set_reduced_precision
+
+    assert DIGANDiscriminator(128, channel_base=256, channel_max=8).image_d.reduced_blocks == [True] * 4 + [False]
+    torch.manual_seed(0)
+    D = DIGANDiscriminator(32, 0, 256, 32, 2, num_fp16_res=2).eval()
+    formats = {}
+    for name, m in D.named_modules():
+        if type(m).__name__ in ("EqualConv2d", "EqualLinear"):
+            m.register_forward_hook(lambda m, i, o, name=name: formats.__setitem__(name, o.dtype))
+    x = torch.randn(2, 7, 32, 32)
+    for precision, dtype in (("fp16", torch.float16), ("bf16", torch.bfloat16), ("fp32", torch.float32)):
+        assert set_reduced_precision(D, precision) == [D.image_d, D.motion_d]
+        for ambient in ("fp32", "bf16"):
+            formats.clear()
+            with torch.no_grad(), autocast("cpu", ambient):
+                out = D(x)
+            assert all(o.dtype == (torch.float32 if precision != "fp32" else formats["image_d.out"]) for o in out)
+            want = dtype if precision != "fp32" else {"fp32": torch.float32, "bf16": torch.bfloat16}[ambient]
+            for name, got in formats.items():
+                top = ".fromrgb" in name or ".blocks.0." in name or ".blocks.1." in name
+                expect = want if top or precision == "fp32" else torch.float32
+                assert got == expect, (precision, ambient, name, got)
+            assert len(formats) == 2 * 13
+
+
+def test_digan_mixed_precision_training(fp32_digan):
+    """--precision fp16 / bf16 for DIGAN, as the official trains: G in fp32 (configs/digan.yml fp32: true),
+    the Ds' top blocks reduced (all of the test preset's two: num_fp16_res 4 at 16 px), no GradScaler
+    (StyleGAN2-ADA has none) and so no scale in the state. Losses finite for every step, and step 0's (same
+    weights and draws as fp32) within 1% of fp32's: only the D's two blocks round (bf16: <= 0.4% relative
+    per rounding, fp16 0.05%), averaged over the batch in a softplus. Measured at step 0: fp16 G 0.016%,
+    D 0.003%, R1 0.005%; bf16 G 0.06%, D 0.14%, R1 0.03%. And not equal to them (the blocks did round)."""
+    for precision in ("fp16", "bf16"):
+        trainer, stats = run_steps(precision=precision)
+        assert trainer.amp.scheme == "blocks" and not trainer.amp.scaler.is_enabled()
+        assert trainer.D.image_d.reduced_dtype == {"fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+        assert "scaler" not in trainer.state_dict()
+        for step in stats:
+            assert all(np.isfinite(v) for v in step.values()), (precision, step)
+        assert "loss/R1" in stats[0]
+        for key in ("loss/G", "loss/D", "loss/R1"):
+            a, b = fp32_digan[1][0][key], stats[0][key]
+            assert abs(a - b) <= 0.01 * abs(a), (precision, key, a, b)
+        assert all(fp32_digan[1][0][k] != stats[0][k] for k in ("loss/G", "loss/D")), precision
+        assert all(torch.isfinite(p).all() for p in (*trainer.G.parameters(), *trainer.D.parameters()))
+    with trainer.amp.autocast():                      # G's passes: no autocast at all
+        assert torch.nn.functional.linear(torch.randn(2, 3), torch.randn(4, 3)).dtype == torch.float32
+
+
+def test_blockwise_step_replaces_non_finite_gradients():
+    """StyleGAN2-ADA's training_loop.py: NaN gradients become 0 and +-inf +-1e5 before the optimizer step
+    (no loss scaling): a step on gradients (NaN, inf, -inf, 2) moves the weights by lr * (0, 1e5, -1e5, 2)."""
+    from vidsynth.models.digan import DIGANDiscriminator
+    from vidsynth.training.precision import MixedPrecision
+
+    D = DIGANDiscriminator(8, 0, 64, 8, 2)
+    amp = MixedPrecision("fp16", "cpu", blockwise=[D])
+    w = torch.nn.Parameter(torch.zeros(4))
+    holder = torch.nn.Module()
+    holder.w = w
+    opt = torch.optim.SGD([w], lr=0.1)
+    loss = (w * torch.tensor([float("nan"), float("inf"), float("-inf"), 2.0])).sum()
+    amp.backward_step(loss, [holder], [opt], DistContext())
+    assert torch.equal(w.detach(), -0.1 * torch.tensor([0.0, 1e5, -1e5, 2.0]))
+    with pytest.raises(ValueError, match="none has mixed-precision blocks"):
+        MixedPrecision("fp16", "cpu", blockwise=[holder])

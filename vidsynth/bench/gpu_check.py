@@ -7,8 +7,14 @@ Checks, each a record in one JSON summary (printed last; exit code 1 if any chec
    from one seed, copied to the device, fed the same inputs: ``max|out_dev - out_cpu| / max(1, max|out_cpu|)``
    must be <= ``PARITY_RTOL``. TF32 is switched off for this check (TF32 keeps 10 mantissa bits: 1e-3
    relative per product, so it would be a precision test, not a parity test).
-2. ``amp``: ``steps`` training steps of DIGAN, StyleGAN2 and MoCoGAN-HD with bf16 and fp16 (CPU: bf16
-   only) through the training loop on ``builtin:shapes``, without a non-finite loss or weight.
+2. ``amp``: ``steps`` training steps of DIGAN, StyleGAN2 and MoCoGAN-HD with bf16 and fp16 (CPU: bf16,
+   and fp16 for DIGAN only) through the training loop on ``builtin:shapes``, without a non-finite loss or
+   weight. DIGAN trains as the official code (StyleGAN2-ADA's scheme: G fp32, the Ds' top
+   ``d_num_fp16_res`` resolutions in the reduced format with activations clamped at ``d_conv_clamp``, no
+   loss scaling); the other two under whole-model autocast with a GradScaler for fp16. ``d_blocks``
+   checks the scheme itself on the device: DIGAN's D (the run's size) in each format, which layers ran in
+   which dtype (forward hooks: the top blocks reduced, the rest fp32) and its logits' distance from fp32
+   (``max|d| / max(1, max|fp32|) <= MIXED_RTOL``).
 3. ``nccl``: ``torchrun --nproc_per_node 2`` DIGAN training with NCCL (needs 2 GPUs), ranks identical.
 4. ``bench``: ``vidsynth bench --device DEVICE --json`` (generation, training, peak, i3d).
 
@@ -37,6 +43,11 @@ from pathlib import Path
 import torch
 
 PARITY_RTOL = 1e-3
+# DIGAN's D with its top blocks in fp16 / bf16 against fp32, same weights and inputs, random init: bf16 keeps 8
+# bits (<= 0.4% relative per rounding), and ~10 rounded layers compound that to ~1-2% of the logits'
+# scale (measured on CPU at test size: fp16 0.07%, bf16 0.47%); 5% is room above that, and far below a
+# block left unclamped in overflow or a wrong cast (inf / NaN, or O(1) off).
+MIXED_RTOL = 5e-2
 
 
 def _networks(dry_run: bool):
@@ -144,12 +155,14 @@ def check_amp(device: str, steps: int, dry_run: bool, workdir: Path) -> dict:
     from vidsynth.errors import VidsynthError
     from vidsynth.training.loop import train
 
-    precisions = ["bf16"] if torch.device(device).type == "cpu" else ["bf16", "fp16"]
+    cpu = torch.device(device).type == "cpu"
+    precisions = ["bf16", "fp16"]
     preset = "test" if dry_run else "tiny"
     results = {}
     for precision in precisions:
         image_run = None
-        for method in ("digan", "stylegan2", "mocogan-hd"):
+        # CPU autocast fp16 of whole models is slow and not what a CPU run uses; DIGAN's blockwise fp16 runs
+        for method in ("digan",) if cpu and precision == "fp16" else ("digan", "stylegan2", "mocogan-hd"):
             name = f"{method}_{precision}"
             over = {"precision": precision}
             if method == "mocogan-hd":
@@ -168,7 +181,44 @@ def check_amp(device: str, steps: int, dry_run: bool, workdir: Path) -> dict:
                 results[name] = {"ok": False, "error": str(e)[:300]}
                 if method == "stylegan2":
                     break
-    return {"precisions": precisions, "runs": results, "ok": bool(results) and all(r["ok"] for r in results.values())}
+    blocks = check_mixed_blocks(device, preset)
+    return {"precisions": precisions, "runs": results, "d_blocks": blocks,
+            "ok": bool(results) and all(r["ok"] for r in results.values()) and blocks["ok"]}
+
+
+def check_mixed_blocks(device: str, preset: str) -> dict:
+    """DIGAN's D at ``preset``'s size on ``device`` with the config's ``d_num_fp16_res`` / ``d_conv_clamp``:
+    for fp16 and bf16, the dtype of every conv / dense layer's output (hooks) and the logits against fp32."""
+    from vidsynth.config import method_config
+    from vidsynth.models.digan import DIGANDiscriminator
+    from vidsynth.nn.precision import DTYPES, set_reduced_precision
+
+    cfg = method_config("digan", preset)
+    torch.manual_seed(0)
+    D = DIGANDiscriminator(cfg.resolution, 0, cfg.d_channel_base, cfg.d_channel_max, 2,
+                           num_fp16_res=cfg.d_num_fp16_res, conv_clamp=cfg.d_conv_clamp or None).to(device).eval()
+    formats = {}
+    for name, m in D.image_d.named_modules():
+        if type(m).__name__ in ("EqualConv2d", "EqualLinear"):
+            m.register_forward_hook(lambda m, i, o, name=name: formats.__setitem__(name, o.dtype))
+    top = ["fromrgb"] + [f"blocks.{i}." for i, r in enumerate(D.image_d.reduced_blocks) if r]
+    x = torch.randn(4, 7, cfg.resolution, cfg.resolution, device=device)
+    with torch.no_grad():
+        ref = torch.cat(D(x)).float()
+        out = {}
+        for precision in ("fp16", "bf16"):
+            set_reduced_precision(D, precision)
+            formats.clear()
+            got = torch.cat(D(x)).float()
+            reduced = sorted(n for n, d in formats.items() if d == DTYPES[precision])
+            expected = sorted(n for n in formats if any(n.startswith(t) for t in top))
+            err = ((got - ref).abs().max() / max(1.0, ref.abs().max().item())).item()
+            out[precision] = {"reduced_layers": len(reduced), "fp32_layers": len(formats) - len(reduced),
+                              "rel_max_err": err, "ok": bool(reduced == expected and err <= MIXED_RTOL
+                                                             and torch.isfinite(got).all())}
+        set_reduced_precision(D, "fp32")
+    return {"num_fp16_res": cfg.d_num_fp16_res, "conv_clamp": cfg.d_conv_clamp, "tolerance": MIXED_RTOL, **out,
+            "ok": all(r["ok"] for r in out.values())}
 
 
 def nccl_command(outdir: Path) -> list[str]:

@@ -1,9 +1,22 @@
 """StyleGAN2 residual discriminator (Karras et al. 2020, config 'resnet'), the D used by DIGAN for
 both its image D (3 input channels) and its motion D (frame t1, frame t2, plane of dt: 7 channels),
 and by the StyleGAN2 image-generator trainer. Optional class conditioning by projection, with
-StyleGAN2-ADA's label mapping (``LabelMapping``)."""
+StyleGAN2-ADA's label mapping (``LabelMapping``).
+
+Mixed precision as StyleGAN2-ADA (``num_fp16_res``, ``conv_clamp``; DIGAN's official D uses 4 and 256):
+once ``set_reduced_dtype(fp16 or bf16)`` is called (``nn.precision.set_reduced_precision``, by the DIGAN
+trainer under ``--precision fp16|bf16``), the blocks at the ``num_fp16_res`` highest resolutions
+(``res >= max(2^(log2 R + 1 - num_fp16_res), 8)``; the top one includes ``fromrgb``) run in that format,
+their fp32 weights cast on every call, and the lower blocks and the epilogue (minibatch std, conv, dense
+layers, label mapping) in fp32, whatever autocast surrounds the D. With a reduced format set, ``conv_clamp`` clamps
+the activated output of fromrgb, conv0, conv1 and the epilogue conv to ``+-conv_clamp * gain`` (not the
+skip convs nor the dense layers), in every block, fp32 ones included, as the official
+``bias_act(clamp=...)`` does. Without ``set_reduced_dtype`` (the default) the D is plain fp32, unclamped
+(the official ``--fp32`` sets ``num_fp16_res = 0`` and ``conv_clamp = None`` together), and follows any
+surrounding autocast."""
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -12,6 +25,12 @@ from torch import nn
 from vidsynth.nn.equalized import EqualConv2d, EqualLinear
 from vidsynth.nn.mapping import normalize_2nd_moment
 from vidsynth.nn.minibatch_std import MinibatchStd
+from vidsynth.nn.precision import block_precision
+
+
+def clamp(x: torch.Tensor, limit: float | None) -> torch.Tensor:
+    """``x`` clamped to ``[-limit, limit]`` (StyleGAN2-ADA's ``conv_clamp * gain``); ``None``: unchanged."""
+    return x if limit is None else x.clamp(-limit, limit)
 
 
 class LabelMapping(nn.Module):
@@ -31,7 +50,8 @@ class LabelMapping(nn.Module):
 
 
 class DiscriminatorBlock(nn.Module):
-    """Two 3x3 convs (second one halves the size) plus a 1x1 downsampling skip, summed with gain sqrt(1/2)."""
+    """Two 3x3 convs (second one halves the size) plus a 1x1 downsampling skip, summed with gain sqrt(1/2);
+    the convs' activations clamped to ``+-conv_clamp * gain`` (``forward``'s argument; None: no clamp)."""
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__()
@@ -39,9 +59,11 @@ class DiscriminatorBlock(nn.Module):
         self.conv1 = EqualConv2d(in_channels, out_channels, 3, activation="lrelu", down=2)
         self.skip = EqualConv2d(in_channels, out_channels, 1, bias=False, down=2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.skip(x, gain=math.sqrt(0.5))
-        x = self.conv1(self.conv0(x), gain=math.sqrt(0.5))
+    def forward(self, x: torch.Tensor, conv_clamp: float | None = None) -> torch.Tensor:
+        g, c = math.sqrt(0.5), conv_clamp
+        y = self.skip(x, gain=g)                                   # (no clamp on the skip, as the official)
+        x = clamp(self.conv0(x), c)
+        x = clamp(self.conv1(x, gain=g), None if c is None else c * g)
         return y + x
 
 
@@ -58,7 +80,7 @@ class ResNetDiscriminator(nn.Module):
 
     def __init__(self, resolution: int, in_channels: int = 3, channel_base: int = 32768, channel_max: int = 512,
                  mbstd_group_size: int = 4, mbstd_num_channels: int = 1, c_dim: int = 0, mapping_layers: int = 8,
-                 width: int | None = None):
+                 width: int | None = None, num_fp16_res: int = 0, conv_clamp: float | None = None):
         super().__init__()
         if resolution < 4 or resolution & (resolution - 1):
             raise ValueError(f"discriminator resolution must be a power of two >= 4, got {resolution}")
@@ -70,6 +92,13 @@ class ResNetDiscriminator(nn.Module):
         self.resolution, self.in_channels, self.c_dim = resolution, in_channels, c_dim
         log2 = int(math.log2(resolution))
         ch = {2 ** i: min(channel_base // 2 ** i, channel_max) for i in range(2, log2 + 1)}
+        if num_fp16_res < 0 or (conv_clamp is not None and not conv_clamp > 0):
+            raise ValueError(f"num_fp16_res must be >= 0 and conv_clamp > 0 or None, got {num_fp16_res}, {conv_clamp}")
+        self.num_fp16_res, self.conv_clamp = num_fp16_res, conv_clamp
+        fp16_resolution = max(2 ** (log2 + 1 - num_fp16_res), 8)        # StyleGAN2-ADA's rule
+        # per block (resolutions R, R/2, ..., 8): does it run in the reduced format? (fromrgb goes with block 0)
+        self.reduced_blocks = [2 ** i >= fp16_resolution for i in range(log2, 2, -1)]
+        self.reduced_dtype: torch.dtype | None = None                   # set_reduced_dtype; None: all fp32
         self.fromrgb = EqualConv2d(in_channels, ch[resolution], 1, activation="lrelu")
         self.blocks = nn.ModuleList(DiscriminatorBlock(ch[2 ** i], ch[2 ** (i - 1)]) for i in range(log2, 2, -1))
         c4 = ch[4]
@@ -81,15 +110,37 @@ class ResNetDiscriminator(nn.Module):
         if c_dim > 0:  # label -> cmap, as StyleGAN2-ADA's conditional D
             self.mapping = LabelMapping(c_dim, c4, mapping_layers)
 
+    def set_reduced_dtype(self, dtype: torch.dtype | None) -> None:
+        """The format of the top ``num_fp16_res`` blocks (``torch.float16`` / ``torch.bfloat16``), or None:
+        no mixed precision (every block fp32, or whatever autocast surrounds the D)."""
+        self.reduced_dtype = dtype
+
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.fromrgb(x)
-        for block in self.blocks:
-            x = block(x)
-        x = self.conv(self.mbstd(x))
-        x = self.out(self.fc(x.flatten(1)))
+        mixed, device = self.reduced_dtype is not None, x.device.type
+        limit = self.conv_clamp if mixed else None     # the official --fp32 turns the clamp off with the fp16 blocks
+        if not self.blocks:                                            # resolution 4: the epilogue reads fromrgb
+            x = clamp(self.fromrgb(x), limit)
+        for i, (block, reduced) in enumerate(zip(self.blocks, self.reduced_blocks)):
+            fmt = self.reduced_dtype if reduced else None              # None: fp32
+            with block_precision(device, fmt) if mixed else _NOOP:
+                if mixed:
+                    x = x.to(fmt or torch.float32)                    # [N, C, res, res] in this block's format
+                if i == 0:
+                    x = clamp(self.fromrgb(x), limit)
+                x = block(x, limit)
+        with block_precision(device, None) if mixed else _NOOP:      # the epilogue: fp32
+            x = x.float() if mixed else x
+            x = clamp(self.conv(self.mbstd(x)), limit)
+            x = self.out(self.fc(x.flatten(1)))
+            return self._project(x, c)
+
+    def _project(self, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         if self.c_dim > 0:
             if c is None:
                 raise ValueError("this discriminator is class-conditional: pass one-hot labels c [N, c_dim]")
             cmap = self.mapping(c)
             x = (x * cmap).sum(dim=1, keepdim=True) / math.sqrt(self.cmap_dim)
         return x
+
+
+_NOOP = contextlib.nullcontext()

@@ -9,6 +9,10 @@ Three switches, all off by default (what is safe and exact on a CPU), set by ``-
   on CPUs; fp16 is for CUDA and needs loss scaling when training (``training/precision.py``).
 - ``channels_last``: 4-D weights (and so the convolutions they feed) in NHWC layout, the layout
   tensor cores and oneDNN prefer. Values are unchanged; only strides differ.
+- mixed-precision blocks (StyleGAN2-ADA's scheme, used by DIGAN's discriminators): a network that
+  defines ``num_fp16_res`` runs its top-resolution blocks in a reduced format and the rest in fp32,
+  whatever autocast is around it, once :func:`set_reduced_precision` gave it that format
+  (``block_precision`` is the context of one block; ``models/resnet_discriminator.py``).
 - ``compile``: ``torch.compile`` of a generator's heavy forward (``dynamic=False``: shapes are fixed
   within a run, so each shape is traced once). Weights and state-dict keys are unchanged, because the
   compiled function is set on the module instance instead of wrapping the module in a new one.
@@ -38,6 +42,24 @@ def autocast(device, precision: str = "fp32"):
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(torch.device(device).type, dtype=dtype)
+
+
+def block_precision(device_type: str, dtype: torch.dtype | None):
+    """Context of one block of a mixed-precision network: ``torch.autocast`` to ``dtype`` (its convolutions
+    and matmuls cast their fp32 weights to ``dtype`` on every call, as StyleGAN2-ADA's ``w.to(x.dtype)``),
+    or, for ``dtype=None``, autocast switched off (the block runs in fp32 even inside an autocast region)."""
+    if dtype is None:
+        return torch.autocast(device_type, enabled=False)
+    return torch.autocast(device_type, dtype=dtype)
+
+
+def set_reduced_precision(module: torch.nn.Module, precision: str) -> list[torch.nn.Module]:
+    """Give every submodule of ``module`` that has mixed-precision blocks (a ``set_reduced_dtype`` method)
+    the format of ``precision`` for those blocks (``fp32``: none, all fp32); returns those submodules."""
+    found = [m for m in module.modules() if callable(getattr(m, "set_reduced_dtype", None))]
+    for m in found:
+        m.set_reduced_dtype(DTYPES[precision])
+    return found
 
 
 def fp32_forward(fn):

@@ -156,13 +156,14 @@ class DIGANTrainer(GANTrainerState):
         torch.manual_seed(seed)  # identical initial weights on every rank
         self.G = DIGANGenerator(**generator_kwargs(cfg, c_dim)).to(device)
         self.D = DIGANDiscriminator(cfg.resolution, c_dim, cfg.d_channel_base, cfg.d_channel_max,
-                                    cfg.mbstd_group, width=digan_frame_size(cfg)[1]).to(device)
+                                    cfg.mbstd_group, width=digan_frame_size(cfg)[1], num_fp16_res=cfg.d_num_fp16_res,
+                                    conv_clamp=cfg.d_conv_clamp or None).to(device)
         if cfg.channels_last:
             to_channels_last(self.G, self.D)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         if cfg.compile:                  # after the copy: G_ema (snapshots, export) stays a plain module
             compile_generator(self.G)
-        self.amp = MixedPrecision(cfg.precision, device)
+        self.amp = MixedPrecision(cfg.precision, device, blockwise=[self.D])   # StyleGAN2-ADA's scheme: G fp32
         # Adam's lr and betas scaled by interval / (interval + 1), as the official code does for its lazy
         # phases (D: R1 every r1_interval steps; G: a Greg phase every 4 that is empty with pl_weight 0).
         self.opt_G = lazy_regularized_adam(self.G.parameters(), cfg.lr, cfg.beta1, cfg.beta2, cfg.g_reg_interval)

@@ -55,13 +55,19 @@ class MotionDiscriminator(ResNetDiscriminator):
 
 class DIGANDiscriminator(nn.Module):
     """Holds the image D and the motion D; ``forward`` scores a batch of frame pairs with both.
-    ``width``: frames ``resolution x width`` (default square; see ``ResNetDiscriminator``)."""
+    ``width``: frames ``resolution x width`` (default square; see ``ResNetDiscriminator``).
+
+    ``num_fp16_res`` / ``conv_clamp``: StyleGAN2-ADA's mixed precision, defaults as the official DIGAN
+    (``src/train.py``: 4 and 256 for both Ds). Both take effect only after
+    ``set_reduced_precision(D, "fp16" | "bf16")`` (the trainer's ``--precision``); otherwise the D is all
+    fp32 and unclamped, as the official ``--fp32`` (``ResNetDiscriminator``)."""
 
     def __init__(self, resolution: int = 128, c_dim: int = 0, channel_base: int = 32768, channel_max: int = 512,
-                 mbstd_group_size: int = 4, width: int | None = None):
+                 mbstd_group_size: int = 4, width: int | None = None, num_fp16_res: int = 4,
+                 conv_clamp: float | None = 256.0):
         super().__init__()
         kwargs = dict(channel_base=channel_base, channel_max=channel_max, mbstd_group_size=mbstd_group_size,
-                      c_dim=c_dim, width=width)
+                      c_dim=c_dim, width=width, num_fp16_res=num_fp16_res, conv_clamp=conv_clamp)
         self.image_d = ImageDiscriminator(resolution, **kwargs)
         self.motion_d = MotionDiscriminator(resolution, **kwargs)
         self.c_dim = c_dim
