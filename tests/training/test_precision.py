@@ -84,11 +84,11 @@ def test_fp16_regularizer_passes_run_in_fp32():
 
     x = torch.randn(2, 4)
     lin = torch.nn.Linear(4, 4)
-    for precision, main, reg in (("fp16", torch.float16, torch.float32), ("bf16", torch.bfloat16, torch.float32),
+    for precision, main_dtype, reg in (("fp16", torch.float16, torch.float32), ("bf16", torch.bfloat16, torch.float32),
                                  ("fp32", torch.float32, torch.float32)):
         amp = MixedPrecision(precision, "cpu")
         with amp.autocast():
-            assert lin(x).dtype == main, precision
+            assert lin(x).dtype == main_dtype, precision
         with amp.autocast(regularizer=True):
             assert lin(x).dtype == reg, precision
     _, stats = run_steps("stylegan2", precision="fp16")   # R1 every 2 steps, path length every 2

@@ -212,7 +212,7 @@ def check_mixed_blocks(device: str, preset: str) -> dict:
             got = torch.cat(D(x)).float()
             reduced = sorted(n for n, d in formats.items() if d == DTYPES[precision])
             expected = sorted(n for n in formats if any(n.startswith(t) for t in top))
-            err = ((got - ref).abs().max() / max(1.0, ref.abs().max().item())).item()
+            err = (got - ref).abs().max().item() / max(1.0, ref.abs().max().item())
             out[precision] = {"reduced_layers": len(reduced), "fp32_layers": len(formats) - len(reduced),
                               "rel_max_err": err, "ok": bool(reduced == expected and err <= MIXED_RTOL
                                                              and torch.isfinite(got).all())}
