@@ -30,5 +30,15 @@ def test_loader_measure_for_digan_decodes_two_frames_per_clip(short):
     assert ld["data_wait_share"] == max(r["data_wait_share"] for r in ld["formats"].values())
 
 
+def test_loader_measure_for_mocogan_hd_decodes_every_frame(short):
+    """MoCoGAN-HD's consumer is the bench's G_M + D step (it once called a method that no longer existed)."""
+    out = run_bench(["mocogan-hd-test"], short, ["loader"], i3d=False)
+    ld = out["results"][0]["loader"]
+    assert "error" not in ld, ld
+    assert ld["clip_shape"] == [3, 4, 16, 16] and ld["frames_per_clip_decoded"]["all_frames"] == 4
+    r = ld["formats"]["mp4"]
+    assert r["step_clips_per_s"] > 0 and 0 <= r["data_wait_share"] < 1 and r["steps_timed"] == 1
+
+
 def test_loader_measure_is_opt_in():
     assert "loader" in MEASURES and "loader" in OPT_IN

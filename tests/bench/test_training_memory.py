@@ -33,6 +33,17 @@ def test_batch_that_does_not_fit_is_estimated_not_run(monkeypatch, one_thread):
     json.dumps(out)
 
 
+def test_max_memory_caps_the_batches_run(monkeypatch, one_thread):
+    """``--max-memory``: on a machine with memory to spare, a batch predicted above the cap is estimated."""
+    monkeypatch.setattr(training, "available_bytes", lambda: 1 << 50)
+    settings = BenchSettings(torch.device("cpu"), repeat=1, train_batches=(1, 2), max_memory_gib=1e-6)
+    out = training_step(get_subject("digan-test"), settings)
+    assert [(r["batch"], r.get("estimated", False)) for r in out["rows"]] == [(1, False), (1, False), (2, True)]
+    assert out["rows"][2]["note"].endswith("> --max-memory 1e-06 GiB")
+    assert training.memory_limit("cpu", 2.0) == (2 * GIB, "--max-memory 2 GiB")
+    assert training.memory_limit("cpu")[1] == "90% of the 1048576.0 GiB available"
+
+
 def test_probe_batch_one_first(monkeypatch, one_thread):
     monkeypatch.setattr(training, "available_bytes", lambda: 1 << 50)
     settings = BenchSettings(torch.device("cpu"), repeat=1, train_batches=(2,))

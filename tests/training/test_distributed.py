@@ -1,13 +1,16 @@
 """Two CPU processes with gloo (torchrun) compute what one process computes with the same global batch."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
-import pytest
 import torch
+from click.testing import CliRunner
 
+from vidsynth.cli import main
 from vidsynth.training import checkpoint as ckpt
 
 ARGS = ["train", "--method", "digan", "--preset", "test", "--data", "builtin:shapes", "--batch", "4",
@@ -85,49 +88,82 @@ def test_every_trainer_keeps_ranks_identical(tmp_path):
             assert rank0 == rank1, run_dir.name
 
 
-def _two_nodes(args, outdirs, port, run_id):
+def _two_nodes(args, outdirs, port, run_id) -> list[subprocess.Popen]:
     """``torchrun --nnodes 2`` launched twice on this host (node ranks 0 and 1, c10d rendezvous, one gloo process
-    each, so LOCAL_RANK is 0 on both), each node with its own ``--outdir``; waits for both."""
+    each, so LOCAL_RANK is 0 on both), each node with its own ``--outdir``; ``_wait`` for them."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    procs = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
-                               "--node_rank", str(node), "--rdzv_backend", "c10d", "--rdzv_endpoint",
-                               f"localhost:{port}", "--rdzv_id", run_id, "-m", "vidsynth", *args,
-                               "--outdir", str(outdirs[node])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=env) for node in (0, 1)]
+    return [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
+                              "--node_rank", str(node), "--rdzv_backend", "c10d", "--rdzv_endpoint",
+                              f"localhost:{port}", "--rdzv_id", run_id, "-m", "vidsynth", *args,
+                              "--outdir", str(outdirs[node])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env) for node in (0, 1)]
+
+
+def _wait(procs: list[subprocess.Popen]) -> None:
     for proc in procs:
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-3000:]
 
 
+def _train_here(args, outdir: Path) -> Path:
+    """``vidsynth train ARGS --outdir OUTDIR`` in this process, one thread (no interpreter start and imports to
+    pay for, which are most of a test-size run's time); the run folder."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = CliRunner().invoke(main, [*args, "--outdir", str(outdir)], catch_exceptions=False)
+    finally:
+        torch.set_num_threads(threads)
+    assert result.exit_code == 0, result.output
+    return next(outdir.iterdir())
+
+
+def _tree(folder: Path) -> dict:
+    """``{relative path: (size, mtime_ns)}`` of every file under ``folder``: what a writer would change."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def test_two_nodes_match_one_process_and_resume(tmp_path):
-    """Multi-node on CPU: two torchrun launches (--nnodes 2, one process each) train 1 step (with R1), then
-    resume to 2; the result matches a straight 1-process run of 2 steps, only global rank 0 wrote (the other node's
-    --outdir stays empty, although its LOCAL_RANK is also 0), both ranks held the same state at every
-    snapshot, and the resumed run continued in the same run folder."""
+    """Multi-node on CPU, one launch pair: a 1-process run trains 1 step (with R1 and G regularisation, as
+    every 2nd step here); each node gets its own copy of that run folder (as after a preemption; on a real
+    cluster both would read one shared folder), and two torchrun launches (--nnodes 2, one process each, c10d)
+    ``--resume auto`` it to step 3 (one step without, one with regularisation), while this process trains the
+    reference: 3 steps straight in one process. Checked: the two nodes' result matches the straight run (so
+    resuming is exact and global ranks slice the global batch as one process does); only global rank 0 wrote:
+    one copy advanced (a new snapshot, both ranks' checksums equal, config.json now says 2 processes) and the
+    other is untouched file for file, although its LOCAL_RANK is also 0; no new run folder on either node."""
     i = ARGS.index("--kimg")
-    args = ARGS[:i] + ARGS[i + 2:]                              # kimg given per launch: batch 4, 1 step each
-    single = run([sys.executable, "-m", "vidsynth", *args, "--kimg", "0.008", "--outdir", str(tmp_path / "one")],
-                 tmp_path / "one")
+    args = ARGS[:i] + ARGS[i + 2:] + ["--set", "r1_interval=2", "--set", "g_reg_interval=2", "--set", "log=none",
+                                       "--set", "sample_videos=1", "--set", "sample_frames=4"]
+    first = _train_here([*args, "--kimg", "0.004"], tmp_path / "first")
+    assert [ckpt.load(p)["step"] for p in ckpt.list_checkpoints(first)] == [1]
     nodes = [tmp_path / "node0", tmp_path / "node1"]
-    _two_nodes([*args, "--kimg", "0.004"], nodes, free_port(), "first")
-    written = [[p for p in node.iterdir()] if node.exists() else [] for node in nodes]
-    # c10d assigns global ranks by arrival: either node may be rank 0, but exactly one node writes, once.
-    assert sorted(len(w) for w in written) == [0, 1], written
-    run_dir = next(w[0] for w in written if w)
+    for node in nodes:
+        shutil.copytree(first, node / first.name)
+    before = [_tree(node) for node in nodes]
+    pair = _two_nodes([*args, "--kimg", "0.012", "--resume", "auto"], nodes, free_port(), "resumed")
+    try:
+        single = _train_here([*args, "--kimg", "0.012"], tmp_path / "one")        # meanwhile, the reference
+    finally:
+        _wait(pair)
+    after = [_tree(node) for node in nodes]
+    # c10d assigns global ranks by arrival: either node may be rank 0, but exactly one node wrote.
+    untouched = [a == b for a, b in zip(after, before)]
+    assert sorted(untouched) == [False, True], untouched
+    run_dir = nodes[untouched.index(False)] / first.name
+    assert [p.name for p in run_dir.parent.iterdir()] == [first.name]         # resumed in place, no new folder
     assert json.loads((run_dir / "config.json").read_text())["world_size"] == 2
-    assert ckpt.load(ckpt.list_checkpoints(run_dir)[0])["step"] == 1
-    _two_nodes([*args, "--kimg", "0.008", "--resume", str(run_dir)], nodes, free_port(), "resumed")
-    assert sorted(len(list(n.iterdir())) if n.exists() else 0 for n in nodes) == [0, 1]   # no second run folder
     snaps = [json.loads(line) for line in (run_dir / "snapshots.jsonl").read_text().splitlines()]
-    assert [s["step"] for s in snaps] == [1, 2]
-    for snap in snaps:
-        rank0, rank1 = snap["rank_checksums"]
-        assert rank0 == rank1
+    assert [s["step"] for s in snaps] == [1, 3]                # the final snapshots (--snapshot-kimg 0)
+    rank0, rank1 = snaps[-1]["rank_checksums"]
+    assert rank0 == rank1
     # Same tolerance as the 2-process test above: the two ranks sum each gradient in another order
     # (per-rank partial sums + all_reduce), ~1e-6 relative per step.
-    a = ckpt.load(ckpt.list_checkpoints(single)[0])["trainer"]
-    b = ckpt.load(ckpt.list_checkpoints(run_dir)[0])["trainer"]
+    a = ckpt.load(ckpt.list_checkpoints(single)[0])
+    b = ckpt.load(ckpt.list_checkpoints(run_dir)[0])
+    assert a["step"] == b["step"] == 3
     for net in ("G", "D", "G_ema"):
-        for k, v in a[net].items():
+        for k, v in a["trainer"][net].items():
             if v.is_floating_point():
-                torch.testing.assert_close(b[net][k], v, rtol=1e-3, atol=1e-4, msg=f"{net}.{k}")
+                torch.testing.assert_close(b["trainer"][net][k], v, rtol=1e-3, atol=1e-4, msg=f"{net}.{k}")

@@ -40,7 +40,7 @@ def generation_speed(subject, settings: BenchSettings) -> dict:
     t = time_call(run, settings.repeats(heavy), settings.warmups(heavy), device)
     mem = peak_memory(run, device)
     per_batch = t["median_s"]
-    macs = subject.count_generator(subject.frames, batch, **subject.executed)["macs"]
+    macs = subject.count_generator(subject.frames, batch, **subject.executed_on(device))["macs"]
     return {"batch": batch, "frames": subject.frames, "sec_per_batch": per_batch,
             "sec_per_video": per_batch / batch, "videos_per_s": batch / per_batch,
             "frames_per_s": batch * subject.frames / per_batch, "times_s": t["times_s"],

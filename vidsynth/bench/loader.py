@@ -75,7 +75,7 @@ def _consumer(subject, batch: int, device):
         def step(s, clips, labels):
             trainer.step(s, clips, labels, s * batch, frames=trainer.real_frames(s, batch))
         return step, lambda s: trainer.real_frames(s, batch)
-    run = subject.train_step(batch, device)  # MoCoGAN-HD: the bench's G_M + D step (every frame of the clip)
+    run = subject.train_steps(batch, device)["gp"]  # MoCoGAN-HD: the bench's G_M + D step (every frame of the clip)
     return (lambda s, clips, labels: run()), None
 
 

@@ -16,9 +16,12 @@ it is part of vidsynth. Reported per method: seconds per video and peak memory o
 (``ours_faster_by`` = official time / ours; the issue's target is >= 3), the same ratio of CPU seconds
 (user + system, ``ours_faster_by_cpu_time``: on a loaded machine wall time also counts waiting for a
 core, CPU time does not), memory ratio, user/system CPU time of the timed calls, and each side's
-GFLOP/s (official: MACs counted by ``flops.MACCounter`` on its warm-up call; ours: ``Subject.count_generator`` on
-the meta device, as its in-place pieces escape a dispatch counter) as a fraction of the machine's
-rate (``Subject.peak_kind``).
+GFLOP/s (the MACs each side executes, counted by ``flops.MACCounter`` on its warm-up call; for ours this
+equals ``Subject.count_generator`` with ``Subject.executed_on``, see ``tests/bench/test_flops.py``) as a
+fraction of the machine's rate (``Subject.peak_kind``). Per method also what 3x would take:
+``required_gflops_for_3x`` (ours' executed MACs in a third of the official time) and
+``required_fraction_of_peak_for_3x`` (that rate over the measured peak; above 1 the target is beyond the
+machine with these MACs).
 """
 from __future__ import annotations
 
@@ -137,6 +140,18 @@ def _side(timing: dict, mem_bytes: int, macs: float, peak: dict | None, kind: st
             **fraction_of_peak(macs, timing["median_s"], peak, kind)}
 
 
+def required_for_target(official_sec: float, ours_macs: float, peak_gflops: float | None,
+                        target: float = TARGET) -> dict:
+    """What ``target`` x the official speed would take with the MACs ours executes: the rate
+    (``required_gflops_for_3x``: 2 FLOP per MAC in official time / target) and that rate over the
+    machine's measured peak for the subject's kind (``required_fraction_of_peak_for_3x``; > 1: the target
+    is above what this machine does with these MACs, so only fewer MACs could reach it)."""
+    seconds = official_sec / target
+    required = 2 * ours_macs / seconds / 1e9 if ours_macs and seconds > 0 else None
+    return {"required_sec_per_video_for_3x": seconds, "required_gflops_for_3x": required,
+            "required_fraction_of_peak_for_3x": required / peak_gflops if required and peak_gflops else None}
+
+
 def side_by_side(method: str, checkout: Path, settings: BenchSettings, config: str | None = None,
                  frames: int = 16) -> dict:
     """Official vs ours for one method, interleaved (see the module docstring)."""
@@ -154,10 +169,9 @@ def side_by_side(method: str, checkout: Path, settings: BenchSettings, config: s
         with MACCounter() as counter:                                   # the official warm-up call, counted
             official()
         macs["official"] = counter.macs
-        ours()                                                          # warm-up
-        # Ours on the meta device (what vidsynth executes, all at once): its in-place, cache-sized pieces
-        # (DIGAN's point chunks, the unfused modulated conv's in-place demodulation) escape a dispatch counter.
-        macs["ours"] = subject.count_generator(frames, 1, **subject.executed)["macs"]
+        with MACCounter() as counter:                                   # ours: its warm-up call, counted alike
+            ours()
+        macs["ours"] = counter.macs
         timing = compare_detailed({"official": official, "ours": ours}, max(settings.repeats(False), 2), 0, device)
         mem = {name: peak_memory(fn, device)["peak_bytes"] for name, fn in (("official", official), ("ours", ours))}
     subject._built.clear()
@@ -167,6 +181,7 @@ def side_by_side(method: str, checkout: Path, settings: BenchSettings, config: s
     ratio = sides["official"]["sec_per_video"] / sides["ours"]["sec_per_video"]
     return {"method": method, "config": subject.name, "frames": frames, "batch": 1,
             "official_repository": REPOSITORIES[method][0], **sides, "ours_faster_by": ratio,
+            **required_for_target(sides["official"]["sec_per_video"], macs["ours"], sides["ours"]["peak_gflops"]),
             # CPU seconds (user + system) per video: less sensitive to other processes than wall time
             "ours_faster_by_cpu_time": sides["official"]["cpu_s_per_video"] / sides["ours"]["cpu_s_per_video"],
             "ours_less_memory_by": sides["official"]["peak_mem_gib"] / sides["ours"]["peak_mem_gib"]

@@ -16,6 +16,7 @@ class BenchSettings:
     d_frames: int | None = None  # clip length for discriminator throughput (None = the config's)
     train_batches: tuple[int, ...] | None = None  # training-step batches; None = (4, 16) full, (1,) quick
     peak: dict | None = None   # this machine's measured rates (``peak.peak_rates``), for fractions
+    max_memory_gib: float | None = None  # training batches predicted above this are estimated, not run
 
     def repeats(self, heavy: bool = False) -> int:
         if self.repeat is not None:

@@ -47,6 +47,11 @@ class Subject:
     def __init__(self):
         self._built: dict = {}
 
+    def executed_on(self, device) -> dict:
+        """``count_generator`` keywords that count what the implementation executes on ``device``
+        (``flops.MACCounter`` on a real call gives the same number: ``tests/bench/test_flops.py``)."""
+        return dict(self.executed)
+
     def summary(self) -> dict:
         return {"config": self.name, "method": self.method, "description": self.description,
                 "frames": self.frames, "resolution": self.resolution, "paper_scale": self.paper_scale}
@@ -277,15 +282,32 @@ class MoCoGANHDSubject(Subject):
         z = latents[0]
         return self.build(z.device)["G"].stream(z, frames, noise=self._noise(latents, frames), chunk=chunk)
 
-    def count_generator(self, frames: int | None = None, batch: int = 1) -> dict:
+    def executed_on(self, device) -> dict:
+        """The modulated convs run unfused on CPU, fused (grouped) elsewhere unless forced
+        (``ModulatedConv2d.fused``); the unfused form adds the demodulation matmul (N x in x out MACs a
+        layer, under 0.1% of the conv)."""
+        from vidsynth.nn.modulated_conv import ModulatedConv2d
+
+        fused = ModulatedConv2d.fused
+        return {"fused": fused if fused is not None else torch.device(device).type != "cpu"}
+
+    def count_generator(self, frames: int | None = None, batch: int = 1, fused: bool = True) -> dict:
+        """MACs per ``batch`` videos. ``fused``: the grouped modulated conv as published (StyleGAN2, the
+        official code); False: the unfused form vidsynth runs on CPU (``executed_on``)."""
         from vidsynth.bench.flops import count_macs
+        from vidsynth.nn.modulated_conv import ModulatedConv2d
 
         frames = frames or self.frames
-        with torch.device("meta"):
-            G = self._generator("meta").requires_grad_(False)
-            z = torch.empty(batch, self.style_dim)
-            noise = torch.empty(batch, max(frames - 1, 0), self.m_kwargs["latent_dim"])
-            return count_macs(lambda: G(z, frames, noise=noise))
+        previous = ModulatedConv2d.fused
+        ModulatedConv2d.fused = fused
+        try:
+            with torch.device("meta"):
+                G = self._generator("meta").requires_grad_(False)
+                z = torch.empty(batch, self.style_dim)
+                noise = torch.empty(batch, max(frames - 1, 0), self.m_kwargs["latent_dim"])
+                return count_macs(lambda: G(z, frames, noise=noise))
+        finally:
+            ModulatedConv2d.fused = previous
 
     def discriminators(self, device, clip_frames: int | None = None) -> dict[str, nn.Module]:
         """What ``discriminate`` takes: ``{"video_d": D_V, "image_d": D_I}``. For clips longer than 16

@@ -11,13 +11,16 @@ recorded; then ``repeats`` calls are timed with their user/system CPU time.
 Batches that do not fit: before a batch is built its peak memory is predicted from the batches
 measured so far (linear in batch through the two largest; from one batch, proportional to the batch,
 an upper bound) and, if the prediction exceeds the memory available now, the batch is not run; its
-row carries ``"estimated": true`` and the predicted memory. When no batch of the list has been
+row carries ``"estimated": true`` and the predicted memory. ``--max-memory GIB`` (``BenchSettings.max_memory_gib``)
+lowers that limit, for a machine shared with other jobs. When no batch of the list has been
 measured yet and the first is larger than 1, batch 1 is measured first as a probe.
 """
 from __future__ import annotations
 
 import gc
 import re
+
+import torch
 
 from vidsynth.bench.flops import MACCounter
 from vidsynth.bench.memory import gib, peak_memory
@@ -36,6 +39,18 @@ def available_bytes() -> int | None:
         return int(m.group(1)) * 1024 if m else None
     except OSError:
         return None
+
+
+def memory_limit(device, max_memory_gib: float | None = None) -> tuple[float, str] | None:
+    """``(bytes, why)``: the most a training batch may be predicted to use, the smaller of ``HEADROOM`` of the
+    memory available now (CPU) and ``--max-memory`` (a share of a machine others use too); None: no limit."""
+    limits = []
+    free = available_bytes() if torch.device(device).type == "cpu" else None
+    if free is not None:
+        limits.append((HEADROOM * free, f"{HEADROOM:.0%} of the {gib(free):.1f} GiB available"))
+    if max_memory_gib is not None:
+        limits.append((max_memory_gib * 2 ** 30, f"--max-memory {max_memory_gib:g} GiB"))
+    return min(limits) if limits else None
 
 
 def predict_peak(measured: dict[int, float], batch: int) -> tuple[float, str] | None:
@@ -75,12 +90,11 @@ def training_step(subject, settings: BenchSettings) -> dict:
     for batch in plan:
         probe = batch not in wanted
         guess = predict_peak(measured, batch)
-        free = available_bytes() if device.type == "cpu" else None
-        if guess is not None and free is not None and guess[0] > HEADROOM * free:
+        limit = memory_limit(device, settings.max_memory_gib)
+        if guess is not None and limit is not None and guess[0] > limit[0]:
             if not probe:
                 rows.append({"batch": batch, "kind": "all", "estimated": True, "peak_mem_gib": gib(guess[0]),
-                             "note": f"not run: estimated {gib(guess[0]):.1f} GiB ({guess[1]}) > "
-                                     f"{HEADROOM:.0%} of the {gib(free):.1f} GiB available"})
+                             "note": f"not run: estimated {gib(guess[0]):.1f} GiB ({guess[1]}) > {limit[1]}"})
             continue
         steps = subject.train_steps(batch, device)
         for kind, step in steps.items():

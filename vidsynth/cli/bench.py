@@ -28,6 +28,10 @@ import click
 @click.option("--train-batch", "train_batches", type=int, multiple=True,
               help="Batch sizes of the training-step measurement (repeatable). Default: 4 and 16 with --full, "
                    "1 with --quick.")
+@click.option("--max-memory", "max_memory", type=float, default=None, metavar="GIB",
+              help="Training-step batches whose predicted peak exceeds this are reported as estimates, not run "
+                   "(default: 90% of the memory available). The first batch measured (batch 1 as a probe) "
+                   "always runs.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),
               help="Also write the tables as Markdown here (the format of docs/performance.md).")
@@ -56,7 +60,7 @@ import click
 @click.option("--resume", type=click.Path(file_okay=False), default=None,
               help="learning: continue the curve of this run folder (same settings; --minutes may grow).")
 @click.option("--seed", type=int, default=0, show_default=True, help="learning: training and metric seed.")
-def bench_command(configs, measures, official_digan, official_mocogan_hd, train_batches, json_path, markdown_path,
+def bench_command(configs, measures, official_digan, official_mocogan_hd, train_batches, max_memory, json_path, markdown_path,
                   device, repeat, batch, quick, use_compile, d_frames, threads, no_i3d, list_configs, data, minutes,
                   every, clips, outdir, resume, seed):
     """Measure GMAC/video, generation frames/s, peak memory, D clips/s, a training step, long-video
@@ -103,7 +107,8 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
         official = check_checkouts(official)          # before anything slow: a wrong folder exits 2 at once
     dev = resolve_device(device)
     settings = BenchSettings(dev, quick=dev.type == "cpu" if quick is None else quick, repeat=repeat, batch=batch,
-                             compile=use_compile, d_frames=d_frames, train_batches=train_batches or None)
+                             compile=use_compile, d_frames=d_frames, train_batches=train_batches or None,
+                             max_memory_gib=max_memory)
     out = run_bench(configs or DEFAULT_CONFIGS, settings, measures or None, i3d=not no_i3d,
                     log=lambda msg: click.echo(msg, err=True), official=official)
     click.echo(format_results(out))
