@@ -29,11 +29,11 @@ SLOPE = 0.2   # leaky ReLU slope of StyleGAN2
 enabled = True   # False: the op-by-op autograd path everywhere (``vidsynth bench``'s before/after, tests)
 
 
-def _conv_input_grad(grad: torch.Tensor, input_shape, weight: torch.Tensor, stride: int, padding: int,
+def _conv_input_grad(grad: torch.Tensor, stand_in: torch.Tensor, weight: torch.Tensor, stride: int, padding: int,
                      transposed: bool, groups: int = 1) -> torch.Tensor:
     """The input gradient of a conv (what autograd computes), without the input itself: a conv's input
-    gradient depends on its shape only, so a zero-stride stand-in is passed (nothing is read from it)."""
-    stand_in = grad.new_empty(()).expand(input_shape)
+    gradient reads the weight and only the *shape* (and layout) of the input, so ``stand_in`` is any
+    saved tensor of that shape (a zero-stride ``expand`` would be copied to a full tensor first)."""
     return torch.ops.aten.convolution_backward(grad, stand_in, weight, None, [stride] * 2, [padding] * 2, [1, 1],
                                                transposed, [0, 0], groups, [True, False, False])[0]
 
@@ -54,11 +54,9 @@ class FrozenModulatedConv(torch.autograd.Function):
             out = F.conv_transpose2d(t, weight.transpose(0, 1), stride=2)    # [N, out, 2H+1, 2W+1]
         else:
             out = F.conv2d(t, weight, padding=k // 2)                         # [N, out, H, W]
-        ctx.t_shape = t.shape
         del t
-        conv_out = None
+        conv_out = out if (demod is not None or upsample) else None   # demod's gradient; the blur's input shape
         if demod is not None:
-            conv_out = out
             out = out * demod.view(n, -1, 1, 1)
         if upsample:
             out = F.conv2d(out, _kernel(out, 4.0), padding=1, groups=out.shape[1])   # blur_pad(.., 1, gain 4)
@@ -79,19 +77,18 @@ class FrozenModulatedConv(torch.autograd.Function):
         n, c = x.shape[:2]
         if ctx.act:                                         # (lrelu(.) * gain)' from the output's sign
             grad = torch.ops.aten.leaky_relu_backward(grad * LRELU_GAIN, out, SLOPE, True)
-        if ctx.upsample:                                    # through the blur
-            shape = (grad.shape[0], grad.shape[1], grad.shape[2] + 1, grad.shape[3] + 1)
-            grad = _conv_input_grad(grad, shape, _kernel(grad, 4.0), 1, 1, False, grad.shape[1])
+        if ctx.upsample:                                    # through the blur; its input has conv_out's shape
+            grad = _conv_input_grad(grad, conv_out, _kernel(grad, 4.0), 1, 1, False, grad.shape[1])
         grad_demod = None
         if ctx.has_demod:
             d = demod.view(n, -1, 1, 1)
             if ctx.needs_input_grad[2]:
                 grad_demod = (grad * conv_out).sum_to_size(d.shape).view(demod.shape)
             grad = grad * d
-        if ctx.upsample:
-            grad_t = _conv_input_grad(grad, ctx.t_shape, weight.transpose(0, 1), 2, 0, True)
+        if ctx.upsample:                                    # the conv's input x * s has x's shape
+            grad_t = _conv_input_grad(grad, x, weight.transpose(0, 1), 2, 0, True)
         else:
-            grad_t = _conv_input_grad(grad, ctx.t_shape, weight, 1, ctx.k // 2, False)
+            grad_t = _conv_input_grad(grad, x, weight, 1, ctx.k // 2, False)
         s = style.view(n, c, 1, 1).to(x.dtype)
         grad_x = grad_t * s if ctx.needs_input_grad[0] else None
         grad_style = (grad_t * x).sum_to_size(s.shape).view(style.shape) if ctx.needs_input_grad[1] else None
