@@ -138,3 +138,24 @@ def test_heap_lingers_between_back_to_back_blocks(monkeypatch):
     assert libc.calls == 2 * (applied + restored) and heap._active is None and heap._timer is None
     heap.release()
     assert len(libc.calls) == 10                                  # a second release is a no-op
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_gets_glibc_defaults_back(monkeypatch):
+    """A data-loader worker forked while the heap lingers has no timer to end it: it is ended at fork."""
+    libc = FakeLibc()
+    monkeypatch.setattr(heap, "_glibc", lambda: libc)
+    monkeypatch.setattr(heap, "linger_s", 60.0)
+    with heap.retain_heap():
+        pass
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                                  # child: report and leave at once
+        os.write(write, f"{heap._active is None} {heap._timer is None} {libc.calls[-2:]}".encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    report = os.read(read, 4096).decode()
+    os.close(read)
+    assert report == f"True True {[('mallopt', heap.M_MMAP_MAX, 65536), ('mallopt', heap.M_TRIM_THRESHOLD, 128 * 1024)]}"
+    assert heap._active is libc                                   # the parent keeps its lingering heap

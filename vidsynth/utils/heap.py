@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import sys
 import threading
 from typing import Iterator
@@ -101,3 +102,17 @@ def release() -> None:
             _timer = None
         if _depth == 0:
             _restore()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (a data-loader worker) has no linger timer: give it glibc's defaults back."""
+    global _lock, _depth, _timer, _active
+    _lock, _depth, _timer = threading.Lock(), 0, None
+    if _active is not None:
+        _active.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
+        _active.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+        _active = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
