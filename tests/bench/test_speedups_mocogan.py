@@ -43,3 +43,24 @@ def test_models_built_first_under_inference_mode_still_take_gradients():
     assert not any(p.is_inference() for p in G.parameters())
     bwd = mocogan_modconv_backward(subject, BenchSettings(torch.device("cpu"), quick=True, repeat=1))
     assert 0 < bwd["grad_max_abs_diff"] < 1e-4
+
+
+def test_train_step_before_after_runs_and_gradients_agree():
+    """``mocogan_train_step``: the three variants run, report CPU time, faults and memory per step, the
+    G_M gradients of the lean path equal the op-by-op ones exactly, and every setting is restored."""
+    from vidsynth.bench.speedups import mocogan_train_step
+    from vidsynth.nn import frozen_modconv
+
+    linger = heap.linger_s
+    settings = BenchSettings(torch.device("cpu"), quick=True, repeat=1)
+    out = mocogan_train_step(get_subject("mocogan-hd-test"), settings)
+    names = {"before", "frozen_modconv", "frozen_modconv_retain_heap"}
+    assert set(out["sec"]) == names and set(out["variants"]) == names
+    assert out["grad_max_abs_diff"] == 0.0
+    assert out["batch"] == 1 and out["frames"] == get_subject("mocogan-hd-test").frames
+    row = out["variants"]["frozen_modconv_retain_heap"]
+    assert {"user_s", "sys_s", "minor_faults", "peak_mem_gib"} <= set(row) and row["user_s"] > 0
+    assert row["back_to_back"]["minor_faults"] >= 0
+    assert frozen_modconv.enabled is True and heap.linger_s == linger and heap._depth == 0
+    assert "skipped" in mocogan_train_step(get_subject("digan-test"), settings)
+    assert SPEEDUPS["mocogan_train_step"] is mocogan_train_step

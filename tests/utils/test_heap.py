@@ -48,6 +48,15 @@ def test_retain_heap_avoids_page_faults():
     assert kept < pages // 20                                     # kept in the heap: reused without faults
 
 
+@pytest.fixture(autouse=True)
+def _released(monkeypatch):
+    """Each test starts and ends with no retention (not even a lingering one) and no delay unless it sets one."""
+    heap.release()
+    monkeypatch.setattr(heap, "linger_s", 0.0)
+    yield
+    heap.release()
+
+
 class FakeLibc:
     """Records the mallopt / malloc_trim calls retain_heap makes."""
 
@@ -102,3 +111,51 @@ def test_render_latents_renders_inside_retain_heap(monkeypatch):
         video = render_latents(G, torch.randn(1, 2, 8), noise_mode="const")
     assert video.shape == (1, 3, 2, 8, 8)
     assert seen == [1] and libc.calls[0] == ("mallopt", heap.M_MMAP_MAX, 0) and heap._depth == 0
+
+
+def test_heap_lingers_between_back_to_back_blocks(monkeypatch):
+    """Two renders in a row keep the heap (no restore, no trim between them, no new settings); it is
+    released ``linger_s`` after the last one, or at once by ``release()``."""
+    import time
+
+    libc = FakeLibc()
+    monkeypatch.setattr(heap, "_glibc", lambda: libc)
+    monkeypatch.setattr(heap, "linger_s", 0.2)
+    applied = [("mallopt", heap.M_MMAP_MAX, 0), ("mallopt", heap.M_TRIM_THRESHOLD, 2 ** 31 - 1)]
+    restored = [("mallopt", heap.M_MMAP_MAX, 65536), ("mallopt", heap.M_TRIM_THRESHOLD, 128 * 1024), ("malloc_trim", 0)]
+    with heap.retain_heap():
+        pass
+    with heap.retain_heap() as active:                            # within linger_s: still the same retention
+        assert active is True
+    assert libc.calls == applied                                  # nothing restored or trimmed in between
+    deadline = time.monotonic() + 5
+    while libc.calls == applied and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert libc.calls == applied + restored                       # released after the delay, once
+    with heap.retain_heap():
+        pass
+    heap.release()                                                # at once, without waiting
+    assert libc.calls == 2 * (applied + restored) and heap._active is None and heap._timer is None
+    heap.release()
+    assert len(libc.calls) == 10                                  # a second release is a no-op
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_gets_glibc_defaults_back(monkeypatch):
+    """A data-loader worker forked while the heap lingers has no timer to end it: it is ended at fork."""
+    libc = FakeLibc()
+    monkeypatch.setattr(heap, "_glibc", lambda: libc)
+    monkeypatch.setattr(heap, "linger_s", 60.0)
+    with heap.retain_heap():
+        pass
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                                  # child: report and leave at once
+        os.write(write, f"{heap._active is None} {heap._timer is None} {libc.calls[-2:]}".encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    report = os.read(read, 4096).decode()
+    os.close(read)
+    assert report == f"True True {[('mallopt', heap.M_MMAP_MAX, 65536), ('mallopt', heap.M_TRIM_THRESHOLD, 128 * 1024)]}"
+    assert heap._active is libc                                   # the parent keeps its lingering heap

@@ -11,6 +11,9 @@
   user and kernel (sys) CPU seconds per video for each.
 * ``mocogan_modconv_backward``: the same two formulations under a MoCoGAN-HD training step's
   pattern (frozen G, gradients through it to the latents).
+* ``mocogan_train_step``: a whole MoCoGAN-HD training step (G_M + D) before / after issue 18's
+  training work (lean autograd through the frozen StyleGAN2, the heap kept over the step), with user
+  and system CPU time, page faults and peak memory per step and the G_M gradients compared.
 * ``digan_upsample_commute``: DIGAN's upsampling blocks as published vs with the commuted first layer.
 * ``digan_point_chunks``: DIGAN's blocks rendered all at once vs in cache-sized pieces of points, with
   GFLOP/s, the fraction of an interleaved sgemm, user/system CPU time and page faults per call.
@@ -264,6 +267,114 @@ def mocogan_modconv_backward(subject, settings: BenchSettings) -> dict:
     return _report(medians, frames=frames, grad_max_abs_diff=diff)
 
 
+def mocogan_train_step(subject, settings: BenchSettings) -> dict:
+    """One MoCoGAN-HD training step (G_M update through the frozen StyleGAN2 + D_V/D_I update with
+    WGAN-GP, in-domain), before and after issue 18's training work, interleaved:
+
+    * ``before``: op-by-op autograd through the frozen layers (``nn.frozen_modconv.enabled = False``),
+      the heap kept only while frames render, handed back at once (``heap.linger_s = 0``);
+    * ``frozen_modconv``: one autograd node per frozen modulated conv (half the saved activations);
+    * ``frozen_modconv_retain_heap`` (the default now): and the whole step inside ``retain_heap``, the
+      heap kept from one step to the next (``MoCoGANHDTrainer.step``).
+
+    Per variant: median seconds, user/system CPU seconds and minor page faults per step, peak memory;
+    ``grad_max_abs_diff``: the largest difference between G_M's gradients of one G step before and
+    after (same weights and draws; 0 when bit-identical). Paper-scale configs run 4 frames in
+    ``--quick``; the batch is ``--batch`` (1 quick)."""
+    if subject.method != "mocogan-hd":
+        return {"skipped": "MoCoGAN-HD only"}
+    import resource
+    import statistics
+
+    from vidsynth.bench.memory import gib, peak_memory
+    from vidsynth.models.mocogan_hd import (PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
+                                            freeze_image_generator, generator_losses)
+    from vidsynth.nn import frozen_modconv
+    from vidsynth.utils import heap
+
+    device, frames, batch = settings.device, _frames(subject, settings), settings.batch_size()
+    torch.manual_seed(0)
+    G = subject._generator(device)
+    G_I, G_M = G.image_generator, G.motion_generator.train().requires_grad_(True)
+    freeze_image_generator(G_I)
+    D_V = VideoDiscriminator("in_domain", frames, subject.resolution, base_channels=subject.d_channels).to(device)
+    D_I = PairImageDiscriminator(subject.resolution, base_channels=subject.d_channels).to(device)
+    opt_g = torch.optim.Adam(G_M.parameters(), lr=1e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam([*D_V.parameters(), *D_I.parameters()], lr=1e-4, betas=(0.5, 0.999))
+    real = torch.rand(batch, 3, frames, subject.resolution, subject.resolution,
+                      generator=torch.Generator().manual_seed(1)).to(device) * 2 - 1
+    gen = torch.Generator(device=device).manual_seed(0)
+
+    def one_step():
+        D_V.requires_grad_(False), D_I.requires_grad_(False)
+        loss = generator_losses(G_M, G_I, D_V, D_I, real, "in_domain", generator=gen)["total"]
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_g.step()
+        D_V.requires_grad_(True), D_I.requires_grad_(True)
+        loss = discriminator_losses(G_M, G_I, D_V, D_I, real, "in_domain", generator=gen)["total"]
+        opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_d.step()
+
+    def g_grads(frozen: bool) -> list[torch.Tensor]:
+        D_V.requires_grad_(False), D_I.requires_grad_(False)
+        frozen_modconv.enabled = frozen
+        try:
+            G_M.zero_grad(set_to_none=True)
+            generator_losses(G_M, G_I, D_V, D_I, real, "in_domain",
+                             generator=torch.Generator(device=device).manual_seed(7))["total"].backward()
+        finally:
+            frozen_modconv.enabled = True
+        return [p.grad.clone() for p in G_M.parameters()]
+
+    diff = max((a - b).abs().max().item() for a, b in zip(g_grads(False), g_grads(True)))
+    G_M.zero_grad(set_to_none=True)
+    usage: dict[str, list[tuple[float, float, float]]] = {}
+
+    def run(name: str, frozen: bool, whole_step_heap: bool):
+        def fn():
+            heap.release()                                   # no retention left over from another variant
+            frozen_modconv.enabled, linger = frozen, heap.linger_s
+            if not whole_step_heap:
+                heap.linger_s = 0.0
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            try:
+                if whole_step_heap:
+                    with heap.retain_heap():
+                        one_step()
+                else:
+                    one_step()
+            finally:
+                frozen_modconv.enabled, heap.linger_s = True, linger
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            usage.setdefault(name, []).append((after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime,
+                                               after.ru_minflt - before.ru_minflt))
+        return fn
+
+    variants = {"before": run("before", False, False), "frozen_modconv": run("frozen_modconv", True, False),
+                "frozen_modconv_retain_heap": run("frozen_modconv_retain_heap", True, True)}
+    medians = compare(variants, settings.repeats(False), 1, device)   # each after a release: first-step faults
+    rows = {}
+    for name in variants:
+        timed = usage[name][1:] or usage[name]             # the warm-up call left out
+        user, system, faults = (statistics.median(u[i] for u in timed) for i in range(3))
+        rows[name] = {"user_s": user, "sys_s": system, "sys_over_user": system / user if user else None,
+                      "minor_faults": faults, "peak_mem_gib": gib(peak_memory(variants[name], device)["peak_bytes"])}
+    # a training run's steady state: the after variant straight after itself (the heap kept in between)
+    after = "frozen_modconv_retain_heap"
+    heap.release()
+    with heap.retain_heap():
+        variants[after]()
+        usage[after].clear()
+        variants[after]()
+    user, system, faults = usage[after][-1]
+    rows[after]["back_to_back"] = {"user_s": user, "sys_s": system, "sys_over_user": system / user if user else None,
+                                   "minor_faults": faults}
+    heap.release()
+    return _report(medians, frames=frames, batch=batch, grad_max_abs_diff=diff, variants=rows)
+
+
 def digan_point_chunks(subject, settings: BenchSettings) -> dict:
     """DIGAN generation with every block rendered all at once (``[B, C, T*H*W]`` activations, the old path)
     vs in pieces of 2048-32768 points (``point_chunks.py``; the default is ``POINT_CHUNK``), interleaved with
@@ -338,7 +449,8 @@ def digan_point_chunks(subject, settings: BenchSettings) -> dict:
 SPEEDUPS = {"grad_mode": grad_mode, "time_batching": time_batching, "channels_last": channels_last,
             "compile": compile_generator, "autocast": mixed_precision,
             "digan_upsample_commute": digan_upsample_commute, "mocogan_modconv": mocogan_modconv,
-            "mocogan_modconv_backward": mocogan_modconv_backward, "digan_point_chunks": digan_point_chunks}
+            "mocogan_modconv_backward": mocogan_modconv_backward, "mocogan_train_step": mocogan_train_step,
+            "digan_point_chunks": digan_point_chunks}
 
 
 def run_speedups(subject, settings: BenchSettings) -> dict:

@@ -334,6 +334,7 @@ class MoCoGANHDSubject(Subject):
         step includes WGAN-GP on D_V, so there is no separate unregularised kind."""
         from vidsynth.models.mocogan_hd import (PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
                                                 freeze_image_generator, generator_losses)
+        from vidsynth.utils.heap import retain_heap
 
         device = torch.device(device)
         torch.manual_seed(0)
@@ -348,6 +349,10 @@ class MoCoGANHDSubject(Subject):
         gen = torch.Generator(device=device).manual_seed(0)
 
         def step():
+            with retain_heap():                 # as MoCoGANHDTrainer.step
+                one_step()
+
+        def one_step():
             D_V.requires_grad_(False), D_I.requires_grad_(False)
             loss = generator_losses(G_M, G_I, D_V, D_I, real, "in_domain", generator=gen)["total"]
             opt_g.zero_grad(set_to_none=True)

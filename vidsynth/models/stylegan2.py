@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidsynth.nn.equalized import LRELU_GAIN, EqualLinear, activate
+from vidsynth.nn.frozen_modconv import FrozenModulatedConv, frozen_path_applies
 from vidsynth.nn.modulated_conv import ModulatedConv2d, can_modify_in_place
 from vidsynth.nn.precision import fp32_forward
 from vidsynth.nn.resample import blur_upsample
@@ -88,6 +89,12 @@ class StyledConv(nn.Module):
         self.activate = BiasedLeakyReLU(out_channels)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+        conv = self.conv
+        if not conv.use_fused(x) and frozen_path_applies(x, conv.weight, self.noise.weight, self.activate.bias):
+            # frozen layer under autograd (MoCoGAN-HD's G_M step): one node saving half the activations
+            style, weight = conv.modulation(w), conv.shared_weight()
+            return FrozenModulatedConv.apply(x, style, conv.demodulation(style, weight), weight, conv.upsample,
+                                             self.activate.bias, None if noise is None else self.noise.weight * noise)
         x = self.conv(x, w)                                   # a fresh tensor: nothing else holds it
         if can_modify_in_place():                             # no autograd graph: same ops, in place
             if noise is not None:
@@ -106,7 +113,11 @@ class ToRGB(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
-        rgb = self.conv(x, w) + self.bias
+        if not self.conv.use_fused(x) and frozen_path_applies(x, self.conv.weight, self.bias):
+            rgb = FrozenModulatedConv.apply(x, self.conv.modulation(w), None, self.conv.shared_weight(), False,
+                                            None, None) + self.bias   # saves x only, not x * style
+        else:
+            rgb = self.conv(x, w) + self.bias
         return rgb if skip is None else rgb + blur_upsample(skip)
 
 

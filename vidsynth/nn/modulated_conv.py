@@ -92,19 +92,25 @@ class ModulatedConv2d(nn.Module):
         x = F.conv2d(x, weight, padding=k // 2, groups=n)
         return x.view(n, self.out_channels, h, wd)
 
+    def shared_weight(self) -> torch.Tensor:
+        """The weight scaled by its gain, shared by every sample (unfused formulation): ``[out, in, k, k]``."""
+        return self.weight[0] * self.weight_gain
+
+    def demodulation(self, style: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """``d [N, out]``: sum_{i,kk} (W s)^2 = sum_i s_i^2 sum_kk W^2, i.e. ``[N, in] @ [in, out]``."""
+        return torch.rsqrt(style.square() @ weight.square().sum(dim=[2, 3]).t() + self.eps)
+
     def forward_unfused(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """Input scaled by the style, one shared-weight convolution over the batch, output demodulated."""
         n, c = x.shape[:2]
-        weight = self.weight[0] * self.weight_gain                           # [out, in, k, k]
+        weight = self.shared_weight()                                        # [out, in, k, k]
         x = x * style.view(n, c, 1, 1).to(x.dtype)                           # modulation (a new tensor)
         if self.upsample:
             x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)      # [N, out, 2H+1, 2W+1]
         else:
             x = F.conv2d(x, weight, padding=self.kernel_size // 2)           # [N, out, H, W]
         if self.demodulate:
-            # sum_{i,kk} (W s)^2 = sum_i s_i^2 sum_kk W^2: [N, in] @ [in, out]
-            demod = torch.rsqrt(style.square() @ weight.square().sum(dim=[2, 3]).t() + self.eps)  # [N, out]
-            demod = demod.view(n, self.out_channels, 1, 1)
+            demod = self.demodulation(style, weight).view(n, self.out_channels, 1, 1)
             x = x.mul_(demod) if can_modify_in_place() else x * demod
         return blur_pad(x, pad=1, gain=4) if self.upsample else x            # [N, out, 2H, 2W] / [N, out, H, W]
 

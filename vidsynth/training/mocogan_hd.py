@@ -35,6 +35,7 @@ from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator
 from vidsynth.nn.precision import compile_generator, to_channels_last
 from vidsynth.training.distributed import DistContext
 from vidsynth.training.precision import MixedPrecision
+from vidsynth.utils.heap import retain_heap
 from vidsynth.utils.seeding import seed_stream
 
 SAMPLE_SEED_OFFSET = 12345   # snapshot grids: fixed content codes and motions from seed + this
@@ -131,7 +132,14 @@ class MoCoGANHDTrainer:
 
     # ------------------------------------------------------------------ one step
     def step(self, step: int, clips: torch.Tensor, labels: torch.Tensor, cur_nimg: int) -> dict[str, float]:
-        """``g_steps`` G_M updates and one D update on ``clips`` (uint8 ``[B, 3, T, R, R]``, this rank's share)."""
+        """``g_steps`` G_M updates and one D update on ``clips`` (uint8 ``[B, 3, T, R, R]``, this rank's share).
+
+        Runs inside ``retain_heap``: the backward passes' GB-sized activations and gradients reuse the
+        process heap instead of being faulted in page by page, also from one step to the next."""
+        with retain_heap():
+            return self._step(step, clips)
+
+    def _step(self, step: int, clips: torch.Tensor) -> dict[str, float]:
         self.ensure_pca()
         cfg, g = self.cfg, self.step_generator(step)
         real = clips.to(self.device, non_blocking=True).float() / 127.5 - 1       # [B, 3, T, R, R]
