@@ -182,3 +182,16 @@ def test_trajectory_fid_finds_a_colour_drift_off_the_manifold(probe):
                                                             "reason": "plateau"}})
     assert lines[1] == "image generator per-frame FID by share of the budget: 10% 50.0, 20% 40.0 -> stops at 20% (plateau)"
     assert lines[-1].endswith("OFF the image manifold")
+
+
+def test_report_section_states_the_split_and_the_verdict():
+    from vidsynth.report.page import _frame_paragraphs
+
+    f = manifold_verdict([100.0, 104.0, 108.0, 112.0, 110.0, 120.0], 3, first_std=4.9)
+    paragraphs = _frame_paragraphs({"image_stage": {"checks": _checks(50.0, 40.0), "share": 0.2, "reason": "plateau"},
+                                    "frame_fid": {**f, "frames": 6, "train_frames": 3}})
+    assert paragraphs == [
+        "<p>Image generator, per-frame FID by share of the budget: 10%: 50.0, 20%: 40.0; stops at 20% (plateau).</p>",
+        "<p>Trajectory over 6 frames (3 trained): mean per-frame FID x1.06 (trained frames) and x1.14 (unrolled) "
+        "of frame 0's; noise margin 14%: OFF the image manifold.</p>"]
+    assert _frame_paragraphs({"curve": []}) == []
