@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from vidsynth.demo import mocogan_hd
-from vidsynth.loader import load_generator  # noqa: F401  (stage_one imports it; patched below)
 
 
 class FakeTrain:
@@ -78,3 +77,18 @@ def test_stage_one_fixed_share_or_no_probe_is_one_chunk(tmp_path):
     assert fake.asked == [1.0] and stage == {"share": 0.25, "reason": "fixed", "checks": []}
     fake, _, stage = _stage(tmp_path / "b", None)
     assert fake.asked == [2.0] and stage["share"] == 0.5 and stage["reason"] == "fixed"
+
+
+def test_the_summary_prints_the_split_and_the_verdict():
+    from tests.test_cli_package import SUMMARY
+
+    s = {**SUMMARY, "image_kimg": 0.5, "image_steps": 10, "long_motion": 4.0, "motion_diversity": 0.01,
+         "image_run": "runs/i",
+         "image_stage": {"checks": [{"fid": 300.0}, {"fid": 250.4}], "share": 0.4, "reason": "plateau",
+                         "static": {"first": 40.2}},
+         "frame_fid": {"frames": 24, "trained_ratio": 1.1, "unrolled_ratio": 1.5, "margin": 0.3, "on_manifold": False}}
+    lines = mocogan_hd.format_mocogan_summary(s).splitlines()
+    assert lines[8] == ("image generator: 40% of the training budget (plateau); per-frame FID 300 -> 250 "
+                        "(real first frames: 40)")
+    assert lines[9] == ("per-frame FID over 24 frames vs frame 0: x1.10 trained, x1.50 unrolled (noise margin 30%): "
+                        "OFF the image manifold")

@@ -23,7 +23,8 @@ from vidsynth.demo.stats import comparison_rows, video_statistics
 from vidsynth.utils.files import atomic_write_text
 
 RESERVE = 0.15   # share of the budget kept for sampling and writing
-FRAME_CLIPS = 16  # clips (images) per side of the demo's per-frame FIDs: ~2 s per check on one core
+FRAME_CLIPS = 16  # clips (images) per side of the demo's per-frame FIDs: ~2 CPU s per check
+TRAJECTORY_CLIPS = 8   # clips of the unrolled per-frame FID at the end (8 x 24 frames: ~20 CPU s; wide margin)
 
 
 def run_mocogan_demo(outdir: str | Path = "runs", minutes: float = 5.0, seed: int = 0, device: str = "auto",
@@ -96,7 +97,7 @@ def run_mocogan_demo(outdir: str | Path = "runs", minutes: float = 5.0, seed: in
     files["real_vs_generated_png"] = write_png(run / "demo-real-vs-generated.png", strip)
     files["long_png"] = write_png(run / "demo-long.png", frame_strip(long[0], 12))
     diversity = diversity_report(sampler, contents=2, motions=8, frames=16, seed=seed)
-    trajectory = None if probe is None else probe.trajectory_fid(sampler, FRAME_CLIPS, video_cfg.frames, 3, seed)
+    trajectory = None if probe is None else probe.trajectory_fid(sampler, TRAJECTORY_CLIPS, video_cfg.frames, 3, seed)
 
     def last(folder):
         stats = read_jsonl(Path(folder) / "stats.jsonl")
@@ -150,6 +151,15 @@ def format_mocogan_summary(s: dict) -> str:
     lines += comparison_rows(s["real"], s["generated"])
     lines += [f"motion of the 48-frame unrolled videos: {s['long_motion']}; motion diversity (mean per-pixel std "
               f"over 8 motions of one content, pixels in [-1, 1]): {s['motion_diversity']}"]
+    stage, f = s.get("image_stage") or {}, s.get("frame_fid") or {}
+    if stage.get("checks"):
+        lines.append(f"image generator: {stage['share']:.0%} of the training budget ({stage['reason']}); per-frame FID "
+                     + " -> ".join(f"{c['fid']:.0f}" for c in stage["checks"])
+                     + f" (real first frames: {stage['static']['first']:.0f})")
+    if f:
+        lines.append(f"per-frame FID over {f['frames']} frames vs frame 0: x{f['trained_ratio']:.2f} trained, "
+                     f"x{f['unrolled_ratio']:.2f} unrolled (noise margin {f['margin']:.0%}): "
+                     f"{'on' if f['on_manifold'] else 'OFF'} the image manifold")
     lines += ["", "Files:"] + [f"  {k:24s} {v}" for k, v in s["files"].items()]
     lines += [f"  {'image run':24s} {s['image_run']}", f"  {'motion run':24s} {s['run']}"]
     return "\n".join(lines)
