@@ -36,9 +36,19 @@ def fid_to_reference(ref: FeatureStats, feats: np.ndarray) -> float:
     """FID of a set of frame features ``[M, D]`` against the pooled real frames ``ref``."""
     if len(feats) < 2:
         raise ValueError("a FID needs at least 2 generated frames")
-    stats = FeatureStats()
-    stats.update(feats)
-    return float(frechet_distance(ref.mean, ref.cov, stats.mean, stats.cov))
+    feats = np.asarray(feats, np.float64)
+    if len(feats) - 1 >= feats.shape[1]:
+        stats = FeatureStats()
+        stats.update(feats)
+        return float(frechet_distance(ref.mean, ref.cov, stats.mean, stats.cov))
+    # Fewer frames than dimensions: the generated covariance is X^T X / (M - 1) with X the centred frames [M, D],
+    # and tr sqrt(S_ref X^T X) / sqrt(M - 1) = sum of sqrt(eigenvalues of X S_ref X^T / (M - 1)) (AB and BA share
+    # their non-zero eigenvalues): an M x M problem instead of a D x D sqrtm (the bootstrap calls this 20 times).
+    x = feats - feats.mean(axis=0)
+    cov = x.T @ x / (len(feats) - 1)
+    eig = np.linalg.eigvalsh(x @ ref.cov @ x.T / (len(feats) - 1))
+    diff = ref.mean - feats.mean(axis=0)
+    return float(diff @ diff + np.trace(ref.cov) + np.trace(cov) - 2.0 * np.sqrt(np.clip(eig, 0, None)).sum())
 
 
 def fid_per_frame(ref: FeatureStats, fake_feats: np.ndarray) -> list[float]:
