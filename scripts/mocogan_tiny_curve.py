@@ -65,10 +65,10 @@ def main() -> None:
         atomic_write_text(out_path, json.dumps(res, indent=1) + "\n")
 
     video_cfg = method_config("mocogan-hd", "tiny", kv(a.set))
-    probe = FrameProbe.from_data(a.data, video_cfg.resolution, video_cfg.frames, video_cfg.stride, a.clips, a.seed,
-                                 video_cfg.clip_sampling)
-    res["frame_baselines"] = probe.baselines()
     held = held_out_clips(a.data, video_cfg.resolution, video_cfg.stride, a.clips, a.seed, video_cfg.clip_sampling)
+    probe = FrameProbe.from_data(a.data, video_cfg.resolution, video_cfg.frames, video_cfg.stride, a.clips, held,
+                                 a.seed, video_cfg.clip_sampling)
+    res["frame_baselines"] = probe.baselines()
     margs = dict(data=a.data, clips=a.clips, resolution=video_cfg.resolution, stride=video_cfg.stride,
                  clip_sampling=video_cfg.clip_sampling, seed=a.seed, device=torch.device("cpu"))
     earlier = json.loads(Path(a.reuse).read_text()) if a.reuse else {}

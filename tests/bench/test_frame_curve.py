@@ -133,7 +133,10 @@ class _Drift:
 @pytest.fixture(scope="module")
 def probe():
     torch.set_num_threads(1)
-    return FrameProbe.from_data("builtin:scene", 16, 4, 2, 6, seed=0, network=MeanColorFrames())
+    from vidsynth.bench.learning import held_out_clips
+
+    held = held_out_clips("builtin:scene", 16, 2, 6, 0)
+    return FrameProbe.from_data("builtin:scene", 16, 4, 2, 6, held, seed=0, network=MeanColorFrames())
 
 
 def _direct_fid(real, fake):

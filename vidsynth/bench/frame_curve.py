@@ -61,13 +61,11 @@ class FrameProbe:
         self.real_frames = int(real.shape[0] * real.shape[2])
 
     @classmethod
-    def from_data(cls, data: str, resolution: int, frames: int, stride: int, clips: int, seed: int = 0,
-                  clip_sampling: str = "per_video", network=None, device="cpu",
-                  held_frames: int | None = None) -> "FrameProbe":
-        """``clips`` training clips of ``frames`` frames (seed-0 videos, as the metrics' real side) and
-        ``clips`` held-out ones (``learning.held_out_clips``: videos training never reads; only their first
-        ``held_frames`` frames if given: the demo needs only the static baseline, frame 0)."""
-        from vidsynth.bench.learning import held_out_clips
+    def from_data(cls, data: str, resolution: int, frames: int, stride: int, clips: int, held: torch.Tensor,
+                  seed: int = 0, clip_sampling: str = "per_video", network=None, device="cpu") -> "FrameProbe":
+        """``clips`` training clips of ``frames`` frames (seed-0 videos, as the metrics' real side) and the
+        ``held`` clips (``learning.held_out_clips``: videos training never reads; the demo passes only their
+        first frames, as it needs only the static baseline)."""
         from vidsynth.data import open_dataset
         from vidsynth.metrics.sources import iter_real, real_clip_keys
 
@@ -75,7 +73,6 @@ class FrameProbe:
         span = (frames - 1) * stride + 1
         keys = real_clip_keys(ds, clips, span, seed, clip_sampling)
         real = torch.cat(list(iter_real(ds, clips, span, keys=keys)))
-        held = held_out_clips(str(data), resolution, stride, clips, seed, clip_sampling)[:, :, :held_frames]
         return cls(real, held, network=network, device=device)
 
     def features(self, videos: torch.Tensor) -> np.ndarray:

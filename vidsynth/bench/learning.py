@@ -353,8 +353,9 @@ def _frame_probe(result, cfg, data, seed, device, save=None, log=lambda msg: Non
     if key not in _PROBES:
         log(f"per-frame FID reference ({n} clips per side) ...")
         _PROBES.clear()
-        _PROBES[key] = frame_curve.FrameProbe.from_data(str(data), cfg.resolution, cfg.frames, cfg.stride, n, seed,
-                                                        cfg.clip_sampling, device=device)
+        held = held_out_clips(str(data), cfg.resolution, cfg.stride, n, seed, cfg.clip_sampling)
+        _PROBES[key] = frame_curve.FrameProbe.from_data(str(data), cfg.resolution, cfg.frames, cfg.stride, n, held,
+                                                        seed, cfg.clip_sampling, device=device)
     if "frame_baselines" not in result:
         result["frame_baselines"] = _PROBES[key].baselines()
         if save is not None:
@@ -366,7 +367,6 @@ def unrolled_frame_fid(run, cfg, data: str, clips: int, seed: int, device, unrol
     """Per-frame FID of the run's generator over a clip ``unroll`` times its training length, against the
     pooled real frames of training clips, with ``frame_curve.manifold_verdict`` (later frames vs frame 0,
     within the noise margin). ``frame_curve.frame_clips(clips)`` clips: the static I3D runs once per frame."""
-    from vidsynth.bench import frame_curve
     from vidsynth.loader import load_generator
 
     probe = _frame_probe({"settings": {"clips": clips}, "frame_baselines": None}, cfg, data, seed, device)

@@ -61,9 +61,12 @@ def run_mocogan_demo(outdir: str | Path = "runs", minutes: float = 5.0, seed: in
     probe = None
     if frame_fid:
         from vidsynth.bench.frame_curve import FrameProbe
+        from vidsynth.bench.learning import held_out_clips
 
+        firsts = held_out_clips(data, video_cfg.resolution, video_cfg.stride, FRAME_CLIPS, seed,
+                                video_cfg.clip_sampling)[:, :, :1]     # the static baseline needs frame 0 only
         probe = FrameProbe.from_data(data, video_cfg.resolution, video_cfg.frames, video_cfg.stride, FRAME_CLIPS,
-                                     seed, video_cfg.clip_sampling, device=resolve_device(device), held_frames=1)
+                                     firsts, seed, video_cfg.clip_sampling, device=resolve_device(device))
 
     # Stage 1: the image generator, its share of the budget measured (or fixed: image_share).
     budget = minutes * (1 - RESERVE)
