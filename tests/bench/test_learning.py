@@ -163,34 +163,43 @@ def test_a_signal_during_training_stops_without_a_point(tmp_path, fake_measure, 
 
 
 def test_mocogan_hd_trains_the_image_stage_first_and_measures_per_frame_fid(tmp_path, fake_measure, monkeypatch):
-    """Half the budget trains the image generator in its own run (its minutes count on the curve), the
-    untrained baseline is the motion generator on it, and the result has the per-frame FID of a clip
-    unrolled 3x past the training length (stand-in per-frame network: mean colour, fast)."""
-    import vidsynth.metrics.frame_fid as frame_fid
+    """The image generator trains first in its own run, in checks of 10 % of the budget until the split rule
+    stops it (its minutes count on the curve), the untrained baseline is the motion generator on it, and the
+    result has the per-frame baselines and the per-frame FID of a clip unrolled 3x past the training length
+    (stand-in per-frame network: mean colour, fast; the rule itself: tests/bench/test_frame_curve.py)."""
+    from vidsynth.bench import frame_curve
     from vidsynth.metrics.features import MeanColorFrames
 
-    real_fid = frame_fid.frame_fid_over_time
-    monkeypatch.setattr(frame_fid, "frame_fid_over_time",
-                        lambda real, fake, device="cpu": real_fid(real, fake, network=MeanColorFrames()))
+    monkeypatch.setattr(frame_curve, "default_network", lambda device="cpu": MeanColorFrames())
     fm = fake_measure()
     res = run_learning("mocogan-hd-test", DATA, minutes=0.1, every=0.1, clips=2, outdir=tmp_path, device="cpu")
     assert res["status"] == "complete"
     assert fm.calls == ["Tensor", "Tensor", "MoCoGANHDSampler", "MoCoGANHDSampler"]
     assert "stylegan2" in res["image_run"] and "mocogan-hd" in res["run"]
+    stage = res["image_stage"]
+    assert stage["reason"] in ("cap", "beats static", "plateau")
+    # every check is 10 % of the budget (0.01 min) or a slow step more; at least min_share, at most max_share
+    shares = [c["share"] for c in stage["checks"]]
+    assert len(shares) >= 3 and shares == sorted(shares)
+    assert res["image_trained_minutes"] == pytest.approx(stage["checks"][-1]["spent"])
     slack = 1.5 / 60   # a slow step (see above)
-    assert 0.05 <= res["image_trained_minutes"] < 0.05 + slack
+    assert 0.03 <= res["image_trained_minutes"] < 0.07 + len(shares) * slack
+    assert res["image_minutes"] == res["image_trained_minutes"]
     [point] = res["curve"]
-    assert 0.1 <= point["minutes"] < 0.1 + slack
     motion_seconds = read_jsonl(tmp_path / res["run"].split("/")[-1] / "stats.jsonl")[-1]["time"]
-    # The image stage's minutes count on the same axis: the motion run trains only the rest of the budget
-    # (0.1 - 0.05.. minutes), and the two add up to the point's minutes (rounded there to 1e-3).
-    assert motion_seconds / 60 < 0.05 + slack
+    # The image stage's minutes count on the same axis: the motion run trains only the rest of the budget,
+    # and the two add up to the point's minutes (rounded there to 1e-3).
+    assert 0.1 <= point["minutes"] < 0.1 + len(shares) * slack
     assert res["image_trained_minutes"] + motion_seconds / 60 == pytest.approx(point["minutes"], abs=1e-3)
+    base = res["frame_baselines"]
+    assert base["clips"] == 2 and len(base["noise_floor"]["fid"]) == 16 and base["static"]["fid"] == [base["static"]["first"]] * 16
     f = res["frame_fid"]
-    assert f["train_frames"] == 4 and f["frames"] == 12 and f["clips"] == 4 and len(f["fid"]) == 12
+    assert f["train_frames"] == 4 and f["frames"] == 12 and f["clips"] == 2 and len(f["fid"]) == 12
     assert all(math.isfinite(v) and v >= 0 for v in f["fid"])
+    assert isinstance(f["on_manifold"], bool) and f["margin"] >= 0
     saved = json.loads((tmp_path / res["run"].split("/")[-1] / "learning.json").read_text())
-    assert saved["frame_fid"] == f
+    assert saved["frame_fid"] == f and saved["image_stage"] == stage
+    assert "image generator per-frame FID by share of the budget" in learning.format_learning(res)
 
 
 def test_frame_fid_over_time_is_the_fid_of_each_frame_index():

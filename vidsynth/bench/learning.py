@@ -49,7 +49,9 @@ FIXED_ON_RESUME = ("config", "data", "every", "clips", "seed")
 METHODS = ("mocogan-hd", "digan")
 # A MoCoGAN-HD preset's image generator: the stylegan2 preset of the same name, except these.
 IMAGE_PRESETS = {"paper": "paper256"}
-IMAGE_SHARE = 0.5            # MoCoGAN-HD: share of the budget for the image generator (stage 1)
+# MoCoGAN-HD: the most of the budget the image generator (stage 1) may take; its share is measured
+# (bench/frame_curve.py: StageSplit, split_by_measurement).
+IMAGE_SHARE = 0.7
 
 
 def parse_config(name: str) -> tuple[str, str]:
@@ -297,41 +299,78 @@ def _train_chunk(cfg, data, minutes: float, seed: int, device, outdir, run, run_
 
 
 def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress, save, log):
-    """MoCoGAN-HD stage 1: the image generator for ``image_minutes`` (its minutes count on the curve's axis);
-    returns the motion generator's config on it."""
+    """MoCoGAN-HD stage 1: the image generator, in checks of ``frame_curve.StageSplit.check_share`` of the budget
+    until its per-frame FID beats the static per-frame baseline, stops improving or reaches ``IMAGE_SHARE``
+    (``result["image_stage"]``: the checks and the reason; ``result["frame_baselines"]``; its minutes count on the
+    curve's axis); returns the motion generator's config on it."""
+    from vidsynth.bench import frame_curve
     from vidsynth.config import method_config
+    from vidsynth.loader import load_generator
 
-    left = result["image_minutes"] - result["image_trained_minutes"]
-    if left > 1e-9:
-        log(f"image generator (stylegan2 {IMAGE_PRESETS.get(preset, preset)}): {left:.2f} minutes ...")
-        image_cfg = method_config("stylegan2", IMAGE_PRESETS.get(preset, preset))
-        run_dir, seconds, _, _ = _train_chunk(image_cfg, data, left, seed, device, outdir, result["image_run"],
-                                              f"learning-{preset}-image-{tag}", progress)
-        result["image_run"] = str(run_dir)
-        result["image_trained_minutes"] += seconds / 60
-        result["trained_minutes"] = result["image_trained_minutes"]
+    image_preset = IMAGE_PRESETS.get(preset, preset)
+    image_cfg = method_config("stylegan2", image_preset)
+    stage = result.setdefault("image_stage", {"checks": [], "reason": None})
+    if stage["reason"] in (None, "interrupted"):
+        probe = _frame_probe(result, method_config("mocogan-hd", preset), data, seed, device, save, log)
+        budget = result["settings"]["minutes"]
+
+        def train_image(minutes):
+            log(f"image generator (stylegan2 {image_preset}): {minutes:.2f} minutes ...")
+            run_dir, seconds, _, _ = _train_chunk(image_cfg, data, minutes, seed, device, outdir, result["image_run"],
+                                                  f"learning-{preset}-image-{tag}", progress)
+            result["image_run"] = str(run_dir)
+            result["image_trained_minutes"] += seconds / 60
+            result["trained_minutes"] = result["image_trained_minutes"]
+            save()
+            return seconds / 60
+
+        def measure_image():
+            return probe.image_fid(load_generator(result["image_run"], device=device), len(probe.held), seed)
+
+        out = frame_curve.split_by_measurement(
+            budget, train_image, measure_image, result["frame_baselines"]["static"],
+            frame_curve.StageSplit(max_share=IMAGE_SHARE), checks=stage["checks"],
+            done=result["image_trained_minutes"], log=log, on_check=save)
+        stage.update(reason=out["reason"], share=out["share"], rule=out["rule"])
+        result["image_minutes"] = result["image_trained_minutes"]
         save()
-        if seconds < left * 60:
+        if out["reason"] == "interrupted":
             raise KeyboardInterrupt
+        log(f"image generator stops at {out['share']:.0%} of the budget ({out['reason']})")
     return method_config("mocogan-hd", preset, {"image_generator": result["image_run"]})
 
 
-def unrolled_frame_fid(run, cfg, data: str, clips: int, seed: int, device, unroll: int = 3) -> dict:
-    """Per-frame FID of the run's generator over a clip ``unroll`` times its training length, against real
-    frames of training clips (``metrics.frame_fid``). Few clips (``clips // 8``, at least 4): the static
-    I3D runs once per frame, ~2 frames/s on one loaded CPU core."""
-    from vidsynth.data import open_dataset
-    from vidsynth.loader import load_generator
-    from vidsynth.metrics.frame_fid import frame_fid_over_time
-    from vidsynth.metrics.sources import iter_real, real_clip_keys
+_PROBES: dict = {}   # FrameProbe by its settings: built once per process (its real features take ~1 min)
 
-    n, frames = max(clips // 8, 4), cfg.frames * unroll
-    ds = open_dataset(str(data), cfg.resolution, cfg.frames, stride=cfg.stride, seed=0)
-    span = (cfg.frames - 1) * cfg.stride + 1
-    real = torch.cat(list(iter_real(ds, n, span, keys=real_clip_keys(ds, n, span, seed, cfg.clip_sampling))))
-    fake = load_generator(run, device=device).sample(n, frames=frames, seed=seed)
-    fid = frame_fid_over_time(real, fake, device=device)
-    return {"clips": n, "frames": frames, "train_frames": cfg.frames, "fid": fid,
+
+def _frame_probe(result, cfg, data, seed, device, save=None, log=lambda msg: None):
+    """The run's ``frame_curve.FrameProbe`` (``frame_curve.frame_clips(clips)`` clips per side); records
+    ``result["frame_baselines"]`` once."""
+    from vidsynth.bench import frame_curve
+
+    n = frame_curve.frame_clips(result["settings"]["clips"])
+    key = (str(data), cfg.resolution, cfg.frames, cfg.stride, n, seed, cfg.clip_sampling, str(device))
+    if key not in _PROBES:
+        log(f"per-frame FID reference ({n} clips per side) ...")
+        _PROBES.clear()
+        held = held_out_clips(str(data), cfg.resolution, cfg.stride, n, seed, cfg.clip_sampling)
+        _PROBES[key] = frame_curve.FrameProbe.from_data(str(data), cfg.resolution, cfg.frames, cfg.stride, n, held,
+                                                        seed, cfg.clip_sampling, device=device)
+    if "frame_baselines" not in result:
+        result["frame_baselines"] = _PROBES[key].baselines()
+        if save is not None:
+            save()
+    return _PROBES[key]
+
+
+def unrolled_frame_fid(run, cfg, data: str, clips: int, seed: int, device, unroll: int = 3) -> dict:
+    """Per-frame FID of the run's generator over a clip ``unroll`` times its training length, against the
+    pooled real frames of training clips, with ``frame_curve.manifold_verdict`` (later frames vs frame 0,
+    within the noise margin). ``frame_curve.frame_clips(clips)`` clips: the static I3D runs once per frame."""
+    from vidsynth.loader import load_generator
+
+    probe = _frame_probe({"settings": {"clips": clips}, "frame_baselines": None}, cfg, data, seed, device)
+    return {**probe.trajectory_fid(load_generator(run, device=device), len(probe.held), cfg.frames, unroll, seed),
             "network": "i3d_kinetics400_static_pool1024"}
 
 
@@ -347,10 +386,9 @@ def format_learning(result: dict) -> str:
             lines.append(f"{'baseline ' + name:24s} {b['fvd']:10.1f} {b['kvd']:10.3f}")
     for p in result["curve"]:
         lines.append(f"{'minute %.2f (%.2f kimg)' % (p['minutes'], p['kimg']):24s} {p['fvd']:10.1f} {p['kvd']:10.3f}")
-    if result.get("frame_fid"):
-        f = result["frame_fid"]
-        lines.append(f"per-frame FID, {f['frames']} frames ({f['train_frames']} trained), {f['clips']} clips: "
-                     + " ".join(f"{v:.0f}" for v in f["fid"]))
+    from vidsynth.bench.frame_curve import format_frame_lines
+
+    lines += format_frame_lines(result)
     lines += ["", result["summary"]]
     if result.get("run"):
         lines.append(f"run folder: {result['run']} ({RESULT_FILE}, {PLOT_FILE}, report.html)")

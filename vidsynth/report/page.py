@@ -155,7 +155,24 @@ def _learning_section(run: RunData) -> str:
     return "\n".join(["<h2>Learning curve</h2>",
                       f"<p>{html.escape(str(result.get('summary', '')))} ({html.escape(str(result.get('status', '')))})</p>",
                       '<div class="row">', image_figure(plots.learning_plot(result), "FVD / KVD over training minutes"),
-                      table(["", "FVD", "KVD", "kimg"], rows), "</div>"])
+                      table(["", "FVD", "KVD", "kimg"], rows), "</div>"] + _frame_paragraphs(result))
+
+
+def _frame_paragraphs(result: dict) -> list[str]:
+    """MoCoGAN-HD's per-frame results in ``learning.json`` (bench/frame_curve.py): the image stage's checks and
+    why it stopped, and the unrolled trajectory's verdict."""
+    out = []
+    stage, f = result.get("image_stage") or {}, result.get("frame_fid") or {}
+    if stage.get("checks"):
+        checks = ", ".join(f"{c['share']:.0%}: {c['fid']:.1f}" for c in stage["checks"])
+        out.append(f"<p>Image generator, per-frame FID by share of the budget: {html.escape(checks)}; stops at "
+                   f"{stage.get('share', 0):.0%} ({html.escape(str(stage.get('reason')))}).</p>")
+    if "margin" in f:
+        unrolled = "-" if f.get("unrolled_ratio") is None else f"{f['unrolled_ratio']:.2f}"
+        out.append(f"<p>Trajectory over {f['frames']} frames ({f['train_frames']} trained): mean per-frame FID "
+                   f"x{f['trained_ratio']:.2f} (trained frames) and x{unrolled} (unrolled) of frame 0's; noise "
+                   f"margin {f['margin']:.0%}: {'on' if f['on_manifold'] else 'OFF'} the image manifold.</p>")
+    return out
 
 
 def _timing_section(run: RunData) -> str:

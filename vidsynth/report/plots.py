@@ -80,14 +80,35 @@ def learning_plot(result: dict) -> bytes | None:
     curve, baselines = result.get("curve", []), result.get("baselines", {})
     if not curve and not baselines:
         return None
-    frame_fid = result.get("frame_fid")
-    fig, axes = plt.subplots(1, 3 if frame_fid else 2, figsize=(15 if frame_fid else 10, 3.6))
+    frame_fid, stage = result.get("frame_fid"), (result.get("image_stage") or {}).get("checks")
+    panels = 2 + bool(frame_fid) + bool(stage)
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.6))
+    frame_base = result.get("frame_baselines") or {}
     if frame_fid:   # MoCoGAN-HD: FID of each frame of an unrolled clip; the trained length shaded
         ax = axes[2]
-        ax.plot(range(len(frame_fid["fid"])), frame_fid["fid"], marker="o", markersize=3, color="tab:purple")
+        ax.plot(range(len(frame_fid["fid"])), frame_fid["fid"], marker="o", markersize=3, color="tab:purple",
+                label="generated")
         ax.axvspan(-0.5, frame_fid["train_frames"] - 0.5, color="0.9", label="training length")
+        if "margin" in frame_fid:   # frame 0 times (1 + the noise margin): later frames above it left the manifold
+            ax.axhline(frame_fid["first"] * (1 + frame_fid["margin"]), ls=":", color="tab:purple",
+                       label=f"frame 0 + {frame_fid['margin']:.0%} (noise margin)")
+        if frame_base:
+            noise = frame_base["noise_floor"]["fid"]
+            ax.plot(range(len(noise)), noise, ls="--", color=BASELINE_STYLES["noise_floor"][1], label="held-out real")
         ax.set_xlabel(f"frame index ({frame_fid['clips']} clips)")
         ax.set_ylabel("per-frame FID vs real frames")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    if stage:       # MoCoGAN-HD stage 1: the image generator's FID at each check of the budget split
+        ax = axes[-1]
+        ax.plot([100 * c["share"] for c in stage], [c["fid"] for c in stage], marker="o", color="tab:cyan",
+                label="image generator")
+        if frame_base:
+            ax.axhline(frame_base["static"]["first"], ls="--", color=BASELINE_STYLES["static"][1],
+                       label="static (real first frames)")
+        ax.set_xlabel("% of the budget (image stage)")
+        ax.set_ylabel("per-frame FID vs real frames")
+        ax.set_title(f"stops: {result['image_stage'].get('reason') or '...'}", fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     for ax, key in zip(axes, ("fvd", "kvd")):
