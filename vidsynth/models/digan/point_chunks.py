@@ -12,9 +12,12 @@ block reads them: the last block keeps nothing but the image.
 The arithmetic is the unchunked block's, operation by operation (see ``SynthesisBlock.forward``,
 ``FMMLayer.forward_upsampled``): each per-video weight is modulated once and folded with the
 lrelu gain, the embedding is the same sum of the same spatial and phase terms, and the first layer
-of an upsampling block multiplies the low-resolution features and then upsamples. Element-wise
-results are bit-identical; matrix products may round differently because the BLAS blocks a
-narrower product differently (a few float32 ulps per layer).
+of an upsampling block multiplies the low-resolution features and then upsamples. Matrix products
+may round differently because the BLAS blocks a narrower product differently (a few float32 ulps per
+layer). Two steps differ in rounding only (switches ``ANGLE_SUM``, ``RGB_IN_PLACE`` below): the
+embedding is taken by the angle-sum formulas (sin/cos of the spatial term once per block, the phase
+in per-frame weights: ``rotated_weights``), and toRGB is accumulated into the image with its bias
+added once per block.
 
 A piece is whole frames (when a frame has fewer than ``points`` points) or a band of whole rows of
 one frame (an even number of rows after an upsampling, so that it starts on a low-resolution row);
