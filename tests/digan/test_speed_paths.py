@@ -132,3 +132,25 @@ def test_training_step_gradients_equal_before_and_after():
     # modulated weights once per layer per G forward: the G phase's forward and the D phase's render (no per
     # frame or per piece recomputation), on both paths
     assert calls_before == calls_after == 2
+
+
+@pytest.mark.parametrize("point_chunk", [1, 24, 1000])
+def test_opt_in_switches_render_the_unchunked_video(point_chunk):
+    """``ANGLE_SUM`` and ``RGB_IN_PLACE`` (opt-in) in pieces of 1 row to several frames, two videos, non-zero
+    biases: the video of the plain all-at-once path within LAYOUT_ATOL (float32 rounding of reordered sums)."""
+    from tests.digan.test_point_chunks import SMALL, latents, render, with_biases
+    from tests.tolerances import LAYOUT_ATOL
+    from vidsynth.models.digan import DIGANGenerator
+
+    torch.manual_seed(0)
+    G = with_biases(DIGANGenerator(**SMALL).eval().requires_grad_(False))
+    z, zm = latents(2)
+    times = torch.tensor([[0.0, 0.33, -0.5], [1.7, 2.0, 0.1]])
+    whole = render(G, None, z, zm, times)
+    restore = _digan_switches(angle_sum=True, rgb_in_place=True)
+    try:
+        chunked = render(G, point_chunk, z, zm, times)
+    finally:
+        restore()
+    assert whole.abs().max() > 0.1
+    torch.testing.assert_close(chunked, whole, rtol=0, atol=LAYOUT_ATOL)
