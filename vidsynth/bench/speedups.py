@@ -17,6 +17,9 @@
 * ``digan_upsample_commute``: DIGAN's upsampling blocks as published vs with the commuted first layer.
 * ``digan_point_chunks``: DIGAN's blocks rendered all at once vs in cache-sized pieces of points, with
   GFLOP/s, the fraction of an interleaved sgemm, user/system CPU time and page faults per call.
+* ``digan_generation_paths``: DIGAN generation before / after issue 18's second round (angle-sum embedding,
+  toRGB in place, fused FMM styles), each change alone and all together.
+* ``digan_train_step``: a DIGAN training step (r1 and no_r1) on the path before / after those changes.
 
 Paper-scale configs are measured with fewer frames in ``--quick`` mode (``frames`` says how many);
 ratios, not absolute times, are what these numbers are for.
@@ -380,12 +383,10 @@ def digan_point_chunks(subject, settings: BenchSettings) -> dict:
     vs in pieces of 2048-32768 points (``point_chunks.py``; the default is ``POINT_CHUNK``), interleaved with
     a 2048^2 sgemm so that each variant's GFLOP/s is also a fraction of the machine's matmul rate under the
     same load. Per variant: median seconds, GFLOP/s (executed and as-published MACs), user and system CPU
-    seconds and minor page faults per call (``getrusage``), peak memory; and the largest output difference."""
+    seconds and minor page faults per call (``CPUTime``, warm-up call included), peak memory; and the largest
+    output difference."""
     if subject.method != "digan":
         return {"skipped": "DIGAN only"}
-    import resource
-    import statistics
-
     from vidsynth.bench.memory import gib, peak_memory
     from vidsynth.models.digan.point_chunks import POINT_CHUNK
 
@@ -396,20 +397,16 @@ def digan_point_chunks(subject, settings: BenchSettings) -> dict:
     sizes = [POINT_CHUNK] if settings.quick else sorted({2048, 4096, 8192, 16384, 32768, POINT_CHUNK})
     chunks = {"unchunked": None} | {f"chunk_{n}": n for n in sizes}
     default = G.point_chunk
-    usage: dict[str, list[tuple[float, float, float]]] = {name: [] for name in chunks}
+    cpu = {name: CPUTime() for name in chunks}
 
-    def run(name: str, n: int | None):
+    def run(n: int | None):
         def fn():
             G.point_chunk = n
-            before = resource.getrusage(resource.RUSAGE_SELF)
             try:
                 with inference():
                     subject.generate(lat, frames)
             finally:
                 G.point_chunk = default
-            after = resource.getrusage(resource.RUSAGE_SELF)
-            usage[name].append((after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime,
-                                after.ru_minflt - before.ru_minflt))
         return fn
 
     with inference():
@@ -426,31 +423,119 @@ def digan_point_chunks(subject, settings: BenchSettings) -> dict:
         with inference():
             torch.mm(a, b)
 
-    medians = compare({name: run(name, n) for name, n in chunks.items()} | {"sgemm_2048": sgemm},
+    medians = compare({name: cpu[name].wrap(run(n)) for name, n in chunks.items()} | {"sgemm_2048": sgemm},
                       settings.repeats(False), 1, device)
     sgemm_gflops = 2 * 2048 ** 3 / medians.pop("sgemm_2048") / 1e9
     gmac = {kind: subject.count_generator(frames, batch, as_published=published)["macs"] / 1e9
             for kind, published in (("executed", False), ("published", True))}
     variants = {}
     for name, sec in medians.items():
-        timed = usage[name][1:] or usage[name]                        # the warm-up call left out
-        user, system, faults = (statistics.median(u[i] for u in timed) for i in range(3))
+        used = cpu[name].per_call()
         gflops = {kind: 2 * g / sec for kind, g in gmac.items()}
         variants[name] = {"sec": sec, "sec_per_video": sec / batch, "gflops_executed": gflops["executed"],
                           "gflops_published": gflops["published"],
                           "fraction_of_sgemm": gflops["executed"] / sgemm_gflops,
-                          "user_s": user, "sys_s": system, "sys_over_user": system / user if user else float("nan"),
-                          "minor_faults": faults,
-                          "peak_mem_gib": gib(peak_memory(run(name, chunks[name]), device)["peak_bytes"])}
+                          "user_s": used["user_s"], "sys_s": used["sys_s"],
+                          "sys_over_user": used["sys_over_user"] if used["sys_over_user"] is not None else float("nan"),
+                          "minor_faults": cpu[name].minor_faults / max(cpu[name].calls, 1),
+                          "peak_mem_gib": gib(peak_memory(run(chunks[name]), device)["peak_bytes"])}
     return _report(medians, frames=frames, batch=batch, threads=torch.get_num_threads(), default=f"chunk_{default}",
                    max_abs_diff=diff, gmac=gmac, sgemm_gflops_interleaved=sgemm_gflops, variants=variants)
+
+
+# ------------------------------------------------------------------------------------ DIGAN, issue 18 before/after
+def _digan_switches(**on: bool):
+    """Set DIGAN's before/after switches (``angle_sum``, ``rgb_in_place``: ``point_chunks.py``; ``fused_styles``:
+    ``FMMLayer``); returns a function restoring the previous values."""
+    from vidsynth.models.digan import point_chunks
+    from vidsynth.nn.fmm import FMMLayer
+
+    previous = {"angle_sum": point_chunks.ANGLE_SUM, "rgb_in_place": point_chunks.RGB_IN_PLACE,
+                "fused_styles": FMMLayer.fused_styles}
+    values = previous | on
+    point_chunks.ANGLE_SUM, point_chunks.RGB_IN_PLACE = values["angle_sum"], values["rgb_in_place"]
+    FMMLayer.fused_styles = values["fused_styles"]
+    return lambda: _digan_switches(**previous)
+
+
+DIGAN_BEFORE = dict(angle_sum=False, rgb_in_place=False, fused_styles=False)
+DIGAN_AFTER = dict(angle_sum=True, rgb_in_place=True, fused_styles=True)
+
+
+def _with_switches(switches: dict, fn):
+    def call():
+        restore = _digan_switches(**switches)
+        try:
+            return fn()
+        finally:
+            restore()
+    return call
+
+
+def digan_generation_paths(subject, settings: BenchSettings) -> dict:
+    """DIGAN generation before and after issue 18's second round, each change alone and all together:
+    ``before`` (sin/cos at every point of every frame, a toRGB buffer added to the image per piece, styles from
+    the gain-scaled affine weight), ``angle_sum`` (``point_chunks.rotated_weights``: sin/cos once per block),
+    ``rgb_in_place`` (toRGB accumulated into the image), ``fused_styles`` (``FMMLayer.styles``), ``after``
+    (all three, the default). Per variant: median seconds, user/system CPU seconds per call (``CPUTime``),
+    and ``max_abs_diff`` of each output from ``before`` (float rounding; the fixture tests bound it)."""
+    if subject.method != "digan":
+        return {"skipped": "DIGAN only"}
+    device, frames = settings.device, _frames(subject, settings)
+    subject.build(device)
+    lat = subject.latents(settings.batch_size(), device)
+    variants = {"before": DIGAN_BEFORE, "angle_sum": DIGAN_BEFORE | {"angle_sum": True},
+                "rgb_in_place": DIGAN_BEFORE | {"rgb_in_place": True},
+                "fused_styles": DIGAN_BEFORE | {"fused_styles": True}, "after": DIGAN_AFTER}
+
+    def generate():
+        with inference():
+            return subject.generate(lat, frames)
+
+    outputs = {name: _with_switches(sw, generate)() for name, sw in variants.items()}
+    diff = {name: (out - outputs["before"]).abs().max().item() for name, out in outputs.items()}
+    del outputs
+    cpu = {name: CPUTime() for name in variants}
+    medians = compare({name: cpu[name].wrap(_with_switches(sw, generate)) for name, sw in variants.items()},
+                      settings.repeats(False), 1, device)
+    return _report(medians, frames=frames, batch=lat[0].shape[0], threads=torch.get_num_threads(),
+                   max_abs_diff=max(diff.values()), diff_vs_before=diff,
+                   cpu_s={name: c.per_call() for name, c in cpu.items()})
+
+
+def digan_train_step(subject, settings: BenchSettings) -> dict:
+    """A full DIGAN training step (G update + D update; ``r1``: the step that also runs the lazy R1 phase,
+    ``no_r1``: the others) on the path before issue 18's second round vs after (``digan_generation_paths``'
+    switches; in a step they act on G's forward and backward, ``fused_styles``, and on the D phase's gradient-free
+    render of the fakes, all three), interleaved on one trainer. ``--quick``: batch 1; ``--full``: batches 4 and 16
+    (the paper's batch). Per batch and kind: median seconds per step, the after/before ratio, user/system CPU
+    seconds per step."""
+    if subject.method != "digan":
+        return {"skipped": "DIGAN only"}
+    device = settings.device
+    batches = [1] if settings.quick else [4, 16]
+    rows = []
+    for batch in batches:
+        steps = subject.train_steps(batch, device)
+        for kind, step in steps.items():
+            variants = {"before": _with_switches(DIGAN_BEFORE, step), "after": _with_switches(DIGAN_AFTER, step)}
+            cpu = {name: CPUTime() for name in variants}
+            medians = compare({name: cpu[name].wrap(fn) for name, fn in variants.items()},
+                              settings.repeats(False), 1, device)
+            rows.append({"batch": batch, "kind": kind, "sec": medians, "speedup": ratios(medians)["after"],
+                         "cpu_s": {name: c.per_call() for name, c in cpu.items()}})
+        del steps
+    speedup = {f"b{row['batch']}_{row['kind']}": row["speedup"] for row in rows}
+    return {"sec": {f"b{r['batch']}_{r['kind']}_{v}": s for r in rows for v, s in r["sec"].items()},
+            "speedup_vs_first": speedup, "rows": rows, "threads": torch.get_num_threads()}
 
 
 SPEEDUPS = {"grad_mode": grad_mode, "time_batching": time_batching, "channels_last": channels_last,
             "compile": compile_generator, "autocast": mixed_precision,
             "digan_upsample_commute": digan_upsample_commute, "mocogan_modconv": mocogan_modconv,
             "mocogan_modconv_backward": mocogan_modconv_backward, "mocogan_train_step": mocogan_train_step,
-            "digan_point_chunks": digan_point_chunks}
+            "digan_point_chunks": digan_point_chunks, "digan_generation_paths": digan_generation_paths,
+            "digan_train_step": digan_train_step}
 
 
 def run_speedups(subject, settings: BenchSettings) -> dict:

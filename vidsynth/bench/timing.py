@@ -25,6 +25,7 @@ class CPUTime:
     def __init__(self):
         self.user_s = self.sys_s = 0.0
         self.calls = 0
+        self.minor_faults = 0      # minor page faults (ru_minflt) inside the blocks, summed
 
     def __enter__(self):
         self.calls += 1
@@ -35,6 +36,7 @@ class CPUTime:
         end = resource.getrusage(resource.RUSAGE_SELF)
         self.user_s += end.ru_utime - self._start.ru_utime
         self.sys_s += end.ru_stime - self._start.ru_stime
+        self.minor_faults += end.ru_minflt - self._start.ru_minflt
 
     def as_dict(self) -> dict:
         """``{"user_s", "sys_s", "sys_over_user"}`` (the issue's target: sys_over_user < 0.1)."""
