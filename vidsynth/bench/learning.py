@@ -42,7 +42,11 @@ RESULT_FILE = "learning.json"
 PLOT_FILE = "learning.png"
 BASELINES = ("noise_floor", "static", "untrained")
 # The settings a resumed curve must share with its first part (the budget ``minutes`` may change).
-FIXED_ON_RESUME = ("config", "data", "every", "clips", "seed")
+FIXED_ON_RESUME = ("config", "data", "every", "every_kimg", "clips", "seed", "overrides")
+# ``budget="kimg"`` (``--kimg``/``--every-kimg``): the budget and the points are counted in thousands of
+# training videos instead of minutes. Quality per kimg does not depend on how loaded the machine is, so
+# curves measured on a busy machine compare; the result records the kimg/min measured beside them
+# (``kimg_per_minute``), from which a time budget on a quiet machine converts.
 
 
 # method -> how its presets are named in --config (mocogan-hd first: "mocogan-hd-tiny" is not a digan name)
@@ -69,20 +73,27 @@ def metric_names(clips: int) -> list[str]:
     return [f"fvd{clips}_{PROTOCOL_FRAMES}f", f"kvd{clips}_{PROTOCOL_FRAMES}f"]
 
 
-def beats_static(curve: list[dict], static_fvd: float | None) -> float | None:
-    """Training minutes of the first curve point whose FVD is below the static baseline's (None: never)."""
+def beats_static(curve: list[dict], static_fvd: float | None, axis: str = "minutes") -> float | None:
+    """``axis`` (training minutes or kimg) of the first curve point whose FVD is below the static
+    baseline's (None: never)."""
     if static_fvd is None:
         return None
     for point in curve:
         if point["fvd"] < static_fvd:
-            return point["minutes"]
+            return point[axis]
     return None
 
 
 def summary_line(result: dict) -> str:
-    """``"beats static at minute 3"`` or ``"never beats static"`` (within the minutes trained so far)."""
-    minute = beats_static(result["curve"], result["baselines"].get("static", {}).get("fvd"))
-    return "never beats static" if minute is None else f"beats static at minute {minute:g}"
+    """``"beats static at minute 3"`` (``"... at kimg 2.5 (minute 4.1)"`` for a kimg budget) or
+    ``"never beats static"`` (within the budget trained so far)."""
+    static = result["baselines"].get("static", {}).get("fvd")
+    minute = beats_static(result["curve"], static)
+    if minute is None:
+        return "never beats static"
+    if result.get("settings", {}).get("budget") == "kimg":
+        return f"beats static at kimg {beats_static(result['curve'], static, 'kimg'):g} (minute {minute:g})"
+    return f"beats static at minute {minute:g}"
 
 
 # -- the baselines' clips -------------------------------------------------------------------------------
@@ -137,7 +148,9 @@ def write_result(run_dir: Path, result: dict) -> None:
     from vidsynth.report.page import write_report
     from vidsynth.report.plots import learning_plot
 
-    result["beats_static_minute"] = beats_static(result["curve"], result["baselines"].get("static", {}).get("fvd"))
+    static = result["baselines"].get("static", {}).get("fvd")
+    result["beats_static_minute"] = beats_static(result["curve"], static)
+    result["beats_static_kimg"] = beats_static(result["curve"], static, "kimg")
     result["summary"] = summary_line(result)
     atomic_write_text(run_dir / RESULT_FILE, json.dumps(result, indent=2) + "\n")
     png = learning_plot(result)
@@ -169,10 +182,13 @@ def _chunk_training(run_dir: Path) -> tuple[float, float, int]:
 
 
 # -- the benchmark -----------------------------------------------------------------------------------
-def run_learning(config: str, data: str, minutes: float, every: float, clips: int = 64, seed: int = 0,
-                 device: str = "auto", outdir: str | Path = "runs", resume: str | Path | None = None,
-                 progress: bool = False, log: Callable[[str], None] = lambda msg: None) -> dict:
-    """Train ``config`` on ``data`` for ``minutes`` of training, measuring every ``every`` minutes.
+def run_learning(config: str, data: str, minutes: float | None = None, every: float | None = None,
+                 clips: int = 64, seed: int = 0, device: str = "auto", outdir: str | Path = "runs",
+                 resume: str | Path | None = None, progress: bool = False,
+                 log: Callable[[str], None] = lambda msg: None, kimg: float | None = None,
+                 every_kimg: float | None = None, overrides: dict | None = None) -> dict:
+    """Train ``config`` on ``data`` for ``minutes`` of training, measuring every ``every`` minutes; or
+    (``kimg``, ``every_kimg``) for ``kimg`` thousand training videos, measuring every ``every_kimg``.
 
     Returns the result (also ``RUN/learning.json``): ``settings``, ``run``, ``status`` (``complete`` or
     ``interrupted``), ``trained_minutes`` (training only), ``wall_minutes`` (metrics included),
@@ -182,30 +198,52 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
     run (``image_run``; the curve's minutes include it), then the motion generator (both runs hold the
     result); the untrained baseline is the motion generator as initialised on that image generator, and
     the complete result adds ``frame_fid`` (per-frame FID over an unrolled clip, ``frame_fid_over_time``).
+    A kimg budget adds ``kimg_per_minute`` (kimg trained / training minutes; it depends on the load, the
+    curve does not) and ``beats_static_kimg``. ``overrides``: config fields changed from the preset (``--set``;
+    kept in ``settings`` so that tuning runs say what they tried).
     ``resume``: the folder holding ``learning.json`` of an earlier, interrupted or shorter, call with the
     same settings.
     """
     from vidsynth.config import method_config
     from vidsynth.device import resolve_device
 
-    for name, value in (("--minutes", minutes), ("--every", every)):
+    by_kimg = kimg is not None or every_kimg is not None
+    if by_kimg and (minutes is not None or every is not None):
+        raise ConfigError("give the budget either in minutes (--minutes/--every) or in kimg (--kimg/--every-kimg), "
+                          "not both")
+    if by_kimg:
+        every_kimg = kimg if every_kimg is None else every_kimg
+        checks = (("--kimg", kimg, "kimg"), ("--every-kimg", every_kimg, "kimg"))
+    else:
+        minutes = 5.0 if minutes is None else minutes
+        every = 1.0 if every is None else every
+        checks = (("--minutes", minutes, "minutes"), ("--every", every, "minutes"))
+    for name, value, unit in checks:
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise ConfigError(f"{name} must be a positive number of minutes, got {value!r}")
+            raise ConfigError(f"{name} must be a positive number of {unit}, got {value!r}")
     if clips < 2:
         raise ConfigError(f"--clips must be >= 2 (a covariance needs 2 clips per side), got {clips}")
     method, preset = parse_config(config)
     two_stage = method == "mocogan-hd"
-    cfg = method_config(method, preset)
-    settings = {"config": config, "data": str(data), "minutes": float(minutes), "every": float(every),
-                "clips": int(clips), "seed": int(seed)}
+    if two_stage and by_kimg:
+        raise ConfigError(f"--kimg is not supported for {config} (two stages share a time budget): use --minutes")
+    cfg = method_config(method, preset, overrides)
+    fl = lambda v: None if v is None else float(v)   # noqa: E731
+    settings = {"config": config, "data": str(data), "budget": "kimg" if by_kimg else "minutes",
+                "minutes": fl(minutes), "every": fl(every), "kimg": fl(kimg), "every_kimg": fl(every_kimg),
+                "clips": int(clips), "seed": int(seed), "overrides": dict(overrides or {})}
     dev = resolve_device(device)
     if resume is not None:
         result = read_result(Path(resume))
         changed = [f"{k} (run: {result['settings'].get(k)!r}, given: {settings[k]!r})" for k in FIXED_ON_RESUME
                    if result["settings"].get(k) != settings[k]]
+        if result["settings"].get("budget", "minutes") != settings["budget"]:
+            changed.append(f"the budget's unit (run: {result['settings'].get('budget', 'minutes')}, "
+                           f"given: {settings['budget']})")
         if changed:
-            raise ConfigError(f"--resume {resume}: cannot change {'; '.join(changed)}; only --minutes may change")
-        result["settings"]["minutes"] = float(minutes)
+            raise ConfigError(f"--resume {resume}: cannot change {'; '.join(changed)}; only --minutes (or --kimg) "
+                              "may change")
+        result["settings"].update(minutes=settings["minutes"], kimg=settings["kimg"])
     else:
         result = {
             "measure": "learning", "settings": settings, "method": method, "preset": preset,
@@ -215,6 +253,8 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
                      "training data: biased upward at small N, so compare only numbers of one N (ratios in one run). "
                      "Minutes are training time only; metric time is not counted."),
         }
+        if by_kimg:
+            result.update(trained_kimg=0.0, kimg_per_minute=None)
         if two_stage:
             result.update(image_run=None, image_minutes=minutes * IMAGE_SHARE, image_trained_minutes=0.0)
     stride, clip_sampling = getattr(cfg, "stride", 1), getattr(cfg, "clip_sampling", "per_video")
@@ -246,24 +286,31 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
         if two_stage:
             cfg = _train_image_stage(result, preset, data, seed, dev, outdir, tag, progress, save, log)
         baseline("untrained", lambda: untrained_sampler(cfg, seed, dev, meta))  # the run's own step 0
-        while result["trained_minutes"] < minutes - 1e-9:
-            done = result["trained_minutes"]
-            next_due = (math.floor(done / every + 1e-9) + 1) * every   # the next multiple of every
-            chunk = min(next_due, minutes) - done
-            run_dir, seconds, kimg, step = _train_chunk(cfg, data, chunk, seed, dev, outdir, result["run"],
-                                                        f"learning-{preset}-{tag}", progress)
+        budget, step_size = (kimg, every_kimg) if by_kimg else (minutes, every)
+        trained = lambda: result["trained_kimg"] if by_kimg else result["trained_minutes"]   # noqa: E731
+        while trained() < budget - 1e-9:
+            done = trained()
+            next_due = (math.floor(done / step_size + 1e-9) + 1) * step_size   # the next multiple of the step
+            target = min(next_due, budget)
+            run_dir, seconds, done_kimg, step = _train_chunk(
+                cfg, data, None if by_kimg else target - done, seed, dev, outdir, result["run"],
+                f"learning-{preset}-{tag}", progress, kimg=target if by_kimg else None)
             result["run"] = str(run_dir)
-            result["trained_minutes"] = done + seconds / 60
+            result["trained_minutes"] += seconds / 60
+            if by_kimg:
+                result["trained_kimg"] = done_kimg
+                result["kimg_per_minute"] = round(done_kimg / max(result["trained_minutes"], 1e-9), 4)
             save()
-            if seconds < chunk * 60:   # the loop stopped before its budget: a signal (Ctrl-C / SIGTERM)
+            # the loop stopped before its budget: a signal (Ctrl-C / SIGTERM)
+            if (done_kimg < target - 1e-9) if by_kimg else (seconds < (target - done) * 60):
                 raise KeyboardInterrupt
             from vidsynth.loader import load_generator
 
-            point = {"minutes": round(result["trained_minutes"], 3), "kimg": kimg, "step": step,
+            point = {"minutes": round(result["trained_minutes"], 3), "kimg": done_kimg, "step": step,
                      **measure(load_generator(run_dir, device=dev), **measure_args)}
             result["curve"].append(point)
             save()
-            log(f"minute {point['minutes']:.2f} ({kimg:.2f} kimg): FVD {point['fvd']:.1f}, KVD {point['kvd']:.3f}; "
+            log(f"minute {point['minutes']:.2f} ({done_kimg:.2f} kimg): FVD {point['fvd']:.1f}, KVD {point['kvd']:.3f}; "
                 f"static {result['baselines']['static']['fvd']:.1f}")
         if two_stage and "frame_fid" not in result:
             log("per-frame FID over an unrolled clip ...")
@@ -279,8 +326,10 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
     return result
 
 
-def _train_chunk(cfg, data, minutes: float, seed: int, device, outdir, run, run_name: str, progress: bool):
-    """Train ``minutes`` more (a new run, or ``run`` resumed); ``(run_dir, seconds, kimg, step)`` of the chunk.
+def _train_chunk(cfg, data, minutes: float | None, seed: int, device, outdir, run, run_name: str, progress: bool,
+                 kimg: float | None = None):
+    """Train ``minutes`` more, or up to ``kimg`` in total (a new run, or ``run`` resumed);
+    ``(run_dir, seconds, kimg, step)`` of the chunk.
 
     ``seconds``: the chunk's own training time (its last ``stats.jsonl`` line), start-up and snapshot excluded.
     """
@@ -288,7 +337,8 @@ def _train_chunk(cfg, data, minutes: float, seed: int, device, outdir, run, run_
     from vidsynth.training.loop import train
     from vidsynth.training.progress import UNLIMITED_KIMG
 
-    loop = LoopConfig(data=str(data), kimg=UNLIMITED_KIMG, minutes=minutes, seed=seed, snapshot_kimg=0,
+    loop = LoopConfig(data=str(data), kimg=UNLIMITED_KIMG if kimg is None else kimg, minutes=minutes or 0.0,
+                      seed=seed, snapshot_kimg=0,
                       snapshot_minutes=0, device=str(device), num_workers=0, keep_checkpoints=1,
                       keep_models=0,                   # keep every point's model (tiny presets: small folders)
                       sample_frames=1 if cfg.method == "stylegan2" else 16)
@@ -338,8 +388,14 @@ def unrolled_frame_fid(run, cfg, data: str, clips: int, seed: int, device, unrol
 def format_learning(result: dict) -> str:
     """The few lines ``vidsynth bench --measure learning`` prints."""
     s = result["settings"]
-    lines = [f"learning curve: {s['config']} on {s['data']}, {result['trained_minutes']:.2f} of {s['minutes']:g} "
-             f"training minutes ({result['status']}); {', '.join(result['metrics'])}", ""]
+    if s.get("budget") == "kimg":
+        rate = result.get("kimg_per_minute")
+        done = (f"{result['trained_kimg']:.2f} of {s['kimg']:g} kimg in {result['trained_minutes']:.2f} training "
+                f"minutes ({'?' if rate is None else f'{rate:.3f}'} kimg/min, {result['threads']} threads)")
+    else:
+        done = f"{result['trained_minutes']:.2f} of {s['minutes']:g} training minutes"
+    lines = [f"learning curve: {s['config']} on {s['data']}, {done} ({result['status']}); "
+             f"{', '.join(result['metrics'])}", ""]
     lines.append(f"{'':24s} {'FVD':>10s} {'KVD':>10s}")
     for name in BASELINES:
         if name in result["baselines"]:
