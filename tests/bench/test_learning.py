@@ -261,6 +261,26 @@ def test_overrides_reach_the_run_and_are_recorded(tmp_path, fake_measure):
     assert [p["kimg"] for p in res["curve"]] == [0.008]      # --every-kimg defaults to --kimg: one point
 
 
+def test_baselines_from_another_run_are_reused(tmp_path, fake_measure):
+    """--baselines-from: noise floor and static always (same data, clips, seed), untrained only when the runs
+    differ in optimiser fields alone; another --data is refused."""
+    fake_measure()
+    first = run_learning("digan-test", DATA, kimg=0.008, clips=2, outdir=tmp_path, device="cpu")
+    src = tmp_path / first["run"].split("/")[-1] / "learning.json"
+    fm = fake_measure()
+    same_g = run_learning("digan-test", DATA, kimg=0.008, clips=2, outdir=tmp_path, device="cpu",
+                          overrides={"ema_rampup": "0.05"}, baselines_from=src)
+    assert fm.calls == ["DIGANSampler"] and same_g["baselines"] == first["baselines"]
+    fm = fake_measure()
+    other_g = run_learning("digan-test", DATA, kimg=0.008, clips=2, outdir=tmp_path, device="cpu",
+                           overrides={"sigma_t": "0.5"}, baselines_from=src.parent)
+    assert fm.calls == ["DIGANSampler", "DIGANSampler"]     # untrained measured again, then the point
+    assert {k: other_g["baselines"][k] for k in ("noise_floor", "static")} == \
+        {k: first["baselines"][k] for k in ("noise_floor", "static")}
+    with pytest.raises(ConfigError, match="--baselines-from .* data"):
+        run_learning("digan-test", "builtin:scene", kimg=0.008, clips=2, outdir=tmp_path, baselines_from=src)
+
+
 def test_kimg_options_from_the_command_line(tmp_path, fake_measure):
     from vidsynth.cli import main
 

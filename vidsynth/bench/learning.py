@@ -41,6 +41,9 @@ PROTOCOL_FRAMES = 16         # frames per clip (the I3D needs >= 9)
 RESULT_FILE = "learning.json"
 PLOT_FILE = "learning.png"
 BASELINES = ("noise_floor", "static", "untrained")
+# Fields that change how a run trains but not its generator at step 0 (--baselines-from reuses "untrained").
+OPTIMISER_FIELDS = frozenset({"lr", "beta1", "beta2", "r1_gamma", "r1_interval", "g_reg_interval", "ema_kimg",
+                              "ema_rampup", "diffaugment", "batch"})
 # The settings a resumed curve must share with its first part (the budget ``minutes`` may change).
 FIXED_ON_RESUME = ("config", "data", "every", "every_kimg", "clips", "seed", "overrides")
 # ``budget="kimg"`` (``--kimg``/``--every-kimg``): the budget and the points are counted in thousands of
@@ -160,16 +163,17 @@ def write_result(run_dir: Path, result: dict) -> None:
         write_report(run_dir)
 
 
-def read_result(run_dir: Path) -> dict:
-    """The ``learning.json`` of a run folder (ConfigError naming the file when it is missing or unreadable)."""
-    path = Path(run_dir) / RESULT_FILE
+def read_result(run_dir: Path, option: str = "--resume") -> dict:
+    """The ``learning.json`` of a run folder, or that file itself (ConfigError naming the file when it is
+    missing or unreadable)."""
+    path = Path(run_dir) if Path(run_dir).is_file() else Path(run_dir) / RESULT_FILE
     try:
         result = json.loads(path.read_text())
         if not isinstance(result, dict) or result.get("measure") != "learning" or "settings" not in result:
             raise ValueError("not a learning result")
         return result
     except (OSError, ValueError) as e:
-        raise ConfigError(f"--resume {run_dir}: cannot read {path} ({type(e).__name__}: {e}); give a run folder "
+        raise ConfigError(f"{option} {run_dir}: cannot read {path} ({type(e).__name__}: {e}); give a run folder "
                           "written by vidsynth bench --measure learning") from None
 
 
@@ -186,7 +190,8 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
                  clips: int = 64, seed: int = 0, device: str = "auto", outdir: str | Path = "runs",
                  resume: str | Path | None = None, progress: bool = False,
                  log: Callable[[str], None] = lambda msg: None, kimg: float | None = None,
-                 every_kimg: float | None = None, overrides: dict | None = None) -> dict:
+                 every_kimg: float | None = None, overrides: dict | None = None,
+                 baselines_from: str | Path | None = None) -> dict:
     """Train ``config`` on ``data`` for ``minutes`` of training, measuring every ``every`` minutes; or
     (``kimg``, ``every_kimg``) for ``kimg`` thousand training videos, measuring every ``every_kimg``.
 
@@ -200,7 +205,11 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
     the complete result adds ``frame_fid`` (per-frame FID over an unrolled clip, ``frame_fid_over_time``).
     A kimg budget adds ``kimg_per_minute`` (kimg trained / training minutes; it depends on the load, the
     curve does not) and ``beats_static_kimg``. ``overrides``: config fields changed from the preset (``--set``;
-    kept in ``settings`` so that tuning runs say what they tried).
+    kept in ``settings`` so that tuning runs say what they tried). ``baselines_from``: a ``learning.json``
+    (or its run folder) of the same data, clips and seed whose noise-floor and static baselines are reused
+    (they do not depend on the preset, only on the data, resolution, clips and seed), and its untrained
+    baseline too when both runs share the preset and differ only in ``OPTIMISER_FIELDS`` (the generator
+    at step 0 is the same): two or three metric evaluations fewer per tuning run.
     ``resume``: the folder holding ``learning.json`` of an earlier, interrupted or shorter, call with the
     same settings.
     """
@@ -248,6 +257,7 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
         result = {
             "measure": "learning", "settings": settings, "method": method, "preset": preset,
             "metrics": metric_names(clips), "device": str(dev), "threads": torch.get_num_threads(),
+            "resolution": cfg.resolution,
             "run": None, "status": "running", "trained_minutes": 0.0, "wall_minutes": 0.0, "baselines": {}, "curve": [],
             "note": (f"FVD/KVD from {clips} real and {clips} generated clips ({PROTOCOL_FRAMES} frames) against the "
                      "training data: biased upward at small N, so compare only numbers of one N (ratios in one run). "
@@ -257,6 +267,19 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
             result.update(trained_kimg=0.0, kimg_per_minute=None)
         if two_stage:
             result.update(image_run=None, image_minutes=minutes * IMAGE_SHARE, image_trained_minutes=0.0)
+        if baselines_from is not None:
+            other = read_result(Path(baselines_from), "--baselines-from")
+            changed = [k for k in ("data", "clips", "seed") if other["settings"].get(k) != settings[k]]
+            if changed or other.get("resolution", cfg.resolution) != cfg.resolution:
+                raise ConfigError(f"--baselines-from {baselines_from}: its {', '.join(changed) or 'resolution'} "
+                                  "differ; give a learning.json of the same --data, --clips and --seed")
+            reuse = ["noise_floor", "static"]
+            theirs, ours = other["settings"].get("overrides") or {}, settings["overrides"]
+            if other["settings"]["config"] == config and all(
+                    k in OPTIMISER_FIELDS for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k)):
+                reuse.append("untrained")
+            result["baselines"] = {k: other["baselines"][k] for k in reuse if k in other["baselines"]}
+            result["baselines_from"] = str(baselines_from)
     stride, clip_sampling = getattr(cfg, "stride", 1), getattr(cfg, "clip_sampling", "per_video")
     measure_args = dict(data=str(data), clips=clips, resolution=cfg.resolution, stride=stride,
                         clip_sampling=clip_sampling, seed=seed, device=dev)

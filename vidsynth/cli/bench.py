@@ -61,11 +61,14 @@ import click
 @click.option("--resume", type=click.Path(file_okay=False), default=None,
               help="learning: continue the curve of this run folder (same settings; --minutes may grow).")
 @click.option("--seed", type=int, default=0, show_default=True, help="learning: training and metric seed.")
+@click.option("--baselines-from", type=click.Path(exists=True), default=None,
+              help="learning: reuse the noise-floor and static baselines of this learning.json (same --data, "
+                   "--clips, --seed and resolution) instead of measuring them again.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="learning: override a field of --config's preset (repeatable), e.g. --set lr=0.002.")
 def bench_command(configs, measures, official_digan, official_mocogan_hd, train_batches, json_path, markdown_path,
                   device, repeat, batch, quick, use_compile, d_frames, threads, no_i3d, list_configs, data, minutes,
-                  every, kimg, every_kimg, clips, outdir, resume, seed, sets):
+                  every, kimg, every_kimg, clips, outdir, resume, seed, baselines_from, sets):
     """Measure GMAC/video, generation frames/s, peak memory, D clips/s, a training step, long-video
     memory and speed-up ratios for DIGAN and MoCoGAN-HD configs.
 
@@ -96,7 +99,7 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
         return
     if "learning" in measures:
         _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path,
-                  kimg, every_kimg, sets)
+                  kimg, every_kimg, sets, baselines_from)
         return
     for name in configs:
         if name not in SUBJECTS:
@@ -127,7 +130,7 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
 
 
 def _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path,
-              kimg=None, every_kimg=None, sets=()):
+              kimg=None, every_kimg=None, sets=(), baselines_from=None):
     """``--measure learning`` (vidsynth.bench.learning): one config, its own options; exit 130 when interrupted."""
     from vidsynth.bench.learning import format_learning, run_learning
     from vidsynth.config import parse_set_options
@@ -141,7 +144,8 @@ def _learning(measures, configs, data, minutes, every, clips, outdir, resume, se
         torch.set_num_threads(threads)
     result = run_learning(configs[0], data, minutes, every, clips=clips, seed=seed, device=device, outdir=outdir,
                           resume=resume, progress=True, log=lambda msg: click.echo(msg, err=True), kimg=kimg,
-                          every_kimg=every_kimg, overrides=parse_set_options(sets) if sets else None)
+                          every_kimg=every_kimg, overrides=parse_set_options(sets) if sets else None,
+                          baselines_from=baselines_from)
     click.echo(format_learning(result))
     if json_path:
         atomic_write_text(json_path, json.dumps(result, indent=2) + "\n")
