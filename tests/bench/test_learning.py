@@ -225,6 +225,88 @@ def test_frame_fid_over_time_is_the_fid_of_each_frame_index():
     assert fid[5] > fid[3] > fid[1]   # mean shift 0.1 t dominates: |shift|^2 grows as t^2 (0.03 at t=1, 0.75 at t=5)
 
 
+# -- a budget in kimg (issue 15: curves that compare under load) --------------------------------------
+def test_a_kimg_budget_puts_points_at_multiples_of_every_kimg_and_records_the_rate(tmp_path, fake_measure):
+    """digan-test trains 4 clips a step (0.004 kimg): --kimg 0.024 --every-kimg 0.008 stops each chunk at the
+    first step at or past a multiple of 0.008 kimg (exactly on it: 2 steps of 4 clips), measures there, and
+    records kimg/min = kimg / training minutes; --resume with a larger --kimg adds the next point only."""
+    fm = fake_measure()
+    res = run_learning("digan-test", DATA, kimg=0.024, every_kimg=0.008, clips=2, outdir=tmp_path, device="cpu")
+    assert res["status"] == "complete" and res["settings"]["budget"] == "kimg"
+    assert [p["kimg"] for p in res["curve"]] == [0.008, 0.016, 0.024]
+    assert [p["step"] for p in res["curve"]] == [2, 4, 6]
+    assert res["trained_kimg"] == 0.024
+    assert res["kimg_per_minute"] == pytest.approx(0.024 / res["trained_minutes"], rel=1e-3)
+    assert res["curve"][-1]["minutes"] == pytest.approx(res["trained_minutes"], abs=1e-3)
+    # FakeMeasure: static 50, the points 1000/4, 1000/5, 1000/6 -> never below 50
+    assert res["beats_static_kimg"] is None and res["summary"] == "never beats static"
+    assert "0.02 of 0.024 kimg" in learning.format_learning(res) and "kimg/min" in learning.format_learning(res)
+    run = tmp_path / res["run"].split("/")[-1]
+    assert json.loads((run / "learning.json").read_text())["curve"] == res["curve"]
+    fm = fake_measure()
+    again = run_learning("digan-test", DATA, kimg=0.032, every_kimg=0.008, clips=2, outdir=tmp_path, device="cpu",
+                         resume=run)
+    assert fm.calls == ["DIGANSampler"] and [p["kimg"] for p in again["curve"]] == [0.008, 0.016, 0.024, 0.032]
+    assert again["curve"][-1]["step"] == 8
+    with pytest.raises(ConfigError, match="budget's unit"):
+        run_learning("digan-test", DATA, minutes=1, every=1, clips=2, outdir=tmp_path, resume=run)
+
+
+def test_beats_static_by_kimg_and_the_summary_names_both_axes():
+    curve = _curve(900, 450, 300)          # minutes 1, 2, 3 at kimg 0.1, 0.2, 0.3
+    assert beats_static(curve, 500, "kimg") == pytest.approx(0.2)
+    result = {"curve": curve, "baselines": {"static": {"fvd": 500.0}}, "settings": {"budget": "kimg"}}
+    assert summary_line(result) == "beats static at kimg 0.2 (minute 2)"
+
+
+def test_overrides_reach_the_run_and_are_recorded(tmp_path, fake_measure):
+    fake_measure()
+    res = run_learning("digan-test", DATA, kimg=0.008, clips=2, outdir=tmp_path, device="cpu",
+                       overrides={"lr": "0.0007", "ema_rampup": "0.5"})
+    assert res["settings"]["overrides"] == {"lr": "0.0007", "ema_rampup": "0.5"}
+    cfg = json.loads((tmp_path / res["run"].split("/")[-1] / "config.json").read_text())
+    flat = json.dumps(cfg)
+    assert '"lr": 0.0007' in flat and '"ema_rampup": 0.5' in flat
+    assert [p["kimg"] for p in res["curve"]] == [0.008]      # --every-kimg defaults to --kimg: one point
+
+
+def test_baselines_from_another_run_are_reused(tmp_path, fake_measure):
+    """--baselines-from: noise floor and static always (same data, clips, seed), untrained only when the runs
+    differ in optimiser fields alone; another --data is refused."""
+    fake_measure()
+    first = run_learning("digan-test", DATA, kimg=0.008, clips=2, outdir=tmp_path, device="cpu")
+    src = tmp_path / first["run"].split("/")[-1] / "learning.json"
+    fm = fake_measure()
+    same_g = run_learning("digan-test", DATA, kimg=0.008, clips=2, outdir=tmp_path, device="cpu",
+                          overrides={"ema_rampup": "0.05"}, baselines_from=src)
+    assert fm.calls == ["DIGANSampler"] and same_g["baselines"] == first["baselines"]
+    fm = fake_measure()
+    other_g = run_learning("digan-test", DATA, kimg=0.008, clips=2, outdir=tmp_path, device="cpu",
+                           overrides={"sigma_t": "0.5"}, baselines_from=src.parent)
+    assert fm.calls == ["DIGANSampler", "DIGANSampler"]     # untrained measured again, then the point
+    assert {k: other_g["baselines"][k] for k in ("noise_floor", "static")} == \
+        {k: first["baselines"][k] for k in ("noise_floor", "static")}
+    with pytest.raises(ConfigError, match="--baselines-from .* data"):
+        run_learning("digan-test", "builtin:scene", kimg=0.008, clips=2, outdir=tmp_path, baselines_from=src)
+
+
+def test_kimg_options_from_the_command_line(tmp_path, fake_measure):
+    from vidsynth.cli import main
+
+    fake_measure()
+    res = CliRunner().invoke(main, ["bench", "--measure", "learning", "--config", "digan-test", "--data", DATA,
+                                    "--kimg", "0.016", "--every-kimg", "0.008", "--clips", "2", "--device", "cpu",
+                                    "--set", "lr=0.001", "--outdir", str(tmp_path), "--json", str(tmp_path / "o.json")])
+    assert res.exit_code == 0, res.output
+    out = json.loads((tmp_path / "o.json").read_text())
+    assert out["settings"]["kimg"] == 0.016 and out["settings"]["every_kimg"] == 0.008
+    assert out["settings"]["minutes"] is None and out["settings"]["overrides"] == {"lr": "0.001"}
+    assert [p["kimg"] for p in out["curve"]] == [0.008, 0.016]
+    res = CliRunner().invoke(main, ["bench", "--measure", "learning", "--config", "digan-test", "--data", DATA,
+                                    "--kimg", "1", "--minutes", "1", "--outdir", str(tmp_path)])
+    assert isinstance(res.exception, ConfigError) and "not both" in str(res.exception)   # main() exits 2 on it
+
+
 def test_bad_options_are_one_line_errors(tmp_path):
     from vidsynth.cli import main
 
@@ -236,6 +318,14 @@ def test_bad_options_are_one_line_errors(tmp_path):
         run_learning("digan-test", DATA, 1, 1, clips=1, outdir=tmp_path)
     with pytest.raises(ConfigError, match="cannot read"):
         run_learning("digan-test", DATA, 1, 1, outdir=tmp_path, resume=tmp_path)
+    with pytest.raises(ConfigError, match="--kimg must be a positive number of kimg"):
+        run_learning("digan-test", DATA, kimg=0, outdir=tmp_path)
+    with pytest.raises(ConfigError, match="--every-kimg must be"):
+        run_learning("digan-test", DATA, kimg=1, every_kimg=-1, outdir=tmp_path)
+    with pytest.raises(ConfigError, match="not both"):
+        run_learning("digan-test", DATA, minutes=1, kimg=1, outdir=tmp_path)
+    with pytest.raises(ConfigError, match="use --minutes"):
+        run_learning("mocogan-hd-test", DATA, kimg=1, outdir=tmp_path)
     res = CliRunner().invoke(main, ["bench", "--measure", "learning", "--config", "digan-test", "--config", "digan-tiny"])
     assert res.exit_code == 2 and "exactly one --config" in res.output
 

@@ -41,8 +41,15 @@ PROTOCOL_FRAMES = 16         # frames per clip (the I3D needs >= 9)
 RESULT_FILE = "learning.json"
 PLOT_FILE = "learning.png"
 BASELINES = ("noise_floor", "static", "untrained")
+# Fields that change how a run trains but not its generator at step 0 (--baselines-from reuses "untrained").
+OPTIMISER_FIELDS = frozenset({"lr", "beta1", "beta2", "r1_gamma", "r1_interval", "g_reg_interval", "ema_kimg",
+                              "ema_rampup", "diffaugment", "batch"})
 # The settings a resumed curve must share with its first part (the budget ``minutes`` may change).
-FIXED_ON_RESUME = ("config", "data", "every", "clips", "seed")
+FIXED_ON_RESUME = ("config", "data", "every", "every_kimg", "clips", "seed", "overrides")
+# ``budget="kimg"`` (``--kimg``/``--every-kimg``): the budget and the points are counted in thousands of
+# training videos instead of minutes. Quality per kimg does not depend on how loaded the machine is, so
+# curves measured on a busy machine compare; the result records the kimg/min measured beside them
+# (``kimg_per_minute``), from which a time budget on a quiet machine converts.
 
 
 # method -> how its presets are named in --config (mocogan-hd first: "mocogan-hd-tiny" is not a digan name)
@@ -71,20 +78,27 @@ def metric_names(clips: int) -> list[str]:
     return [f"fvd{clips}_{PROTOCOL_FRAMES}f", f"kvd{clips}_{PROTOCOL_FRAMES}f"]
 
 
-def beats_static(curve: list[dict], static_fvd: float | None) -> float | None:
-    """Training minutes of the first curve point whose FVD is below the static baseline's (None: never)."""
+def beats_static(curve: list[dict], static_fvd: float | None, axis: str = "minutes") -> float | None:
+    """``axis`` (training minutes or kimg) of the first curve point whose FVD is below the static
+    baseline's (None: never)."""
     if static_fvd is None:
         return None
     for point in curve:
         if point["fvd"] < static_fvd:
-            return point["minutes"]
+            return point[axis]
     return None
 
 
 def summary_line(result: dict) -> str:
-    """``"beats static at minute 3"`` or ``"never beats static"`` (within the minutes trained so far)."""
-    minute = beats_static(result["curve"], result["baselines"].get("static", {}).get("fvd"))
-    return "never beats static" if minute is None else f"beats static at minute {minute:g}"
+    """``"beats static at minute 3"`` (``"... at kimg 2.5 (minute 4.1)"`` for a kimg budget) or
+    ``"never beats static"`` (within the budget trained so far)."""
+    static = result["baselines"].get("static", {}).get("fvd")
+    minute = beats_static(result["curve"], static)
+    if minute is None:
+        return "never beats static"
+    if result.get("settings", {}).get("budget") == "kimg":
+        return f"beats static at kimg {beats_static(result['curve'], static, 'kimg'):g} (minute {minute:g})"
+    return f"beats static at minute {minute:g}"
 
 
 # -- the baselines' clips -------------------------------------------------------------------------------
@@ -139,7 +153,9 @@ def write_result(run_dir: Path, result: dict) -> None:
     from vidsynth.report.page import write_report
     from vidsynth.report.plots import learning_plot
 
-    result["beats_static_minute"] = beats_static(result["curve"], result["baselines"].get("static", {}).get("fvd"))
+    static = result["baselines"].get("static", {}).get("fvd")
+    result["beats_static_minute"] = beats_static(result["curve"], static)
+    result["beats_static_kimg"] = beats_static(result["curve"], static, "kimg")
     result["summary"] = summary_line(result)
     atomic_write_text(run_dir / RESULT_FILE, json.dumps(result, indent=2) + "\n")
     png = learning_plot(result)
@@ -149,16 +165,17 @@ def write_result(run_dir: Path, result: dict) -> None:
         write_report(run_dir)
 
 
-def read_result(run_dir: Path) -> dict:
-    """The ``learning.json`` of a run folder (ConfigError naming the file when it is missing or unreadable)."""
-    path = Path(run_dir) / RESULT_FILE
+def read_result(run_dir: Path, option: str = "--resume") -> dict:
+    """The ``learning.json`` of a run folder, or that file itself (ConfigError naming the file when it is
+    missing or unreadable)."""
+    path = Path(run_dir) if Path(run_dir).is_file() else Path(run_dir) / RESULT_FILE
     try:
         result = json.loads(path.read_text())
         if not isinstance(result, dict) or result.get("measure") != "learning" or "settings" not in result:
             raise ValueError("not a learning result")
         return result
     except (OSError, ValueError) as e:
-        raise ConfigError(f"--resume {run_dir}: cannot read {path} ({type(e).__name__}: {e}); give a run folder "
+        raise ConfigError(f"{option} {run_dir}: cannot read {path} ({type(e).__name__}: {e}); give a run folder "
                           "written by vidsynth bench --measure learning") from None
 
 
@@ -171,10 +188,14 @@ def _chunk_training(run_dir: Path) -> tuple[float, float, int]:
 
 
 # -- the benchmark -----------------------------------------------------------------------------------
-def run_learning(config: str, data: str, minutes: float, every: float, clips: int = 64, seed: int = 0,
-                 device: str = "auto", outdir: str | Path = "runs", resume: str | Path | None = None,
-                 progress: bool = False, log: Callable[[str], None] = lambda msg: None) -> dict:
-    """Train ``config`` on ``data`` for ``minutes`` of training, measuring every ``every`` minutes.
+def run_learning(config: str, data: str, minutes: float | None = None, every: float | None = None,
+                 clips: int = 64, seed: int = 0, device: str = "auto", outdir: str | Path = "runs",
+                 resume: str | Path | None = None, progress: bool = False,
+                 log: Callable[[str], None] = lambda msg: None, kimg: float | None = None,
+                 every_kimg: float | None = None, overrides: dict | None = None,
+                 baselines_from: str | Path | None = None) -> dict:
+    """Train ``config`` on ``data`` for ``minutes`` of training, measuring every ``every`` minutes; or
+    (``kimg``, ``every_kimg``) for ``kimg`` thousand training videos, measuring every ``every_kimg``.
 
     Returns the result (also ``RUN/learning.json``): ``settings``, ``run``, ``status`` (``complete`` or
     ``interrupted``), ``trained_minutes`` (training only), ``wall_minutes`` (metrics included),
@@ -184,41 +205,83 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
     run (``image_run``; the curve's minutes include it), then the motion generator (both runs hold the
     result); the untrained baseline is the motion generator as initialised on that image generator, and
     the complete result adds ``frame_fid`` (per-frame FID over an unrolled clip, ``frame_fid_over_time``).
+    A kimg budget adds ``kimg_per_minute`` (kimg trained / training minutes; it depends on the load, the
+    curve does not) and ``beats_static_kimg``. ``overrides``: config fields changed from the preset (``--set``;
+    kept in ``settings`` so that tuning runs say what they tried). ``baselines_from``: a ``learning.json``
+    (or its run folder) of the same data, clips and seed whose noise-floor and static baselines are reused
+    (they do not depend on the preset, only on the data, resolution, clips and seed), and its untrained
+    baseline too when both runs share the preset and differ only in ``OPTIMISER_FIELDS`` (the generator
+    at step 0 is the same): two or three metric evaluations fewer per tuning run.
     ``resume``: the folder holding ``learning.json`` of an earlier, interrupted or shorter, call with the
     same settings.
     """
     from vidsynth.config import method_config
     from vidsynth.device import resolve_device
 
-    for name, value in (("--minutes", minutes), ("--every", every)):
+    by_kimg = kimg is not None or every_kimg is not None
+    if by_kimg and (minutes is not None or every is not None):
+        raise ConfigError("give the budget either in minutes (--minutes/--every) or in kimg (--kimg/--every-kimg), "
+                          "not both")
+    if by_kimg:
+        every_kimg = kimg if every_kimg is None else every_kimg
+        checks = (("--kimg", kimg, "kimg"), ("--every-kimg", every_kimg, "kimg"))
+    else:
+        minutes = 5.0 if minutes is None else minutes
+        every = 1.0 if every is None else every
+        checks = (("--minutes", minutes, "minutes"), ("--every", every, "minutes"))
+    for name, value, unit in checks:
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise ConfigError(f"{name} must be a positive number of minutes, got {value!r}")
+            raise ConfigError(f"{name} must be a positive number of {unit}, got {value!r}")
     if clips < 2:
         raise ConfigError(f"--clips must be >= 2 (a covariance needs 2 clips per side), got {clips}")
     method, preset = parse_config(config)
     two_stage = method == "mocogan-hd"
-    cfg = method_config(method, preset)
-    settings = {"config": config, "data": str(data), "minutes": float(minutes), "every": float(every),
-                "clips": int(clips), "seed": int(seed)}
+    if two_stage and by_kimg:
+        raise ConfigError(f"--kimg is not supported for {config} (two stages share a time budget): use --minutes")
+    cfg = method_config(method, preset, overrides)
+    fl = lambda v: None if v is None else float(v)   # noqa: E731
+    settings = {"config": config, "data": str(data), "budget": "kimg" if by_kimg else "minutes",
+                "minutes": fl(minutes), "every": fl(every), "kimg": fl(kimg), "every_kimg": fl(every_kimg),
+                "clips": int(clips), "seed": int(seed), "overrides": dict(overrides or {})}
     dev = resolve_device(device)
     if resume is not None:
         result = read_result(Path(resume))
         changed = [f"{k} (run: {result['settings'].get(k)!r}, given: {settings[k]!r})" for k in FIXED_ON_RESUME
                    if result["settings"].get(k) != settings[k]]
+        if result["settings"].get("budget", "minutes") != settings["budget"]:
+            changed.append(f"the budget's unit (run: {result['settings'].get('budget', 'minutes')}, "
+                           f"given: {settings['budget']})")
         if changed:
-            raise ConfigError(f"--resume {resume}: cannot change {'; '.join(changed)}; only --minutes may change")
-        result["settings"]["minutes"] = float(minutes)
+            raise ConfigError(f"--resume {resume}: cannot change {'; '.join(changed)}; only --minutes (or --kimg) "
+                              "may change")
+        result["settings"].update(minutes=settings["minutes"], kimg=settings["kimg"])
     else:
         result = {
             "measure": "learning", "settings": settings, "method": method, "preset": preset,
             "metrics": metric_names(clips), "device": str(dev), "threads": torch.get_num_threads(),
+            "resolution": cfg.resolution,
             "run": None, "status": "running", "trained_minutes": 0.0, "wall_minutes": 0.0, "baselines": {}, "curve": [],
             "note": (f"FVD/KVD from {clips} real and {clips} generated clips ({PROTOCOL_FRAMES} frames) against the "
                      "training data: biased upward at small N, so compare only numbers of one N (ratios in one run). "
                      "Minutes are training time only; metric time is not counted."),
         }
+        if by_kimg:
+            result.update(trained_kimg=0.0, kimg_per_minute=None)
         if two_stage:
             result.update(image_run=None, image_minutes=minutes * IMAGE_SHARE, image_trained_minutes=0.0)
+        if baselines_from is not None:
+            other = read_result(Path(baselines_from), "--baselines-from")
+            changed = [k for k in ("data", "clips", "seed") if other["settings"].get(k) != settings[k]]
+            if changed or other.get("resolution", cfg.resolution) != cfg.resolution:
+                raise ConfigError(f"--baselines-from {baselines_from}: its {', '.join(changed) or 'resolution'} "
+                                  "differ; give a learning.json of the same --data, --clips and --seed")
+            reuse = ["noise_floor", "static"]
+            theirs, ours = other["settings"].get("overrides") or {}, settings["overrides"]
+            if other["settings"]["config"] == config and all(
+                    k in OPTIMISER_FIELDS for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k)):
+                reuse.append("untrained")
+            result["baselines"] = {k: other["baselines"][k] for k in reuse if k in other["baselines"]}
+            result["baselines_from"] = str(baselines_from)
     stride, clip_sampling = getattr(cfg, "stride", 1), getattr(cfg, "clip_sampling", "per_video")
     measure_args = dict(data=str(data), clips=clips, resolution=cfg.resolution, stride=stride,
                         clip_sampling=clip_sampling, seed=seed, device=dev)
@@ -248,24 +311,31 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
         if two_stage:
             cfg = _train_image_stage(result, preset, data, seed, dev, outdir, tag, progress, save, log)
         baseline("untrained", lambda: untrained_sampler(cfg, seed, dev, meta))  # the run's own step 0
-        while result["trained_minutes"] < minutes - 1e-9:
-            done = result["trained_minutes"]
-            next_due = (math.floor(done / every + 1e-9) + 1) * every   # the next multiple of every
-            chunk = min(next_due, minutes) - done
-            run_dir, seconds, kimg, step = _train_chunk(cfg, data, chunk, seed, dev, outdir, result["run"],
-                                                        f"learning-{preset}-{tag}", progress)
+        budget, step_size = (kimg, every_kimg) if by_kimg else (minutes, every)
+        trained = lambda: result["trained_kimg"] if by_kimg else result["trained_minutes"]   # noqa: E731
+        while trained() < budget - 1e-9:
+            done = trained()
+            next_due = (math.floor(done / step_size + 1e-9) + 1) * step_size   # the next multiple of the step
+            target = min(next_due, budget)
+            run_dir, seconds, done_kimg, step = _train_chunk(
+                cfg, data, None if by_kimg else target - done, seed, dev, outdir, result["run"],
+                f"learning-{preset}-{tag}", progress, kimg=target if by_kimg else None)
             result["run"] = str(run_dir)
-            result["trained_minutes"] = done + seconds / 60
+            result["trained_minutes"] += seconds / 60
+            if by_kimg:
+                result["trained_kimg"] = done_kimg
+                result["kimg_per_minute"] = round(done_kimg / max(result["trained_minutes"], 1e-9), 4)
             save()
-            if seconds < chunk * 60:   # the loop stopped before its budget: a signal (Ctrl-C / SIGTERM)
+            # the loop stopped before its budget: a signal (Ctrl-C / SIGTERM)
+            if (done_kimg < target - 1e-9) if by_kimg else (seconds < (target - done) * 60):
                 raise KeyboardInterrupt
             from vidsynth.loader import load_generator
 
-            point = {"minutes": round(result["trained_minutes"], 3), "kimg": kimg, "step": step,
+            point = {"minutes": round(result["trained_minutes"], 3), "kimg": done_kimg, "step": step,
                      **measure(load_generator(run_dir, device=dev), **measure_args)}
             result["curve"].append(point)
             save()
-            log(f"minute {point['minutes']:.2f} ({kimg:.2f} kimg): FVD {point['fvd']:.1f}, KVD {point['kvd']:.3f}; "
+            log(f"minute {point['minutes']:.2f} ({done_kimg:.2f} kimg): FVD {point['fvd']:.1f}, KVD {point['kvd']:.3f}; "
                 f"static {result['baselines']['static']['fvd']:.1f}")
         if two_stage and "frame_fid" not in result:
             log("per-frame FID over an unrolled clip ...")
@@ -281,8 +351,10 @@ def run_learning(config: str, data: str, minutes: float, every: float, clips: in
     return result
 
 
-def _train_chunk(cfg, data, minutes: float, seed: int, device, outdir, run, run_name: str, progress: bool):
-    """Train ``minutes`` more (a new run, or ``run`` resumed); ``(run_dir, seconds, kimg, step)`` of the chunk.
+def _train_chunk(cfg, data, minutes: float | None, seed: int, device, outdir, run, run_name: str, progress: bool,
+                 kimg: float | None = None):
+    """Train ``minutes`` more, or up to ``kimg`` in total (a new run, or ``run`` resumed);
+    ``(run_dir, seconds, kimg, step)`` of the chunk.
 
     ``seconds``: the chunk's own training time (its last ``stats.jsonl`` line), start-up and snapshot excluded.
     """
@@ -290,7 +362,8 @@ def _train_chunk(cfg, data, minutes: float, seed: int, device, outdir, run, run_
     from vidsynth.training.loop import train
     from vidsynth.training.progress import UNLIMITED_KIMG
 
-    loop = LoopConfig(data=str(data), kimg=UNLIMITED_KIMG, minutes=minutes, seed=seed, snapshot_kimg=0,
+    loop = LoopConfig(data=str(data), kimg=UNLIMITED_KIMG if kimg is None else kimg, minutes=minutes or 0.0,
+                      seed=seed, snapshot_kimg=0,
                       snapshot_minutes=0, device=str(device), num_workers=0, keep_checkpoints=1,
                       keep_models=0,                   # keep every point's model (tiny presets: small folders)
                       sample_frames=1 if cfg.method == "stylegan2" else 16)
@@ -377,8 +450,14 @@ def unrolled_frame_fid(run, cfg, data: str, clips: int, seed: int, device, unrol
 def format_learning(result: dict) -> str:
     """The few lines ``vidsynth bench --measure learning`` prints."""
     s = result["settings"]
-    lines = [f"learning curve: {s['config']} on {s['data']}, {result['trained_minutes']:.2f} of {s['minutes']:g} "
-             f"training minutes ({result['status']}); {', '.join(result['metrics'])}", ""]
+    if s.get("budget") == "kimg":
+        rate = result.get("kimg_per_minute")
+        done = (f"{result['trained_kimg']:.2f} of {s['kimg']:g} kimg in {result['trained_minutes']:.2f} training "
+                f"minutes ({'?' if rate is None else f'{rate:.3f}'} kimg/min, {result['threads']} threads)")
+    else:
+        done = f"{result['trained_minutes']:.2f} of {s['minutes']:g} training minutes"
+    lines = [f"learning curve: {s['config']} on {s['data']}, {done} ({result['status']}); "
+             f"{', '.join(result['metrics'])}", ""]
     lines.append(f"{'':24s} {'FVD':>10s} {'KVD':>10s}")
     for name in BASELINES:
         if name in result["baselines"]:

@@ -50,19 +50,29 @@ import click
 @click.option("--list", "list_configs", is_flag=True, help="List the configs and exit.")
 @click.option("--data", default="builtin:scene", show_default=True,
               help="learning: the dataset to train on (builtin:NAME, a folder or a .zip).")
-@click.option("--minutes", type=float, default=5.0, show_default=True,
-              help="learning: training minutes (time spent on metrics is not counted).")
-@click.option("--every", type=float, default=1.0, show_default=True,
-              help="learning: measure FVD/KVD every this many training minutes.")
+@click.option("--minutes", type=float, default=None,
+              help="learning: training minutes (time spent on metrics is not counted; default 5).")
+@click.option("--every", type=float, default=None,
+              help="learning: measure FVD/KVD every this many training minutes (default 1).")
+@click.option("--kimg", type=float, default=None,
+              help="learning: budget in thousands of training videos instead of minutes (curves compare across "
+                   "machine loads; the kimg/min measured is recorded beside them).")
+@click.option("--every-kimg", type=float, default=None,
+              help="learning, with --kimg: measure FVD/KVD every this many kimg (default: once, at --kimg).")
 @click.option("--clips", type=int, default=64, show_default=True,
               help="learning: clips per side of the metrics (fvd{N}_16f, kvd{N}_16f).")
 @click.option("--outdir", default="runs", show_default=True, help="learning: where the run folder goes.")
 @click.option("--resume", type=click.Path(file_okay=False), default=None,
               help="learning: continue the curve of this run folder (same settings; --minutes may grow).")
 @click.option("--seed", type=int, default=0, show_default=True, help="learning: training and metric seed.")
+@click.option("--baselines-from", type=click.Path(exists=True), default=None,
+              help="learning: reuse the noise-floor and static baselines of this learning.json (same --data, "
+                   "--clips, --seed and resolution) instead of measuring them again.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="learning: override a field of --config's preset (repeatable), e.g. --set lr=0.002.")
 def bench_command(configs, measures, official_digan, official_mocogan_hd, train_batches, max_memory, json_path, markdown_path,
                   device, repeat, batch, quick, use_compile, d_frames, threads, no_i3d, list_configs, data, minutes,
-                  every, clips, outdir, resume, seed):
+                  every, kimg, every_kimg, clips, outdir, resume, seed, baselines_from, sets):
     """Measure GMAC/video, generation frames/s, peak memory, D clips/s, a training step, long-video
     memory and speed-up ratios for DIGAN and MoCoGAN-HD configs.
 
@@ -77,6 +87,8 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
       vidsynth bench --config digan-paper128 --measure training --train-batch 4 --train-batch 16
       vidsynth bench --measure learning --config digan-tiny --data builtin:scene --minutes 5 --every 1
                                                       # FVD/KVD over training vs 3 baselines (docs/performance.md)
+      vidsynth bench --measure learning --config digan-tiny --data builtin:scene --kimg 4 --every-kimg 1
+                                                      # the same, budget in kimg (compares under load)
     """
     from vidsynth.bench.runner import run_bench
     from vidsynth.bench.settings import BenchSettings
@@ -90,7 +102,8 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
             click.echo(f"{name:20s} {s.description}")
         return
     if "learning" in measures:
-        _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path)
+        _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path,
+                  kimg, every_kimg, sets, baselines_from)
         return
     for name in configs:
         if name not in SUBJECTS:
@@ -121,9 +134,11 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
     sys.stdout.flush()
 
 
-def _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path):
+def _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path,
+              kimg=None, every_kimg=None, sets=(), baselines_from=None):
     """``--measure learning`` (vidsynth.bench.learning): one config, its own options; exit 130 when interrupted."""
     from vidsynth.bench.learning import format_learning, run_learning
+    from vidsynth.config import parse_set_options
     from vidsynth.utils.files import atomic_write_text
 
     if len(measures) > 1 or len(configs) != 1:
@@ -133,7 +148,9 @@ def _learning(measures, configs, data, minutes, every, clips, outdir, resume, se
 
         torch.set_num_threads(threads)
     result = run_learning(configs[0], data, minutes, every, clips=clips, seed=seed, device=device, outdir=outdir,
-                          resume=resume, progress=True, log=lambda msg: click.echo(msg, err=True))
+                          resume=resume, progress=True, log=lambda msg: click.echo(msg, err=True), kimg=kimg,
+                          every_kimg=every_kimg, overrides=parse_set_options(sets) if sets else None,
+                          baselines_from=baselines_from)
     click.echo(format_learning(result))
     if json_path:
         atomic_write_text(json_path, json.dumps(result, indent=2) + "\n")
