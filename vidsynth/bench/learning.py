@@ -201,7 +201,7 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
     ``interrupted``), ``trained_minutes`` (training only), ``wall_minutes`` (metrics included),
     ``baselines`` {name: {fvd, kvd, eval_s}}, ``curve`` [{minutes, kimg, step, fvd, kvd, eval_s}],
     ``beats_static_minute`` (None: never) and ``summary``.
-    MoCoGAN-HD (two stages): the image generator trains first for ``IMAGE_SHARE`` of the budget in its own
+    MoCoGAN-HD (two stages): the image generator trains first (until its per-frame FID stops improving or beats the static frames, at most ``IMAGE_SHARE`` of the budget: ``_train_image_stage``) in its own
     run (``image_run``; the curve's minutes include it), then the motion generator (both runs hold the
     result); the untrained baseline is the motion generator as initialised on that image generator, and
     the complete result adds ``frame_fid`` (per-frame FID over an unrolled clip, ``frame_fid_over_time``).
