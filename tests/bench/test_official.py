@@ -107,3 +107,31 @@ def test_cli_missing_checkout_exits_2_with_one_line(extra, message):
                           capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("Error:") and message in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_official_side_runs_on_glibc_defaults_not_our_lingering_heap(monkeypatch, tmp_path, one_thread):
+    """Our render leaves the heap retained for ``heap.linger_s``; the official call that follows must not
+    inherit it (its page faults are part of what it costs), so every official call starts released."""
+    from vidsynth.utils import heap
+
+    seen = []
+
+    @contextlib.contextmanager
+    def records_heap_state(checkout, subject, frames):
+        def generate():
+            seen.append(heap._active is not None)      # True: our retained heap is still in force
+        yield generate
+
+    monkeypatch.setitem(official.LOADERS, "digan", records_heap_state)
+    monkeypatch.setattr(heap, "linger_s", 60.0)         # our calls' retention outlives the next official call
+    settings = BenchSettings(torch.device("cpu"), repeat=2,
+                             peak={"sgemm_gflops": 10.0, "conv3x3_gflops": 20.0, "conv3d_3x3x3_gflops": 30.0})
+    try:
+        with heap.retain_heap() as active:
+            pass
+        if not active:
+            pytest.skip("the C library is not glibc: retain_heap is a no-op here")
+        side_by_side("digan", tmp_path, settings, config="digan-test", frames=4)
+    finally:
+        heap.release()
+    assert seen and not any(seen), seen
