@@ -99,5 +99,6 @@ def frozen_path_applies(x: torch.Tensor, *params) -> bool:
     """True where :class:`FrozenModulatedConv` replaces the op-by-op path: autograd recording, an fp32
     contiguous input, no autocast, ``enabled``, and none of the layer's own ``params`` requiring a gradient."""
     return (enabled and torch.is_grad_enabled() and x.dtype == torch.float32 and x.is_contiguous()
-            and not torch.is_autocast_enabled(x.device.type) and x.device.type != "meta"
+            and x.device.type != "meta"        # (before the autocast query: it raises for "meta")
+            and not torch.is_autocast_enabled(x.device.type)
             and not any(p is not None and p.requires_grad for p in params))
