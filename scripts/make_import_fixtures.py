@@ -33,16 +33,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "official_fixtures"))
-from official_code import official_code, require_checkout, save_npz  # noqa: E402
-
-
-def _perturb(module: torch.nn.Module, seed: int, scale: float = 0.2) -> None:
-    """Give every parameter and float buffer non-trivial values (zero biases would hide key swaps)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, t in list(module.named_parameters()) + list(module.named_buffers()):
-            if t.is_floating_point() and not name.endswith("resample_filter"):
-                t.add_(scale * torch.randn(t.shape, generator=gen))
+from official_code import official_code, perturb as _perturb, require_checkout, save_npz  # noqa: E402
 
 
 def _arrays(prefix: str, state: dict) -> dict:

@@ -26,19 +26,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "official_fixtures"))
-from official_code import commit_of, official_code, require_checkout, save_npz  # noqa: E402
+from official_code import commit_of, official_code, perturb as _perturb, require_checkout, save_npz  # noqa: E402
 
 RESOLUTION, CHANNEL_BASE, CHANNEL_MAX, MBSTD, NUM_FP16_RES, CONV_CLAMP = 32, 256, 32, 2, 2, 256
 INPUT_SCALE = 30.0       # pixels ~N(0, 30^2) ...
 WEIGHT_SCALE = 3.0       # ... and the clamped convs' weights x3: 2-36% of each clamped layer's outputs at the clamp
-
-
-def _perturb(module: torch.nn.Module, seed: int, scale: float = 0.2) -> None:
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, t in list(module.named_parameters()) + list(module.named_buffers()):
-            if t.is_floating_point() and not name.endswith("resample_filter"):
-                t.add_(scale * torch.randn(t.shape, generator=gen))
 
 
 def _clamped_share(D, x) -> dict[str, float]:

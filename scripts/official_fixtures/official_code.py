@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 
 # The import path and CPU patches (np.float, Tensor.cuda) live in the package, where
 # ``vidsynth bench --measure official`` uses them too.
@@ -46,3 +47,12 @@ def commit_of(checkout: Path) -> str:
                               check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
+
+
+def perturb(module: torch.nn.Module, seed: int, scale: float = 0.2) -> None:
+    """Give every parameter and float buffer non-trivial values (zero biases would hide key swaps)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in list(module.named_parameters()) + list(module.named_buffers()):
+            if t.is_floating_point() and not name.endswith("resample_filter"):
+                t.add_(scale * torch.randn(t.shape, generator=gen))

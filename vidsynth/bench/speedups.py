@@ -290,35 +290,13 @@ def mocogan_train_step(subject, settings: BenchSettings) -> dict:
     import statistics
 
     from vidsynth.bench.memory import gib, peak_memory
-    from vidsynth.models.mocogan_hd import (PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
-                                            freeze_image_generator, generator_losses)
+    from vidsynth.models.mocogan_hd import generator_losses
     from vidsynth.nn import frozen_modconv
     from vidsynth.utils import heap
 
     device, frames, batch = settings.device, _frames(subject, settings), settings.batch_size()
-    torch.manual_seed(0)
-    G = subject._generator(device)
-    G_I, G_M = G.image_generator, G.motion_generator.train().requires_grad_(True)
-    freeze_image_generator(G_I)
-    D_V = VideoDiscriminator("in_domain", frames, subject.resolution, base_channels=subject.d_channels).to(device)
-    D_I = PairImageDiscriminator(subject.resolution, base_channels=subject.d_channels).to(device)
-    opt_g = torch.optim.Adam(G_M.parameters(), lr=1e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam([*D_V.parameters(), *D_I.parameters()], lr=1e-4, betas=(0.5, 0.999))
-    real = torch.rand(batch, 3, frames, subject.resolution, subject.resolution,
-                      generator=torch.Generator().manual_seed(1)).to(device) * 2 - 1
-    gen = torch.Generator(device=device).manual_seed(0)
-
-    def one_step():
-        D_V.requires_grad_(False), D_I.requires_grad_(False)
-        loss = generator_losses(G_M, G_I, D_V, D_I, real, "in_domain", generator=gen)["total"]
-        opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_g.step()
-        D_V.requires_grad_(True), D_I.requires_grad_(True)
-        loss = discriminator_losses(G_M, G_I, D_V, D_I, real, "in_domain", generator=gen)["total"]
-        opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_d.step()
+    parts = subject.train_parts(batch, device, frames)          # the bench's training step, same seeds
+    G_M, G_I, D_V, D_I, real, one_step = parts.G_M, parts.G_I, parts.D_V, parts.D_I, parts.real, parts.one_step
 
     def g_grads(frozen: bool) -> list[torch.Tensor]:
         D_V.requires_grad_(False), D_I.requires_grad_(False)

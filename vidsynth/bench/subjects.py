@@ -19,6 +19,7 @@ Configurations (``SUBJECTS``):
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import torch
 from torch import nn
@@ -332,25 +333,32 @@ class MoCoGANHDSubject(Subject):
         (in-domain losses of ``vidsynth.models.mocogan_hd.losses``; the official schedule does 5 G
         steps per D step). StyleGAN2 stays frozen but is back-propagated through for G_M. Every D
         step includes WGAN-GP on D_V, so there is no separate unregularised kind."""
-        from vidsynth.models.mocogan_hd import (PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
-                                                freeze_image_generator, generator_losses)
         from vidsynth.utils.heap import retain_heap
 
-        device = torch.device(device)
+        parts = self.train_parts(batch, device)
+
+        def step():
+            with retain_heap():                 # as MoCoGANHDTrainer.step
+                parts.one_step()
+        return {"gp": step}
+
+    def train_parts(self, batch: int, device, frames: int | None = None) -> SimpleNamespace:
+        """What one training step is made of (``G_M``, ``G_I``, ``D_V``, ``D_I``, ``real`` [N, 3, T, H, W],
+        ``gen``, ``one_step``), seeded, so that ``bench speedups`` can time variants of the same step."""
+        from vidsynth.models.mocogan_hd import (PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
+                                                freeze_image_generator, generator_losses)
+
+        device, frames = torch.device(device), frames or self.frames
         torch.manual_seed(0)
         G = self._generator(device)
         G_I, G_M = G.image_generator, G.motion_generator.train().requires_grad_(True)
         freeze_image_generator(G_I)
-        D_V = VideoDiscriminator("in_domain", self.frames, self.resolution, base_channels=self.d_channels).to(device)
+        D_V = VideoDiscriminator("in_domain", frames, self.resolution, base_channels=self.d_channels).to(device)
         D_I = PairImageDiscriminator(self.resolution, base_channels=self.d_channels).to(device)
         opt_g = torch.optim.Adam(G_M.parameters(), lr=1e-4, betas=(0.5, 0.999))
         opt_d = torch.optim.Adam([*D_V.parameters(), *D_I.parameters()], lr=1e-4, betas=(0.5, 0.999))
-        real = torch.rand(batch, 3, self.frames, self.resolution, self.resolution, device=device) * 2 - 1
+        real = torch.rand(batch, 3, frames, self.resolution, self.resolution, device=device) * 2 - 1
         gen = torch.Generator(device=device).manual_seed(0)
-
-        def step():
-            with retain_heap():                 # as MoCoGANHDTrainer.step
-                one_step()
 
         def one_step():
             D_V.requires_grad_(False), D_I.requires_grad_(False)
@@ -363,7 +371,7 @@ class MoCoGANHDSubject(Subject):
             opt_d.zero_grad(set_to_none=True)
             loss.backward()
             opt_d.step()
-        return {"gp": step}
+        return SimpleNamespace(G_M=G_M, G_I=G_I, D_V=D_V, D_I=D_I, real=real, gen=gen, one_step=one_step)
 
 
 SUBJECTS: dict[str, Subject] = {}
