@@ -14,13 +14,7 @@ import math
 import os
 import time
 
-
-def usable_cores() -> int:
-    """CPUs this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except (AttributeError, OSError):
-        return max(os.cpu_count() or 1, 1)
+from vidsynth.utils.workers import usable_cores
 
 
 def read_cpu_times(path: str = "/proc/stat") -> tuple[int, int] | None:
