@@ -18,6 +18,7 @@ def test_time_budget_bar_shows_minutes_and_kimg_done():
     assert "0.5/2.0 min" in text and "kimg=0.800" in text and "G=1.234" in text
     assert "1000000" not in text and "1e+06" not in text
     assert "25%" in text
+    assert text.endswith("| 0.5/2.0 min, kimg=0.800, G=1.234"), text   # no "[, kimg" (tqdm's ", " prefix)
 
 
 def test_time_budget_with_a_real_kimg_target_shows_both():

@@ -26,7 +26,7 @@ class TrainingProgress:
         if self.by_time:
             self.bar = tqdm(total=round(minutes, 2), initial=0, unit="min", disable=not enabled, desc=desc,
                             dynamic_ncols=True, file=file,
-                            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} min [{postfix}]")
+                            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} min{postfix}")   # tqdm prefixes ", "
         else:
             self.bar = tqdm(total=round(kimg, 3), initial=round(start_nimg / 1000, 3), unit="kimg", file=file,
                             disable=not enabled, desc=desc, dynamic_ncols=True,
