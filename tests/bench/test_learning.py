@@ -12,6 +12,7 @@ import json
 import math
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,6 +136,26 @@ def test_ctrl_c_in_a_metric_keeps_a_partial_json_and_resume_continues(tmp_path, 
     assert again["curve"][1]["step"] > res["curve"][0]["step"]
     with pytest.raises(ConfigError, match="cannot change every"):
         run_learning("digan-test", DATA, minutes=0.1, every=0.05, clips=2, outdir=tmp_path, resume=run)
+
+
+def test_resume_continues_in_the_folder_given_when_the_run_was_copied(tmp_path, fake_measure):
+    """learning.json records absolute run paths: a copied run folder resumes in the copy, and the folder it
+    was copied from is left as it was (not trained on behind the user's back)."""
+    import shutil
+
+    fake_measure()
+    res = run_learning("digan-test", DATA, kimg=0.008, every_kimg=0.008, clips=2, outdir=tmp_path / "a",
+                       device="cpu")
+    original = Path(res["run"])
+    copy = tmp_path / "b" / "moved"
+    shutil.copytree(original, copy)
+    before = (original / "stats.jsonl").read_text()
+    again = run_learning("digan-test", DATA, kimg=0.016, every_kimg=0.008, clips=2, outdir=tmp_path / "a",
+                         device="cpu", resume=copy)
+    assert again["status"] == "complete" and Path(again["run"]) == copy and len(again["curve"]) == 2
+    assert (original / "stats.jsonl").read_text() == before
+    assert json.loads((original / "learning.json").read_text())["trained_kimg"] == res["trained_kimg"]
+    assert json.loads((copy / "learning.json").read_text())["trained_kimg"] >= 0.016
 
 
 def test_a_signal_during_training_stops_without_a_point(tmp_path, fake_measure, monkeypatch):

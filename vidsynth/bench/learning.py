@@ -179,6 +179,32 @@ def read_result(run_dir: Path, option: str = "--resume") -> dict:
                           "written by vidsynth bench --measure learning") from None
 
 
+def _repoint_moved_run(result: dict, given: Path, log: Callable[[str], None]) -> None:
+    """``--resume DIR`` continues in DIR, the folder given: ``learning.json`` records absolute run paths, and a
+    run folder copied or moved elsewhere must not train on (or fail to find) the folder it was copied from.
+    MoCoGAN-HD keeps two runs: DIR replaces the one of its own stage (its ``config.json`` method), and the
+    other is looked for beside DIR when its recorded path is gone."""
+    folder = given.parent if given.is_file() else given
+    try:
+        method = json.loads((folder / "config.json").read_text())["method"]["method"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return   # a bare learning.json (e.g. interrupted before any run folder): nothing to re-point
+    key = "image_run" if method == "stylegan2" else "run"
+    recorded = result.get(key)
+    if recorded is not None and Path(recorded).resolve() != folder.resolve():
+        log(f"--resume {given}: continuing in {folder} (learning.json recorded {recorded})")
+        result[key] = str(folder)
+    other = "run" if key == "image_run" else "image_run"
+    if result.get(other) is not None and not Path(result[other]).is_dir():
+        beside = folder.parent / Path(result[other]).name   # both folders moved together
+        if beside.is_dir():
+            result[other] = str(beside)
+            return
+        raise ConfigError(f"--resume {given}: its other run folder {result[other]} (learning.json '{other}') is "
+                          "missing; move both run folders of a MoCoGAN-HD curve together and resume from the "
+                          "new place of either")
+
+
 def _chunk_training(run_dir: Path) -> tuple[float, float, int]:
     """``(seconds, kimg, step)`` of the chunk that just ended: its last ``stats.jsonl`` line."""
     from vidsynth.utils.files import read_jsonl
@@ -255,6 +281,7 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
             raise ConfigError(f"--resume {resume}: cannot change {'; '.join(changed)}; only --minutes (or --kimg) "
                               "may change")
         result["settings"].update(minutes=settings["minutes"], kimg=settings["kimg"])
+        _repoint_moved_run(result, Path(resume), log)
     else:
         result = {
             "measure": "learning", "settings": settings, "method": method, "preset": preset,
