@@ -39,3 +39,22 @@ def test_cache_entries_are_written_whole(tmp_path, monkeypatch):
     assert [p.name for p in path.parent.iterdir()] == [path.name]
     atomic_write_text(path, "torn")                                          # an unreadable entry is recomputed
     assert cache.load_stats("k") is None
+
+
+def test_written_files_get_the_umask_mode_or_keep_the_replaced_files_mode(tmp_path):
+    """mkstemp creates files 0o600: without the chmod every model, sample and report of a run would be
+    unreadable to the user's group on a shared machine."""
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        new = atomic_write_text(tmp_path / "new.json", "{}")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o640        # what open() gives under umask 027
+        streamed = atomic_target(tmp_path / "video.mp4")
+        assert stat.S_IMODE(streamed.stat().st_mode) == 0o640
+        os.chmod(new, 0o604)                                    # a mode the user chose is kept on rewrite
+        atomic_write_text(new, "[]")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o604 and new.read_text() == "[]"
+    finally:
+        os.umask(old)

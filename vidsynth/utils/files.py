@@ -32,6 +32,30 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux allows (``os.umask`` must set it to read it,
+    which a thread creating a file at that moment would see)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _final_mode(path: Path) -> int:
+    """The permissions a written file gets: those of the file it replaces, else what ``open()`` would give
+    (0o666 less the umask). ``mkstemp`` creates 0o600, which would hide every sample, model and report
+    from the rest of a shared machine's group."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` then fsync and rename ``tmp_path`` over ``path``.
 
@@ -49,6 +73,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(tmp)
     try:
         write(tmp)
+        os.chmod(tmp, _final_mode(path))
         with open(tmp, "rb+") as f:
             f.flush()
             os.fsync(f.fileno())
@@ -77,6 +102,7 @@ def atomic_target(path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
+    os.chmod(tmp, _final_mode(path))
     return Path(tmp)
 
 
