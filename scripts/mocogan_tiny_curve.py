@@ -32,12 +32,14 @@ def main() -> None:
     p.add_argument("--image-kimg", type=float, default=6.0)
     p.add_argument("--image-step", type=float, default=1.0)
     p.add_argument("--motion-kimg", type=float, default=0.5)
-    p.add_argument("--motion-scale", type=float, nargs="+", default=[0.5, 0.2])
+    p.add_argument("--motion-scale", type=float, nargs="*", default=[0.5, 0.2], help="none: image stage only")
     p.add_argument("--set", nargs="*", default=[], help="mocogan-hd overrides for every variant, key=value")
     p.add_argument("--image-set", nargs="*", default=[], help="stylegan2 overrides, key=value")
     p.add_argument("--clips", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--image-run", default="", help="reuse a trained image generator (skip stage 1)")
+    p.add_argument("--image-continue", default="",
+                   help="continue stage 1 from this image run (its checks from --reuse's image_stage) to --image-kimg")
     p.add_argument("--reuse", default="", help="a JSON of an earlier call: keep its FVD baselines and image stage")
     p.add_argument("--no-fvd", action="store_true", help="variants: per-frame FID only (no FVD)")
     a = p.parse_args()
@@ -88,6 +90,10 @@ def main() -> None:
     if not image_run:
         image_cfg = apply_overrides(method_config("stylegan2", "tiny"), kv(a.image_set))
         checks, k = [], 0.0
+        if a.image_continue:   # the run's own config (its overrides) and the checks measured so far
+            image_run = a.image_continue
+            checks = list(earlier.get("image_stage", {}).get("checks", []))
+            k = read_jsonl(Path(image_run) / "stats.jsonl")[-1]["kimg"]
         while k < a.image_kimg - 1e-9:
             k = min(k + a.image_step, a.image_kimg)
             c0, t0 = cpu_s(), time.time()
