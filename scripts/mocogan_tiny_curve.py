@@ -42,7 +42,11 @@ def main() -> None:
                    help="continue stage 1 from this image run (its checks from --reuse's image_stage) to --image-kimg")
     p.add_argument("--reuse", default="", help="a JSON of an earlier call: keep its FVD baselines and image stage")
     p.add_argument("--no-fvd", action="store_true", help="variants: per-frame FID only (no FVD)")
+    p.add_argument("--motion-continue", default="",
+                   help="continue this motion run (one --motion-scale, its own) to --motion-kimg")
     a = p.parse_args()
+    if a.motion_continue and len(a.motion_scale) != 1:
+        p.error("--motion-continue continues one motion run: give its --motion-scale only")
     torch.set_num_threads(1)
 
     from vidsynth.bench.frame_curve import FrameProbe, StageSplit, image_stage_stop
@@ -122,7 +126,7 @@ def main() -> None:
                                                    "motion_scale": scale})
         c0, t0 = cpu_s(), time.time()
         run = train(cfg, LoopConfig(kimg=a.motion_kimg, sample_frames=16, **common), outdir=a.outdir,
-                    run_name=f"curve-motion-{scale}")
+                    run_name=f"curve-motion-{scale}", resume=a.motion_continue or None)
         last = read_jsonl(Path(run) / "stats.jsonl")[-1]
         v = {"motion_scale": scale, "run": str(run), "kimg": last["kimg"], "step": last["step"],
              "train_s": last["time"], "cpu_s": round(cpu_s() - c0, 1), "wall_s": round(time.time() - t0, 1)}
