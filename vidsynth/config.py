@@ -249,9 +249,12 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
     "stylegan2": {
         # Official-ish 256 px StyleGAN2 config F (MoCoGAN-HD's image generators).
         "paper256": {},
-        # 32 px, narrow: learns coarse images in minutes on a CPU.
+        # 32 px, narrow: learns coarse images in minutes on a CPU. Batch 8 (issue 15): on builtin:shapes its
+        # per-frame FID at 2/4/6/8 kimg was 12.1/7.9/3.9/3.5 against 16.7/10.9/8.4/4.2 with batch 16 (16 images,
+        # bootstrap std <= 1.1), also better at equal training time (8 kimg: 343 s, 3.5; batch 16 needs ~12 kimg,
+        # ~450 s, for 3.4) (docs/performance.md, "Learning curves (issue 15): MoCoGAN-HD tiny").
         "tiny": dict(resolution=32, z_dim=128, n_mlp=4, g_channel_max=64, biggan_width=32, d_channel_base=1024,
-                     d_channel_max=64, batch=16, r1_gamma=0.1, style_mixing=0.0, ema_kimg=1.0,
+                     d_channel_max=64, batch=8, r1_gamma=0.1, style_mixing=0.0, ema_kimg=1.0,
                      diffaugment="translation", augment="noaug", pl_weight=0.0),
         # Unit tests: 16 px, a few channels.
         "test": dict(resolution=16, z_dim=16, n_mlp=2, g_channel_max=16, biggan_width=8, d_channel_base=128,
