@@ -32,15 +32,21 @@ def main() -> None:
     p.add_argument("--image-kimg", type=float, default=6.0)
     p.add_argument("--image-step", type=float, default=1.0)
     p.add_argument("--motion-kimg", type=float, default=0.5)
-    p.add_argument("--motion-scale", type=float, nargs="+", default=[0.5, 0.2])
+    p.add_argument("--motion-scale", type=float, nargs="*", default=[0.5, 0.2], help="none: image stage only")
     p.add_argument("--set", nargs="*", default=[], help="mocogan-hd overrides for every variant, key=value")
     p.add_argument("--image-set", nargs="*", default=[], help="stylegan2 overrides, key=value")
     p.add_argument("--clips", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--image-run", default="", help="reuse a trained image generator (skip stage 1)")
+    p.add_argument("--image-continue", default="",
+                   help="continue stage 1 from this image run (its checks from --reuse's image_stage) to --image-kimg")
     p.add_argument("--reuse", default="", help="a JSON of an earlier call: keep its FVD baselines and image stage")
     p.add_argument("--no-fvd", action="store_true", help="variants: per-frame FID only (no FVD)")
+    p.add_argument("--motion-continue", default="",
+                   help="continue this motion run (one --motion-scale, its own) to --motion-kimg")
     a = p.parse_args()
+    if a.motion_continue and len(a.motion_scale) != 1:
+        p.error("--motion-continue continues one motion run: give its --motion-scale only")
     torch.set_num_threads(1)
 
     from vidsynth.bench.frame_curve import FrameProbe, StageSplit, image_stage_stop
@@ -88,6 +94,10 @@ def main() -> None:
     if not image_run:
         image_cfg = apply_overrides(method_config("stylegan2", "tiny"), kv(a.image_set))
         checks, k = [], 0.0
+        if a.image_continue:   # the run's own config (its overrides) and the checks measured so far
+            image_run = a.image_continue
+            checks = list(earlier.get("image_stage", {}).get("checks", []))
+            k = read_jsonl(Path(image_run) / "stats.jsonl")[-1]["kimg"]
         while k < a.image_kimg - 1e-9:
             k = min(k + a.image_step, a.image_kimg)
             c0, t0 = cpu_s(), time.time()
@@ -116,7 +126,7 @@ def main() -> None:
                                                    "motion_scale": scale})
         c0, t0 = cpu_s(), time.time()
         run = train(cfg, LoopConfig(kimg=a.motion_kimg, sample_frames=16, **common), outdir=a.outdir,
-                    run_name=f"curve-motion-{scale}")
+                    run_name=f"curve-motion-{scale}", resume=a.motion_continue or None)
         last = read_jsonl(Path(run) / "stats.jsonl")[-1]
         v = {"motion_scale": scale, "run": str(run), "kimg": last["kimg"], "step": last["step"],
              "train_s": last["time"], "cpu_s": round(cpu_s() - c0, 1), "wall_s": round(time.time() - t0, 1)}

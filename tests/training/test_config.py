@@ -53,3 +53,20 @@ def test_validate_method_dispatches_to_every_method(method, override, words):
     validate_method(method_config(method, "test"))              # the preset itself is valid
     with pytest.raises(ConfigError, match=words):
         validate_method(apply_overrides(method_config(method, "test"), override))
+
+
+def test_mocogan_hd_tiny_motion_scale_is_the_measured_one():
+    # Issue 15: lambda 0.5 left the image manifold within 1 kimg (per-frame FID x6.2 unrolled, FVD 3837) where
+    # 0.2 stayed on it (x1.59, FVD 2780); docs/performance.md, "Learning curves (issue 15): MoCoGAN-HD tiny".
+    tiny = method_config("mocogan-hd", "tiny")
+    assert tiny.motion_scale == 0.2 and tiny.frames == 8
+    # the value reaches the motion generator (n_pca clamped to the tiny image generator's 128-d latents)
+    from vidsynth.training.mocogan_hd import motion_kwargs
+    assert motion_kwargs(tiny, 128)["motion_scale"] == 0.2 and motion_kwargs(tiny, 128)["n_pca"] == 64
+
+
+def test_stylegan2_tiny_batch_is_the_measured_one():
+    # Issue 15: batch 8 reached per-frame FID 3.5 at 8 kimg where batch 16 had 4.2 (docs/performance.md,
+    # "Learning curves (issue 15): MoCoGAN-HD tiny"); mbstd groups of 4 still divide it.
+    tiny = method_config("stylegan2", "tiny")
+    assert tiny.batch == 8 and tiny.batch % tiny.mbstd_group == 0
