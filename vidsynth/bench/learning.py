@@ -184,12 +184,13 @@ def _repoint_moved_run(result: dict, given: Path, log: Callable[[str], None]) ->
     run folder copied or moved elsewhere must not train on (or fail to find) the folder it was copied from.
     MoCoGAN-HD keeps two runs: DIR replaces the one of its own stage (its ``config.json`` method), and the
     other is looked for beside DIR when its recorded path is gone."""
+    from vidsynth.training.run_dir import read_run_config
+
     folder = given.parent if given.is_file() else given
-    try:
-        method = json.loads((folder / "config.json").read_text())["method"]["method"]
-    except (OSError, ValueError, KeyError, TypeError):
+    run_config = read_run_config(folder)
+    if run_config is None:
         return   # a bare learning.json (e.g. interrupted before any run folder): nothing to re-point
-    key = "image_run" if method == "stylegan2" else "run"
+    key = "image_run" if run_config["method"].get("method") == "stylegan2" else "run"
     recorded = result.get(key)
     if recorded is not None and Path(recorded).resolve() != folder.resolve():
         log(f"--resume {given}: continuing in {folder} (learning.json recorded {recorded})")
