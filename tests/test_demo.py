@@ -53,7 +53,7 @@ def test_demo_writes_videos_and_summary(tmp_path, fake_fvd, monkeypatch):
     assert torch.get_num_threads() == threads_before
     # its FVD beside the baselines, measured on the trained generator
     assert fake_fvd == ["baselines", "DIGANSampler"]
-    assert summary["fvd"] == {"demo": 350.0, "noise_floor": 100.0, "static": 400.0, "clips": 16}
+    assert summary["fvd"] == {"demo": 350.0, "noise_floor": 100.0, "static": 400.0, "clips": 64}
     assert "real first frame held (static)" in res.output and "350.0" in res.output
     assert "beats the static baseline" in res.output
 
@@ -144,7 +144,7 @@ def test_baselines_are_measured_once_then_read_from_the_cache(tmp_path, monkeypa
 def test_fvd_rows_place_the_demo_among_the_baselines():
     base = {"noise_floor": 120.04, "static": 500.0}
     rows = demo_baselines.fvd_rows(480.0, base)
-    assert rows[0] == "FVD (16 clips of 16 frames; lower is better):"
+    assert rows[0] == "FVD (64 clips of 16 frames; lower is better):"
     assert rows[1].split()[-1] == "120.0" and rows[2].split()[-1] == "500.0"
     assert "480.0   beats the static baseline" in rows[3]
     assert "does not beat the static baseline" in demo_baselines.fvd_rows(500.0, base)[3]   # equal is not better

@@ -233,7 +233,7 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
         "paper128-long": {"frames": 128, "sigma_t": 0.5, "clip_sampling": "per_clip"},
         # Small enough to learn something in minutes on a laptop CPU. Departures from the paper, chosen by
         # short runs on builtin:scene: sigma_t 1.0 (0.25 barely moves within a few hundred steps on data whose
-        # content drifts several pixels per frame), no DiffAugment (procedural data never repeats), lr 0.003.
+        # content drifts several pixels per frame), no DiffAugment (procedural data never repeats), lr 0.008 (below).
         # EMA ramp-up 0.05 (the paper's; issue 15): without it the 1-kimg half-life keeps half of the initial
         # weights in the EMA generator at 1 kimg; measured FVD 0.93x at 1 kimg and 0.84x at 2 kimg
         # (docs/performance.md, "Learning curves (issue 15): DIGAN tiny").
@@ -241,9 +241,13 @@ PRESETS: dict[str, dict[str, dict[str, typing.Any]]] = {
         # channels: the 16 px input grid drew 2x2-pixel grain that training never removed, and the FVD curve
         # stalled above static (623 at 20 kimg, 693 at 28); at 4 / 8 kimg this FVD is 0.53x / 0.57x that
         # preset's, and a step is cheaper (docs/performance.md, "Learning curves (issue 15): DIGAN tiny").
+        # lr 0.008 (the official 0.0025 scaled up for a 1.3M-parameter G; measured on builtin:scene, fvd64_16f,
+        # static 506.7): at 4 / 8 / 12 kimg lr 0.003 gave 1272 / 768 / 531, 0.005 1111 / 631 / 476, 0.008
+        # 973 / 514 / 330 (then 341 / 255 at 16 / 20), 0.012 856 / 498 / 579 (unstable); docs/performance.md,
+        # "The learning rate (round 4)".
         "tiny": dict(resolution=32, input_resolution=32, z_dim=128, w_dim=128, motion_dim=128, emb_size=32,
                      g_channel_base=2048, g_channel_max=64, d_channel_base=512, d_channel_max=64,
-                     extra_layers_from=128, batch=16, lr=0.003, r1_gamma=0.05, ema_kimg=1.0, ema_rampup=0.05,
+                     extra_layers_from=128, batch=16, lr=0.008, r1_gamma=0.05, ema_kimg=1.0, ema_rampup=0.05,
                      sigma_t=1.0, diffaugment=""),
         # For unit tests: a few layers, 16 px.
         "test": dict(resolution=16, input_resolution=8, z_dim=16, w_dim=16, motion_dim=16, emb_size=8,
