@@ -136,8 +136,9 @@ class StageSplit:
     it stops (``image_stage_stop``) at the first of: ``max_share`` spent (``cap``); its FID within noise of the
     static per-frame baseline (``beats static``); no check in the last ``patience`` improved on the best
     before them by more than the noise margin, and the trend of the last ``patience + 1`` checks does not
-    predict more than that margin over the next ``patience`` checks either (``plateau``); never before ``min_share`` (the motion stage
-    needs a usable image generator: the first checks of a GAN are the noisiest)."""
+    predict more than that margin over the next ``patience`` checks either (``plateau``); never before
+    ``min_share`` (the motion stage needs a usable image generator: the first checks of a GAN are the
+    noisiest)."""
 
     check_share: float = 0.1
     min_share: float = 0.3
