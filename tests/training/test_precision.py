@@ -339,7 +339,12 @@ def test_digan_mixed_precision_training(fp32_digan):
     (StyleGAN2-ADA has none) and so no scale in the state. Losses finite for every step, and step 0's (same
     weights and draws as fp32) within 1% of fp32's: only the D's two blocks round (bf16: <= 0.4% relative
     per rounding, fp16 0.05%), averaged over the batch in a softplus. Measured at step 0: fp16 G 0.016%,
-    D 0.003%, R1 0.005%; bf16 G 0.06%, D 0.14%, R1 0.03%. And not equal to them (the blocks did round)."""
+    D 0.003%, R1 0.005%; bf16 G 0.06%, D 0.13-0.17%, R1 0.05% where oneDNN has no bf16 convolutions (AVX2:
+    PyTorch computes them in fp32 from bf16 inputs) but 1.25% on AVX-512 CPUs (any oneDNN ISA from
+    AVX512_CORE up, checked with ONEDNN_MAX_CPU_ISA), whose bf16 kernels also store the input gradient in
+    bf16: R1 squares that gradient, so its error is twice the rounding of a gradient summed over the
+    blocks' layers. bf16's R1 bound is therefore 3% (2.4x the worst measured); every other term keeps 1%.
+    And not equal to them (the blocks did round)."""
     for precision in ("fp16", "bf16"):
         trainer, stats = run_steps(precision=precision)
         assert trainer.amp.scheme == "blocks" and not trainer.amp.scaler.is_enabled()
@@ -350,7 +355,8 @@ def test_digan_mixed_precision_training(fp32_digan):
         assert "loss/R1" in stats[0]
         for key in ("loss/G", "loss/D", "loss/R1"):
             a, b = fp32_digan[1][0][key], stats[0][key]
-            assert abs(a - b) <= 0.01 * abs(a), (precision, key, a, b)
+            bound = 0.03 if (precision, key) == ("bf16", "loss/R1") else 0.01
+            assert abs(a - b) <= bound * abs(a), (precision, key, a, b)
         assert all(fp32_digan[1][0][k] != stats[0][k] for k in ("loss/G", "loss/D")), precision
         assert all(torch.isfinite(p).all() for p in (*trainer.G.parameters(), *trainer.D.parameters()))
     with trainer.amp.autocast():                      # G's passes: no autocast at all
