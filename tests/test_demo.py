@@ -34,11 +34,26 @@ def test_demo_writes_videos_and_summary(tmp_path, fake_fvd, monkeypatch):
 
     import vidsynth.demo.digan as demo_digan
 
+    import vidsynth.training.loop as loop
+
     monkeypatch.setattr(demo_digan, "free_cores", lambda *a, **k: 1.0)
     monkeypatch.setattr(demo_digan, "usable_cores", lambda: 2)
+    trained_on, real_train = [], loop.train
+
+    def train(*args, **kwargs):                 # the thread count training actually runs with
+        trained_on.append(torch.get_num_threads())
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "train", train)
     threads_before = torch.get_num_threads()
-    res = CliRunner().invoke(main, ["demo", "--minutes", "0.5", "--outdir", str(tmp_path), "--quiet",
-                                    "--device", "cpu"], catch_exceptions=False)
+    torch.set_num_threads(2)                    # the caller's count differs from the one free core
+    try:
+        res = CliRunner().invoke(main, ["demo", "--minutes", "0.5", "--outdir", str(tmp_path), "--quiet",
+                                        "--device", "cpu"], catch_exceptions=False)
+        assert torch.get_num_threads() == 2     # restored afterwards
+    finally:
+        torch.set_num_threads(threads_before)
+    assert trained_on == [1]
     assert res.exit_code == 0, res.output
     assert "motion" in res.output and "generated" in res.output
     run = next(tmp_path.iterdir())
@@ -48,9 +63,8 @@ def test_demo_writes_videos_and_summary(tmp_path, fake_fvd, monkeypatch):
     assert (run / "report.html").is_file()     # the demo's run has the report `vidsynth train` writes
     assert summary["steps"] > 0 and summary["seconds"] < 90
     assert summary["real"]["motion"] > 0.5      # the built-in data moves
-    # one free core of two: one thread, and the caller's thread count is restored afterwards
+    # one free core of two: one thread (checked above while training), and it says so
     assert summary["threads"] == 1 and summary["free_cores"] == 1.0
-    assert torch.get_num_threads() == threads_before
     # its FVD beside the baselines, measured on the trained generator
     assert fake_fvd == ["baselines", "DIGANSampler"]
     assert summary["fvd"] == {"demo": 350.0, "noise_floor": 100.0, "static": 400.0, "clips": 64}
