@@ -171,9 +171,10 @@ def image_stage_stop(checks: list[dict], static: dict | None, rule: StageSplit =
         before, recent = checks[:-rule.patience], checks[-rule.patience:]
         best = min(before, key=lambda c: c["fid"])
         gain = best["fid"] - min(c["fid"] for c in recent)
-        if (gain <= MARGIN_SIGMAS * math.sqrt(2.0) * best["std"]
+        sigmas = MARGIN_SIGMAS * math.sqrt(2.0)   # of the difference of two measurements
+        if (gain <= sigmas * best["std"]
                 and trend_gain(checks[-(rule.patience + 1):], rule.patience * rule.check_share)
-                <= MARGIN_SIGMAS * math.sqrt(2.0) * last["std"]):
+                <= sigmas * last["std"]):
             return "plateau"
     return None
 
@@ -184,10 +185,9 @@ def trend_gain(window: list[dict], horizon: float) -> float:
     (a GAN's first checks jump by more than their bootstrap std) makes a steadily falling FID look flat
     against the best before it (issue 15: builtin:shapes 16.7 at 2 kimg, then 11.7, 10.9, ..., 4.2 at 8)."""
     x = np.array([c["share"] for c in window], dtype=np.float64)
-    y = np.array([c["fid"] for c in window], dtype=np.float64)
     if len(x) < 2 or np.ptp(x) == 0:
         return 0.0
-    slope = float(np.sum((x - x.mean()) * (y - y.mean())) / np.sum((x - x.mean()) ** 2))   # FID per share
+    slope = float(np.polyfit(x, [c["fid"] for c in window], 1)[0])   # FID per share
     return -slope * horizon
 
 
