@@ -168,6 +168,9 @@ class MoCoGANHDConfig:
     clip_sampling: str = "per_video"  # official: a random start in a random video (data/video_dataset.py)
     xflip: bool = False
     conditional: bool = False
+    # G_M unrolls train_unroll x frames per step and both Ds judge a random frames-long window of it (1: the
+    # official first window). > 1 trains motion past the training length to stay on G_I's manifold (issue 15)
+    train_unroll: int = 1
     # --- optimisation ---
     batch: int = 16
     lr: float = 1e-4
@@ -485,7 +488,8 @@ def validate_mocogan_hd(cfg: MoCoGANHDConfig) -> None:
     if cfg.frames < 2:
         raise ConfigError(f"frames must be >= 2, got {cfg.frames}")
     for name in ("batch", "stride", "hidden_dim", "n_pca", "mi_hidden", "pca_samples", "pca_batch", "g_steps",
-                 "d_base_channels", "d_num_scales", "d_layers", "contrastive_channels", "proj_dim", "queue_size"):
+                 "train_unroll", "d_base_channels", "d_num_scales", "d_layers", "contrastive_channels", "proj_dim",
+                 "queue_size"):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
     _check_common(cfg)

@@ -149,7 +149,7 @@ class MoCoGANHDTrainer:
         for _ in range(cfg.g_steps):
             with self.amp.autocast():
                 losses = generator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g,
-                                          noise_mode=cfg.noise)
+                                          noise_mode=cfg.noise, unroll=cfg.train_unroll)
             self.amp.backward_step(losses["total"], [self.G_M], [self.opt_G], self.dist)
         stats.update({f"G/{k}": v.item() for k, v in losses.items() if k != "total"})
         stats["loss/G"] = losses["total"].item()
@@ -157,7 +157,7 @@ class MoCoGANHDTrainer:
         self._set_trainable(False)
         with self.amp.autocast(regularizer=cfg.w_gradient_penalty > 0):      # D_V's WGAN-GP
             losses = discriminator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g,
-                                          noise_mode=cfg.noise)
+                                          noise_mode=cfg.noise, unroll=cfg.train_unroll)
         # the EMA copy of the cross-domain D_I has no gradients and is skipped by the gradient averaging
         self.amp.backward_step(losses["total"], [self.D_V, self.D_I], [self.opt_D_V, self.opt_D_I], self.dist)
         if cfg.cross_domain:

@@ -17,6 +17,10 @@ Loss forms (official code):
 * fake videos: one image-noise set per video, frames not clamped (``sample_fake_videos``).
 * each call picks one frame index t in [2, T] (same t for real and fake), and reverses the time of
   the whole real batch / fake batch for D_V with probability 1/2 each (official ``flip_video``).
+* ``unroll`` k > 1 (not official; issue 15): G_M's motion noise covers k*T frames and D_V and D_I
+  judge the T-frame window of fake frames starting at a uniform ``window`` in [0, (k-1)T] (G_M unrolls
+  to its end), so motion past the training length is trained to stay on G_I's manifold. k = 1 is the
+  official first window with the official draws.
 
 Schedule (for the trainer): Adam lr 1e-4, betas (0.5, 0.999) for G_M and D_V (and the in-domain
 D_I); the cross-domain D_I uses betas (0, 0.999), eps 1e-6; 5 G steps per D step (``--G_step``);
@@ -132,6 +136,7 @@ class StepDraws:
     reverse_fake: bool
     t: int                                    # D_I frame index in [1, T-1] (0-based; official frame_id)
     gp_alpha: torch.Tensor | None = None      # [B, 1, 1, 1, 1] WGAN-GP interpolation weights (D step)
+    window: int = 0                           # first unrolled frame D sees (``unroll`` > 1; 0: official)
 
 
 def _draw_fakes(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, batch: int,
@@ -144,28 +149,45 @@ def _draw_fakes(motion_generator: MotionGenerator, image_generator: LatentImageG
     return w1, motion_noise, video_noise
 
 
+def _check_unroll(unroll: int) -> None:
+    if not (isinstance(unroll, int) and unroll >= 1):
+        raise ValueError(f"unroll must be an integer >= 1, got {unroll!r}")
+
+
+def _draw_window(num_frames: int, unroll: int, generator: torch.Generator | None) -> int:
+    """Start of the judged window in a ``unroll * num_frames`` unroll: uniform in [0, (unroll-1) * num_frames];
+    nothing is drawn for ``unroll`` 1 (the official draw sequence)."""
+    return _randint(0, (unroll - 1) * num_frames + 1, generator) if unroll > 1 else 0
+
+
 def draw_generator_step(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, batch: int,
                         num_frames: int, generator: torch.Generator | None = None, device=None,
-                        noise_mode: str = "per_video") -> StepDraws:
-    """The draws of one G_M step, in order: w_1, motion noise, image noise, D_V real/fake time flips, t."""
-    w1, motion_noise, video_noise = _draw_fakes(motion_generator, image_generator, batch, num_frames, generator,
-                                                device, noise_mode)
+                        noise_mode: str = "per_video", unroll: int = 1) -> StepDraws:
+    """The draws of one G_M step, in order: w_1, motion noise (``unroll * num_frames`` frames), image noise,
+    D_V real/fake time flips, t, and the window's start when ``unroll`` > 1."""
+    _check_unroll(unroll)
+    w1, motion_noise, video_noise = _draw_fakes(motion_generator, image_generator, batch, unroll * num_frames,
+                                                generator, device, noise_mode)
     reverse_real, reverse_fake = _coin(generator), _coin(generator)
-    return StepDraws(w1, motion_noise, video_noise, reverse_real, reverse_fake, _randint(1, num_frames, generator))
+    t = _randint(1, num_frames, generator)
+    return StepDraws(w1, motion_noise, video_noise, reverse_real, reverse_fake, t,
+                     window=_draw_window(num_frames, unroll, generator))
 
 
 def draw_discriminator_step(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, batch: int,
                             num_frames: int, generator: torch.Generator | None = None, device=None,
-                            noise_mode: str = "per_video", draw_fakes: bool = True) -> StepDraws:
+                            noise_mode: str = "per_video", draw_fakes: bool = True, unroll: int = 1) -> StepDraws:
     """The draws of one D step, in order: (w_1, motion noise, image noise if ``draw_fakes``), D_V
-    fake/real time flips, WGAN-GP alpha, t."""
-    fakes = (_draw_fakes(motion_generator, image_generator, batch, num_frames, generator, device, noise_mode)
-             if draw_fakes else (None, None, None))
+    fake/real time flips, WGAN-GP alpha, t, and the window's start when ``unroll`` > 1 and ``draw_fakes``."""
+    _check_unroll(unroll)
+    fakes = (_draw_fakes(motion_generator, image_generator, batch, unroll * num_frames, generator, device,
+                         noise_mode) if draw_fakes else (None, None, None))
     reverse_fake, reverse_real = _coin(generator), _coin(generator)
     alpha_device = generator.device if generator is not None else "cpu"
     alpha = torch.rand((batch, 1, 1, 1, 1), generator=generator, device=alpha_device)
-    return StepDraws(*fakes, reverse_real=reverse_real, reverse_fake=reverse_fake,
-                     t=_randint(1, num_frames, generator), gp_alpha=alpha)
+    t = _randint(1, num_frames, generator)
+    return StepDraws(*fakes, reverse_real=reverse_real, reverse_fake=reverse_fake, t=t, gp_alpha=alpha,
+                     window=_draw_window(num_frames, unroll if draw_fakes else 1, generator))
 
 
 def render_fake_videos(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, draws: StepDraws,
@@ -173,10 +195,12 @@ def render_fake_videos(motion_generator: MotionGenerator, image_generator: Laten
     """Fake videos ``[B, 3, T, R, R]`` of ``draws`` as the official trainer renders them
     (``modelG([z], n_frames, use_noise=True)``): one image-noise set per video shared by its frames
     (``noise_mode="per_video"``), and frames *not* clamped to [-1, 1] (D sees G_I's raw output;
-    clamping would also cut G_M's gradient at saturated pixels)."""
-    motion = motion_generator(draws.w1, num_frames, noise=draws.motion_noise)
-    video = render_latents(image_generator, motion.latents, noise_mode=noise_mode, video_noise=draws.video_noise,
-                           clamp=False)
+    clamping would also cut G_M's gradient at saturated pixels). With ``draws.window`` s > 0, G_M unrolls
+    s + T frames and only frames s .. s+T-1 are rendered; ``motion`` covers the whole unroll (its mutual
+    information loss trains every step)."""
+    motion = motion_generator(draws.w1, draws.window + num_frames, noise=draws.motion_noise)
+    video = render_latents(image_generator, motion.latents[:, draws.window:], noise_mode=noise_mode,
+                           video_noise=draws.video_noise, clamp=False)
     return video, motion
 
 
@@ -198,8 +222,10 @@ def generator_losses(motion_generator: MotionGenerator, image_generator: LatentI
                      image_discriminator: PairImageDiscriminator | ContrastiveImageDiscriminator,
                      real_video: torch.Tensor, mode: str = "in_domain", weights: LossWeights | None = None,
                      generator: torch.Generator | None = None, update_banks: bool = True,
-                     noise_mode: str = "per_video", draws: StepDraws | None = None) -> dict[str, torch.Tensor]:
-    """Losses of one motion-generator step for a real batch ``real_video [B, 3, T, H, W]``.
+                     noise_mode: str = "per_video", draws: StepDraws | None = None,
+                     unroll: int = 1) -> dict[str, torch.Tensor]:
+    """Losses of one motion-generator step for a real batch ``real_video [B, 3, T, H, W]`` (fakes: a
+    T-frame window of an ``unroll`` x T unroll, see the module docstring).
 
     Keys: ``video_gan``, ``image_gan``, ``mutual_info``, ``feature_match`` (cross-domain only), ``total``.
     Cross-domain with ``update_banks``: enqueues EMA keys of this batch's augmented frames in the
@@ -212,7 +238,7 @@ def generator_losses(motion_generator: MotionGenerator, image_generator: LatentI
     b, _, t_len = real_video.shape[:3]
     if draws is None:
         draws = draw_generator_step(motion_generator, image_generator, b, t_len, generator, real_video.device,
-                                    noise_mode)
+                                    noise_mode, unroll)
     fake, motion = render_fake_videos(motion_generator, image_generator, draws, t_len, noise_mode)
     losses: dict[str, torch.Tensor] = {"mutual_info": motion_generator.mutual_information_loss(motion)}
 
@@ -251,10 +277,10 @@ def discriminator_losses(motion_generator: MotionGenerator, image_generator: Lat
                          real_video: torch.Tensor, mode: str = "in_domain", weights: LossWeights | None = None,
                          generator: torch.Generator | None = None,
                          fake_video: torch.Tensor | None = None, noise_mode: str = "per_video",
-                         draws: StepDraws | None = None) -> dict[str, torch.Tensor]:
+                         draws: StepDraws | None = None, unroll: int = 1) -> dict[str, torch.Tensor]:
     """Losses of one discriminator step (D_V and D_I together; their parameters are disjoint, so one
     backward of ``total`` gives each its own gradient). ``fake_video`` is generated without graph if
-    not given.
+    not given (a T-frame window of an ``unroll`` x T unroll).
 
     Keys: ``video_real``, ``video_fake``, ``video_gp``, ``video_total``, ``image_real``, ``image_fake``,
     ``contrastive`` (cross-domain only), ``image_total``, ``total``.
@@ -265,7 +291,7 @@ def discriminator_losses(motion_generator: MotionGenerator, image_generator: Lat
     b, _, t_len = real_video.shape[:3]
     if draws is None:
         draws = draw_discriminator_step(motion_generator, image_generator, b, t_len, generator, real_video.device,
-                                        noise_mode, draw_fakes=fake_video is None)
+                                        noise_mode, draw_fakes=fake_video is None, unroll=unroll)
     if fake_video is None:
         with torch.no_grad():
             fake_video, _ = render_fake_videos(motion_generator, image_generator, draws, t_len, noise_mode)
