@@ -311,6 +311,24 @@ def test_baselines_from_another_run_are_reused(tmp_path, fake_measure):
         run_learning("digan-test", "builtin:scene", kimg=0.008, clips=2, outdir=tmp_path, baselines_from=src)
 
 
+def test_mocogan_hd_never_reuses_the_untrained_baseline(tmp_path, fake_measure, monkeypatch):
+    """MoCoGAN-HD's untrained baseline is the motion generator on the image generator this run trains, so
+    --baselines-from reuses only the noise floor and static, even from a run of the same preset (a reused
+    one once compared a run with another run's image generator)."""
+    from vidsynth.bench import frame_curve
+    from vidsynth.metrics.features import MeanColorFrames
+
+    monkeypatch.setattr(frame_curve, "default_network", lambda device="cpu": MeanColorFrames())
+    fake_measure()
+    first = run_learning("mocogan-hd-test", DATA, minutes=0.05, every=0.05, clips=2, outdir=tmp_path, device="cpu")
+    fm = fake_measure()
+    again = run_learning("mocogan-hd-test", DATA, minutes=0.05, every=0.05, clips=2, outdir=tmp_path, device="cpu",
+                         baselines_from=tmp_path / first["run"].split("/")[-1])
+    assert fm.calls == ["MoCoGANHDSampler", "MoCoGANHDSampler"]     # untrained measured again, then the point
+    assert {k: again["baselines"][k] for k in ("noise_floor", "static")} == \
+        {k: first["baselines"][k] for k in ("noise_floor", "static")}
+
+
 def test_kimg_options_from_the_command_line(tmp_path, fake_measure):
     from vidsynth.cli import main
 

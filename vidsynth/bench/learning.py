@@ -238,7 +238,8 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
     (or its run folder) of the same data, clips and seed whose noise-floor and static baselines are reused
     (they do not depend on the preset, only on the data, resolution, clips and seed), and its untrained
     baseline too when both runs share the preset and differ only in ``OPTIMISER_FIELDS`` (the generator
-    at step 0 is the same): two or three metric evaluations fewer per tuning run.
+    at step 0 is the same; never for MoCoGAN-HD, whose untrained motion generator renders through the image
+    generator this run trains): two or three metric evaluations fewer per tuning run.
     ``resume``: the folder holding ``learning.json`` of an earlier, interrupted or shorter, call with the
     same settings.
     """
@@ -305,7 +306,8 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
                                   "differ; give a learning.json of the same --data, --clips and --seed")
             reuse = ["noise_floor", "static"]
             theirs, ours = other["settings"].get("overrides") or {}, settings["overrides"]
-            if other["settings"]["config"] == config and all(
+            # MoCoGAN-HD's untrained baseline is the motion generator on *this* run's image stage: never reused
+            if not two_stage and other["settings"]["config"] == config and all(
                     k in OPTIMISER_FIELDS for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k)):
                 reuse.append("untrained")
             result["baselines"] = {k: other["baselines"][k] for k in reuse if k in other["baselines"]}
