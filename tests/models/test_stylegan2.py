@@ -156,3 +156,45 @@ def test_export_round_trip(tmp_path, g16):
     w = g16.sample_latents(2, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.equal(g16.synthesize(w), loaded.synthesize(w))
+
+
+def test_inference_chunk_rule(monkeypatch):
+    """Pieces of 128 MiB of top-level activation on CPU without gradients: 4 frames at 256 px config F
+    (128 ch x 256^2 x 4 B = 32 MiB per frame), 1 at 1024 px; all at once with gradients or off CPU."""
+    g = StyleGAN2Generator.__new__(StyleGAN2Generator)          # the rule needs no weights
+    g.log_size, g.channel_multiplier, g.channel_max = 8, 2, 512
+    cpu = torch.device("cpu")
+    assert g.frame_activation_bytes() == 128 * 256 * 256 * 4
+    assert g.frame_activation_bytes(torch.bfloat16) == 128 * 256 * 256 * 2
+    with torch.no_grad():
+        assert g.inference_chunk(16, cpu) == 4 and g.inference_chunk(3, cpu) == 3
+        assert g.inference_chunk(16, torch.device("meta")) == 16
+        g.log_size = 10                                         # 1024 px: 64 ch x 1024^2 x 4 B = 256 MiB
+        assert g.inference_chunk(16, cpu) == 1
+        monkeypatch.setattr(StyleGAN2Generator, "inference_chunk_mib", None)
+        assert g.inference_chunk(16, cpu) == 16
+    monkeypatch.setattr(StyleGAN2Generator, "inference_chunk_mib", 128)
+    assert g.inference_chunk(16, cpu) == 16                     # gradients: one piece (training, inversion)
+
+
+def test_synthesis_in_pieces_equals_whole(g16, monkeypatch):
+    """The same images whether synthesised at once or in pieces, with per-image and shared noise (another
+    batch runs other kernel blockings: LAYOUT_ATOL; at 256 px config F the video was bit-identical)."""
+    w = g16.mapping(torch.randn(5, g16.style_dim, generator=torch.Generator().manual_seed(1))).detach()
+    per_image = g16.sample_noise(5, torch.Generator().manual_seed(2))          # num_layers x [5, 1, H, W]
+    noise = [m if i % 2 else per_image[i] for i, m in enumerate(g16.make_noise(1, "const"))]
+    calls = []
+    whole_synthesis = StyleGAN2Generator._synthesis
+    monkeypatch.setattr(StyleGAN2Generator, "_synthesis", lambda self, w, n: calls.append(len(w)) or whole_synthesis(self, w, n))
+    with torch.no_grad():
+        monkeypatch.setattr(StyleGAN2Generator, "inference_chunk_mib", None)
+        whole = g16.synthesis(w, noise=noise)
+        assert calls == [5]
+        per_image_mib = g16.frame_activation_bytes() / 2 ** 20
+        monkeypatch.setattr(StyleGAN2Generator, "inference_chunk_mib", 2 * per_image_mib)   # 2 images per piece
+        pieces = g16.synthesis(w, noise=noise)
+    assert calls == [5, 2, 2, 1]
+    torch.testing.assert_close(pieces, whole, rtol=0, atol=LAYOUT_ATOL)
+    with torch.no_grad():                                       # another piece's noise would move it by >> atol
+        shifted = g16.synthesis(w, noise=[m if m.shape[0] == 1 else m.roll(1, 0) for m in noise])
+    assert (shifted - whole).abs().max() > 1e-2

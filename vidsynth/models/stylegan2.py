@@ -139,6 +139,7 @@ class StyleGAN2Generator(nn.Module):
 
     latent_space = "w"
     channels_last = False   # run the synthesis in NHWC memory layout (measured by ``vidsynth bench``'s speedups)
+    inference_chunk_mib = 128   # CPU, no gradients: top-level activation per piece of images (None: no pieces)
 
     def __init__(self, resolution: int = 256, style_dim: int = 512, n_mlp: int = 8, channel_multiplier: int = 2,
                  lr_mlp: float = 0.01, c_dim: int = 0, w_avg_beta: float = 0.995, channel_max: int = 512):
@@ -223,11 +224,29 @@ class StyleGAN2Generator(nn.Module):
             return [None] * self.num_layers
         return [torch.randn(batch, 1, *n.shape[2:], device=n.device, dtype=n.dtype) for n in const]
 
+    def frame_activation_bytes(self, dtype: torch.dtype = torch.float32) -> int:
+        """Bytes of the largest feature map of one image (``ch(r) * r^2`` at the widest level): what one
+        more image in a batch adds to every live activation at the top of the synthesis network."""
+        ch = lambda r: stylegan2_channels(r, self.channel_multiplier, self.channel_max)  # noqa: E731
+        elements = max(ch(2 ** k) * 4 ** k for k in range(2, self.log_size + 1))
+        return elements * torch.empty((), dtype=dtype).element_size()
+
+    def inference_chunk(self, n: int, device: torch.device, dtype: torch.dtype = torch.float32) -> int:
+        """Images per piece when synthesising ``n`` without gradients: pieces of at most
+        ``inference_chunk_mib`` of top-level activation per image on CPU (4 frames at 256 px, config F),
+        all ``n`` at once elsewhere or when ``inference_chunk_mib`` is None. Why: an activation of many
+        frames outgrows the heap glibc keeps (its trim threshold caps at 2 GiB), so every video is
+        faulted in page by page again; 4-frame pieces ran mocogan-hd-ucf128 1.5x faster (docs/performance.md)."""
+        if self.inference_chunk_mib is None or device.type != "cpu" or torch.is_grad_enabled():
+            return n
+        return max(1, min(n, int(self.inference_chunk_mib * 2 ** 20 // self.frame_activation_bytes(dtype))))
+
     def synthesis(self, w: torch.Tensor, noise_mode: str = "random",
                   noise: list[torch.Tensor | None] | None = None) -> torch.Tensor:
         """``w [N, style_dim]`` (same w for every layer) or ``[N, num_ws, style_dim]`` -> images ``[N, 3, R, R]``.
 
         ``noise`` (a list of ``num_layers`` maps) overrides ``noise_mode``; inversion optimises it.
+        Without gradients on CPU the N images are synthesised in pieces (:meth:`inference_chunk`).
         """
         if w.ndim == 2:
             w = w.unsqueeze(1).expand(-1, self.num_ws, -1)
@@ -236,6 +255,16 @@ class StyleGAN2Generator(nn.Module):
                              f"got {list(w.shape)}")
         if noise is None:
             noise = self.make_noise(w.shape[0], noise_mode)
+        n = w.shape[0]
+        step = self.inference_chunk(n, w.device, w.dtype)
+        if step < n:                                                   # pieces: [step, ...] each
+            piece = lambda m, i: m if m is None or m.shape[0] == 1 else m[i:i + step]  # noqa: E731
+            return torch.cat([self._synthesis(w[i:i + step], [piece(m, i) for m in noise])
+                              for i in range(0, n, step)])
+        return self._synthesis(w, noise)
+
+    def _synthesis(self, w: torch.Tensor, noise: list[torch.Tensor | None]) -> torch.Tensor:
+        """``w [N, num_ws, style_dim]``, ``num_layers`` noise maps -> images ``[N, 3, R, R]``."""
         x = self.input(w.shape[0])                                     # [N, 512, 4, 4]
         if self.channels_last:                                         # NHWC from here on (convs keep it)
             x = x.contiguous(memory_format=torch.channels_last)
