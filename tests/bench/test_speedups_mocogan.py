@@ -17,7 +17,7 @@ def test_modconv_variants_run_and_agree():
     subject = get_subject("mocogan-hd-test")
     fwd = mocogan_modconv(subject, settings)
     assert set(fwd["sec"]) == {"fused_grouped", "unfused", "unfused_retain_heap", "unfused_chunk4_retain_heap",
-                           "unfused_chunk4_retain_heap_channels_last"}
+                           "unfused_chunk4_retain_heap_channels_last", "unfused_pieces_retain_heap"}
     assert all(math.isfinite(v) and v > 0 for v in fwd["speedup_vs_first"].values())
     assert set(fwd["cpu_s"]["unfused"]) == {"user_s", "sys_s", "sys_over_user"}
     assert fwd["cpu_s"]["unfused"]["user_s"] > 0
@@ -28,7 +28,7 @@ def test_modconv_variants_run_and_agree():
     assert set(bwd["sec"]) == {"fused_grouped", "unfused"} and bwd["frames"] == subject.frames
     assert 0 < bwd["grad_max_abs_diff"] < 1e-4
     assert ModulatedConv2d.fused is None and heap.enabled is True   # the settings are restored
-    assert StyleGAN2Generator.channels_last is False
+    assert StyleGAN2Generator.channels_last is False and StyleGAN2Generator.inference_chunk_mib == 128
     assert "skipped" in mocogan_modconv(get_subject("digan-test"), settings)
     assert SPEEDUPS["mocogan_modconv"] is mocogan_modconv
 

@@ -154,3 +154,18 @@ def test_opt_in_switches_render_the_unchunked_video(point_chunk):
         restore()
     assert whole.abs().max() > 0.1
     torch.testing.assert_close(chunked, whole, rtol=0, atol=LAYOUT_ATOL)
+
+
+def test_bench_train_step_runs_the_requested_batches():
+    """``--measure speedups`` times DIGAN's step at the ``--train-batch`` batches (a paper-scale batch 16 does
+    not fit every machine), both kinds, before and after."""
+    from vidsynth.bench import get_subject
+    from vidsynth.bench.settings import BenchSettings
+    from vidsynth.bench.speedups import digan_train_step
+
+    settings = BenchSettings(torch.device("cpu"), quick=False, repeat=1, train_batches=(2,))
+    result = digan_train_step(get_subject("digan-test"), settings)
+    assert [(row["batch"], row["kind"]) for row in result["rows"]] == [(2, "r1"), (2, "no_r1")]
+    assert set(result["sec"]) == {f"b2_{kind}_{v}" for kind in ("r1", "no_r1") for v in ("before", "after")}
+    assert BenchSettings(torch.device("cpu"), quick=False).training_batches() == (4, 16)
+    assert BenchSettings(torch.device("cpu"), quick=True).training_batches() == (1,)

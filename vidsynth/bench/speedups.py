@@ -213,31 +213,37 @@ def mocogan_modconv(subject, settings: BenchSettings) -> dict:
     """MoCoGAN-HD generation under ``inference_mode``, before and after issue 18: ``fused_grouped``
     (grouped conv, freed memory returned to the kernel: the former code) vs the unfused modulated
     conv (the CPU default now) without / with ``retain_heap`` (now the default of ``render_latents``),
-    all frames in one batch or in chunks of 4, NCHW or channels-last. ``max_abs_diff``: largest
-    difference between the fused and unfused videos (float rounding)."""
+    all frames in one batch or in chunks of 4, NCHW or channels-last, and ``unfused_pieces_retain_heap``
+    (the default now: ``StyleGAN2Generator.inference_chunk_mib`` pieces). Every other variant runs
+    without those pieces. ``max_abs_diff``: largest difference between the fused and unfused videos
+    (float rounding)."""
     if subject.method != "mocogan-hd":
         return {"skipped": "MoCoGAN-HD only"}
     device, frames = settings.device, _frames(subject, settings)
     subject.build(device)
     lat = subject.latents(1, device)
 
-    def run(fused: bool, chunk: int | None, keep_heap: bool, channels_last: bool = False):
+    def run(fused: bool, chunk: int | None, keep_heap: bool, channels_last: bool = False, pieces: bool = False):
         def fn():
             from vidsynth.models.stylegan2 import StyleGAN2Generator
             from vidsynth.utils import heap
 
+            default_mib = StyleGAN2Generator.inference_chunk_mib
             StyleGAN2Generator.channels_last, heap.enabled = channels_last, keep_heap
+            StyleGAN2Generator.inference_chunk_mib = default_mib if pieces else None
             try:
                 with inference():
                     return _with_modconv(fused, lambda: subject.generate(lat, frames, chunk=chunk))
             finally:
                 StyleGAN2Generator.channels_last, heap.enabled = False, True
+                StyleGAN2Generator.inference_chunk_mib = default_mib
         return fn
 
     diff = (run(True, None, True)() - run(False, None, True)()).abs().max().item()
     variants = {"fused_grouped": run(True, None, False), "unfused": run(False, None, False),
                 "unfused_retain_heap": run(False, None, True), "unfused_chunk4_retain_heap": run(False, 4, True),
-                "unfused_chunk4_retain_heap_channels_last": run(False, 4, True, channels_last=True)}
+                "unfused_chunk4_retain_heap_channels_last": run(False, 4, True, channels_last=True),
+                "unfused_pieces_retain_heap": run(False, None, True, pieces=True)}
     cpu = {name: CPUTime() for name in variants}
     medians = compare({name: cpu[name].wrap(fn) for name, fn in variants.items()}, settings.repeats(False), 1, device)
     return _report(medians, frames=frames, max_abs_diff=diff, cpu_s={name: c.per_call() for name, c in cpu.items()})
@@ -485,13 +491,13 @@ def digan_train_step(subject, settings: BenchSettings) -> dict:
     """A full DIGAN training step (G update + D update; ``r1``: the step that also runs the lazy R1 phase,
     ``no_r1``: the others) on the path before issue 18's second round vs after (``digan_generation_paths``'
     switches; in a step they act on G's forward and backward, ``fused_styles``, and on the D phase's gradient-free
-    render of the fakes, all three), interleaved on one trainer. ``--quick``: batch 1; ``--full``: batches 4 and 16
-    (the paper's batch). Per batch and kind: median seconds per step, the after/before ratio, user/system CPU
+    render of the fakes, all three), interleaved on one trainer. Batches: ``--train-batch`` (repeatable), else
+    batch 1 in ``--quick``, 4 and 16 (the paper's batch) in ``--full``. Per batch and kind: median seconds per step, the after/before ratio, user/system CPU
     seconds per step."""
     if subject.method != "digan":
         return {"skipped": "DIGAN only"}
     device = settings.device
-    batches = [1] if settings.quick else [4, 16]
+    batches = settings.training_batches()
     rows = []
     for batch in batches:
         steps = subject.train_steps(batch, device)
