@@ -135,3 +135,36 @@ def test_official_side_runs_on_glibc_defaults_not_our_lingering_heap(monkeypatch
     finally:
         heap.release()
     assert seen and not any(seen), seen
+
+
+def _official_alone():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "official_alone.py"
+    spec = importlib.util.spec_from_file_location("official_alone", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_official_alone_times_each_video_in_its_own_process(monkeypatch, tmp_path, capsys, one_thread):
+    """scripts/official_alone.py: one JSON line per video from the official loader; a wrong checkout exits 2."""
+    script = _official_alone()
+    assert script.main(["digan", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    calls = []
+
+    @contextlib.contextmanager
+    def counting(checkout, subject, frames):
+        calls.append((checkout, subject.name, frames))
+        with three_times_ours(checkout, subject, frames) as generate:
+            yield generate
+    monkeypatch.setitem(official.LOADERS, "digan", counting)
+    (tmp_path / "src" / "training").mkdir(parents=True)
+    (tmp_path / "src" / "training" / "networks.py").write_text("")
+    assert script.main(["digan", str(tmp_path), "--videos", "2", "--frames", "4", "--config", "digan-test",
+                        "--threads", "1"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["video"] for r in rows] == [0, 1] and calls == [(tmp_path.resolve(), "digan-test", 4)]
+    assert all(r["wall_s"] > 0 and r["user_s"] > 0 and r["minor_faults"] >= 0 for r in rows)
