@@ -162,10 +162,17 @@ def test_bench_train_step_runs_the_requested_batches():
     from vidsynth.bench import get_subject
     from vidsynth.bench.settings import BenchSettings
     from vidsynth.bench.speedups import digan_train_step
+    from vidsynth.utils import heap
 
     settings = BenchSettings(torch.device("cpu"), quick=False, repeat=1, train_batches=(2,))
     result = digan_train_step(get_subject("digan-test"), settings)
     assert [(row["batch"], row["kind"]) for row in result["rows"]] == [(2, "r1"), (2, "no_r1")]
-    assert set(result["sec"]) == {f"b2_{kind}_{v}" for kind in ("r1", "no_r1") for v in ("before", "after")}
+    variants = ("before", "after", "after_retain_heap")
+    assert set(result["sec"]) == {f"b2_{kind}_{v}" for kind in ("r1", "no_r1") for v in variants}
+    assert set(result["speedup_vs_first"]) == {f"b2_{kind}_{v}" for kind in ("r1", "no_r1") for v in variants[1:]}
+    for row in result["rows"]:
+        assert set(row["cpu_s"]) == set(variants) and row["back_to_back"]["user_s"] > 0
+        assert row["back_to_back"]["sec"] > 0 and row["back_to_back"]["minor_faults"] >= 0
+    assert heap.enabled is True and heap._depth == 0
     assert BenchSettings(torch.device("cpu"), quick=False).training_batches() == (4, 16)
     assert BenchSettings(torch.device("cpu"), quick=True).training_batches() == (1,)

@@ -489,27 +489,54 @@ def digan_generation_paths(subject, settings: BenchSettings) -> dict:
 
 def digan_train_step(subject, settings: BenchSettings) -> dict:
     """A full DIGAN training step (G update + D update; ``r1``: the step that also runs the lazy R1 phase,
-    ``no_r1``: the others) on the path before issue 18's second round vs after (``digan_generation_paths``'
-    switches; in a step they act on G's forward and backward, ``fused_styles``, and on the D phase's gradient-free
-    render of the fakes, all three), interleaved on one trainer. Batches: ``--train-batch`` (repeatable), else
-    batch 1 in ``--quick``, 4 and 16 (the paper's batch) in ``--full``. Per batch and kind: median seconds per step, the after/before ratio, user/system CPU
-    seconds per step."""
+    ``no_r1``: the others), interleaved on one trainer: ``before`` (issue 18's second-round switches off and
+    glibc's defaults, ``heap.enabled = False``), ``after`` (the switches on: in a step they act on G's forward
+    and backward, ``fused_styles``, and on the D phase's gradient-free render of the fakes), ``after_retain_heap``
+    (and the step inside ``retain_heap``: the default now; in the interleaved run it starts on a released heap
+    each time). ``back_to_back``: the default path's step straight after itself, the heap kept (a training
+    run's steady state). Batches: ``--train-batch`` (repeatable), else batch 1 in ``--quick``, 4 and 16 (the
+    paper's batch) in ``--full``. Per batch and kind: median seconds per step, ratios to ``before``, user/system
+    CPU seconds and minor page faults per step."""
     if subject.method != "digan":
         return {"skipped": "DIGAN only"}
+    from vidsynth.utils import heap
+
+    def variant(switches: dict, keep_heap: bool, step):
+        def call():
+            heap.enabled = keep_heap
+            try:
+                return _with_switches(switches, step)()
+            finally:
+                heap.enabled = True
+        return call
+
     device = settings.device
     batches = settings.training_batches()
     rows = []
     for batch in batches:
         steps = subject.train_steps(batch, device)
         for kind, step in steps.items():
-            variants = {"before": _with_switches(DIGAN_BEFORE, step), "after": _with_switches(DIGAN_AFTER, step)}
+            variants = {"before": variant(DIGAN_BEFORE, False, step), "after": variant(DIGAN_AFTER, False, step),
+                        "after_retain_heap": variant(DIGAN_AFTER, True, step)}
             cpu = {name: CPUTime() for name in variants}
             medians = compare({name: cpu[name].wrap(fn) for name, fn in variants.items()},
                               settings.repeats(False), 1, device)
-            rows.append({"batch": batch, "kind": kind, "sec": medians, "speedup": ratios(medians)["after"],
-                         "cpu_s": {name: c.per_call() for name, c in cpu.items()}})
+            steady = CPUTime()
+            start = time.perf_counter()
+            with heap.retain_heap():                       # the default path, twice in a row, the heap kept
+                step()
+                with steady:
+                    step()
+            back_to_back = {"sec": time.perf_counter() - start, **steady.per_call(),
+                            "minor_faults": steady.minor_faults}
+            heap.release()
+            rows.append({"batch": batch, "kind": kind, "sec": medians,
+                         "speedups": {k: v for k, v in ratios(medians).items() if k != "before"},
+                         "cpu_s": {name: {**c.per_call(), "minor_faults": c.minor_faults / max(c.calls, 1)}
+                                   for name, c in cpu.items()},
+                         "back_to_back": back_to_back})
         del steps
-    speedup = {f"b{row['batch']}_{row['kind']}": row["speedup"] for row in rows}
+    speedup = {f"b{row['batch']}_{row['kind']}_{v}": x for row in rows for v, x in row["speedups"].items()}
     return {"sec": {f"b{r['batch']}_{r['kind']}_{v}": s for r in rows for v, s in r["sec"].items()},
             "speedup_vs_first": speedup, "rows": rows, "threads": torch.get_num_threads()}
 
