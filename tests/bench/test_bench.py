@@ -127,6 +127,21 @@ def test_unknown_config_and_measure():
     assert set(MEASURES) == {"flops", "generation", "discriminator", "training", "long_video", "speedups", "memory", "loader"}
 
 
+TRAINING_KINDS = {"digan": {"sgemm", "conv3x3"}, "mocogan-hd": {"sgemm", "conv3x3", "conv3d"}}
+
+
+def test_mixed_fraction_of_peak():
+    """Each kind's MACs at its own peak: 1 GMAC of matmuls at 10 GFLOP/s (0.2 s) + 2 GMAC of convs at 20 (0.2 s)
+    done in 1 s is 40% of what the machine could do; one kind alone is the plain fraction."""
+    from vidsynth.bench.peak import fraction_of_peak, mixed_fraction_of_peak
+
+    peak = {"sgemm_gflops": 10.0, "conv3x3_gflops": 20.0, "conv3d_3x3x3_gflops": 30.0}
+    m = mixed_fraction_of_peak({"sgemm": 1e9, "conv3x3": 2e9}, 1.0, peak)
+    assert m["fraction_of_peak"] == pytest.approx(0.4, rel=1e-12) and m["peak_kind"] == "mixed"
+    assert m["peak_gflops"] == pytest.approx(15.0, rel=1e-12) and m["gflops"] == pytest.approx(6.0, rel=1e-12)
+    assert mixed_fraction_of_peak({"conv3d": 3e9, "sgemm": 0.0}, 2.0, peak) == fraction_of_peak(3e9, 2.0, peak, "conv3d")
+
+
 def test_every_subject_reports_fraction_of_peak_and_cpu_time(results):
     peak = results["peak"]
     assert all(positive(peak[k]) for k in PEAK_KEYS.values())
@@ -135,6 +150,13 @@ def test_every_subject_reports_fraction_of_peak_and_cpu_time(results):
         measured = [("generation", r["generation"]), ("discriminator", r["discriminator"])]
         measured += [("training", t) for t in r["training"]["rows"]]
         for name, m in measured:
+            if name == "training":     # G's matmuls and D's convolutions, each against its own peak
+                assert m["peak_kind"] == "mixed", r["config"]
+                assert set(m["gmac_by_kind"]) == TRAINING_KINDS[subject.method]
+                assert sum(m["gmac_by_kind"].values()) == pytest.approx(m["gmac_per_step"], rel=1e-12)
+                ideal_s = sum(2e9 * g / peak[PEAK_KEYS[k]] / 1e9 for k, g in m["gmac_by_kind"].items())
+                assert m["fraction_of_peak"] == pytest.approx(ideal_s / m["sec_per_step"], rel=1e-12)
+                continue
             assert m["peak_kind"] == subject.peak_kind[name], (r["config"], name)
             assert m["peak_gflops"] == peak[PEAK_KEYS[m["peak_kind"]]]
             assert m["fraction_of_peak"] == pytest.approx(m["gflops"] / m["peak_gflops"], rel=1e-12)

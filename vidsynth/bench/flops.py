@@ -45,6 +45,7 @@ class MACCounter(TorchDispatchMode):
     def __init__(self):
         super().__init__()
         self.macs = 0.0
+        self.by_kind: dict[str, float] = {}   # MACs per peak kind: "sgemm" (matmuls), "conv3x3" (2D), "conv3d"
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -60,5 +61,15 @@ class MACCounter(TorchDispatchMode):
                 return out
         out = func(*args, **kwargs)
         if count is not None:
-            self.macs += count(*args, **kwargs, out_val=out) / 2
+            macs = count(*args, **kwargs, out_val=out) / 2
+            self.macs += macs
+            kind = _peak_kind(packet.__name__, args)
+            self.by_kind[kind] = self.by_kind.get(kind, 0.0) + macs
         return out
+
+
+def _peak_kind(op: str, args: tuple) -> str:
+    """The ``peak`` measurement an op's MACs compare with: convolutions by dimension, the rest are matmuls."""
+    if "convolution" not in op:
+        return "sgemm"
+    return "conv3d" if any(isinstance(a, torch.Tensor) and a.ndim == 5 for a in args) else "conv3x3"

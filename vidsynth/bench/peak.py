@@ -76,3 +76,20 @@ def fraction_of_peak(macs: float | None, seconds: float, peak: dict | None, kind
     peak_gflops = (peak or {}).get(PEAK_KEYS[kind])
     return {"gflops": gflops, "peak_kind": kind, "peak_gflops": peak_gflops,
             "fraction_of_peak": gflops / peak_gflops if gflops and peak_gflops else None}
+
+
+def mixed_fraction_of_peak(by_kind: dict[str, float], seconds: float, peak: dict | None) -> dict:
+    """``fraction_of_peak`` for work of several kinds (a training step: G's matmuls, D's convolutions): the
+    fraction is the time the machine would need at each kind's peak, summed, over ``seconds``; ``peak_gflops``
+    is the rate that time implies for the whole step (``peak_kind`` "mixed" when more than one kind)."""
+    macs = sum(by_kind.values())
+    kinds = sorted(k for k, m in by_kind.items() if m > 0)
+    if len(kinds) == 1:
+        return fraction_of_peak(macs, seconds, peak, kinds[0])
+    rates = {k: (peak or {}).get(PEAK_KEYS[k]) for k in kinds}
+    gflops = 2 * macs / seconds / 1e9 if macs and seconds > 0 else None
+    ideal_s = sum(2 * by_kind[k] / (rates[k] * 1e9) for k in kinds) if kinds and all(rates.values()) else None
+    return {"gflops": gflops, "peak_kind": "mixed" if kinds else None,
+            "peak_gflops": 2 * macs / ideal_s / 1e9 if ideal_s else None,
+            "fraction_of_peak": ideal_s / seconds if ideal_s and seconds > 0 else None,
+            "gmac_by_kind": {k: by_kind[k] / 1e9 for k in kinds}}

@@ -42,7 +42,7 @@ class Subject:
     resolution = 128           # output (and discriminator) resolution
     paper_scale = False        # heavy on a CPU: ``--quick`` measures it with fewer repeats / frames
     # The machine rate (``peak.PEAK_KEYS``) each measurement's arithmetic is compared with.
-    peak_kind: dict = {"generation": "conv3x3", "discriminator": "conv3x3", "training": "conv3x3"}
+    peak_kind: dict = {"generation": "conv3x3", "discriminator": "conv3x3"}   # training: by op (MACCounter.by_kind)
     executed: dict = {}        # ``count_generator`` keywords that count what the implementation executes
 
     def __init__(self):
@@ -63,7 +63,7 @@ class DIGANSubject(Subject):
     method = "digan"
     # The INR generator is per-pixel matrix products (modulated 1x1 convs): sgemm. Its Ds are 3x3 convs;
     # a training step's arithmetic is mostly the generator's (forward, backward, R1's double backward).
-    peak_kind = {"generation": "sgemm", "discriminator": "conv3x3", "training": "sgemm"}
+    peak_kind = {"generation": "sgemm", "discriminator": "conv3x3"}
     executed = {"as_published": False}
 
     def __init__(self, name: str, preset: str, description: str, paper_scale: bool = False):
@@ -219,7 +219,7 @@ class PooledMoCoGANHD(nn.Module):
 class MoCoGANHDSubject(Subject):
     method = "mocogan-hd"
     # StyleGAN2's 3x3 modulated convs; the video D is 3D convs (conv3d).
-    peak_kind = {"generation": "conv3x3", "discriminator": "conv3d", "training": "conv3x3"}
+    peak_kind = {"generation": "conv3x3", "discriminator": "conv3d"}
 
     def __init__(self, name: str, description: str, image_resolution: int, channel_multiplier: int,
                  out_size: int, style_dim: int = 512, n_mlp: int = 8, channel_max: int = 512, hidden_dim: int = 384,

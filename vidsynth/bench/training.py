@@ -24,7 +24,7 @@ import torch
 
 from vidsynth.bench.flops import MACCounter
 from vidsynth.bench.memory import gib, peak_memory
-from vidsynth.bench.peak import fraction_of_peak
+from vidsynth.bench.peak import mixed_fraction_of_peak
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import time_call
 
@@ -77,7 +77,7 @@ def measure_kind(step, subject, settings: BenchSettings, batch: int) -> dict:
     t = time_call(step, settings.repeats(subject.paper_scale), 0, device)
     return {"batch": batch, "sec_per_step": t["median_s"], "times_s": t["times_s"], "cpu": t["cpu"],
             "peak_mem_gib": gib(mem["peak_bytes"]), "mem_method": mem["method"], "gmac_per_step": macs / 1e9,
-            **fraction_of_peak(macs, t["median_s"], settings.peak, subject.peak_kind["training"])}
+            **mixed_fraction_of_peak(counter.by_kind, t["median_s"], settings.peak)}
 
 
 def training_step(subject, settings: BenchSettings) -> dict:
