@@ -79,7 +79,7 @@ def test_settings_made_once_and_restored(monkeypatch):
         with heap.retain_heap():                                  # nesting keeps it on
             pass
         assert active is True
-        assert libc.calls == [("mallopt", heap.M_MMAP_MAX, 0), ("mallopt", heap.M_TRIM_THRESHOLD, 2 ** 31 - 1)]
+        assert libc.calls == [("mallopt", heap.M_MMAP_MAX, 0), ("mallopt", heap.M_TRIM_THRESHOLD, -1)]
     assert libc.calls[2:] == [("mallopt", heap.M_MMAP_MAX, 65536), ("mallopt", heap.M_TRIM_THRESHOLD, 128 * 1024),
                               ("malloc_trim", 0)]                 # glibc's defaults back, heap released
     assert heap._depth == 0
@@ -121,7 +121,7 @@ def test_heap_lingers_between_back_to_back_blocks(monkeypatch):
     libc = FakeLibc()
     monkeypatch.setattr(heap, "_glibc", lambda: libc)
     monkeypatch.setattr(heap, "linger_s", 0.2)
-    applied = [("mallopt", heap.M_MMAP_MAX, 0), ("mallopt", heap.M_TRIM_THRESHOLD, 2 ** 31 - 1)]
+    applied = [("mallopt", heap.M_MMAP_MAX, 0), ("mallopt", heap.M_TRIM_THRESHOLD, -1)]
     restored = [("mallopt", heap.M_MMAP_MAX, 65536), ("mallopt", heap.M_TRIM_THRESHOLD, 128 * 1024), ("malloc_trim", 0)]
     with heap.retain_heap():
         pass

@@ -4,7 +4,7 @@ glibc's malloc serves every block above ~32 MiB with its own ``mmap`` and ``munm
 each GB-sized activation of a large generator (StyleGAN2 at 256 px: 128 channels x 257^2 pixels per
 frame) is faulted in page by page again on every layer: measured on mocogan-hd-ucf128, a third of
 the CPU time was kernel (sys) time. :func:`retain_heap` sets ``M_MMAP_MAX = 0`` (every block comes
-from the heap) and a huge ``M_TRIM_THRESHOLD`` (free memory stays there for the next layer), then
+from the heap) and an unlimited ``M_TRIM_THRESHOLD`` (free memory stays there for the next layer), then
 restores glibc's defaults and trims the heap once the work is over, so the memory goes back to the
 system. "Over" means ``linger_s`` seconds (default 2) after the outermost block exits without a new
 one starting: back-to-back renders (videos of ``vidsynth generate``, the sampler, training steps)
@@ -28,6 +28,11 @@ from typing import Iterator
 
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4                  # glibc's mallopt parameter numbers (malloc.h)
 DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_MAX = 128 * 1024, 65536   # glibc's defaults, restored on exit
+# mallopt takes an int, glibc stores the trim threshold as a size_t: -1 becomes SIZE_MAX, "never trim". The
+# largest int, 2 GiB, was too small: a 16-frame 256 px video at once (3.3 GB) or a paper-scale training step
+# (6-9 GB) frees more than 2 GiB at the top of the heap, which glibc then trimmed, so every video and step
+# faulted ~0.6 M pages in again (measured: 590 k faults per warm video with 2 GiB, 3 with -1).
+NEVER_TRIM = -1
 _lock = threading.Lock()
 _depth = 0
 _active = None   # the libc whose settings are applied (inside a block or lingering after one), else None
@@ -66,7 +71,7 @@ def retain_heap() -> Iterator[bool]:
             _timer = None
         if _active is None:
             libc.mallopt(M_MMAP_MAX, 0)
-            libc.mallopt(M_TRIM_THRESHOLD, 2 ** 31 - 1)   # int: the largest value mallopt takes
+            libc.mallopt(M_TRIM_THRESHOLD, NEVER_TRIM)
             _active = libc
         _depth += 1
     try:
