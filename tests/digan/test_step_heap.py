@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from vidsynth.training.digan import DIGANTrainer
 from vidsynth.utils import heap
-
-
-class FakeLibc:
-    def mallopt(self, param, value):
-        return 1
-
-    def malloc_trim(self, pad):
-        return 1
+from tests.fake_libc import fake_glibc
 
 
 def test_step_runs_inside_retain_heap(monkeypatch):
-    heap.release()
-    monkeypatch.setattr(heap, "_glibc", lambda: FakeLibc())
-    monkeypatch.setattr(heap, "linger_s", 0.0)
+    fake_glibc(monkeypatch)
     seen = []
 
     def body(self, step, clips, labels, cur_nimg, frames):

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from vidsynth.training.mocogan_hd import MoCoGANHDTrainer
 from vidsynth.utils import heap
-
-
-class FakeLibc:
-    def mallopt(self, param, value):
-        return 1
-
-    def malloc_trim(self, pad):
-        return 1
+from tests.fake_libc import fake_glibc
 
 
 def test_step_runs_inside_retain_heap(monkeypatch):
-    heap.release()
-    monkeypatch.setattr(heap, "_glibc", lambda: FakeLibc())
-    monkeypatch.setattr(heap, "linger_s", 0.0)
+    fake_glibc(monkeypatch)
     seen = []
     monkeypatch.setattr(MoCoGANHDTrainer, "_step",
                         lambda self, step, clips: seen.append((heap._depth, heap._active is not None)) or {"x": 1.0})
