@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from vidsynth.bench.official import CONFIGS, LOADERS, check_checkouts
     from vidsynth.bench.subjects import get_subject
+    from vidsynth.bench.timing import CPUTime
     from vidsynth.errors import VidsynthError
 
     torch.set_num_threads(args.threads)
@@ -46,13 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     subject.build("cpu")
     with LOADERS[args.method](checkout, subject, args.frames) as generate:
         for video in range(args.videos):
-            before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-            generate()
-            wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
+            with CPUTime() as cpu:
+                start = time.perf_counter()
+                generate()
+                wall = time.perf_counter() - start
             print(json.dumps({"method": args.method, "video": video, "wall_s": round(wall, 3),
-                              "user_s": round(after.ru_utime - before.ru_utime, 3),
-                              "sys_s": round(after.ru_stime - before.ru_stime, 3),
-                              "minor_faults": after.ru_minflt - before.ru_minflt}), flush=True)
+                              "user_s": round(cpu.user_s, 3), "sys_s": round(cpu.sys_s, 3),
+                              "minor_faults": cpu.minor_faults}), flush=True)
     return 0
 
 

@@ -18,6 +18,7 @@ from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.speed import inference
 from vidsynth.bench.table import format_results
 from vidsynth.errors import VidsynthError
+from tests.scripts_module import load_script
 
 
 @contextlib.contextmanager
@@ -137,20 +138,9 @@ def test_official_side_runs_on_glibc_defaults_not_our_lingering_heap(monkeypatch
     assert seen and not any(seen), seen
 
 
-def _official_alone():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "scripts" / "official_alone.py"
-    spec = importlib.util.spec_from_file_location("official_alone", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_official_alone_times_each_video_in_its_own_process(monkeypatch, tmp_path, capsys, one_thread):
     """scripts/official_alone.py: one JSON line per video from the official loader; a wrong checkout exits 2."""
-    script = _official_alone()
+    script = load_script("official_alone")
     assert script.main(["digan", str(tmp_path)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     calls = []

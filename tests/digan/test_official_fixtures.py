@@ -182,12 +182,9 @@ def test_conditional_label_mapping_matches_stylegan2_ada():
 
 def test_fixture_maker_refuses_a_folder_that_is_not_the_official_checkout(tmp_path, capsys):
     """The dispatcher loads scripts/official_fixtures/digan.py and stops with exit code 2 and a message."""
-    import importlib.util
+    from tests.scripts_module import load_script
 
-    path = Path(__file__).resolve().parents[2] / "scripts" / "make_official_fixtures.py"
-    spec = importlib.util.spec_from_file_location("make_official_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("make_official_fixtures")
     with pytest.raises(SystemExit) as e:
         module.main(["digan", "--official", str(tmp_path), "--out", str(tmp_path / "out")])
     assert e.value.code == 2

@@ -85,7 +85,7 @@ def mixed_fraction_of_peak(by_kind: dict[str, float], seconds: float, peak: dict
     macs = sum(by_kind.values())
     kinds = sorted(k for k, m in by_kind.items() if m > 0)
     if len(kinds) == 1:
-        return fraction_of_peak(macs, seconds, peak, kinds[0])
+        return {**fraction_of_peak(macs, seconds, peak, kinds[0]), "gmac_by_kind": {kinds[0]: macs / 1e9}}
     rates = {k: (peak or {}).get(PEAK_KEYS[k]) for k in kinds}
     gflops = 2 * macs / seconds / 1e9 if macs and seconds > 0 else None
     ideal_s = sum(2 * by_kind[k] / (rates[k] * 1e9) for k in kinds) if kinds and all(rates.values()) else None

@@ -61,8 +61,8 @@ class Subject:
 # ----------------------------------------------------------------------------------------- DIGAN
 class DIGANSubject(Subject):
     method = "digan"
-    # The INR generator is per-pixel matrix products (modulated 1x1 convs): sgemm. Its Ds are 3x3 convs;
-    # a training step's arithmetic is mostly the generator's (forward, backward, R1's double backward).
+    # The INR generator is per-pixel matrix products (modulated 1x1 convs): sgemm. Its Ds are 3x3 convs,
+    # 96% of a paper128 training step's MACs (training steps are compared op by op: MACCounter.by_kind).
     peak_kind = {"generation": "sgemm", "discriminator": "conv3x3"}
     executed = {"as_published": False}
 
