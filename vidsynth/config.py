@@ -58,6 +58,8 @@ class DIGANConfig:
     labels: str = "auto"              # with conditional: auto (labels.json), folders, or a labels JSON path
     # --- optimisation ---
     batch: int = 64                   # global batch size (split across processes)
+    batch_gpu: int = 0                # samples per forward/backward pass on each process, gradients summed over the
+    #                                   passes (StyleGAN2-ADA's --batch-gpu, on CPU too): less memory, same step; 0: all
     lr: float = 0.0025
     beta1: float = 0.0
     beta2: float = 0.99
@@ -173,6 +175,8 @@ class MoCoGANHDConfig:
     train_unroll: int = 1
     # --- optimisation ---
     batch: int = 16
+    batch_gpu: int = 0                # samples per forward/backward pass on each process (StyleGAN2-ADA's --batch-gpu);
+    #                                   piece i draws as an extra process would, so results depend on it; 0: all
     lr: float = 1e-4
     beta1: float = 0.5
     beta2: float = 0.999
@@ -401,6 +405,7 @@ def validate_digan(cfg: DIGANConfig) -> None:
     digan_frame_size(cfg)
     if cfg.batch < 1 or cfg.stride < 1:
         raise ConfigError("batch and stride must be >= 1")
+    _check_batch_gpu(cfg)
     if cfg.clip_sampling not in ("per_video", "per_clip"):
         raise ConfigError(f"clip_sampling must be per_video or per_clip, got {cfg.clip_sampling!r}")
     for name in ("z_dim", "w_dim", "motion_dim", "emb_size", "fmm_rank", "g_channel_max", "d_channel_max",
@@ -498,6 +503,7 @@ def validate_mocogan_hd(cfg: MoCoGANHDConfig) -> None:
         if getattr(cfg, name) < 1:
             raise ConfigError(f"{name} must be >= 1, got {getattr(cfg, name)}")
     _check_common(cfg)
+    _check_batch_gpu(cfg)
     for name in ("motion_scale", "w_video_gan", "w_image_gan", "w_mutual_info", "w_feature_match", "w_contrastive",
                  "w_gradient_penalty"):
         _check_range(cfg, name, low=0)
@@ -519,6 +525,14 @@ def _check_common(cfg, signed_r1: bool = False) -> None:
             _check_range(cfg, name, low=0)
     if getattr(cfg, "diffaugment", ""):
         _check_diffaugment(cfg)
+
+
+def _check_batch_gpu(cfg) -> None:
+    """``batch_gpu``: 0 (the whole share at once) or a divisor of the batch (the loop checks each process's share)."""
+    _check_range(cfg, "batch_gpu", low=0)
+    if 0 < cfg.batch_gpu < cfg.batch and cfg.batch % cfg.batch_gpu:
+        raise ConfigError(f"batch_gpu {cfg.batch_gpu} must divide the batch ({cfg.batch}): use --set batch_gpu=N "
+                          "with N a divisor of the batch, or 0 for the whole batch at once")
 
 
 def _check_diffaugment(cfg) -> None:

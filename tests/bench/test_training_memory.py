@@ -76,3 +76,21 @@ def test_training_batches_default():
     assert BenchSettings(cpu, quick=False).training_batches() == (4, 16)        # issue 18's batches
     assert BenchSettings(cpu, quick=True).training_batches() == (1,)
     assert BenchSettings(cpu, quick=True, train_batches=(2, 8)).training_batches() == (2, 8)
+
+
+def test_batch_gpu_runs_a_big_batch_in_passes_with_the_memory_of_one(monkeypatch, one_thread):
+    """``--batch-gpu``: batch 4 in passes of 1 does batch 4's work (4x batch 1's MACs, exactly) and is predicted,
+    and so run, with the memory of one pass, where the whole batch at once is predicted too big for the cap."""
+    monkeypatch.setattr(training, "available_bytes", lambda: 1 << 50)
+    subject = get_subject("digan-test")
+    one = training_step(subject, BenchSettings(torch.device("cpu"), repeat=1, train_batches=(1,)))
+    cap = 1.5 * max(r["peak_mem_gib"] for r in one["rows"])
+    whole = training_step(subject, BenchSettings(torch.device("cpu"), repeat=1, train_batches=(1, 4), max_memory_gib=cap))
+    assert [(r["batch"], r.get("estimated", False)) for r in whole["rows"]] == [(1, False), (1, False), (4, True)]
+    passes = training_step(subject, BenchSettings(torch.device("cpu"), repeat=1, train_batches=(1, 4),
+                                                  max_memory_gib=cap, batch_gpu=1))
+    rows = {(r["batch"], r["kind"]): r for r in passes["rows"]}
+    assert set(rows) == {(1, "r1"), (1, "no_r1"), (4, "r1"), (4, "no_r1")}
+    for kind in ("r1", "no_r1"):
+        assert rows[4, kind]["batch_gpu"] == 1 and "batch_gpu" not in rows[1, kind]
+        assert rows[4, kind]["gmac_per_step"] == pytest.approx(4 * rows[1, kind]["gmac_per_step"], rel=1e-9)

@@ -99,11 +99,10 @@ def _step_grads(switches: dict) -> tuple[dict, int]:
         grads, apply = {}, trainer.apply
 
         def recording_apply(loss, module, opt):
-            loss.backward(retain_graph=True)
+            out = apply(loss, module, opt)                  # the gradients stay on the parameters after the step
             phase = "G" if module is trainer.G else ("R1" if "D" in grads else "D")
             grads[phase] = {n: p.grad.clone() for n, p in module.named_parameters() if p.grad is not None}
-            module.zero_grad(set_to_none=True)
-            apply(loss, module, opt)
+            return out
 
         trainer.apply = recording_apply
         g = torch.Generator().manual_seed(1)

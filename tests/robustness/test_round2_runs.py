@@ -96,10 +96,12 @@ def test_resume_applies_options_that_can_change_and_accepts_the_same_command(run
     # here) and --batch are fine
     code, err = cli(monkeypatch, capsys, "train", "--method", "digan", "--preset", "test", "--resume", run_copy,
                     "--data", f"{data}/.", "--batch", 4, "--kimg", 0.024, "--snapshot-kimg", 0, "--workers", 0,
-                    "--device", "cpu", "--quiet")
+                    "--device", "cpu", "--quiet", "--set", "batch_gpu=2")
     assert code == 0, err
-    assert "notice: resuming with kimg 0.016 -> 0.024" in err
-    assert ckpt.load(ckpt.list_checkpoints(run_copy)[0])["step"] == 6  # 24 videos / batch 4
+    # batch_gpu (passes per step: the memory of the machine resumed on) may change too
+    assert "notice: resuming with kimg 0.016 -> 0.024, batch_gpu 0 -> 2" in err
+    state = ckpt.load(ckpt.list_checkpoints(run_copy)[0])
+    assert state["step"] == 6 and state["config"]["method"]["batch_gpu"] == 2  # 24 videos / batch 4
 
 
 def test_resume_refuses_a_changed_dataset_unless_allowed(run_copy, capsys):

@@ -17,6 +17,7 @@ class BenchSettings:
     train_batches: tuple[int, ...] | None = None  # training-step batches; None = (4, 16) full, (1,) quick
     peak: dict | None = None   # this machine's measured rates (``peak.peak_rates``), for fractions
     max_memory_gib: float | None = None  # training batches predicted above this are estimated, not run
+    batch_gpu: int = 0         # training steps in micro-batches of this many samples (0: the whole batch at once)
 
     def repeats(self, heavy: bool = False) -> int:
         if self.repeat is not None:
@@ -34,6 +35,10 @@ class BenchSettings:
         if self.train_batches:
             return tuple(self.train_batches)
         return (1,) if self.quick else (4, 16)
+
+    def pass_size(self, batch: int) -> int:
+        """Samples per forward/backward pass of a training step at ``batch``: what its memory grows with."""
+        return min(batch, self.batch_gpu) if self.batch_gpu > 0 else batch
 
     def batch_size(self) -> int:
         if self.batch is not None:

@@ -164,12 +164,15 @@ class DIGANSubject(Subject):
         dt = torch.ones(video.shape[0], device=video.device)
         return list(D(motion_input(video[:, :, 0], video[:, :, -1], dt)))
 
-    def train_steps(self, batch: int, device) -> dict:
+    def train_steps(self, batch: int, device, batch_gpu: int = 0) -> dict:
         """``{"r1": step, "no_r1": step}``: callables running one ``DIGANTrainer.step`` (one G and one D
-        update) at a step index that runs the lazy R1 phase (a multiple of ``r1_interval``) or not."""
+        update) at a step index that runs the lazy R1 phase (a multiple of ``r1_interval``) or not;
+        ``batch_gpu``: in micro-batches of that many samples (``training/micro_batch.py``)."""
         from vidsynth.training.digan import DIGANTrainer
 
-        cfg = dataclasses.replace(self.cfg, batch=batch, mbstd_group=min(self.cfg.mbstd_group, batch))
+        per_pass = batch_gpu or batch
+        cfg = dataclasses.replace(self.cfg, batch=batch, batch_gpu=batch_gpu,
+                                  mbstd_group=min(self.cfg.mbstd_group, per_pass))
         trainer = DIGANTrainer(cfg, torch.device(device))
         clips = torch.randint(0, 256, (batch, 3, cfg.frames, cfg.resolution, cfg.resolution), dtype=torch.uint8)
         labels = torch.zeros(batch, dtype=torch.long)
@@ -328,25 +331,29 @@ class MoCoGANHDSubject(Subject):
         D = D if D is not None else self.discriminators(video.device)
         return D["video_d"](video) + D["image_d"](video[:, :, 0], video[:, :, -1])
 
-    def train_steps(self, batch: int, device) -> dict:
+    def train_steps(self, batch: int, device, batch_gpu: int = 0) -> dict:
         """``{"gp": step}``: a callable running one motion-generator update and one D_V + D_I update
         (in-domain losses of ``vidsynth.models.mocogan_hd.losses``; the official schedule does 5 G
         steps per D step). StyleGAN2 stays frozen but is back-propagated through for G_M. Every D
-        step includes WGAN-GP on D_V, so there is no separate unregularised kind."""
+        step includes WGAN-GP on D_V, so there is no separate unregularised kind. ``batch_gpu``: in
+        micro-batches of that many videos, gradients summed, as ``MoCoGANHDTrainer`` runs them."""
         from vidsynth.utils.heap import retain_heap
 
-        parts = self.train_parts(batch, device)
+        parts = self.train_parts(batch, device, batch_gpu=batch_gpu)
 
         def step():
             with retain_heap():                 # as MoCoGANHDTrainer.step
                 parts.one_step()
         return {"gp": step}
 
-    def train_parts(self, batch: int, device, frames: int | None = None) -> SimpleNamespace:
+    def train_parts(self, batch: int, device, frames: int | None = None, batch_gpu: int = 0) -> SimpleNamespace:
         """What one training step is made of (``G_M``, ``G_I``, ``D_V``, ``D_I``, ``real`` [N, 3, T, H, W],
-        ``gen``, ``one_step``), seeded, so that ``bench speedups`` can time variants of the same step."""
+        ``gen``, ``one_step``), seeded, so that ``bench speedups`` can time variants of the same step.
+        ``batch_gpu``: each update back-propagates micro-batches of that many videos in turn (one piece's
+        graph at a time), then steps once."""
         from vidsynth.models.mocogan_hd import (PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
                                                 freeze_image_generator, generator_losses)
+        from vidsynth.training.micro_batch import micro_batches
 
         device, frames = torch.device(device), frames or self.frames
         torch.manual_seed(0)
@@ -360,17 +367,20 @@ class MoCoGANHDSubject(Subject):
         real = torch.rand(batch, 3, frames, self.resolution, self.resolution, device=device) * 2 - 1
         gen = torch.Generator(device=device).manual_seed(0)
 
+        pieces = micro_batches(batch, batch_gpu)
+
+        def update(losses_of, opt):
+            opt.zero_grad(set_to_none=True)
+            for piece in pieces:
+                loss = losses_of(G_M, G_I, D_V, D_I, real[piece], "in_domain", generator=gen)["total"]
+                (loss / len(pieces) if len(pieces) > 1 else loss).backward()
+            opt.step()
+
         def one_step():
             D_V.requires_grad_(False), D_I.requires_grad_(False)
-            loss = generator_losses(G_M, G_I, D_V, D_I, real, "in_domain", generator=gen)["total"]
-            opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-            opt_g.step()
+            update(generator_losses, opt_g)
             D_V.requires_grad_(True), D_I.requires_grad_(True)
-            loss = discriminator_losses(G_M, G_I, D_V, D_I, real, "in_domain", generator=gen)["total"]
-            opt_d.zero_grad(set_to_none=True)
-            loss.backward()
-            opt_d.step()
+            update(discriminator_losses, opt_d)
         return SimpleNamespace(G_M=G_M, G_I=G_I, D_V=D_V, D_I=D_I, real=real, gen=gen, one_step=one_step)
 
 

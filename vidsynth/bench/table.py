@@ -64,7 +64,8 @@ def format_results(out: dict, markdown: bool = False) -> str:
     if rows:
         parts.append(_table(["config", "G GMAC/video", "videos/s", "frames/s", "gen GiB", "gen % of peak",
                              "gen sys/user", "D GMAC/clip", "D clips/s", "D % of peak"], rows, markdown))
-    train_rows = [[r["config"], t["batch"], t["kind"], t.get("sec_per_step"), _mem(t), _fmt(t.get("gflops"), 1),
+    batch = lambda t: f'{t["batch"]} ({t["batch_gpu"]} per pass)' if t.get("batch_gpu") else t["batch"]  # noqa: E731
+    train_rows = [[r["config"], batch(t), t["kind"], t.get("sec_per_step"), _mem(t), _fmt(t.get("gflops"), 1),
                    _pct(t.get("fraction_of_peak"), t.get("peak_kind")), _sys(t.get("cpu"))]
                   for r in out["results"] for t in _get(r, "training", "rows") or [] if not t.get("probe")]
     if train_rows:

@@ -11,7 +11,10 @@ recorded; then ``repeats`` calls are timed with their user/system CPU time.
 Batches that do not fit: before a batch is built its peak memory is predicted from the batches
 measured so far (linear in batch through the two largest; from one batch, proportional to the batch,
 an upper bound) and, if the prediction exceeds the memory available now, the batch is not run; its
-row carries ``"estimated": true`` and the predicted memory. ``--max-memory GIB`` (``BenchSettings.max_memory_gib``)
+row carries ``"estimated": true`` and the predicted memory. With ``--batch-gpu N`` (``BenchSettings.batch_gpu``)
+a step runs in micro-batches of N samples, gradients summed, as training with ``batch_gpu`` does: the
+same step, with the memory of N samples per pass (rows say ``"batch_gpu": N``), and predictions are made
+per pass. ``--max-memory GIB`` (``BenchSettings.max_memory_gib``)
 lowers that limit, for a machine shared with other jobs. When no batch of the list has been
 measured yet and the first is larger than 1, batch 1 is measured first as a probe.
 """
@@ -89,20 +92,23 @@ def training_step(subject, settings: BenchSettings) -> dict:
     rows = []
     for batch in plan:
         probe = batch not in wanted
-        guess = predict_peak(measured, batch)
+        per_pass = settings.pass_size(batch)             # memory grows with the samples of one pass
+        guess = predict_peak(measured, per_pass)
         limit = memory_limit(device, settings.max_memory_gib)
         if guess is not None and limit is not None and guess[0] > limit[0]:
             if not probe:
                 rows.append({"batch": batch, "kind": "all", "estimated": True, "peak_mem_gib": gib(guess[0]),
                              "note": f"not run: estimated {gib(guess[0]):.1f} GiB ({guess[1]}) > {limit[1]}"})
             continue
-        steps = subject.train_steps(batch, device)
+        steps = subject.train_steps(batch, device, batch_gpu=per_pass if per_pass < batch else 0)
         for kind, step in steps.items():
             row = {"kind": kind, **measure_kind(step, subject, settings, batch)}
+            if per_pass < batch:
+                row["batch_gpu"] = per_pass
             if probe:
                 row["probe"] = True
             rows.append(row)
-            measured[batch] = max(measured.get(batch, 0.0), row["peak_mem_gib"] * 2 ** 30)
+            measured[per_pass] = max(measured.get(per_pass, 0.0), row["peak_mem_gib"] * 2 ** 30)
         del steps
         gc.collect()
     largest = max((r["batch"] for r in rows if not r.get("estimated") and not r.get("probe")), default=None)

@@ -28,6 +28,9 @@ import click
 @click.option("--train-batch", "train_batches", type=int, multiple=True,
               help="Batch sizes of the training-step measurement (repeatable). Default: 4 and 16 with --full, "
                    "1 with --quick.")
+@click.option("--batch-gpu", "batch_gpu", type=int, default=0, show_default=True, metavar="N",
+              help="Training steps in micro-batches of N samples, gradients summed (the batch_gpu of training: "
+                   "a batch-16 step with the memory of N; 0: the whole batch at once).")
 @click.option("--max-memory", "max_memory", type=float, default=None, metavar="GIB",
               help="Training-step batches whose predicted peak exceeds this are reported as estimates, not run "
                    "(default: 90% of the memory available). The first batch measured (batch 1 as a probe) "
@@ -70,7 +73,8 @@ import click
                    "--clips, --seed and resolution) instead of measuring them again.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="learning: override a field of --config's preset (repeatable), e.g. --set lr=0.002.")
-def bench_command(configs, measures, official_digan, official_mocogan_hd, train_batches, max_memory, json_path, markdown_path,
+def bench_command(configs, measures, official_digan, official_mocogan_hd, train_batches, batch_gpu, max_memory,
+                  json_path, markdown_path,
                   device, repeat, batch, quick, use_compile, d_frames, threads, no_i3d, list_configs, data, minutes,
                   every, kimg, every_kimg, clips, outdir, resume, seed, baselines_from, sets):
     """Measure GMAC/video, generation frames/s, peak memory, D clips/s, a training step, long-video
@@ -121,7 +125,7 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
     dev = resolve_device(device)
     settings = BenchSettings(dev, quick=dev.type == "cpu" if quick is None else quick, repeat=repeat, batch=batch,
                              compile=use_compile, d_frames=d_frames, train_batches=train_batches or None,
-                             max_memory_gib=max_memory)
+                             max_memory_gib=max_memory, batch_gpu=batch_gpu)
     out = run_bench(configs or DEFAULT_CONFIGS, settings, measures or None, i3d=not no_i3d,
                     log=lambda msg: click.echo(msg, err=True), official=official)
     click.echo(format_results(out))

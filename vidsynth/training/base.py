@@ -73,10 +73,11 @@ class GANTrainerState:
 
     _STATE = ("G", "D", "G_ema", "opt_G", "opt_D")
 
-    def apply(self, loss: torch.Tensor, module: nn.Module, opt: torch.optim.Optimizer) -> None:
-        """Backpropagate ``loss``, average ``module``'s gradients over ranks, take ``opt``'s step
-        (``self.amp``: fp16 loss scaling, ``training/precision.py``)."""
-        self.amp.backward_step(loss, [module], [opt], self.dist)
+    def apply(self, loss, module: nn.Module, opt: torch.optim.Optimizer) -> torch.Tensor:
+        """Backpropagate ``loss`` (a tensor, or one callable per micro-batch), average ``module``'s gradients
+        over ranks, take ``opt``'s step (``self.amp``: fp16 loss scaling, ``training/precision.py``).
+        Returns the loss, detached."""
+        return self.amp.backward_step(loss, [module], [opt], self.dist)
 
     def state_dict(self) -> dict:
         state = {name: getattr(self, name).state_dict() for name in self._STATE}

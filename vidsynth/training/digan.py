@@ -37,6 +37,7 @@ from vidsynth.nn.precision import compile_generator, to_channels_last
 from vidsynth.training.base import GANTrainerState, lazy_regularized_adam
 from vidsynth.training.distributed import DistContext
 from vidsynth.training.ema import update_ema
+from vidsynth.training.micro_batch import BufferMean, micro_batches, micro_rank
 from vidsynth.training.precision import MixedPrecision
 from vidsynth.utils.heap import retain_heap
 from vidsynth.utils.seeding import seed_stream
@@ -244,39 +245,61 @@ class DIGANTrainer(GANTrainerState):
         cfg = self.cfg
         clips = clips.to(self.device, non_blocking=True)
         c = self._one_hot(labels)
-        r = StepRandom(self.seed, step, self.device, clips.shape[0], self.dist.rank, self.dist.world_size)
+        # micro-batches of cfg.batch_gpu (training/micro_batch.py): piece i draws as rank rank * parts + i
+        # would, so its numbers are the whole share's, sliced; one piece (the default) is the plain step
+        pieces = micro_batches(clips.shape[0], cfg.batch_gpu)
+        parts = len(pieces)
+        rs = [StepRandom(self.seed, step, self.device, p.stop - p.start,
+                         *micro_rank(self.dist.rank, self.dist.world_size, i, parts)) for i, p in enumerate(pieces)]
+        cs = [None if c is None else c[p] for p in pieces]
         stats = {}
 
         # --- G: make D call fakes real (non-saturating) ---
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
-        with self.amp.autocast():
-            g_terms = generator_loss(self.D, self._augment(self._fake_pair(c, r), r), c)
-            loss_g = sum(g_terms.values())
-        self.apply(loss_g, self.G, self.opt_G)
+        w_avg = BufferMean([self.G], parts)
+
+        def g_loss(i: int) -> torch.Tensor:
+            with self.amp.autocast():
+                fake = self._augment(self._fake_pair(cs[i], rs[i]), rs[i])
+                return sum(generator_loss(self.D, fake, cs[i]).values())
+        loss_g = self.apply([w_avg.wrap(lambda i=i: g_loss(i)) for i in range(parts)], self.G, self.opt_G)
         stats["loss/G"] = loss_g.item()
+        w_avg.finish()
 
         # --- D main: fakes low, reals high ---
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
-        with self.amp.autocast():
-            with torch.no_grad():
-                fake = self._fake_pair(c, r)
-            real = self._real_pair(clips, r, frames)
-            d_terms, logits = discriminator_loss(self.D, self._augment(fake, r), self._augment(real, r), c)
-            loss_d = sum(d_terms.values())
-        self.apply(loss_d, self.D, self.opt_D)
+        w_avg, reals, logits = BufferMean([self.G], parts), [], []
+
+        def d_loss(i: int) -> torch.Tensor:
+            with self.amp.autocast():
+                with torch.no_grad():
+                    fake = self._fake_pair(cs[i], rs[i])
+                reals.append(self._real_pair(clips[pieces[i]], rs[i], None if frames is None else frames[pieces[i]]))
+                terms, out = discriminator_loss(self.D, self._augment(fake, rs[i]), self._augment(reals[i], rs[i]),
+                                                cs[i])
+            logits.append({k: v.detach().mean() for k, v in out.items()})
+            return sum(terms.values())
+        loss_d = self.apply([w_avg.wrap(lambda i=i: d_loss(i)) for i in range(parts)], self.D, self.opt_D)
         stats["loss/D"] = loss_d.item()
-        stats["D/real_motion"], stats["D/fake_motion"] = logits["motion_real"].mean().item(), logits["motion_fake"].mean().item()
-        stats["D/real_image"], stats["D/fake_image"] = logits["image_real"].mean().item(), logits["image_fake"].mean().item()
+        w_avg.finish()
+        mean = {k: sum(piece[k] for piece in logits) / parts for k in logits[0]}
+        stats["D/real_motion"], stats["D/fake_motion"] = mean["motion_real"].item(), mean["motion_fake"].item()
+        stats["D/real_image"], stats["D/fake_image"] = mean["image_real"].item(), mean["image_fake"].item()
 
         # --- D reg: lazy R1 as its own phase and Adam step (official Dreg), on the same reals, fresh augmentation ---
         if cfg.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0:
-            with self.amp.autocast(regularizer=True):
-                loss_r1, r1 = lazy_r1_loss(self.D, real, c, lambda x: self._augment(x, r), cfg.r1_gamma,
-                                           cfg.r1_interval)
-            self.apply(loss_r1, self.D, self.opt_D)
-            stats["loss/R1"] = r1.item()
+            r1s = []
+
+            def r1_loss(i: int) -> torch.Tensor:
+                with self.amp.autocast(regularizer=True):
+                    loss, r1 = lazy_r1_loss(self.D, reals[i], cs[i], lambda x: self._augment(x, rs[i]), cfg.r1_gamma,
+                                            cfg.r1_interval)
+                r1s.append(r1.detach())
+                return loss
+            self.apply([lambda i=i: r1_loss(i) for i in range(parts)], self.D, self.opt_D)
+            stats["loss/R1"] = (sum(r1s) / parts).item()
         self.D.requires_grad_(False)
 
         self.update_ema(cur_nimg)

@@ -32,6 +32,7 @@ from vidsynth.training.base import Trainer, build_trainer
 from vidsynth.training.callbacks import Snapshot, SnapshotCallback, check_callbacks
 from vidsynth.training.distributed import DistContext
 from vidsynth.training.log_sinks import open_sinks
+from vidsynth.training.micro_batch import micro_batches
 from vidsynth.training.progress import TrainingProgress
 from vidsynth.training.run_dir import RunLock, new_run_dir
 from vidsynth.training.snapshots import save_snapshot_model, update_best
@@ -143,6 +144,9 @@ class NonFiniteError(VidsynthError):
 # on which machine. Everything else (the method config, data, seed, ...) shapes what is trained.
 RESUMABLE_OPTIONS = ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes", "num_workers", "device",
                      "keep_checkpoints", "metrics", "metrics_kimg", "keep_models", "best_by", "log")
+# Method options that may change on --resume: how a step is cut into passes to fit the device's memory
+# (training/micro_batch.py), not what a step computes.
+RESUMABLE_METHOD_OPTIONS = ("batch_gpu",)
 
 
 def _notice(text: str) -> None:
@@ -181,17 +185,21 @@ def _resume_configs(cfg, loop: LoopConfig, state: dict, explicit: dict | None, i
         keep = ("kimg", "minutes", "snapshot_kimg", "snapshot_minutes", "num_workers", "device", "keep_checkpoints")
         return saved_cfg, dataclasses.replace(saved_loop, **{k: getattr(loop, k) for k in keep})
     refused = [(k, getattr(saved_cfg, k), getattr(cfg, k)) for k in sorted(explicit.get("method", ()))
-               if getattr(cfg, k) != getattr(saved_cfg, k)]
+               if k not in RESUMABLE_METHOD_OPTIONS and getattr(cfg, k) != getattr(saved_cfg, k)]
     refused += [(k, getattr(saved_loop, k), getattr(loop, k)) for k in sorted(explicit.get("loop", ()))
                 if k not in RESUMABLE_OPTIONS and not _same_option(k, getattr(loop, k), getattr(saved_loop, k))]
     if refused:
         listed = "; ".join(f"{k} (run: {a!r}, given: {b!r})" for k, a, b in refused)
         raise ConfigError(f"cannot change on --resume: {listed}"
                           + ". These shape what is trained: drop them, or start a new run. On --resume you may "
-                          f"change: {', '.join(RESUMABLE_OPTIONS)}")
+                          f"change: {', '.join(RESUMABLE_OPTIONS + RESUMABLE_METHOD_OPTIONS)}")
     given = [k for k in sorted(explicit.get("loop", ())) if k in RESUMABLE_OPTIONS]
     changed = [f"{k} {getattr(saved_loop, k)!r} -> {getattr(loop, k)!r}" for k in given
                if getattr(loop, k) != getattr(saved_loop, k) and k not in ("num_workers", "device")]
+    method_given = {k: getattr(cfg, k) for k in sorted(explicit.get("method", ()))
+                    if k in RESUMABLE_METHOD_OPTIONS}
+    changed += [f"{k} {getattr(saved_cfg, k)!r} -> {v!r}" for k, v in method_given.items() if v != getattr(saved_cfg, k)]
+    saved_cfg = dataclasses.replace(saved_cfg, **method_given)
     if changed and is_main:
         _notice("resuming with " + ", ".join(changed))
     machine = {"num_workers": loop.num_workers, "device": loop.device}  # this machine's, not the old one's
@@ -269,6 +277,7 @@ def _setup_run(cfg, loop, outdir, resume, run_name, dist, init_weights, explicit
                           "videos in one sub-folder per class and --set labels=folders, or add a labels.json")
     if cfg.batch % dist.world_size:
         raise ConfigError(f"batch {cfg.batch} must be divisible by the number of processes ({dist.world_size})")
+    micro_batches(cfg.batch // dist.world_size, getattr(cfg, "batch_gpu", 0))   # batch_gpu divides each share
     trainer = build_trainer(cfg, device, c_dim, loop.seed, dist)
     step, nimg, init_weights = _restore_trainer(trainer, cfg, state, init_weights, dist.rank)
     if run_dir is None:

@@ -28,12 +28,13 @@ import torch
 from vidsynth.config import MoCoGANHDConfig, validate_mocogan_hd
 from vidsynth.errors import CheckpointError, ConfigError
 from vidsynth.export import load_image_generator
-from vidsynth.models.mocogan_hd import (ContrastiveImageDiscriminator, LossWeights, MotionGenerator,
+from vidsynth.models.mocogan_hd import (ContrastiveImageDiscriminator, LossWeights, MemoryBank, MotionGenerator,
                                         PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
                                         generator_losses)
 from vidsynth.models.mocogan_hd.video_generator import MoCoGANHDVideoGenerator
 from vidsynth.nn.precision import compile_generator, to_channels_last
 from vidsynth.training.distributed import DistContext
+from vidsynth.training.micro_batch import BufferMean, micro_batches, micro_rank
 from vidsynth.training.precision import MixedPrecision
 from vidsynth.utils.heap import retain_heap
 from vidsynth.utils.seeding import seed_stream
@@ -141,32 +142,55 @@ class MoCoGANHDTrainer:
 
     def _step(self, step: int, clips: torch.Tensor) -> dict[str, float]:
         self.ensure_pca()
-        cfg, g = self.cfg, self.step_generator(step)
+        cfg = self.cfg
         real = clips.to(self.device, non_blocking=True).float() / 127.5 - 1       # [B, 3, T, R, R]
+        # micro-batches of cfg.batch_gpu (training/micro_batch.py): piece i draws from the stream of rank
+        # rank * parts + i, as that process of a run with parts x the processes would; one piece: the plain step
+        pieces = micro_batches(real.shape[0], cfg.batch_gpu)
+        parts = len(pieces)
+        gens = [seed_stream(self.seed, step, micro_rank(self.rank, self.dist.world_size, i, parts)[0],
+                            device=self.device) for i in range(parts)]
+        kw = dict(mode=self.mode, weights=self.weights, noise_mode=cfg.noise, unroll=cfg.train_unroll)
         stats: dict[str, float] = {}
+
+        def piece_loss(losses_of, record: list, i: int, regularizer: bool = False) -> torch.Tensor:
+            with self.amp.autocast(regularizer=regularizer):
+                losses = losses_of(self.G_M, self.G_I, self.D_V, self.D_I, real[pieces[i]], generator=gens[i], **kw)
+            record.append({k: v.detach() for k, v in losses.items()})
+            return losses["total"]
+
+        def mean_of(record: list) -> dict[str, float]:
+            return {k: (sum(piece[k] for piece in record) / parts).item() for k in record[0]}
+
+        def backward_step(losses_of, record: list, modules, optimizers, regularizer: bool = False) -> None:
+            """Every piece's loss back-propagated, then one step. D_V's and D_I's buffers (spectral norm's power
+            iteration) move as on one process per piece; the memory banks take every piece's keys in turn."""
+            shared = BufferMean([self.D_V, self.D_I], parts, keep=(MemoryBank,))
+            self.amp.backward_step([shared.wrap(lambda i=i: piece_loss(losses_of, record, i, regularizer))
+                                    for i in range(parts)], modules, optimizers, self.dist)
+            shared.finish()
 
         self._set_trainable(True)
         for _ in range(cfg.g_steps):
-            with self.amp.autocast():
-                losses = generator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g,
-                                          noise_mode=cfg.noise, unroll=cfg.train_unroll)
-            self.amp.backward_step(losses["total"], [self.G_M], [self.opt_G], self.dist)
-        stats.update({f"G/{k}": v.item() for k, v in losses.items() if k != "total"})
-        stats["loss/G"] = losses["total"].item()
+            record: list = []
+            backward_step(generator_losses, record, [self.G_M], [self.opt_G])
+        losses = mean_of(record)
+        stats.update({f"G/{k}": v for k, v in losses.items() if k != "total"})
+        stats["loss/G"] = losses["total"]
 
         self._set_trainable(False)
-        with self.amp.autocast(regularizer=cfg.w_gradient_penalty > 0):      # D_V's WGAN-GP
-            losses = discriminator_losses(self.G_M, self.G_I, self.D_V, self.D_I, real, self.mode, self.weights, g,
-                                          noise_mode=cfg.noise, unroll=cfg.train_unroll)
+        record = []                                                           # D_V's WGAN-GP: fp32 passes
+        backward_step(discriminator_losses, record, [self.D_V, self.D_I], [self.opt_D_V, self.opt_D_I],
+                      regularizer=cfg.w_gradient_penalty > 0)
         # the EMA copy of the cross-domain D_I has no gradients and is skipped by the gradient averaging
-        self.amp.backward_step(losses["total"], [self.D_V, self.D_I], [self.opt_D_V, self.opt_D_I], self.dist)
         if cfg.cross_domain:
             self.D_I.update_ema()
         self.D_V.requires_grad_(False)
         for p in self.D_I_params:
             p.requires_grad_(False)
-        stats.update({f"D/{k}": v.item() for k, v in losses.items() if k != "total"})
-        stats["loss/D"] = losses["total"].item()
+        losses = mean_of(record)
+        stats.update({f"D/{k}": v for k, v in losses.items() if k != "total"})
+        stats["loss/D"] = losses["total"]
         return stats
 
     # ------------------------------------------------------------------ state

@@ -65,12 +65,24 @@ class MixedPrecision:
             return autocast(self.device, "fp32")
         return autocast(self.device, "fp32" if regularizer else self.precision)
 
-    def backward_step(self, loss: torch.Tensor, modules, optimizers, dist) -> None:
+    def backward_step(self, loss, modules, optimizers, dist) -> torch.Tensor:
         """Zero the grads, backpropagate ``loss`` (scaled for fp16), average each module's gradients over
-        ranks, step each optimizer (fp16: unscaled, skipped on inf/NaN), update the scale."""
+        ranks, step each optimizer (fp16: unscaled, skipped on inf/NaN), update the scale.
+
+        ``loss`` is a tensor, or a list of callables, one per micro-batch (``training/micro_batch.py``): each
+        is computed and back-propagated in turn, divided by their number, so only one piece's graph is held
+        and the summed gradients are the mean. Returns the loss (the mean of the pieces), detached."""
         for opt in optimizers:
             opt.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
+        if isinstance(loss, torch.Tensor):
+            self.scaler.scale(loss).backward()
+            total = loss.detach()
+        else:
+            total = 0
+            for piece in loss:
+                value = piece() / len(loss)
+                self.scaler.scale(value).backward()
+                total = total + value.detach()
         for module in modules:
             dist.sync_grads(module)
             if self.blockwise:                 # StyleGAN2-ADA: no scaler, non-finite gradients replaced
@@ -80,6 +92,7 @@ class MixedPrecision:
         for opt in optimizers:
             self.scaler.step(opt)       # == opt.step() when the scaler is off (fp32, bf16)
         self.scaler.update()
+        return total
 
     def state_dict(self) -> dict:
         """The loss scale and its growth counter (empty unless fp16)."""
