@@ -27,7 +27,8 @@ def _status_kib(field: str) -> int | None:
         return None
 
 
-def _release_free_heap() -> None:
+def release_free_heap() -> None:
+    """Collect garbage and hand the heap's free memory back to the system (``malloc_trim``)."""
     gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -55,7 +56,7 @@ def peak_memory(fn: Callable[[], object], device: torch.device | str = "cpu") ->
         fn()
         torch.cuda.synchronize(device)
         return {"peak_bytes": torch.cuda.max_memory_allocated(device) - before, "method": "cuda.max_memory_allocated"}
-    _release_free_heap()
+    release_free_heap()
     if _reset_hwm() and _status_kib("VmRSS") is not None:
         before = _status_kib("VmRSS")
         fn()

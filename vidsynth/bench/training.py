@@ -26,10 +26,11 @@ import re
 import torch
 
 from vidsynth.bench.flops import MACCounter
-from vidsynth.bench.memory import gib, peak_memory
+from vidsynth.bench.memory import gib, peak_memory, release_free_heap
 from vidsynth.bench.peak import mixed_fraction_of_peak
 from vidsynth.bench.settings import BenchSettings
 from vidsynth.bench.timing import time_call
+from vidsynth.utils import heap
 
 HEADROOM = 0.9   # run a batch only if its predicted peak is under 90% of the memory available now
 
@@ -94,6 +95,8 @@ def training_step(subject, settings: BenchSettings) -> dict:
         probe = batch not in wanted
         per_pass = settings.pass_size(batch)             # memory grows with the samples of one pass
         guess = predict_peak(measured, per_pass)
+        heap.release()              # the last batch's retained heap (retain_heap lingers) is not "in use"
+        release_free_heap()
         limit = memory_limit(device, settings.max_memory_gib)
         if guess is not None and limit is not None and guess[0] > limit[0]:
             if not probe:
