@@ -27,6 +27,8 @@ Examples:
   vidsynth train --method stylegan2 --data ~/frames_or_images --preset paper256 --set diffaugment=color,translation
   vidsynth train --method mocogan-hd --image-generator runs/00004-stylegan2-shapes --data builtin:shapes --preset tiny
   vidsynth train --method mocogan-hd --image-generator ffhq256/ --data ~/vox --cross-domain --preset paper
+  vidsynth train --method mocogan-hd --image-generator RUN --data ~/ucf101 --preset paper --set batch_gpu=1
+                                        (batch 16 in passes of 1 video: 11.7 GiB on CPU, ~170 all at once)
 
 \b
 Every field of the method config can be set with --set key=value; `vidsynth train --method digan
@@ -58,7 +60,8 @@ def _method_names():
               "a run folder); its architecture is used, optimizers and counters start fresh.")
 @click.option("--allow-data-change", is_flag=True, help="With --resume: continue although the dataset changed "
               "since the run's last checkpoint.")
-@click.option("--batch", type=int, default=None, help="Global batch size (split across processes).")
+@click.option("--batch", type=int, default=None, help="Global batch size (split across processes; each process "
+              "runs its share in passes of --set batch_gpu=N samples if set, gradients summed).")
 @click.option("--resolution", default=None, metavar="R|HxW", help="Training resolution (power of two), or "
               "HEIGHTxWIDTH for rectangular DIGAN frames, e.g. 128x224 (= --resolution 128 --set aspect=224:128).")
 @click.option("--frames", type=int, default=None, help="Frames per training clip.")
