@@ -353,7 +353,9 @@ class MoCoGANHDSubject(Subject):
         graph at a time), then steps once."""
         from vidsynth.models.mocogan_hd import (PairImageDiscriminator, VideoDiscriminator, discriminator_losses,
                                                 freeze_image_generator, generator_losses)
+        from vidsynth.training.distributed import DistContext
         from vidsynth.training.micro_batch import micro_batches
+        from vidsynth.training.precision import MixedPrecision
 
         device, frames = torch.device(device), frames or self.frames
         torch.manual_seed(0)
@@ -368,19 +370,18 @@ class MoCoGANHDSubject(Subject):
         gen = torch.Generator(device=device).manual_seed(0)
 
         pieces = micro_batches(batch, batch_gpu)
+        amp, one_process = MixedPrecision("fp32", device), DistContext()
 
-        def update(losses_of, opt):
-            opt.zero_grad(set_to_none=True)
-            for piece in pieces:
-                loss = losses_of(G_M, G_I, D_V, D_I, real[piece], "in_domain", generator=gen)["total"]
-                (loss / len(pieces) if len(pieces) > 1 else loss).backward()
-            opt.step()
+        def update(losses_of, modules, opt):
+            """The trainers' backward step: each piece back-propagated in turn (1 / pieces each), one step."""
+            amp.backward_step([lambda p=p: losses_of(G_M, G_I, D_V, D_I, real[p], "in_domain", generator=gen)["total"]
+                               for p in pieces], modules, [opt], one_process)
 
         def one_step():
             D_V.requires_grad_(False), D_I.requires_grad_(False)
-            update(generator_losses, opt_g)
+            update(generator_losses, [G_M], opt_g)
             D_V.requires_grad_(True), D_I.requires_grad_(True)
-            update(discriminator_losses, opt_d)
+            update(discriminator_losses, [D_V, D_I], opt_d)
         return SimpleNamespace(G_M=G_M, G_I=G_I, D_V=D_V, D_I=D_I, real=real, gen=gen, one_step=one_step)
 
 

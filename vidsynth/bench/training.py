@@ -112,7 +112,7 @@ def training_step(subject, settings: BenchSettings) -> dict:
                 row["probe"] = True
             rows.append(row)
             measured[per_pass] = max(measured.get(per_pass, 0.0), row["peak_mem_gib"] * 2 ** 30)
-        del steps
+        del steps, step             # the last kind's trainer too, before the next batch's memory check
         gc.collect()
     largest = max((r["batch"] for r in rows if not r.get("estimated") and not r.get("probe")), default=None)
     return {"rows": rows, "largest_batch_run": largest, "batches": wanted,

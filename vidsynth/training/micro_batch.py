@@ -46,11 +46,12 @@ class BufferMean:
     value, as every process of a multi-process run does)."""
 
     def __init__(self, modules, parts: int, keep: tuple[type, ...] = ()):
-        skip = {id(b) for m in modules for sub in m.modules() if isinstance(sub, keep) for b in sub.buffers()}
-        seen, self.buffers = set(), []
+        # ids of buffers already taken or left alone (a module may be listed inside another)
+        seen = {id(b) for m in modules for sub in m.modules() if isinstance(sub, keep) for b in sub.buffers()}
+        self.buffers = []
         for m in modules if parts > 1 else ():
             for b in m.buffers():
-                if b.is_floating_point() and id(b) not in skip | seen:
+                if b.is_floating_point() and id(b) not in seen:
                     seen.add(id(b))
                     self.buffers.append(b)
         self.before = [b.clone() for b in self.buffers]

@@ -114,8 +114,11 @@ class MoCoGANHDTrainer:
                                                        image_generator=self.G_I, motion_generator=self.G_M)
 
     # ------------------------------------------------------------------ helpers
-    def step_generator(self, step: int) -> torch.Generator:
-        return seed_stream(self.seed, step, self.rank, device=self.device)
+    def step_generator(self, step: int, part: int = 0, parts: int = 1) -> torch.Generator:
+        """The random stream of ``step`` on this rank; with micro-batches, that of piece ``part`` of ``parts``:
+        the stream of rank ``rank * parts + part`` (``micro_rank``; a stream depends on the rank only)."""
+        rank, _ = micro_rank(self.rank, 1, part, parts)
+        return seed_stream(self.seed, step, rank, device=self.device)
 
     def ensure_pca(self) -> None:
         """Fit the latent PCA into G_M's buffers unless they already hold one (new run, first call)."""
@@ -148,8 +151,7 @@ class MoCoGANHDTrainer:
         # rank * parts + i, as that process of a run with parts x the processes would; one piece: the plain step
         pieces = micro_batches(real.shape[0], cfg.batch_gpu)
         parts = len(pieces)
-        gens = [seed_stream(self.seed, step, micro_rank(self.rank, self.dist.world_size, i, parts)[0],
-                            device=self.device) for i in range(parts)]
+        gens = [self.step_generator(step, i, parts) for i in range(parts)]
         kw = dict(mode=self.mode, weights=self.weights, noise_mode=cfg.noise, unroll=cfg.train_unroll)
         stats: dict[str, float] = {}
 
