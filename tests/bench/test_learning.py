@@ -311,6 +311,30 @@ def test_baselines_from_another_run_are_reused(tmp_path, fake_measure):
         run_learning("digan-test", "builtin:scene", kimg=0.008, clips=2, outdir=tmp_path, baselines_from=src)
 
 
+def test_baselines_from_a_run_of_other_real_clips_are_refused(tmp_path, fake_measure):
+    """Baselines hold only for the same real clips: a stride-2 clip moves twice as far in 16 frames, so
+    its static baseline differs (builtin:scene: 725.4 at stride 2, 506.7 at 1). Round 7 compared a
+    MoCoGAN-HD run (stride 2) with a DIGAN run's (stride 1) static baseline; results written before the
+    protocol was recorded get it from their config."""
+    fake_measure()
+    first = run_learning("digan-test", DATA, kimg=0.008, clips=2, outdir=tmp_path, device="cpu")
+    src = tmp_path / first["run"].split("/")[-1] / "learning.json"
+    assert (first["stride"], first["clip_sampling"], first["resolution"]) == (1, "per_video", 16)
+    with pytest.raises(ConfigError, match=r"--baselines-from .* stride \(1, this run 2\)"):
+        run_learning("digan-test", DATA, kimg=0.008, clips=2, outdir=tmp_path, device="cpu",
+                     overrides={"stride": "2"}, baselines_from=src)
+    old = json.loads(src.read_text())
+    for key in ("stride", "clip_sampling"):
+        del old[key]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    with pytest.raises(ConfigError, match=r"stride \(1, this run 2\)"):
+        run_learning("mocogan-hd-test", DATA, minutes=0.05, every=0.05, clips=2, outdir=tmp_path, device="cpu",
+                     baselines_from=tmp_path / "old.json")
+    with pytest.raises(ConfigError, match=r"clip_sampling \('per_video', this run 'per_clip'\)"):
+        run_learning("digan-test", DATA, kimg=0.008, clips=2, outdir=tmp_path, device="cpu",
+                     overrides={"clip_sampling": "per_clip"}, baselines_from=tmp_path / "old.json")
+
+
 def test_mocogan_hd_never_reuses_the_untrained_baseline(tmp_path, fake_measure, monkeypatch):
     """MoCoGAN-HD's untrained baseline is the motion generator on the image generator this run trains, so
     --baselines-from reuses only the noise floor and static, even from a run of the same preset (a reused

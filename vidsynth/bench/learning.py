@@ -101,6 +101,23 @@ def summary_line(result: dict) -> str:
     return f"beats static at minute {minute:g}"
 
 
+def real_protocol(result: dict) -> dict:
+    """How a learning result cut its real clips: ``{"resolution", "stride", "clip_sampling"}``.
+
+    Baselines are only comparable between runs whose real clips are the same: a stride-2 clip moves twice
+    as far in its 16 frames, so its static baseline is another number (builtin:scene: 725.4 at stride 2
+    against 506.7 at stride 1). Results written before these fields existed get them from their config.
+    """
+    from vidsynth.config import method_config
+
+    if "stride" not in result or "clip_sampling" not in result or "resolution" not in result:
+        method, preset = parse_config(result["settings"]["config"])
+        cfg = method_config(method, preset, result["settings"].get("overrides") or {})
+        result = {"resolution": cfg.resolution, "stride": getattr(cfg, "stride", 1),
+                  "clip_sampling": getattr(cfg, "clip_sampling", "per_video"), **result}
+    return {k: result[k] for k in ("resolution", "stride", "clip_sampling")}
+
+
 # -- the baselines' clips -------------------------------------------------------------------------------
 def held_out_clips(data: str, resolution: int, stride: int, clips: int, seed: int,
                    clip_sampling: str = "per_video") -> torch.Tensor:
@@ -288,7 +305,8 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
         result = {
             "measure": "learning", "settings": settings, "method": method, "preset": preset,
             "metrics": metric_names(clips), "device": str(dev), "threads": torch.get_num_threads(),
-            "resolution": cfg.resolution,
+            "resolution": cfg.resolution, "stride": getattr(cfg, "stride", 1),
+            "clip_sampling": getattr(cfg, "clip_sampling", "per_video"),
             "run": None, "status": "running", "trained_minutes": 0.0, "wall_minutes": 0.0, "baselines": {}, "curve": [],
             "note": (f"FVD/KVD from {clips} real and {clips} generated clips ({PROTOCOL_FRAMES} frames) against the "
                      "training data: biased upward at small N, so compare only numbers of one N (ratios in one run). "
@@ -301,9 +319,13 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
         if baselines_from is not None:
             other = read_result(Path(baselines_from), "--baselines-from")
             changed = [k for k in ("data", "clips", "seed") if other["settings"].get(k) != settings[k]]
-            if changed or other.get("resolution", cfg.resolution) != cfg.resolution:
-                raise ConfigError(f"--baselines-from {baselines_from}: its {', '.join(changed) or 'resolution'} "
-                                  "differ; give a learning.json of the same --data, --clips and --seed")
+            theirs_clip, ours_clip = real_protocol(other), real_protocol(result)
+            changed += [f"{k} ({theirs_clip[k]!r}, this run {ours_clip[k]!r})" for k in ours_clip
+                        if theirs_clip[k] != ours_clip[k]]
+            if changed:
+                raise ConfigError(f"--baselines-from {baselines_from}: its {', '.join(changed)} differ; give a "
+                                  "learning.json of the same --data, --clips, --seed and real clips (resolution, "
+                                  "stride, clip_sampling: the config's)")
             reuse = ["noise_floor", "static"]
             theirs, ours = other["settings"].get("overrides") or {}, settings["overrides"]
             # MoCoGAN-HD's untrained baseline is the motion generator on *this* run's image stage: never reused
