@@ -153,6 +153,9 @@ def test_baselines_are_measured_once_then_read_from_the_cache(tmp_path, monkeypa
     assert demo_baselines.baselines_path(**{k: v for k, v in args.items() if k != "device"}).is_file()
     other = demo_baselines.dataset_baselines(**{**args, "seed": 1})   # another protocol: another entry
     assert other["cached"] is False and measured == [3, 3, 3, 3]
+    for change in ({"stride": 2}, {"clip_sampling": "per_clip"}):   # other real clips: never the cached numbers
+        assert demo_baselines.dataset_baselines(**{**args, **change})["cached"] is False
+    assert measured == [3] * 8
 
 
 def test_fvd_rows_place_the_demo_among_the_baselines():

@@ -22,15 +22,16 @@ DEMO_CLIPS = 64   # ~25 s for one FVD on one thread of a 2-core CPU, 4x the cost
 CACHE_VERSION = 1
 
 
-def baselines_path(data: str, resolution: int, stride: int, clips: int, seed: int) -> Path:
-    """Where the baselines of this dataset and protocol are cached."""
+def baselines_path(data: str, resolution: int, stride: int, clips: int, seed: int,
+                   clip_sampling: str = "per_video") -> Path:
+    """Where the baselines of this dataset and protocol (the real clips: resolution, stride, sampling) are cached."""
     from vidsynth.metrics.cache import dataset_fingerprint
     from vidsynth.metrics.evaluation import SAMPLING_VERSION
     from vidsynth.metrics.i3d_weights import cache_dir
 
     fingerprint = data if data.startswith("builtin:") else (dataset_fingerprint(data) or str(Path(data).resolve()))
     desc = json.dumps({"data": fingerprint, "resolution": resolution, "stride": stride, "clips": clips,
-                       "seed": seed, "sampling": SAMPLING_VERSION, "version": CACHE_VERSION}, sort_keys=True)
+                       "clip_sampling": clip_sampling, "seed": seed, "sampling": SAMPLING_VERSION, "version": CACHE_VERSION}, sort_keys=True)
     return cache_dir() / "demo" / f"baselines-{hashlib.sha256(desc.encode()).hexdigest()[:24]}.json"
 
 
@@ -40,7 +41,7 @@ def dataset_baselines(data: str, resolution: int, stride: int, seed: int, device
     from vidsynth.bench.learning import held_out_clips, measure, static_clips
     from vidsynth.utils.files import atomic_write_text
 
-    path = baselines_path(data, resolution, stride, clips, seed)
+    path = baselines_path(data, resolution, stride, clips, seed, clip_sampling)
     try:
         cached = json.loads(path.read_text())
         return {"noise_floor": float(cached["noise_floor"]), "static": float(cached["static"]), "cached": True}
