@@ -70,7 +70,7 @@ import click
 @click.option("--seed", type=int, default=0, show_default=True, help="learning: training and metric seed.")
 @click.option("--baselines-from", type=click.Path(exists=True), default=None,
               help="learning: reuse the noise-floor and static baselines of this learning.json (same --data, "
-                   "--clips, --seed and resolution) instead of measuring them again.")
+                   "--clips, --seed and real clips: resolution, stride, clip sampling) instead of measuring them again.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="learning: override a field of --config's preset (repeatable), e.g. --set lr=0.002.")
 def bench_command(configs, measures, official_digan, official_mocogan_hd, train_batches, batch_gpu, max_memory,
