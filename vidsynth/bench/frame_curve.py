@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -222,25 +221,6 @@ def split_by_measurement(budget: float, train: Callable[[float], float], measure
         on_check()
         reason = image_stage_stop(checks, static, rule)
     return {"share": spent / budget, "spent": spent, "reason": reason, "checks": checks, "rule": asdict(rule)}
-
-
-def newest_model(run: str | Path) -> Path:
-    """The newest ``model-<kimg>/`` folder of a run (the EMA generator of its last snapshot)."""
-    models = sorted(Path(run).glob("model-*"))
-    if not models:
-        raise FileNotFoundError(f"{run}: no model-<kimg> folder")
-    return models[-1]
-
-
-def best_image_model(run: str | Path, checks: list[dict]) -> Path:
-    """The model folder of the check with the lowest per-frame FID (each check records its ``model``), so the
-    motion stage renders through the best image generator measured, not the last one: a GAN's FID can rise
-    late (MoCoGAN-HD tiny on real footage, round 8: 2.0 / 2.9 / 3.4 at 10 / 20 / 30 % of the budget).
-    Checks without a ``model`` (earlier results): the run's newest model."""
-    measured = [c for c in checks if c.get("model")]
-    if not measured:
-        return newest_model(run)
-    return Path(run) / min(measured, key=lambda c: c["fid"])["model"]
 
 
 FRAME_CLIPS = 32   # most clips per side of a per-frame FID: the static I3D costs ~0.1 CPU s per frame

@@ -449,9 +449,8 @@ def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress
             save()
             return seconds / 60
 
-        def measure_image():   # the newest model folder, named in the check so that the best can be picked
-            model = frame_curve.newest_model(result["image_run"])
-            return {"model": model.name, **probe.image_fid(load_generator(model, device=device), len(probe.held), seed)}
+        def measure_image():
+            return probe.image_fid(load_generator(result["image_run"], device=device), len(probe.held), seed)
 
         out = frame_curve.split_by_measurement(
             budget, train_image, measure_image, result["frame_baselines"]["static"],
@@ -463,12 +462,7 @@ def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress
         if out["reason"] == "interrupted":
             raise KeyboardInterrupt
         log(f"image generator stops at {out['share']:.0%} of the budget ({out['reason']})")
-        best = frame_curve.best_image_model(result["image_run"], stage["checks"])
-        stage["image_generator"] = str(best)
-        save()
-        if stage["checks"] and best.name != stage["checks"][-1].get("model"):
-            log(f"the motion generator renders through the best check's image generator ({best.name}), not the last")
-    return method_config("mocogan-hd", preset, {"image_generator": stage.get("image_generator") or result["image_run"]})
+    return method_config("mocogan-hd", preset, {"image_generator": result["image_run"]})
 
 
 _PROBES: dict = {}   # FrameProbe by its settings: built once per process (its real features take ~1 min)

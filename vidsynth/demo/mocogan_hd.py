@@ -78,7 +78,7 @@ def run_mocogan_demo(outdir: str | Path = "runs", minutes: float = 5.0, seed: in
 
     # Stage 2: the motion generator on the frozen image generator.
     left = max(minutes * 60 * (1 - RESERVE) - (time.time() - start), 20.0) / 60
-    video_cfg = method_config("mocogan-hd", "tiny", {"image_generator": stage.get("image_generator") or str(image_run)})
+    video_cfg = method_config("mocogan-hd", "tiny", {"image_generator": str(image_run)})
     run = train(video_cfg, LoopConfig(minutes=left, sample_frames=16, **common),
                 outdir=outdir, run_name=f"demo-video-{tag}", progress=progress, callbacks=[ReportCallback()])
 
@@ -124,9 +124,8 @@ def stage_one(image_cfg, budget: float, probe, image_share: float | None, seed: 
     """Train the image generator; ``(run folder, image_stage)``. ``train_fn(cfg, loop, run)`` trains ``loop.minutes``
     more (``run`` None: a new run) and returns the run folder. ``probe`` None or ``image_share`` set: one chunk of
     ``image_share`` (default 0.5) of ``budget``; else ``frame_curve.split_by_measurement`` with the default
-    ``StageSplit`` against the probe's static per-frame baseline, and ``image_stage["image_generator"]`` the model
-    folder of its best check (``frame_curve.best_image_model``), which the motion stage renders through."""
-    from vidsynth.bench.frame_curve import StageSplit, best_image_model, newest_model, split_by_measurement
+    ``StageSplit`` against the probe's static per-frame baseline."""
+    from vidsynth.bench.frame_curve import StageSplit, split_by_measurement
     from vidsynth.config import LoopConfig
     from vidsynth.loader import load_generator
     from vidsynth.utils.files import read_jsonl
@@ -142,12 +141,10 @@ def stage_one(image_cfg, budget: float, probe, image_share: float | None, seed: 
         train_image(budget * share)
         return state["run"], {"share": share, "reason": "fixed", "checks": []}
     base = probe.baselines()["static"]
-    def measure():   # the newest model folder, named in the check so that the best can be picked
-        model = newest_model(state["run"])
-        return {"model": model.name, **probe.image_fid(load_generator(model, device=device), len(probe.held), seed)}
-
-    stage = split_by_measurement(budget, train_image, measure, base, StageSplit())
-    return state["run"], {**stage, "static": base, "image_generator": str(best_image_model(state["run"], stage["checks"]))}
+    stage = split_by_measurement(
+        budget, train_image, lambda: probe.image_fid(load_generator(state["run"], device=device), len(probe.held), seed),
+        base, StageSplit())
+    return state["run"], {**stage, "static": base}
 
 
 def format_mocogan_summary(s: dict) -> str:
