@@ -8,10 +8,10 @@ so only these numbers compare with each other, not with papers' FVD. 16 clips (t
 protocol) were too few to rank a model against static: one 11-kimg demo model measured 665 against
 static's 607 with seed 0 and 425 against 638 with seed 1; with 64 clips 356 / 369 against 507 / 549.
 
-The baselines depend only on the dataset, its real clips (resolution, stride, sampling) and the seed,
-so they are computed once and
-kept in ``$VIDSYNTH_CACHE/demo/baselines-<key>.json`` (``~/.cache/vidsynth``); the real clips' I3D
-statistics are cached by the metrics themselves (``metrics/cache.py``). Nothing is downloaded.
+The baselines depend only on the dataset, its real clips (resolution, stride, sampling) and the seed, so
+they are computed once and kept in ``$VIDSYNTH_CACHE/demo/baselines-<key>.json`` (``~/.cache/vidsynth``);
+the real clips' I3D statistics are cached by the metrics themselves (``metrics/cache.py``). Nothing is
+downloaded.
 
 For the demo's default set (builtin:scene) at its protocol the two numbers ship with the package
 (``shipped_baselines.json``, measured by ``scripts/make_demo_baselines.py``; a test measures them again):
@@ -87,7 +87,8 @@ def dataset_baselines(data: str, resolution: int, stride: int, seed: int, device
 def remember(base: dict, data: str, resolution: int, stride: int, seed: int, device=None, clips: int = DEMO_CLIPS,
              clip_sampling: str = "per_video") -> None:
     """Cache ``base``'s two numbers for this protocol. The demo calls it for shipped numbers once its FVD has
-    run, so that the real clips' I3D statistics are cached too and the next demo keeps less time for its FVD."""
+    run, so that the real clips' I3D statistics are cached too and the next demo keeps less time for its FVD.
+    ``device`` is accepted and unused, so that the demo can pass its FVD arguments as they are."""
     from vidsynth.utils.files import atomic_write_text
 
     path = baselines_path(data, resolution, stride, clips, seed, clip_sampling)
