@@ -22,7 +22,6 @@ import torch
 
 
 def main() -> None:
-    from vidsynth.bench.learning import held_out_clips, measure, static_clips
     from vidsynth.config import method_config
     from vidsynth.demo import baselines as demo_baselines
     from vidsynth.utils.files import atomic_write_text
@@ -36,15 +35,12 @@ def main() -> None:
     for data in args.data:
         proto = demo_baselines.protocol(data, cfg.resolution, cfg.stride, demo_baselines.DEMO_CLIPS, 0,
                                         cfg.clip_sampling)
-        kw = dict(data=data, clips=proto["clips"], resolution=proto["resolution"], stride=proto["stride"],
-                  clip_sampling=proto["clip_sampling"], seed=proto["seed"], device=torch.device("cpu"))
         start = time.time()
-        held = held_out_clips(data, proto["resolution"], proto["stride"], proto["clips"], proto["seed"],
-                              proto["clip_sampling"])
-        noise, static = measure(held, **kw), measure(static_clips(held), **kw)
-        print(f"{data}: noise floor {noise['fvd']:.4f} ({noise['eval_s']} s, real features included), "
-              f"static {static['fvd']:.4f} ({static['eval_s']} s); {time.time() - start:.0f} s", flush=True)
-        entries.append({"protocol": proto, "noise_floor": round(noise["fvd"], 4), "static": round(static["fvd"], 4)})
+        base = demo_baselines.measure_baselines(data, proto["resolution"], proto["stride"], proto["seed"],
+                                                torch.device("cpu"), proto["clips"], proto["clip_sampling"])
+        print(f"{data}: noise floor {base['noise_floor']:.4f}, static {base['static']:.4f}; "
+              f"{time.time() - start:.0f} s", flush=True)
+        entries.append({"protocol": proto, **{k: round(v, 4) for k, v in base.items()}})
     atomic_write_text(args.out, json.dumps({
         "note": "fvd64_16f baselines of the built-in sets at the demo's protocol; made by "
                 "scripts/make_demo_baselines.py, checked by tests/test_demo.py",

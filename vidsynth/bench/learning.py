@@ -101,8 +101,14 @@ def summary_line(result: dict) -> str:
     return f"beats static at minute {minute:g}"
 
 
+def clip_protocol(cfg) -> dict:
+    """How a config cuts its real clips: ``{"resolution", "stride", "clip_sampling"}``."""
+    return {"resolution": cfg.resolution, "stride": getattr(cfg, "stride", 1),
+            "clip_sampling": getattr(cfg, "clip_sampling", "per_video")}
+
+
 def real_protocol(result: dict) -> dict:
-    """How a learning result cut its real clips: ``{"resolution", "stride", "clip_sampling"}``.
+    """How a learning result cut its real clips (``clip_protocol`` of its config).
 
     Baselines are only comparable between runs whose real clips are the same: a stride-2 clip moves twice
     as far in its 16 frames, so its static baseline is another number (builtin:scene: 725.4 at stride 2
@@ -112,9 +118,7 @@ def real_protocol(result: dict) -> dict:
 
     if "stride" not in result or "clip_sampling" not in result or "resolution" not in result:
         method, preset = parse_config(result["settings"]["config"])
-        cfg = method_config(method, preset, result["settings"].get("overrides") or {})
-        result = {"resolution": cfg.resolution, "stride": getattr(cfg, "stride", 1),
-                  "clip_sampling": getattr(cfg, "clip_sampling", "per_video"), **result}
+        result = {**clip_protocol(method_config(method, preset, result["settings"].get("overrides") or {})), **result}
     return {k: result[k] for k in ("resolution", "stride", "clip_sampling")}
 
 
@@ -305,8 +309,7 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
         result = {
             "measure": "learning", "settings": settings, "method": method, "preset": preset,
             "metrics": metric_names(clips), "device": str(dev), "threads": torch.get_num_threads(),
-            "resolution": cfg.resolution, "stride": getattr(cfg, "stride", 1),
-            "clip_sampling": getattr(cfg, "clip_sampling", "per_video"),
+            **clip_protocol(cfg),
             "run": None, "status": "running", "trained_minutes": 0.0, "wall_minutes": 0.0, "baselines": {}, "curve": [],
             "note": (f"FVD/KVD from {clips} real and {clips} generated clips ({PROTOCOL_FRAMES} frames) against the "
                      "training data: biased upward at small N, so compare only numbers of one N (ratios in one run). "
@@ -334,7 +337,7 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
                 reuse.append("untrained")
             result["baselines"] = {k: other["baselines"][k] for k in reuse if k in other["baselines"]}
             result["baselines_from"] = str(baselines_from)
-    stride, clip_sampling = getattr(cfg, "stride", 1), getattr(cfg, "clip_sampling", "per_video")
+    stride, clip_sampling = (clip_protocol(cfg)[k] for k in ("stride", "clip_sampling"))
     measure_args = dict(data=str(data), clips=clips, resolution=cfg.resolution, stride=stride,
                         clip_sampling=clip_sampling, seed=seed, device=dev)
     meta = {"method": method, "train_frames": cfg.frames, "resolution": cfg.resolution, "train_stride": stride,

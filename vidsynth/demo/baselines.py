@@ -64,8 +64,6 @@ def dataset_baselines(data: str, resolution: int, stride: int, seed: int, device
                       clip_sampling: str = "per_video") -> dict:
     """``{"noise_floor": fvd, "static": fvd, "cached": bool, "shipped": bool}``: read from the cache, else the
     package's numbers for a built-in set (``shipped``), else measured and cached."""
-    from vidsynth.bench.learning import held_out_clips, measure, static_clips
-
     path = baselines_path(data, resolution, stride, clips, seed, clip_sampling)
     try:
         cached = json.loads(path.read_text())
@@ -76,12 +74,20 @@ def dataset_baselines(data: str, resolution: int, stride: int, seed: int, device
     shipped = shipped_baselines(data, resolution, stride, clips, seed, clip_sampling)
     if shipped is not None:
         return {**shipped, "cached": False, "shipped": True}
+    out = measure_baselines(data, resolution, stride, seed, device, clips, clip_sampling)
+    remember(out, data, resolution, stride, seed, clips=clips, clip_sampling=clip_sampling)
+    return {**out, "cached": False, "shipped": False}
+
+
+def measure_baselines(data: str, resolution: int, stride: int, seed: int, device, clips: int = DEMO_CLIPS,
+                      clip_sampling: str = "per_video") -> dict:
+    """``{"noise_floor", "static"}`` measured: held-out real clips, and their first frames held still."""
+    from vidsynth.bench.learning import held_out_clips, measure, static_clips
+
     args = dict(data=data, clips=clips, resolution=resolution, stride=stride, clip_sampling=clip_sampling,
                 seed=seed, device=device)
     held = held_out_clips(data, resolution, stride, clips, seed, clip_sampling)
-    out = {"noise_floor": measure(held, **args)["fvd"], "static": measure(static_clips(held), **args)["fvd"]}
-    remember(out, data, resolution, stride, seed, clips=clips, clip_sampling=clip_sampling)
-    return {**out, "cached": False, "shipped": False}
+    return {"noise_floor": measure(held, **args)["fvd"], "static": measure(static_clips(held), **args)["fvd"]}
 
 
 def remember(base: dict, data: str, resolution: int, stride: int, seed: int, device=None, clips: int = DEMO_CLIPS,
