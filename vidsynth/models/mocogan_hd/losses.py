@@ -18,8 +18,9 @@ Loss forms (official code):
 * each call picks one frame index t in [2, T] (same t for real and fake), and reverses the time of
   the whole real batch / fake batch for D_V with probability 1/2 each (official ``flip_video``).
 * ``unroll`` k > 1 (not official; issue 15): G_M's motion noise covers k*T frames and D_V and D_I
-  judge the T-frame window of fake frames starting at a uniform ``window`` in [0, (k-1)T] (G_M unrolls
-  to its end), so motion past the training length is trained to stay on G_I's manifold. k = 1 is the
+  judge the T-frame window of fake frames starting at ``window``, one of the k tiles 0, T, .., (k-1)T
+  drawn uniformly (G_M unrolls to its end), so every frame of the unroll is judged equally often and motion
+  past the training length is trained to stay on G_I's manifold. k = 1 is the
   official first window with the official draws.
 
 Schedule (for the trainer): Adam lr 1e-4, betas (0.5, 0.999) for G_M and D_V (and the in-domain
@@ -155,9 +156,12 @@ def _check_unroll(unroll: int) -> None:
 
 
 def _draw_window(num_frames: int, unroll: int, generator: torch.Generator | None) -> int:
-    """Start of the judged window in a ``unroll * num_frames`` unroll: uniform in [0, (unroll-1) * num_frames];
-    nothing is drawn for ``unroll`` 1 (the official draw sequence)."""
-    return _randint(0, (unroll - 1) * num_frames + 1, generator) if unroll > 1 else 0
+    """Start of the judged window in a ``unroll * num_frames`` unroll: one of the ``unroll`` tiles
+    0, T, .., (unroll-1) T, uniformly, so every unrolled frame is judged equally often (1 / unroll). A start
+    uniform over [0, (unroll-1) T] judged the last frame in 1 of (unroll-1) T + 1 steps and the middle ones in
+    T of them, and the per-frame FID rose toward the end of the unroll in every run (docs/performance.md,
+    "Every unrolled frame judged equally often"). Nothing is drawn for ``unroll`` 1 (the official draws)."""
+    return num_frames * _randint(0, unroll, generator) if unroll > 1 else 0
 
 
 def draw_generator_step(motion_generator: MotionGenerator, image_generator: LatentImageGenerator, batch: int,
