@@ -42,3 +42,28 @@ def test_demo_style_run_prints_a_time_bar(tmp_path, capsys):
           outdir=tmp_path, progress=True)
     err = capsys.readouterr().err
     assert "/0.0 min" in err and "kimg=" in err and "1000000" not in err
+
+
+def test_kimg_bar_ends_exactly_at_its_total():
+    """1000 steps of 16 images reach 16 kimg exactly: summing rounded steps overshot (16.000000000000004) and
+    tqdm printed a "clamping frac to range [0, 1]" warning into the training log; a run that ends past its
+    target (the last batch) stops at the total too."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = TrainingProgress(16.0, 0.0, 0, desc="digan", file=io.StringIO())
+        for step in range(1, 1001):
+            p.update(16 * step)
+        assert p.bar.n == 16.0
+        assert "16.000/16.000 kimg" in str(p.bar)
+        p.update(16_008)
+        assert p.bar.n == 16.0
+        p.close()
+
+
+def test_kimg_bar_resumes_from_its_start():
+    p = TrainingProgress(2.0, 0.0, 1_000, desc="digan", file=io.StringIO())
+    assert p.bar.n == 1.0
+    p.update(1_500)
+    assert "1.500/2.000 kimg" in str(p.bar)

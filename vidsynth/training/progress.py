@@ -45,10 +45,13 @@ class TrainingProgress:
     def update(self, nimg: int, now: float | None = None) -> None:
         self.nimg = nimg
         if self.by_time:
-            elapsed = ((now or time.time()) - self.start) / 60
-            self.bar.update(round(min(elapsed, self.minutes) - self.bar.n, 2))
+            position = round(min(((now or time.time()) - self.start) / 60, self.minutes), 2)
         else:
-            self.bar.update(round(nimg / 1000 - self.bar.n, 3))
+            position = round(min(nimg / 1000, self.kimg), 3)
+        # Set the position itself, not a sum of rounded steps: 1000 steps of 0.016 kimg add up to 16.000000000000004,
+        # past a 16-kimg total, and tqdm warns "clamping frac" in the middle of the training log.
+        self.bar.n = min(position, self.bar.total)
+        self.bar.update(0)   # tqdm redraws (and estimates its rate) from n - its last printed n
         self._refresh_postfix()
 
     def postfix(self, values: dict[str, str]) -> None:
