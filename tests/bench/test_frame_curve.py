@@ -190,6 +190,13 @@ def test_trajectory_fid_finds_a_colour_drift_off_the_manifold(probe):
                                                             "reason": "plateau"}})
     assert lines[1] == "image generator per-frame FID by share of the budget: 10% 50.0, 20% 40.0 -> stops at 20% (plateau)"
     assert lines[-1].endswith("OFF the image manifold")
+    diverse = {"between_videos": 0.012, "over_time": 0.04, "straightness": 0.21, "step": 0.05, "collapsed": False,
+               "clips": 32, "frames": 24}
+    assert frame_curve.format_frame_lines({"motion_diversity": diverse}) == [
+        "latent motion over 24 frames, 32 videos: cosine between videos' latent steps 0.01, between a video's steps "
+        "0.04, straightness 0.21"]
+    assert frame_curve.format_frame_lines({"motion_diversity": {**diverse, "between_videos": 0.95, "collapsed": True}})[
+        0].endswith("latent steps 0.95, between a video's steps 0.04, straightness 0.21: COLLAPSED, one motion for every video")
 
 
 def test_report_section_states_the_split_and_the_verdict():
@@ -202,6 +209,11 @@ def test_report_section_states_the_split_and_the_verdict():
         "<p>Image generator, per-frame FID by share of the budget: 10%: 50.0, 20%: 40.0; stops at 20% (plateau).</p>",
         "<p>Trajectory over 6 frames (3 trained): mean per-frame FID x1.06 (trained frames) and x1.14 (unrolled) "
         "of frame 0's; noise margin 14%: OFF the image manifold.</p>"]
+    collapsed = {"between_videos": 0.995, "over_time": 0.987, "straightness": 0.9996, "step": 1.0, "collapsed": True,
+                 "clips": 32, "frames": 24}
+    assert _frame_paragraphs({"motion_diversity": collapsed}) == [
+        "<p>Latent motion over 24 frames of 32 videos: cosine between videos&#x27; latent steps 0.99, between a "
+        "video&#x27;s steps 0.99, straightness 1.00: COLLAPSED, one motion for every video.</p>"]
     assert _frame_paragraphs({"curve": []}) == []
 
 

@@ -218,9 +218,14 @@ def test_mocogan_hd_trains_the_image_stage_first_and_measures_per_frame_fid(tmp_
     assert f["train_frames"] == 4 and f["frames"] == 12 and f["clips"] == 2 and len(f["fid"]) == 12
     assert all(math.isfinite(v) and v >= 0 for v in f["fid"])
     assert isinstance(f["on_manifold"], bool) and f["margin"] >= 0
+    md = res["motion_diversity"]   # the same 2 videos over the same 12 frames, from the motion run's generator
+    assert md["clips"] == 2 and md["frames"] == 12 and isinstance(md["collapsed"], bool)
+    assert -1 <= md["between_videos"] <= 1 and 0 < md["straightness"] <= 1 and md["step"] > 0
     saved = json.loads((tmp_path / res["run"].split("/")[-1] / "learning.json").read_text())
-    assert saved["frame_fid"] == f and saved["image_stage"] == stage
-    assert "image generator per-frame FID by share of the budget" in learning.format_learning(res)
+    assert saved["frame_fid"] == f and saved["image_stage"] == stage and saved["motion_diversity"] == md
+    text = learning.format_learning(res)
+    assert "image generator per-frame FID by share of the budget" in text
+    assert "latent motion over 12 frames, 2 videos: cosine between videos' latent steps" in text
 
 
 def test_frame_fid_over_time_is_the_fid_of_each_frame_index():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -232,3 +231,22 @@ def test_bad_method_config_is_one_line_before_any_run_folder(tmp_path, monkeypat
                     "--outdir", tmp_path / "runs", "--quiet", "--workers", 0)
     assert words in one_error(code, err)
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+
+
+def test_resume_takes_the_method_from_the_run_folder(tmp_path, monkeypatch, capsys):
+    """``train`` prints "resume: --resume RUN" at the end of every run: that line alone continues a run of any
+    method (--method defaults to digan, and a stylegan2 / mocogan-hd run refused it); an explicit --method that
+    contradicts the run is still refused by name."""
+    data = tmp_path / "data"
+    mk.good_mp4(data / "a.mp4")
+    common = ["--data", data, "--preset", "test", "--snapshot-kimg", 0, "--workers", 0, "--device", "cpu", "--quiet"]
+    code, err = cli(monkeypatch, capsys, "train", "--method", "stylegan2", "--kimg", 0.008, "--outdir", tmp_path / "runs",
+                    *common)
+    assert code == 0, err
+    [run] = (tmp_path / "runs").iterdir()
+    assert ckpt.list_checkpoints(run)[0].name.endswith("000000002.pt")
+    code, err = cli(monkeypatch, capsys, "train", "--resume", run, "--kimg", 0.016, "--quiet")
+    assert code == 0, err
+    assert ckpt.list_checkpoints(run)[0].name.endswith("000000004.pt")   # 2 more steps of batch 4
+    line = one_error(*cli(monkeypatch, capsys, "train", "--method", "digan", "--resume", run, "--kimg", 0.024, "--quiet"))
+    assert "is a 'stylegan2' checkpoint, not 'digan'; use --method stylegan2" in line

@@ -250,4 +250,9 @@ def format_frame_lines(result: dict) -> list[str]:
             unrolled = "-" if f["unrolled_ratio"] is None else f"{f['unrolled_ratio']:.2f}"
             lines.append(f"trajectory vs frame 0: trained frames x{f['trained_ratio']:.2f}, unrolled x{unrolled} "
                          f"(margin {1 + f['margin']:.2f}): {'on' if f['on_manifold'] else 'OFF'} the image manifold")
+    m = result.get("motion_diversity")
+    if m:
+        from vidsynth.models.mocogan_hd.motion_diversity import describe
+
+        lines.append(f"latent motion over {m['frames']} frames, {m['clips']} videos: {describe(m)}")
     return lines

@@ -252,7 +252,8 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
     MoCoGAN-HD (two stages): the image generator trains first (until its per-frame FID stops improving or beats the static frames, at most ``IMAGE_SHARE`` of the budget: ``_train_image_stage``) in its own
     run (``image_run``; the curve's minutes include it), then the motion generator (both runs hold the
     result); the untrained baseline is the motion generator as initialised on that image generator, and
-    the complete result adds ``frame_fid`` (per-frame FID over an unrolled clip, ``frame_fid_over_time``).
+    the complete result adds ``frame_fid`` (per-frame FID over an unrolled clip, ``frame_fid_over_time``) and
+    ``motion_diversity`` (do the videos move differently? ``models/mocogan_hd/motion_diversity.py``).
     A kimg budget adds ``kimg_per_minute`` (kimg trained / training minutes; it depends on the load, the
     curve does not) and ``beats_static_kimg``. ``overrides``: config fields changed from the preset (``--set``;
     kept in ``settings`` so that tuning runs say what they tried). ``baselines_from``: a ``learning.json``
@@ -395,6 +396,8 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
         if two_stage and "frame_fid" not in result:
             log("per-frame FID over an unrolled clip ...")
             result["frame_fid"] = unrolled_frame_fid(result["run"], cfg, data, clips, seed, dev)
+        if two_stage and "motion_diversity" not in result:
+            result["motion_diversity"] = latent_motion_diversity(result["run"], cfg, clips, seed, dev)
         result["status"] = "complete"
     except KeyboardInterrupt:
         result["status"] = "interrupted"
@@ -500,6 +503,18 @@ def unrolled_frame_fid(run, cfg, data: str, clips: int, seed: int, device, unrol
     probe = _frame_probe({"settings": {"clips": clips}, "frame_baselines": None}, cfg, data, seed, device)
     return {**probe.trajectory_fid(load_generator(run, device=device), len(probe.held), cfg.frames, unroll, seed),
             "network": "i3d_kinetics400_static_pool1024"}
+
+
+def latent_motion_diversity(run, cfg, clips: int, seed: int, device, unroll: int = 3) -> dict:
+    """``motion_diversity`` of the run's MoCoGAN-HD motion generator: the latent trajectories of ``clips`` videos
+    (at most 64) over ``unroll`` times the training length, the same videos the probes draw (seed ``seed``)."""
+    from vidsynth.loader import load_generator
+    from vidsynth.models.mocogan_hd.motion_diversity import motion_diversity
+
+    sampler = load_generator(run, device=device)
+    n, frames = max(2, min(int(clips), 64)), cfg.frames * unroll
+    latents = sampler.trajectory(sampler.content_codes(n, seed), frames, sampler.motion_noise(n, frames, seed))
+    return {**motion_diversity(latents), "clips": n, "frames": frames}
 
 
 def format_learning(result: dict) -> str:

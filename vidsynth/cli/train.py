@@ -16,7 +16,7 @@ Examples:
   vidsynth train --method digan --data clips.zip --preset paper128 --set sigma_t=0.5 --set frames=128
   vidsynth train --method digan --data ~/ucf101 --preset paper128 --set conditional=true --set labels=folders
   vidsynth train --method digan --data ~/UCF-101 --split ~/ucfTrainTestlist/trainlist01.txt --preset ucf101
-  vidsynth train --method digan --resume runs/00003-digan-shapes --kimg 2000
+  vidsynth train --resume runs/00003-digan-shapes --kimg 2000
   vidsynth train --method digan --resume auto
   vidsynth train --method digan --data ~/ucf101 --metrics fvd2048_16f --best-by fvd2048_16f --keep-checkpoints 0
   vidsynth train --method digan --data ~/videos --log tensorboard,wandb --set sample_videos=9
@@ -40,8 +40,27 @@ def _method_names():
     return sorted(PRESETS)
 
 
+def _explicit(option: str) -> bool:
+    """Was ``--option`` given on the command line (not its default)?"""
+    from click.core import ParameterSource
+
+    return click.get_current_context().get_parameter_source(option) == ParameterSource.COMMANDLINE
+
+
+def _run_method(run: str) -> str | None:
+    """The method a run folder was trained with (its ``config.json``), or None if it has none."""
+    import json
+    from pathlib import Path
+
+    try:
+        return json.loads((Path(run) / "config.json").read_text())["method"]["method"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None   # not a run folder (yet): the resume itself says what is wrong
+
+
 @click.command("train", epilog=EPILOG, context_settings={"show_default": True})
-@click.option("--method", type=click.Choice(_method_names()), default="digan", help="Which model family to train.")
+@click.option("--method", type=click.Choice(_method_names()), default="digan", help="Which model family to train "
+              "(with --resume RUN: the run's own).")
 @click.option("--data", default=None, help="builtin:NAME, a folder of videos or frame folders, or a .zip. "
               "[default: builtin:shapes]")
 @click.option("--split", default=None, type=click.Path(dir_okay=False), help="Train only on the videos listed in "
@@ -125,16 +144,15 @@ def train_command(method, data, split, preset, kimg, minutes, outdir, name, resu
                        ("precision", precision), ("channels_last", channels_last or None), ("compile", compile_ or None)):
         if value is not None:
             overrides[key] = value
+    if resume and resume != "auto" and not _explicit("method"):
+        method = _run_method(resume) or method   # the printed hint "--resume RUN" works for every method
     if init_weights:
         if resume:
             raise click.UsageError("--resume continues a run; --resume-from-weights starts a new one: use one")
         from vidsynth.training.init_weights import architecture_overrides
 
         weights_method, arch = architecture_overrides(init_weights)
-        from click.core import ParameterSource
-
-        explicit = click.get_current_context().get_parameter_source("method") == ParameterSource.COMMANDLINE
-        if method != weights_method and explicit:
+        if method != weights_method and _explicit("method"):
             raise click.UsageError(f"--method {method} but '{init_weights}' holds a {weights_method} model")
         method = weights_method
         clash = {k: v for k, v in overrides.items() if k in arch and str(v) != str(arch[k])}

@@ -160,7 +160,7 @@ def _learning_section(run: RunData) -> str:
 
 def _frame_paragraphs(result: dict) -> list[str]:
     """MoCoGAN-HD's per-frame results in ``learning.json`` (bench/frame_curve.py): the image stage's checks and
-    why it stopped, and the unrolled trajectory's verdict."""
+    why it stopped, the unrolled trajectory's verdict, and whether the videos move differently."""
     out = []
     stage, f = result.get("image_stage") or {}, result.get("frame_fid") or {}
     if stage.get("checks"):
@@ -172,6 +172,11 @@ def _frame_paragraphs(result: dict) -> list[str]:
         out.append(f"<p>Trajectory over {f['frames']} frames ({f['train_frames']} trained): mean per-frame FID "
                    f"x{f['trained_ratio']:.2f} (trained frames) and x{unrolled} (unrolled) of frame 0's; noise "
                    f"margin {f['margin']:.0%}: {'on' if f['on_manifold'] else 'OFF'} the image manifold.</p>")
+    if result.get("motion_diversity"):
+        from vidsynth.models.mocogan_hd.motion_diversity import describe
+
+        m = result["motion_diversity"]
+        out.append(f"<p>Latent motion over {m['frames']} frames of {m['clips']} videos: {html.escape(describe(m))}.</p>")
     return out
 
 
