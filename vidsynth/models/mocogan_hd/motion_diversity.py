@@ -2,8 +2,8 @@
 
 A GAN's motion generator can collapse to one motion: every video, whatever its content code and noise,
 walks the same straight line through latent space. The tiny presets do (issue 15, docs/performance.md): the
-cosine between two videos' latent steps rose from 0.01 (untrained) to 0.93 within 1.3 kimg of motion training
-on builtin:shapes and to 0.999 by 6 kimg, with every tanh coefficient the same at every step. FVD and per-frame
+cosine between two videos' latent steps rose from 0.02 (0.25 kimg) to 0.90 at 1.26 kimg of motion training on
+builtin:shapes and to 0.997 by 2 kimg, every tanh coefficient the same at every step. FVD and per-frame
 FID see this only indirectly (a straight line leaves the image manifold when unrolled), so the learning
 benchmark reports these numbers beside them.
 """
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 # Mean cosine between videos' latent steps above which the motion generator draws one motion for all of them.
 # Independent directions in a D-dimensional space have cosines of about +-1/sqrt(D) (0.09 for the tiny
-# presets' 128-d W); the collapsed runs measured 0.97-1.00. Real data can share a direction (a dataset that
+# presets' 128-d W); the collapsed runs measured 0.94-1.00. Real data can share a direction (a dataset that
 # always pans right), so the line is drawn high.
 COLLAPSED_COSINE = 0.9
 
