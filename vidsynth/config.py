@@ -20,6 +20,7 @@ DIFFAUGMENT_POLICIES = frozenset({"color", "translation", "cutout"})   # nn/diff
 ADA_PIPELINE = ("xflip", "rotate90", "xint", "scale", "color", "cutout")  # training/ada.py, in application order
 ADA_MODES = ("ada", "fixed", "noaug")                                 # training/ada.py: adaptive p, fixed p, off
 VIDEO_NOISE_MODES = ("per_video", "const", "none")                    # models/mocogan_hd/video_noise.py
+MOTION_RESIDUALS = ("previous", "first")                               # models/mocogan_hd/motion_generator.py
 PRECISIONS = ("fp32", "bf16", "fp16")                                 # nn/precision.py: autocast number format
 
 
@@ -151,6 +152,10 @@ class MoCoGANHDConfig:
     hidden_dim: int = 384
     n_pca: int = 384                  # clamped to the image generator's latent size
     motion_scale: float = 0.2         # lambda of Eq. 2 (official --w_residual default, every script)
+    # What the residual of Eq. 2 is added to: "previous" w_{t-1} (the paper and official code: a cumulative walk)
+    # or "first" w_1 (a departure: the walk stays within lambda * std of the content code; docs/performance.md,
+    # "One motion for every video").
+    motion_residual: str = "previous"
     mi_hidden: int = 512
     pca_samples: int = 1_000_000      # latents sampled for the PCA
     pca_batch: int = 4000
@@ -511,6 +516,9 @@ def validate_mocogan_hd(cfg: MoCoGANHDConfig) -> None:
         _check_range(cfg, name, low=0)
     _check_range(cfg, "moco_momentum", low=0, high=1)
     _check_range(cfg, "temperature", low=0, low_open=True)
+    if cfg.motion_residual not in MOTION_RESIDUALS:
+        raise ConfigError(f"motion_residual must be one of {', '.join(MOTION_RESIDUALS)} (what Eq. 2's residual is "
+                          f"added to), got {cfg.motion_residual!r}")
     if cfg.noise not in VIDEO_NOISE_MODES:
         raise ConfigError(f"noise must be one of {', '.join(VIDEO_NOISE_MODES)} (the image generator's per-layer "
                           f"noise maps), got {cfg.noise!r}")

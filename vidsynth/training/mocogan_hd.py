@@ -43,9 +43,11 @@ SAMPLE_SEED_OFFSET = 12345   # snapshot grids: fixed content codes and motions f
 
 
 def motion_kwargs(cfg: MoCoGANHDConfig, latent_dim: int) -> dict:
-    """``MotionGenerator`` arguments; ``n_pca`` is clamped to the latent size of small image generators."""
+    """``MotionGenerator`` arguments; ``n_pca`` is clamped to the latent size of small image generators.
+    ``residual`` only when it is not the paper's, so models exported before it existed keep their stored kwargs."""
     return dict(latent_dim=latent_dim, hidden_dim=cfg.hidden_dim, n_pca=min(cfg.n_pca, latent_dim),
-                noise_dim=latent_dim, motion_scale=cfg.motion_scale, mi_hidden=cfg.mi_hidden)
+                noise_dim=latent_dim, motion_scale=cfg.motion_scale, mi_hidden=cfg.mi_hidden,
+                **({} if cfg.motion_residual == "previous" else {"residual": cfg.motion_residual}))
 
 
 def fingerprint(module: torch.nn.Module) -> str:

@@ -5,6 +5,7 @@ A video is a trajectory ``w_1, ..., w_T`` in the latent space of a frozen image 
     (h_1, c_1) = LSTM_enc(w_1)                                   encode the content code
     (h_t, c_t) = LSTM_dec(e_t, (h_{t-1}, c_{t-1})),  e_t ~ N(0, I)  fresh noise per step, t >= 2
     w_t        = w_{t-1} + lambda * (tanh(h_t A + b) * std) @ V      Eq. 2: motion residual
+                 (residual="first", not the paper's: w_1 + lambda * ..., a walk that stays near w_1)
 
 ``V`` [n_pca, D] are the top principal directions of the latent space and ``std`` their standard
 deviations (see ``pca.py``); both are buffers of this module, so they travel with its state dict.
@@ -102,10 +103,16 @@ class MotionGenerator(nn.Module):
     """
 
     def __init__(self, latent_dim: int = 512, hidden_dim: int = 384, n_pca: int = 384, noise_dim: int | None = None,
-                 motion_scale: float = 0.2, mi_hidden: int = 512):
+                 motion_scale: float = 0.2, mi_hidden: int = 512, residual: str = "previous"):
         super().__init__()
         if n_pca > latent_dim:
             raise ValueError(f"n_pca ({n_pca}) cannot exceed latent_dim ({latent_dim})")
+        if residual not in ("previous", "first"):
+            raise ValueError(f"residual must be 'previous' (Eq. 2) or 'first', got {residual!r}")
+        # "previous": w_t = w_{t-1} + r_t (the paper's cumulative walk); "first": w_t = w_1 + r_t. The tiny
+        # presets' cumulative walks collapse to one constant velocity that leaves the image manifold
+        # (docs/performance.md, "One motion for every video"); from w_1 a walk stays within lambda * std.
+        self.residual = residual
         self.latent_dim, self.hidden_dim, self.n_pca = latent_dim, hidden_dim, n_pca
         self.noise_dim = noise_dim or latent_dim
         self.motion_scale = motion_scale
@@ -189,7 +196,8 @@ class MotionGenerator(nn.Module):
         for t in range(num_frames - 1):
             h, c = self.decoder(noise[:, t], (h, c))
             coeff = torch.tanh(self.to_pca(h))              # [B, n_pca] in (-1, 1)
-            latents.append(latents[-1] + self.motion_scale * coeff @ basis)  # Eq. 2, cumulative
+            base = latents[-1] if self.residual == "previous" else w1
+            latents.append(base + self.motion_scale * coeff @ basis)     # Eq. 2 (cumulative unless "first")
             hs.append(h)
             cs.append(c)
         empty = w1.new_zeros(b, 0, self.hidden_dim)
