@@ -73,6 +73,17 @@ def test_mocogan_hd_tiny_trains_on_a_window_of_three_clip_lengths():
     assert method_config("mocogan-hd", "paper").train_unroll == 1
 
 
+def test_mocogan_hd_tiny_walks_around_the_content_code():
+    # Issue 15, parts 2-3 (round 10): the cumulative walk of Eq. 2 collapsed to one straight line for every video
+    # in every tiny run; added to w_1 the residual did not (cosine between videos 0.05-0.09 against 0.997), kept
+    # every frame of a 3x unroll within the margin in three runs (shapes seeds 0 / 1, real64) and gave FVD 0.80x /
+    # 0.77x the cumulative walk's (docs/performance.md, "One motion for every video"). The paper preset keeps Eq. 2.
+    from vidsynth.training.mocogan_hd import motion_kwargs
+    assert method_config("mocogan-hd", "tiny").motion_residual == "first"
+    assert motion_kwargs(method_config("mocogan-hd", "tiny"), 128)["residual"] == "first"
+    assert method_config("mocogan-hd", "paper").motion_residual == "previous"
+
+
 def test_stylegan2_tiny_batch_is_the_measured_one():
     # Issue 15: batch 8 reached per-frame FID 3.5 at 8 kimg where batch 16 had 4.2 (docs/performance.md,
     # "Learning curves (issue 15): MoCoGAN-HD tiny"); mbstd groups of 4 still divide it.
