@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vidsynth.config import MOTION_RESIDUALS  # config.py owns the names
 from vidsynth.models.image_generator import LatentImageGenerator
 from vidsynth.models.mocogan_hd.video_noise import (check_noise_mode, draw_video_noise, frame_noise,
                                                     has_noise_inputs)
@@ -107,8 +108,8 @@ class MotionGenerator(nn.Module):
         super().__init__()
         if n_pca > latent_dim:
             raise ValueError(f"n_pca ({n_pca}) cannot exceed latent_dim ({latent_dim})")
-        if residual not in ("previous", "first"):
-            raise ValueError(f"residual must be 'previous' (Eq. 2) or 'first', got {residual!r}")
+        if residual not in MOTION_RESIDUALS:
+            raise ValueError(f"residual must be one of {', '.join(MOTION_RESIDUALS)} (Eq. 2: previous), got {residual!r}")
         # "previous": w_t = w_{t-1} + r_t (the paper's cumulative walk); "first": w_t = w_1 + r_t. The tiny
         # presets' cumulative walks collapse to one constant velocity that leaves the image manifold
         # (docs/performance.md, "One motion for every video"); from w_1 a walk stays within lambda * std.
