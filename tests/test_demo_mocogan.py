@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from vidsynth.demo import mocogan_hd
+from vidsynth.training.snapshots import snapshot_name
 
 
 class FakeTrain:
@@ -19,6 +20,9 @@ class FakeTrain:
         self.asked.append(loop.minutes)
         self.resumed.append(run)
         self.folder.mkdir(parents=True, exist_ok=True)
+        model = self.folder / snapshot_name(0.1 * len(self.asked))   # the chunk's exported model, as a run's
+        model.mkdir()
+        (model / "config.json").write_text("{}")
         with open(self.folder / "stats.jsonl", "a") as f:
             f.write(json.dumps({"time": loop.minutes * 60 * self.overshoot}) + "\n")
         return self.folder
@@ -62,6 +66,18 @@ def test_stage_one_stops_on_a_plateau_of_the_measured_fid(tmp_path):
     assert stage["share"] == pytest.approx(0.5) and stage["static"] == {"first": 10.0, "std": 1.0}
 
 
+def test_stage_one_hands_over_the_best_checked_snapshot_not_the_last(tmp_path):
+    """The FID rose after its third check: the split stops on the plateau two checks later, and the motion
+    stage starts from the third check's snapshot (issue 15: on builtin:shapes the last was the worst)."""
+    fake, run, stage = _stage(tmp_path, FakeProbe([900.0, 400.0, 300.0, 310.0, 320.0]))
+    assert stage["reason"] == "plateau" and len(stage["checks"]) == 5
+    assert [c["model"] for c in stage["checks"]] == [snapshot_name(0.1 * n) for n in range(1, 6)]
+    assert stage["handoff"] == {"check": 2, "by": "fid", "value": 300.0, "share": pytest.approx(0.3),
+                                "model": snapshot_name(0.3)}
+    assert mocogan_hd.image_handoff(run, stage) == run / snapshot_name(0.3)
+    assert mocogan_hd.image_handoff(run, {"share": 0.5, "reason": "fixed", "checks": []}) == run   # no checks
+
+
 def test_stage_one_stops_when_it_beats_static_or_at_the_cap(tmp_path):
     fake, _, stage = _stage(tmp_path, FakeProbe([900.0, 500.0, 11.0]))
     assert stage["reason"] == "beats static" and len(fake.asked) == 3 and stage["share"] == pytest.approx(0.3)
@@ -90,5 +106,11 @@ def test_the_summary_prints_the_split_and_the_verdict():
     lines = mocogan_hd.format_mocogan_summary(s).splitlines()
     assert lines[8] == ("image generator: 40% of the training budget (plateau); per-frame FID 300 -> 250 "
                         "(real first frames: 40)")
+    handoff = {"check": 0, "by": "fid", "value": 300.0, "share": 0.2, "model": "model-000000.200"}
+    s["image_stage"]["handoff"] = handoff
+    lines = mocogan_hd.format_mocogan_summary(s).splitlines()
+    assert lines[9] == ("motion generator trained on the image snapshot at 20% (model-000000.200, per-frame FID "
+                        "300: the best check)")
+    del lines[9]
     assert lines[9] == ("per-frame FID over 24 frames vs frame 0: x1.10 trained, x1.50 unrolled (noise margin 30%): "
                         "OFF the image manifold")

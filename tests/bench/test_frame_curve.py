@@ -256,3 +256,23 @@ def test_stage_split_rule_does_not_call_an_early_spike_a_plateau():
     assert _replay(8.0) == ("cap", 8.0)
     # 24 kimg: flat from 12 kimg on (3.38, 3.22, 3.19): a plateau at 16 kimg, as before
     assert _replay(24.0) == ("plateau", 16.0)
+
+
+def test_handoff_check_is_the_lowest_held_still_fvd_else_the_lowest_fid():
+    """Stage 2 starts from the best measured snapshot, not the last: by the FVD of the frames held still when
+    every check has it (here it disagrees with the per-frame FID, as on real64 in round 8), else by the FID."""
+    from vidsynth.bench.frame_curve import handoff_check
+
+    checks = [{"share": 0.1, "fid": 5.0, "held_still_fvd": 1375.1, "model": "a"},
+              {"share": 0.2, "fid": 4.0, "held_still_fvd": 1198.0, "model": "b"},
+              {"share": 0.3, "fid": 3.0, "held_still_fvd": 1404.5, "model": "c"},
+              {"share": 0.4, "fid": 3.5, "held_still_fvd": 1703.9, "model": "d"}]
+    assert handoff_check(checks) == {"check": 1, "by": "held_still_fvd", "value": 1198.0, "share": 0.2, "model": "b"}
+    older = [{k: v for k, v in c.items() if k != "held_still_fvd"} for c in checks]   # written before the FVD
+    assert handoff_check(older) == {"check": 2, "by": "fid", "value": 3.0, "share": 0.3, "model": "c"}
+    mixed = checks[:2] + older[2:]           # one check without the FVD: the FID for all, never a partial ranking
+    assert handoff_check(mixed)["by"] == "fid" and handoff_check(mixed)["check"] == 2
+    tie = [{"share": 0.1, "fid": 2.0}, {"share": 0.2, "fid": 2.0}]
+    assert handoff_check(tie)["check"] == 1 and handoff_check(tie)["model"] is None   # a tie: the later one
+    with pytest.raises(ValueError, match="no checks"):
+        handoff_check([])

@@ -54,6 +54,20 @@ def test_static_clips_hold_the_first_frame():
         assert torch.equal(still[:, :, t], videos[:, :, 0])
 
 
+def test_held_still_clips_are_the_image_generators_images_repeated_for_the_protocols_frames():
+    """The image generator's own static baseline: ``clips`` images drawn with the seed, each held for 16 frames."""
+    class Images:
+        def sample(self, n, frames, seed):
+            assert frames == 1
+            return torch.rand(n, 3, 1, 4, 4, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+    still = learning.held_still_clips(Images(), 3, seed=5)
+    assert still.shape == (3, 3, learning.PROTOCOL_FRAMES, 4, 4)
+    images = Images().sample(3, 1, 5)
+    for t in range(learning.PROTOCOL_FRAMES):
+        assert torch.equal(still[:, :, t], images[:, :, 0])
+
+
 def test_held_out_clips_are_builtin_videos_training_never_reads():
     """builtin data: videos of seed + 1, so neither the training videos (seed) nor the metrics' real clips
     (seed 0 videos) are the noise floor's: the clip at each held-out (video, start) differs from the
@@ -195,13 +209,17 @@ def test_mocogan_hd_trains_the_image_stage_first_and_measures_per_frame_fid(tmp_
     fm = fake_measure()
     res = run_learning("mocogan-hd-test", DATA, minutes=0.1, every=0.1, clips=2, outdir=tmp_path, device="cpu")
     assert res["status"] == "complete"
-    assert fm.calls == ["Tensor", "Tensor", "MoCoGANHDSampler", "MoCoGANHDSampler"]
-    assert "stylegan2" in res["image_run"] and "mocogan-hd" in res["run"]
     stage = res["image_stage"]
+    # baselines, the image generator held still at each check (its images repeated: a tensor), untrained, point
+    assert fm.calls == ["Tensor", "Tensor"] + ["Tensor"] * len(stage["checks"]) + ["MoCoGANHDSampler"] * 2
+    assert "stylegan2" in res["image_run"] and "mocogan-hd" in res["run"]
     assert stage["reason"] in ("cap", "beats static", "plateau")
     # every check is 10 % of the budget (0.01 min) or a slow step more; at least min_share, at most max_share
     shares = [c["share"] for c in stage["checks"]]
     assert len(shares) >= 3 and shares == sorted(shares)
+    # FakeMeasure's FVD falls with every call (1000 / call): the last check's held-still FVD is the lowest
+    assert [c["held_still_fvd"] for c in stage["checks"]][1:] == [1000.0 / n for n in range(4, 3 + len(shares))]
+    assert stage["handoff"]["check"] == len(shares) - 1 and stage["handoff"]["by"] == "held_still_fvd"
     assert res["image_trained_minutes"] == pytest.approx(stage["checks"][-1]["spent"])
     slack = 1.5 / 60   # a slow step (see above)
     assert 0.03 <= res["image_trained_minutes"] < 0.07 + len(shares) * slack
@@ -225,7 +243,56 @@ def test_mocogan_hd_trains_the_image_stage_first_and_measures_per_frame_fid(tmp_
     assert saved["frame_fid"] == f and saved["image_stage"] == stage and saved["motion_diversity"] == md
     text = learning.format_learning(res)
     assert "image generator per-frame FID by share of the budget" in text
+    assert "image generator held still (FVD, the static baseline's protocol) by share of the budget" in text
+    assert f"motion generator starts from the image snapshot at {stage['handoff']['share']:.0%}" in text
     assert "latent motion over 12 frames, 2 videos: cosine between videos' latent steps" in text
+
+
+def test_mocogan_hd_motion_stage_starts_from_the_image_snapshot_held_still_best(tmp_path, fake_measure, monkeypatch):
+    """The motion generator trains on the image stage's snapshot whose frames held still score the lowest FVD,
+    not on the last one (issue 15: builtin:shapes 1198.0 at 26 kimg against 1703.9 at 54, where the split
+    stopped): here the second check's. Its folder is what the motion run's config names, and the weights the
+    motion run's image generator holds are that snapshot's, not the newest model's."""
+    from safetensors.torch import load_file
+
+    from vidsynth.bench import frame_curve
+    from vidsynth.metrics.features import MeanColorFrames
+
+    monkeypatch.setattr(frame_curve, "default_network", lambda device="cpu": MeanColorFrames())
+    fm = fake_measure()
+    still = iter([900.0, 100.0] + [500.0 + i for i in range(20)])   # the held-still FVD of each check, in order
+
+    def measure(fake, **kwargs):
+        out = fm(fake, **kwargs)
+        if len(fm.calls) > 2 and type(fake).__name__ == "Tensor":       # after the two baselines: a check
+            out = {**out, "fvd": next(still)}
+        return out
+
+    monkeypatch.setattr(learning, "measure", measure)
+    res = run_learning("mocogan-hd-test", DATA, minutes=0.1, every=0.1, clips=2, outdir=tmp_path, device="cpu")
+    assert res["status"] == "complete"
+    checks, handoff = res["image_stage"]["checks"], res["image_stage"]["handoff"]
+    assert len(checks) >= 3 and [c["held_still_fvd"] for c in checks[:2]] == [900.0, 100.0]
+    assert handoff == {"check": 1, "by": "held_still_fvd", "value": 100.0, "share": checks[1]["share"],
+                       "model": checks[1]["model"]}
+    image_run, motion_run = Path(res["image_run"]), Path(res["run"])
+    assert [c["model"] for c in checks] == [p.name for p in sorted(image_run.glob("model-0*"))]   # one per check
+    config = json.loads((motion_run / "config.json").read_text())
+    assert config["method"]["image_generator"] == str(image_run / checks[1]["model"])
+    # the weights: the motion run's exported image generator equals the chosen snapshot, not the newest model
+    chosen = load_file(image_run / checks[1]["model"] / "model.safetensors")
+    newest = load_file(image_run / "model" / "model.safetensors")
+    exported = load_file(motion_run / "model" / "model.safetensors")
+    key = next(k for k in chosen if k.endswith("weight") and not torch.equal(chosen[k], newest[k]))
+    image_keys = [k for k in exported if k.endswith(key)]
+    assert image_keys and torch.equal(exported[image_keys[0]], chosen[key])
+    assert "lowest held_still_fvd: 100.0" in learning.format_learning(res)
+    report = (motion_run / "report.html").read_text()
+    assert f"trains on the image snapshot at {checks[1]['share']:.0%} ({checks[1]['model']}; lowest " \
+           "held_still_fvd: 100.0)" in report
+    assert "Image generator held still (FVD of its images repeated, as the static baseline): " \
+           f"{checks[0]['share']:.0%}: 900.0, {checks[1]['share']:.0%}: 100.0" in report
+    assert (motion_run / "learning.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_frame_fid_over_time_is_the_fid_of_each_frame_index():
@@ -353,7 +420,9 @@ def test_mocogan_hd_never_reuses_the_untrained_baseline(tmp_path, fake_measure, 
     fm = fake_measure()
     again = run_learning("mocogan-hd-test", DATA, minutes=0.05, every=0.05, clips=2, outdir=tmp_path, device="cpu",
                          baselines_from=tmp_path / first["run"].split("/")[-1])
-    assert fm.calls == ["MoCoGANHDSampler", "MoCoGANHDSampler"]     # untrained measured again, then the point
+    # the image generator held still at each check (its own images), untrained measured again, then the point
+    checks = len(again["image_stage"]["checks"])
+    assert checks >= 3 and fm.calls == ["Tensor"] * checks + ["MoCoGANHDSampler", "MoCoGANHDSampler"]
     assert {k: again["baselines"][k] for k in ("noise_floor", "static")} == \
         {k: first["baselines"][k] for k in ("noise_floor", "static")}
 

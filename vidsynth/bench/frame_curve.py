@@ -11,7 +11,8 @@
   training length, and ``manifold_verdict``: later frames no worse than the first by more than a
   margin stated from the noise of the estimate (a bootstrap of frame 0's FID over its clips).
 - ``StageSplit`` / ``image_stage_stop`` / ``split_by_measurement``: how much of a budget stage 1 gets,
-  decided by measured checkpoints instead of a fixed share.
+  decided by measured checkpoints instead of a fixed share; ``handoff_check``: which of its snapshots stage 2
+  starts from (the best measured, not the last).
 """
 from __future__ import annotations
 
@@ -223,6 +224,23 @@ def split_by_measurement(budget: float, train: Callable[[float], float], measure
     return {"share": spent / budget, "spent": spent, "reason": reason, "checks": checks, "rule": asdict(rule)}
 
 
+HANDOFF_KEYS = ("held_still_fvd", "fid")   # what picks the hand-off snapshot, first one every check has
+
+
+def handoff_check(checks: list[dict]) -> dict:
+    """The check of stage 1 whose snapshot stage 2 starts from: the lowest ``held_still_fvd`` (FVD of the image
+    generator's frames held still, the protocol of the static baseline; what the motion stage starts from) when
+    every check has it, else the lowest per-frame ``fid``. Not the last check: a GAN's image generator can get
+    worse while it trains (issue 15, builtin:shapes: held still 1198.0 at 26 kimg, 1703.9 at 54, where the
+    split stopped), and the stop rule ends it only after ``patience`` checks without a gain."""
+    if not checks:
+        raise ValueError("no checks of the image stage to hand over from")
+    key = next(k for k in HANDOFF_KEYS if all(c.get(k) is not None for c in checks) or k == "fid")
+    best = min(range(len(checks)), key=lambda i: (checks[i][key], -i))   # a tie: the later (more trained) one
+    return {"check": best, "by": key, "value": checks[best][key], "share": checks[best]["share"],
+            "model": checks[best].get("model")}
+
+
 FRAME_CLIPS = 32   # most clips per side of a per-frame FID: the static I3D costs ~0.1 CPU s per frame
 
 
@@ -243,6 +261,13 @@ def format_frame_lines(result: dict) -> list[str]:
         lines.append("image generator per-frame FID by share of the budget: "
                      + ", ".join(f"{c['share']:.0%} {c['fid']:.1f}" for c in stage["checks"])
                      + (f" -> stops at {stage['share']:.0%} ({stage['reason']})" if stage.get("reason") else ""))
+        if all(c.get("held_still_fvd") is not None for c in stage["checks"]):
+            lines.append("image generator held still (FVD, the static baseline's protocol) by share of the budget: "
+                         + ", ".join(f"{c['share']:.0%} {c['held_still_fvd']:.1f}" for c in stage["checks"]))
+        if stage.get("handoff"):
+            h = stage["handoff"]
+            lines.append(f"motion generator starts from the image snapshot at {h['share']:.0%} ({h['model']}; "
+                         f"lowest {h['by']}: {h['value']:.1f})")
     if f:
         lines.append(f"per-frame FID, {f['frames']} frames ({f['train_frames']} trained), {f['clips']} clips: "
                      + " ".join(f"{v:.0f}" for v in f["fid"]))

@@ -365,7 +365,8 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
             baseline("noise_floor", held)
             baseline("static", static_clips(held))
         if two_stage:
-            cfg = _train_image_stage(result, preset, data, seed, dev, outdir, tag, progress, save, log)
+            cfg = _train_image_stage(result, preset, data, seed, dev, outdir, tag, progress, save, log,
+                                        measure_args)
         baseline("untrained", lambda: untrained_sampler(cfg, seed, dev, meta))  # the run's own step 0
         budget, step_size = (kimg, every_kimg) if by_kimg else (minutes, every)
         trained = lambda: result["trained_kimg"] if by_kimg else result["trained_minutes"]   # noqa: E731
@@ -429,14 +430,18 @@ def _train_chunk(cfg, data, minutes: float | None, seed: int, device, outdir, ru
     return (run_dir, *_chunk_training(run_dir))
 
 
-def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress, save, log):
+def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress, save, log, measure_args):
     """MoCoGAN-HD stage 1: the image generator, in checks of ``frame_curve.StageSplit.check_share`` of the budget
     until its per-frame FID beats the static per-frame baseline, stops improving or reaches ``IMAGE_SHARE``
     (``result["image_stage"]``: the checks and the reason; ``result["frame_baselines"]``; its minutes count on the
-    curve's axis); returns the motion generator's config on it."""
+    curve's axis). Each check also measures its snapshot's frames held still (``held_still_fvd``: FVD of
+    ``clips`` images repeated for the whole clip, the static baseline's protocol), and the motion generator
+    starts from the snapshot with the lowest (``frame_curve.handoff_check``; ``image_stage["handoff"]``), not
+    the last. Returns the motion generator's config on it."""
     from vidsynth.bench import frame_curve
     from vidsynth.config import method_config
     from vidsynth.loader import load_generator
+    from vidsynth.training.snapshots import list_snapshots
 
     image_preset = IMAGE_PRESETS.get(preset, preset)
     image_cfg = method_config("stylegan2", image_preset)
@@ -456,7 +461,11 @@ def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress
             return seconds / 60
 
         def measure_image():
-            return probe.image_fid(load_generator(result["image_run"], device=device), len(probe.held), seed)
+            sampler = load_generator(result["image_run"], device=device)
+            still = held_still_clips(sampler, measure_args["clips"], seed)
+            fvd = measure(still, **measure_args)
+            return {**probe.image_fid(sampler, len(probe.held), seed), "held_still_fvd": fvd["fvd"],
+                    "held_still_kvd": fvd["kvd"], "model": list_snapshots(result["image_run"])[-1].name}
 
         out = frame_curve.split_by_measurement(
             budget, train_image, measure_image, result["frame_baselines"]["static"],
@@ -467,8 +476,27 @@ def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress
         save()
         if out["reason"] == "interrupted":
             raise KeyboardInterrupt
-        log(f"image generator stops at {out['share']:.0%} of the budget ({out['reason']})")
-    return method_config("mocogan-hd", preset, {"image_generator": result["image_run"]})
+        stage["handoff"] = frame_curve.handoff_check(stage["checks"])
+        save()
+        h = stage["handoff"]
+        log(f"image generator stops at {out['share']:.0%} of the budget ({out['reason']}); the motion generator "
+            f"starts from its snapshot at {h['share']:.0%} ({h['model']}: {h['by']} {h['value']:.1f})")
+    return method_config("mocogan-hd", preset, {"image_generator": image_handoff(result)})
+
+
+def image_handoff(result: dict) -> str:
+    """The image generator the motion stage of a MoCoGAN-HD curve trains on: the hand-off snapshot's folder
+    inside ``image_run`` (a name, so that moved run folders still resolve), or ``image_run`` itself (its newest
+    model) for results written before the hand-off existed."""
+    model = (result.get("image_stage") or {}).get("handoff", {}).get("model")
+    return str(Path(result["image_run"]) / model) if model else result["image_run"]
+
+
+def held_still_clips(sampler, clips: int, seed: int) -> torch.Tensor:
+    """``clips`` images of an image generator, each held for ``PROTOCOL_FRAMES`` frames: ``[N, 3, 16, R, R]``.
+    The image generator's own static baseline: what a MoCoGAN-HD motion generator on it starts from."""
+    images = sampler.sample(clips, frames=1, seed=seed)                       # [N, 3, 1, R, R]
+    return static_clips(images.expand(-1, -1, PROTOCOL_FRAMES, -1, -1))
 
 
 _PROBES: dict = {}   # FrameProbe by its settings: built once per process (its real features take ~1 min)

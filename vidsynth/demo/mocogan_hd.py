@@ -78,7 +78,7 @@ def run_mocogan_demo(outdir: str | Path = "runs", minutes: float = 5.0, seed: in
 
     # Stage 2: the motion generator on the frozen image generator.
     left = max(minutes * 60 * (1 - RESERVE) - (time.time() - start), 20.0) / 60
-    video_cfg = method_config("mocogan-hd", "tiny", {"image_generator": str(image_run)})
+    video_cfg = method_config("mocogan-hd", "tiny", {"image_generator": str(image_handoff(image_run, stage))})
     run = train(video_cfg, LoopConfig(minutes=left, sample_frames=16, **common),
                 outdir=outdir, run_name=f"demo-video-{tag}", progress=progress, callbacks=[ReportCallback()])
 
@@ -124,10 +124,13 @@ def stage_one(image_cfg, budget: float, probe, image_share: float | None, seed: 
     """Train the image generator; ``(run folder, image_stage)``. ``train_fn(cfg, loop, run)`` trains ``loop.minutes``
     more (``run`` None: a new run) and returns the run folder. ``probe`` None or ``image_share`` set: one chunk of
     ``image_share`` (default 0.5) of ``budget``; else ``frame_curve.split_by_measurement`` with the default
-    ``StageSplit`` against the probe's static per-frame baseline."""
-    from vidsynth.bench.frame_curve import StageSplit, split_by_measurement
+    ``StageSplit`` against the probe's static per-frame baseline, and ``image_stage["handoff"]``: the check with
+    the lowest per-frame FID (``frame_curve.handoff_check``; an FVD per check would cost the demo ~30 s each),
+    whose snapshot folder (``model``, inside the run) the motion stage starts from."""
+    from vidsynth.bench.frame_curve import StageSplit, handoff_check, split_by_measurement
     from vidsynth.config import LoopConfig
     from vidsynth.loader import load_generator
+    from vidsynth.training.snapshots import list_snapshots
     from vidsynth.utils.files import read_jsonl
 
     state = {"run": None}
@@ -141,10 +144,20 @@ def stage_one(image_cfg, budget: float, probe, image_share: float | None, seed: 
         train_image(budget * share)
         return state["run"], {"share": share, "reason": "fixed", "checks": []}
     base = probe.baselines()["static"]
-    stage = split_by_measurement(
-        budget, train_image, lambda: probe.image_fid(load_generator(state["run"], device=device), len(probe.held), seed),
-        base, StageSplit())
-    return state["run"], {**stage, "static": base}
+    def measure():
+        return {**probe.image_fid(load_generator(state["run"], device=device), len(probe.held), seed),
+                "model": list_snapshots(state["run"])[-1].name}
+
+    stage = split_by_measurement(budget, train_image, measure, base, StageSplit())
+    handoff = handoff_check(stage["checks"]) if stage["checks"] else None
+    return state["run"], {**stage, "static": base, "handoff": handoff}
+
+
+def image_handoff(image_run, stage: dict) -> Path:
+    """The image generator stage 2 trains on: the snapshot folder of ``stage["handoff"]`` (the best measured
+    check, not necessarily the last) inside ``image_run``, or ``image_run`` (its newest model) without checks."""
+    handoff = stage.get("handoff")
+    return Path(image_run) / handoff["model"] if handoff else Path(image_run)
 
 
 def format_mocogan_summary(s: dict) -> str:
@@ -159,6 +172,10 @@ def format_mocogan_summary(s: dict) -> str:
         lines.append(f"image generator: {stage['share']:.0%} of the training budget ({stage['reason']}); per-frame FID "
                      + " -> ".join(f"{c['fid']:.0f}" for c in stage["checks"])
                      + f" (real first frames: {stage['static']['first']:.0f})")
+    if stage.get("handoff"):
+        h = stage["handoff"]
+        lines.append(f"motion generator trained on the image snapshot at {h['share']:.0%} ({h['model']}, "
+                     f"per-frame FID {h['value']:.0f}: the best check)")
     if f:
         lines.append(f"per-frame FID over {f['frames']} frames vs frame 0: x{f['trained_ratio']:.2f} trained, "
                      f"x{f['unrolled_ratio']:.2f} unrolled (noise margin {f['margin']:.0%}): "

@@ -167,6 +167,14 @@ def _frame_paragraphs(result: dict) -> list[str]:
         checks = ", ".join(f"{c['share']:.0%}: {c['fid']:.1f}" for c in stage["checks"])
         out.append(f"<p>Image generator, per-frame FID by share of the budget: {html.escape(checks)}; stops at "
                    f"{stage.get('share', 0):.0%} ({html.escape(str(stage.get('reason')))}).</p>")
+        if all(c.get("held_still_fvd") is not None for c in stage["checks"]):
+            still = ", ".join(f"{c['share']:.0%}: {c['held_still_fvd']:.1f}" for c in stage["checks"])
+            out.append(f"<p>Image generator held still (FVD of its images repeated, as the static baseline): "
+                       f"{html.escape(still)}.</p>")
+    if stage.get("handoff"):
+        h = stage["handoff"]
+        out.append(f"<p>The motion generator trains on the image snapshot at {h['share']:.0%} "
+                   f"({html.escape(str(h['model']))}; lowest {html.escape(h['by'])}: {h['value']:.1f}).</p>")
     if "margin" in f:
         unrolled = "-" if f.get("unrolled_ratio") is None else f"{f['unrolled_ratio']:.2f}"
         out.append(f"<p>Trajectory over {f['frames']} frames ({f['train_frames']} trained): mean per-frame FID "

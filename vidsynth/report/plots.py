@@ -121,7 +121,17 @@ def learning_plot(result: dict) -> bytes | None:
         for name, (label, colour) in BASELINE_STYLES.items():
             if name in baselines:
                 ax.axhline(baselines[name][key], ls="--", color=colour, label=label)
-        values = ys + [b[key] for b in baselines.values()]
+        still = [c for c in stage or [] if c.get(f"held_still_{key}") is not None]
+        if still:   # MoCoGAN-HD stage 1: the image generator's images held still, the static baseline's protocol
+            ax.plot([c["spent"] for c in still], [c[f"held_still_{key}"] for c in still], marker="s", markersize=4,
+                    ls=":", color="tab:cyan", label="image generator held still")
+            handoff = (result.get("image_stage") or {}).get("handoff")
+            if handoff is not None and handoff.get("check") is not None and handoff["check"] < len(stage):
+                chosen = stage[handoff["check"]]
+                if chosen.get(f"held_still_{key}") is not None:
+                    ax.plot([chosen["spent"]], [chosen[f"held_still_{key}"]], marker="*", markersize=11,
+                            ls="none", color="tab:cyan", label="hand-off to the motion stage")
+        values = ys + [b[key] for b in baselines.values()] + [c[f"held_still_{key}"] for c in still]
         if key == "fvd" and values and all(v > 0 for v in values):
             ax.set_yscale("log")
         ax.set_xlabel("training minutes (metric time not counted)")
