@@ -140,16 +140,59 @@ def test_ctrl_c_in_a_metric_keeps_a_partial_json_and_resume_continues(tmp_path, 
     saved = json.loads((run / "learning.json").read_text())
     assert saved["status"] == "interrupted" and saved["curve"] == res["curve"]
     assert saved["trained_minutes"] >= 0.04     # the second chunk trained before its metric was interrupted
+    pending = saved["pending_point"]             # ... and is recorded as due
+    last = read_jsonl(run / "stats.jsonl")[-1]
+    assert pending == {"kimg": last["kimg"], "step": last["step"]} and pending["step"] > res["curve"][0]["step"]
     fm = fake_measure()
     again = run_learning("digan-test", DATA, minutes=0.06, every=0.02, clips=2, outdir=tmp_path, device="cpu",
                          resume=run)
-    assert again["status"] == "complete" and again["run"] == res["run"]
-    assert fm.calls == ["DIGANSampler"]      # baselines kept; the trained 0.04 min not trained again
+    assert again["status"] == "complete" and again["run"] == res["run"] and "pending_point" not in again
+    # baselines kept; the trained 0.04 min not trained again, but its point measured (not lost), then 0.06
+    assert fm.calls == ["DIGANSampler", "DIGANSampler"]
     assert [p["minutes"] for p in again["curve"]][0] == res["curve"][0]["minutes"]
-    assert 0.06 <= again["curve"][1]["minutes"] < 0.06 + 1.5 / 60     # slack: a slow step (see above)
-    assert again["curve"][1]["step"] > res["curve"][0]["step"]
+    assert again["curve"][1]["minutes"] == round(saved["trained_minutes"], 3)
+    assert {k: again["curve"][1][k] for k in ("kimg", "step")} == pending
+    assert 0.06 <= again["curve"][2]["minutes"] < 0.06 + 1.5 / 60     # slack: a slow step (see above)
+    assert again["curve"][2]["step"] > pending["step"]
     with pytest.raises(ConfigError, match="cannot change every"):
         run_learning("digan-test", DATA, minutes=0.1, every=0.05, clips=2, outdir=tmp_path, resume=run)
+
+
+def test_sigterm_in_a_metric_ends_like_ctrl_c_and_resume_measures_the_point_it_cut(tmp_path, fake_measure,
+                                                                                     monkeypatch):
+    """A scheduler's SIGTERM while a point is measured: the default action would end the process with
+    learning.json saying "running" and, on --resume, the chunk's point never measured (the next chunk trains
+    on). Now the status is "interrupted", the due point is recorded, and the resume measures it first."""
+    import os
+
+    fm = fake_measure()
+
+    def measure(fake, **kwargs):
+        if len(fm.calls) == 3:                      # noise floor, static, untrained done: the first point
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1.0)                         # delivered at the next bytecode; never reached if it is
+        return fm(fake, **kwargs)
+
+    monkeypatch.setattr(learning, "measure", measure)
+    caught = []   # the test's own handler: without the bench's, a SIGTERM lands here instead of ending pytest
+    original = signal.signal(signal.SIGTERM, lambda signum, frame: caught.append(signum))
+    try:
+        before = signal.getsignal(signal.SIGTERM)
+        res = run_learning("digan-test", DATA, minutes=0.04, every=0.02, clips=2, outdir=tmp_path, device="cpu")
+        assert signal.getsignal(signal.SIGTERM) is before   # the handler is put back
+    finally:
+        signal.signal(signal.SIGTERM, original)
+    assert caught == []                                  # the bench's handler took it
+    assert res["status"] == "interrupted" and res["curve"] == [] and len(fm.calls) == 3
+    run = tmp_path / res["run"].split("/")[-1]
+    saved = json.loads((run / "learning.json").read_text())
+    assert saved["status"] == "interrupted" and saved["pending_point"]["step"] > 0
+    fm = fake_measure()
+    again = run_learning("digan-test", DATA, minutes=0.04, every=0.02, clips=2, outdir=tmp_path, device="cpu",
+                         resume=run)
+    assert again["status"] == "complete" and fm.calls == ["DIGANSampler", "DIGANSampler"]
+    assert again["curve"][0]["step"] == saved["pending_point"]["step"]
+    assert 0.02 <= again["curve"][0]["minutes"] < 0.02 + 1.5 / 60 and again["curve"][1]["minutes"] >= 0.04
 
 
 def test_resume_continues_in_the_folder_given_when_the_run_was_copied(tmp_path, fake_measure):

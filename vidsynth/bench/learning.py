@@ -36,6 +36,7 @@ import torch
 
 from vidsynth.errors import ConfigError
 from vidsynth.utils.files import atomic_write, atomic_write_text
+from vidsynth.utils.signals import restore_terminate, terminate_as_interrupt
 
 PROTOCOL_FRAMES = 16         # frames per clip (the I3D needs >= 9)
 RESULT_FILE = "learning.json"
@@ -359,6 +360,7 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
             save()
 
     tag = str(data).replace("builtin:", "").rstrip("/").split("/")[-1]
+    previous = terminate_as_interrupt()   # a scheduler's SIGTERM during a metric ends like Ctrl-C: status recorded
     try:
         if "noise_floor" not in result["baselines"] or "static" not in result["baselines"]:
             held = held_out_clips(str(data), cfg.resolution, stride, clips, seed, clip_sampling)
@@ -370,6 +372,22 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
         baseline("untrained", lambda: untrained_sampler(cfg, seed, dev, meta))  # the run's own step 0
         budget, step_size = (kimg, every_kimg) if by_kimg else (minutes, every)
         trained = lambda: result["trained_kimg"] if by_kimg else result["trained_minutes"]   # noqa: E731
+
+        def add_point(run_dir, done_kimg, step):
+            from vidsynth.loader import load_generator
+
+            point = {"minutes": round(result["trained_minutes"], 3), "kimg": done_kimg, "step": step,
+                     **measure(load_generator(run_dir, device=dev), **measure_args)}
+            result["curve"].append(point)
+            result.pop("pending_point", None)
+            save()
+            log(f"minute {point['minutes']:.2f} ({done_kimg:.2f} kimg): FVD {point['fvd']:.1f}, KVD {point['kvd']:.3f}; "
+                f"static {result['baselines']['static']['fvd']:.1f}")
+
+        pending = result.get("pending_point")
+        if pending is not None:   # resumed: a chunk whose metric was interrupted (Ctrl-C, SIGTERM) gets it now
+            log(f"the point at {pending['kimg']:.2f} kimg was not measured (interrupted): measuring it now")
+            add_point(Path(result["run"]), pending["kimg"], pending["step"])
         while trained() < budget - 1e-9:
             done = trained()
             next_due = (math.floor(done / step_size + 1e-9) + 1) * step_size   # the next multiple of the step
@@ -382,18 +400,14 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
             if by_kimg:
                 result["trained_kimg"] = done_kimg
                 result["kimg_per_minute"] = round(done_kimg / max(result["trained_minutes"], 1e-9), 4)
+            # the loop stopped before its budget: a signal (Ctrl-C / SIGTERM); no point there
+            stopped = (done_kimg < target - 1e-9) if by_kimg else (seconds < (target - done) * 60)
+            if not stopped:   # a point is due: recorded first, so that a resume measures it if its metric is cut
+                result["pending_point"] = {"kimg": done_kimg, "step": step}
             save()
-            # the loop stopped before its budget: a signal (Ctrl-C / SIGTERM)
-            if (done_kimg < target - 1e-9) if by_kimg else (seconds < (target - done) * 60):
+            if stopped:
                 raise KeyboardInterrupt
-            from vidsynth.loader import load_generator
-
-            point = {"minutes": round(result["trained_minutes"], 3), "kimg": done_kimg, "step": step,
-                     **measure(load_generator(run_dir, device=dev), **measure_args)}
-            result["curve"].append(point)
-            save()
-            log(f"minute {point['minutes']:.2f} ({done_kimg:.2f} kimg): FVD {point['fvd']:.1f}, KVD {point['kvd']:.3f}; "
-                f"static {result['baselines']['static']['fvd']:.1f}")
+            add_point(run_dir, done_kimg, step)
         if two_stage and "frame_fid" not in result:
             log("per-frame FID over an unrolled clip ...")
             result["frame_fid"] = unrolled_frame_fid(result["run"], cfg, data, clips, seed, dev)
@@ -404,6 +418,8 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
         result["status"] = "interrupted"
         where = result["run"] or result.get("image_run")
         log("interrupted: the partial curve is kept" + (f"; continue with --resume {where}" if where else ""))
+    finally:
+        restore_terminate(previous)
     save()
     if not (result["run"] or result.get("image_run")):   # interrupted before any run folder: nothing written
         result["beats_static_minute"], result["summary"] = None, summary_line(result)

@@ -29,31 +29,10 @@ from vidsynth.data.split import apply_split
 from vidsynth.data.videos import DataWarning
 from vidsynth.errors import DatasetError
 from vidsynth.utils.files import atomic_target
+from vidsynth.utils.signals import restore_terminate, terminate_as_interrupt
 
 CHUNK = 32  # frames decoded + resized at a time
 LAYOUTS = ("vidsynth", "stylegan-v")
-
-
-def _terminate_as_interrupt():
-    """While converting, SIGTERM (a job scheduler, ``kill``) raises KeyboardInterrupt like Ctrl-C, so the
-    partial temporary zip is removed instead of left behind. Returns the handler to restore."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    return signal.signal(signal.SIGTERM, interrupt)
-
-
-def _restore(previous) -> None:
-    import signal
-
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fps_stride: int = 1,
@@ -104,7 +83,7 @@ def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fp
     tmp = atomic_target(dst)  # streamed into over the whole conversion, renamed over dst at the end
     written, skipped, names, kept = 0, list(source.skipped), [], []
     per_frame = []  # stylegan-v: (frame path relative to the top folder, class index)
-    previous = _terminate_as_interrupt()  # SIGTERM runs the `finally` below too: no partial .tmp is left
+    previous = terminate_as_interrupt()  # SIGTERM runs the `finally` below too: no partial .tmp is left
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf, \
                 tqdm(total=sum(len(p[2]) for p in plans), unit="frame", disable=not progress,
@@ -140,6 +119,6 @@ def convert_dataset(src, dst, resolution: int, max_frames: int | None = None, fp
         os.replace(tmp, dst)
     finally:
         tmp.unlink(missing_ok=True)
-        _restore(previous)
+        restore_terminate(previous)
     return {"path": str(dst), "videos": len(names), "frames": written, "skipped": skipped,
             "classes": class_names}
