@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from vidsynth.bench.frame_curve import handoff_model
 from vidsynth.demo import mocogan_hd
 from vidsynth.training.snapshots import snapshot_name
 
@@ -74,8 +75,8 @@ def test_stage_one_hands_over_the_best_checked_snapshot_not_the_last(tmp_path):
     assert [c["model"] for c in stage["checks"]] == [snapshot_name(0.1 * n) for n in range(1, 6)]
     assert stage["handoff"] == {"check": 2, "by": "fid", "value": 300.0, "share": pytest.approx(0.3),
                                 "model": snapshot_name(0.3)}
-    assert mocogan_hd.image_handoff(run, stage) == run / snapshot_name(0.3)
-    assert mocogan_hd.image_handoff(run, {"share": 0.5, "reason": "fixed", "checks": []}) == run   # no checks
+    assert handoff_model(run, stage) == run / snapshot_name(0.3)
+    assert handoff_model(run, {"share": 0.5, "reason": "fixed", "checks": []}) == run   # no checks
 
 
 def test_stage_one_stops_when_it_beats_static_or_at_the_cap(tmp_path):

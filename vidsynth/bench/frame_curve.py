@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -239,6 +240,14 @@ def handoff_check(checks: list[dict]) -> dict:
     best = min(range(len(checks)), key=lambda i: (checks[i][key], -i))   # a tie: the later (more trained) one
     return {"check": best, "by": key, "value": checks[best][key], "share": checks[best]["share"],
             "model": checks[best].get("model")}
+
+
+def handoff_model(image_run, stage: dict) -> Path:
+    """The image generator stage 2 trains on: the snapshot folder of ``stage["handoff"]`` (``handoff_check``)
+    inside ``image_run`` (stored as a name, so that a moved run folder still resolves), or ``image_run`` itself
+    (its newest model) when there is no hand-off: no checks, or a result written before the hand-off existed."""
+    model = (stage.get("handoff") or {}).get("model")
+    return Path(image_run) / model if model else Path(image_run)
 
 
 FRAME_CLIPS = 32   # most clips per side of a per-frame FID: the static I3D costs ~0.1 CPU s per frame

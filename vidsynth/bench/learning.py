@@ -497,15 +497,8 @@ def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress
         h = stage["handoff"]
         log(f"image generator stops at {out['share']:.0%} of the budget ({out['reason']}); the motion generator "
             f"starts from its snapshot at {h['share']:.0%} ({h['model']}: {h['by']} {h['value']:.1f})")
-    return method_config("mocogan-hd", preset, {"image_generator": image_handoff(result)})
-
-
-def image_handoff(result: dict) -> str:
-    """The image generator the motion stage of a MoCoGAN-HD curve trains on: the hand-off snapshot's folder
-    inside ``image_run`` (a name, so that moved run folders still resolve), or ``image_run`` itself (its newest
-    model) for results written before the hand-off existed."""
-    model = (result.get("image_stage") or {}).get("handoff", {}).get("model")
-    return str(Path(result["image_run"]) / model) if model else result["image_run"]
+    return method_config("mocogan-hd", preset,
+                         {"image_generator": str(frame_curve.handoff_model(result["image_run"], stage))})
 
 
 def held_still_clips(sampler, clips: int, seed: int) -> torch.Tensor:

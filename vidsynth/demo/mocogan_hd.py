@@ -42,6 +42,7 @@ def run_mocogan_demo(outdir: str | Path = "runs", minutes: float = 5.0, seed: in
     """
     from vidsynth.apps.mocogan_hd.content_motion import content_motion_grid
     from vidsynth.apps.mocogan_hd.diversity import diversity_report
+    from vidsynth.bench.frame_curve import handoff_model
     from vidsynth.config import LoopConfig, method_config
     from vidsynth.data import open_dataset
     from vidsynth.device import resolve_device
@@ -78,7 +79,7 @@ def run_mocogan_demo(outdir: str | Path = "runs", minutes: float = 5.0, seed: in
 
     # Stage 2: the motion generator on the frozen image generator.
     left = max(minutes * 60 * (1 - RESERVE) - (time.time() - start), 20.0) / 60
-    video_cfg = method_config("mocogan-hd", "tiny", {"image_generator": str(image_handoff(image_run, stage))})
+    video_cfg = method_config("mocogan-hd", "tiny", {"image_generator": str(handoff_model(image_run, stage))})
     run = train(video_cfg, LoopConfig(minutes=left, sample_frames=16, **common),
                 outdir=outdir, run_name=f"demo-video-{tag}", progress=progress, callbacks=[ReportCallback()])
 
@@ -151,13 +152,6 @@ def stage_one(image_cfg, budget: float, probe, image_share: float | None, seed: 
     stage = split_by_measurement(budget, train_image, measure, base, StageSplit())
     handoff = handoff_check(stage["checks"]) if stage["checks"] else None
     return state["run"], {**stage, "static": base, "handoff": handoff}
-
-
-def image_handoff(image_run, stage: dict) -> Path:
-    """The image generator stage 2 trains on: the snapshot folder of ``stage["handoff"]`` (the best measured
-    check, not necessarily the last) inside ``image_run``, or ``image_run`` (its newest model) without checks."""
-    handoff = stage.get("handoff")
-    return Path(image_run) / handoff["model"] if handoff else Path(image_run)
 
 
 def format_mocogan_summary(s: dict) -> str:
