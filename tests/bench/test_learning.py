@@ -470,6 +470,36 @@ def test_mocogan_hd_never_reuses_the_untrained_baseline(tmp_path, fake_measure, 
         {k: first["baselines"][k] for k in ("noise_floor", "static")}
 
 
+def test_mocogan_hd_overrides_reach_the_motion_stage_and_image_ones_the_image_stage(tmp_path, fake_measure,
+                                                                                     monkeypatch):
+    """--set KEY reaches the motion run (and its untrained baseline's config), --set image.KEY the image run; both
+    stay recorded as given. The motion stage once trained the preset whatever --set said (issue 15, round 13:
+    the round-5/6 train_unroll comparisons through the bench compared the preset with itself)."""
+    from vidsynth.bench import frame_curve
+    from vidsynth.metrics.features import MeanColorFrames
+
+    monkeypatch.setattr(frame_curve, "default_network", lambda device="cpu": MeanColorFrames())
+    fake_measure()
+    untrained = []
+    real_untrained = learning.untrained_sampler
+    monkeypatch.setattr(learning, "untrained_sampler",
+                        lambda cfg, *a, **k: untrained.append(cfg) or real_untrained(cfg, *a, **k))
+    sets = {"motion_scale": "0.37", "image.lr": "0.0013"}
+    res = run_learning("mocogan-hd-test", DATA, minutes=0.05, every=0.05, clips=2, outdir=tmp_path, device="cpu",
+                       overrides=sets)
+    assert res["status"] == "complete" and res["settings"]["overrides"] == sets
+    motion = json.loads((Path(res["run"]) / "config.json").read_text())["method"]
+    image = json.loads((Path(res["image_run"]) / "config.json").read_text())["method"]
+    assert motion["method"] == "mocogan-hd" and motion["motion_scale"] == 0.37
+    assert image["method"] == "stylegan2" and image["lr"] == 0.0013
+    [cfg] = untrained
+    assert cfg.motion_scale == 0.37 and cfg.image_generator == motion["image_generator"]
+    with pytest.raises(ConfigError, match="has no image stage"):
+        run_learning("digan-test", DATA, kimg=1, outdir=tmp_path, overrides={"image.lr": "0.001"})
+    with pytest.raises(ConfigError, match="unknown option 'bogus' for StyleGAN2Config"):
+        run_learning("mocogan-hd-test", DATA, minutes=1, outdir=tmp_path, overrides={"image.bogus": "1"})
+
+
 def test_kimg_options_from_the_command_line(tmp_path, fake_measure):
     from vidsynth.cli import main
 

@@ -62,6 +62,24 @@ IMAGE_PRESETS = {"paper": "paper256"}
 IMAGE_SHARE = 0.7
 
 
+IMAGE_PREFIX = "image."   # --set image.KEY=VALUE: a field of a MoCoGAN-HD run's image generator (stage 1)
+
+
+def split_overrides(method: str, overrides: dict | None) -> tuple[dict, dict]:
+    """``--set`` overrides -> ``(the method's own, the image generator's)``: ``image.KEY`` goes to the image
+    stage of a MoCoGAN-HD run (``{"image.lr": "0.001"}`` -> ``{"lr": "0.001"}``); DIGAN has no such stage."""
+    own, image = {}, {}
+    for key, value in (overrides or {}).items():
+        if key.startswith(IMAGE_PREFIX):
+            if method != "mocogan-hd":
+                raise ConfigError(f"--set {key}: image.KEY sets a field of MoCoGAN-HD's image generator (stage 1); "
+                                  f"{method} has no image stage: drop the '{IMAGE_PREFIX}' prefix")
+            image[key[len(IMAGE_PREFIX):]] = value
+        else:
+            own[key] = value
+    return own, image
+
+
 def parse_config(name: str) -> tuple[str, str]:
     """``"digan-tiny"`` -> ``("digan", "tiny")``: a method and one of its presets in ``vidsynth.config``."""
     from vidsynth.config import PRESETS
@@ -119,7 +137,8 @@ def real_protocol(result: dict) -> dict:
 
     if "stride" not in result or "clip_sampling" not in result or "resolution" not in result:
         method, preset = parse_config(result["settings"]["config"])
-        result = {**clip_protocol(method_config(method, preset, result["settings"].get("overrides") or {})), **result}
+        own = split_overrides(method, result["settings"].get("overrides"))[0]
+        result = {**clip_protocol(method_config(method, preset, own)), **result}
     return {k: result[k] for k in ("resolution", "stride", "clip_sampling")}
 
 
@@ -257,7 +276,8 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
     ``motion_diversity`` (do the videos move differently? ``models/mocogan_hd/motion_diversity.py``).
     A kimg budget adds ``kimg_per_minute`` (kimg trained / training minutes; it depends on the load, the
     curve does not) and ``beats_static_kimg``. ``overrides``: config fields changed from the preset (``--set``;
-    kept in ``settings`` so that tuning runs say what they tried). ``baselines_from``: a ``learning.json``
+    kept in ``settings`` so that tuning runs say what they tried); for MoCoGAN-HD they reach the motion stage
+    and ``image.KEY`` ones the image stage (``split_overrides``). ``baselines_from``: a ``learning.json``
     (or its run folder) of the same data, clips and seed whose noise-floor and static baselines are reused
     (they do not depend on the preset, only on the data, resolution, clips and seed), and its untrained
     baseline too when both runs share the preset and differ only in ``OPTIMISER_FIELDS`` (the generator
@@ -289,7 +309,10 @@ def run_learning(config: str, data: str, minutes: float | None = None, every: fl
     two_stage = method == "mocogan-hd"
     if two_stage and by_kimg:
         raise ConfigError(f"--kimg is not supported for {config} (two stages share a time budget): use --minutes")
-    cfg = method_config(method, preset, overrides)
+    own_overrides, image_overrides = split_overrides(method, overrides)
+    cfg = method_config(method, preset, own_overrides)
+    if image_overrides:
+        method_config("stylegan2", IMAGE_PRESETS.get(preset, preset), image_overrides)   # a bad key fails now
     fl = lambda v: None if v is None else float(v)   # noqa: E731
     settings = {"config": config, "data": str(data), "budget": "kimg" if by_kimg else "minutes",
                 "minutes": fl(minutes), "every": fl(every), "kimg": fl(kimg), "every_kimg": fl(every_kimg),
@@ -459,11 +482,12 @@ def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress
     from vidsynth.loader import load_generator
     from vidsynth.training.snapshots import list_snapshots
 
+    own_overrides, image_overrides = split_overrides("mocogan-hd", result["settings"].get("overrides"))
     image_preset = IMAGE_PRESETS.get(preset, preset)
-    image_cfg = method_config("stylegan2", image_preset)
+    image_cfg = method_config("stylegan2", image_preset, image_overrides)
     stage = result.setdefault("image_stage", {"checks": [], "reason": None})
     if stage["reason"] in (None, "interrupted"):
-        probe = _frame_probe(result, method_config("mocogan-hd", preset), data, seed, device, save, log)
+        probe = _frame_probe(result, method_config("mocogan-hd", preset, own_overrides), data, seed, device, save, log)
         budget = result["settings"]["minutes"]
 
         def train_image(minutes):
@@ -497,8 +521,10 @@ def _train_image_stage(result, preset, data, seed, device, outdir, tag, progress
         h = stage["handoff"]
         log(f"image generator stops at {out['share']:.0%} of the budget ({out['reason']}); the motion generator "
             f"starts from its snapshot at {h['share']:.0%} ({h['model']}: {h['by']} {h['value']:.1f})")
+    # the motion stage: the preset with the run's own --set overrides (they were dropped here before: every
+    # MoCoGAN-HD tuning run recorded its overrides but trained the preset), on the handed-off image generator
     return method_config("mocogan-hd", preset,
-                         {"image_generator": str(frame_curve.handoff_model(result["image_run"], stage))})
+                         {**own_overrides, "image_generator": str(frame_curve.handoff_model(result["image_run"], stage))})
 
 
 def held_still_clips(sampler, clips: int, seed: int) -> torch.Tensor:

@@ -72,7 +72,9 @@ import click
               help="learning: reuse the noise-floor and static baselines of this learning.json (same --data, "
                    "--clips, --seed and real clips: resolution, stride, clip sampling) instead of measuring them again.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="learning: override a field of --config's preset (repeatable), e.g. --set lr=0.002.")
+              help="learning: override a field of --config's preset (repeatable), e.g. --set lr=0.002; for "
+                   "MoCoGAN-HD, image.KEY sets a field of its image generator (stage 1), e.g. --set "
+                   "image.ema_kimg=5.")
 def bench_command(configs, measures, official_digan, official_mocogan_hd, train_batches, batch_gpu, max_memory,
                   json_path, markdown_path,
                   device, repeat, batch, quick, use_compile, d_frames, threads, no_i3d, list_configs, data, minutes,
