@@ -1,0 +1,89 @@
+"""How much detail must a generator draw to beat the static baseline? Real clips with less detail, measured.
+
+The learning benchmark (``vidsynth bench --measure learning``) asks a generator to beat the static baseline:
+real first frames held still. This script measures, with exactly the benchmark's protocol (the preset's
+resolution, stride and clip sampling, ``fvd{N}_16f`` against the training data, the same held-out clips),
+what the held-out real clips themselves score once their frames lose detail: each frame is resized to
+``r x r`` pixels (antialiased) and back to the protocol's resolution (bilinear). These clips have perfect
+content and perfect motion, only less detail. The **detail bar** is the largest ``r`` whose clips still score
+above static: a generator whose frames have no more detail than that cannot beat a still photograph
+however well it moves.
+
+    python scripts/detail_bar.py --config digan-tiny --data data/real64/train --sizes 28 24 20 16 8
+    python scripts/detail_bar.py --config digan-tiny --data builtin:scene --json scene.json
+
+About 30 s per FVD on one thread (64 clips); the numbers are in docs/performance.md ("The detail bar").
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+import torch
+import torch.nn.functional as F
+
+
+def reduce_detail(videos: torch.Tensor, size: int) -> torch.Tensor:
+    """``[N, 3, T, H, W]`` in [-1, 1] -> the same shape, each frame resized to ``size x size`` (antialiased
+    bilinear) and back to ``H x W`` (bilinear): the content and motion of the clip with the detail of a
+    ``size``-pixel frame."""
+    n, c, t, h, w = videos.shape
+    frames = videos.permute(0, 2, 1, 3, 4).reshape(n * t, c, h, w)                        # [N*T, 3, H, W]
+    small = F.interpolate(frames, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    back = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False).clamp(-1, 1)
+    return back.reshape(n, t, c, h, w).permute(0, 2, 1, 3, 4).contiguous()
+
+
+def detail_bar(rows: dict, static_fvd: float) -> int | None:
+    """The largest size whose moving clips score above ``static_fvd`` (None: every size beats static)."""
+    above = [size for size, row in rows.items() if row["moving"]["fvd"] > static_fvd]
+    return max(above) if above else None
+
+
+def main() -> None:
+    from vidsynth.bench.learning import (clip_protocol, held_out_clips, measure, parse_config, split_overrides,
+                                         static_clips)
+    from vidsynth.config import method_config, parse_set_options
+    from vidsynth.utils.files import atomic_write_text
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="digan-tiny", help="preset whose protocol is used (the bench's)")
+    parser.add_argument("--data", default="builtin:scene")
+    parser.add_argument("--clips", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[28, 24, 20, 16, 8])
+    parser.add_argument("--still", action="store_true", help="also measure each size held still")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", help="write the result here (atomically)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    method, preset = parse_config(args.config)
+    cfg = method_config(method, preset, split_overrides(method, parse_set_options(args.overrides))[0])
+    proto = clip_protocol(cfg)                                     # {"resolution", "stride", "clip_sampling"}
+    held = held_out_clips(args.data, cfg.resolution, proto["stride"], args.clips, args.seed,
+                          proto["clip_sampling"])                                          # [N, 3, 16, R, R]
+
+    def fvd(clips):
+        out = measure(clips, args.data, args.clips, device=torch.device("cpu"), seed=args.seed, **proto)
+        return {k: round(v, 4) if k != "eval_s" else v for k, v in out.items()}
+
+    result = {"config": args.config, "data": args.data, "clips": args.clips, "seed": args.seed, **proto,
+              "overrides": args.overrides, "noise_floor": fvd(held), "static": fvd(static_clips(held)), "sizes": {}}
+    print(f"noise floor {result['noise_floor']['fvd']:.1f}, static {result['static']['fvd']:.1f}", flush=True)
+    for size in sorted(args.sizes, reverse=True):
+        degraded = reduce_detail(held, size)
+        row = {"moving": fvd(degraded)}
+        if args.still:
+            row["still"] = fvd(static_clips(degraded))
+        result["sizes"][size] = row
+        print(f"{size:3d} px: " + ", ".join(f"{k} {v['fvd']:.1f}" for k, v in row.items()), flush=True)
+    result["detail_bar"] = detail_bar(result["sizes"], result["static"]["fvd"])
+    print(f"detail bar: {result['detail_bar']} px (frames with no more detail than this do not beat static)")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

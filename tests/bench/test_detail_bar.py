@@ -1,0 +1,84 @@
+"""scripts/detail_bar.py: real clips with less detail, and the largest frame size that still loses to static."""
+import json
+
+import pytest
+import torch
+
+from tests.scripts_module import load_script
+from vidsynth.bench import learning
+
+bar = load_script("detail_bar")
+
+
+def _video(seed=0):
+    return torch.rand(2, 3, 4, 16, 16, generator=torch.Generator().manual_seed(seed)) * 2 - 1   # [N, 3, T, H, W]
+
+
+def test_full_size_keeps_the_clip():
+    v = _video()
+    # Antialiased bilinear to the same size is a copy up to float rounding (measured max 2.4e-7).
+    assert torch.allclose(bar.reduce_detail(v, 16), v, atol=1e-6)
+
+
+def test_frames_channels_and_clips_stay_apart():
+    """A clip whose every frame and channel is one colour keeps exactly those colours at any size."""
+    colours = torch.linspace(-1, 1, 2 * 3 * 4).reshape(2, 3, 4, 1, 1)
+    v = colours.expand(2, 3, 4, 16, 16).contiguous()
+    for size in (8, 3, 1):
+        assert torch.allclose(bar.reduce_detail(v, size), v, atol=1e-6)
+
+
+def test_the_reduction_is_antialiased():
+    """A one-pixel dot that no sample point of a plain bilinear 4x reduction reads (those fall between
+    pixels 1-2, 5-6, ...) still shows once filtered: detail is averaged away, not skipped over."""
+    v = torch.zeros(1, 3, 2, 16, 16)
+    v[..., 0, 0] = 1.0
+    out = bar.reduce_detail(v, 4)
+    assert out[..., :4, :4].sum() > 0.05 and out.min() >= 0
+
+
+def test_less_detail_is_less_high_frequency_energy():
+    v = _video(2)
+    diff = lambda x: (x[..., 1:] - x[..., :-1]).abs().mean().item()    # noqa: E731
+    energies = [diff(bar.reduce_detail(v, size)) for size in (16, 12, 8, 4)]
+    assert energies == sorted(energies, reverse=True) and energies[-1] < 0.5 * energies[0]
+
+
+def test_the_bar_is_the_largest_size_still_above_static():
+    rows = {28: {"moving": {"fvd": 300.0}}, 24: {"moving": {"fvd": 330.0}}, 16: {"moving": {"fvd": 500.0}}}
+    assert bar.detail_bar(rows, 311.6) == 24
+    assert bar.detail_bar(rows, 290.0) == 28
+    assert bar.detail_bar(rows, 600.0) is None
+
+
+def test_main_measures_the_ladder_with_the_benchmarks_protocol(tmp_path, monkeypatch, one_thread):
+    """The bench's held-out clips and static baseline, then each size (largest first), into an atomic JSON."""
+    calls = []
+
+    def fake_measure(clips, data, n, resolution, stride, clip_sampling, seed, device):
+        calls.append((tuple(clips.shape), resolution, stride, clip_sampling))
+        # FVD grows as detail goes: the clips' mean |horizontal difference|, inverted.
+        return {"fvd": 10.0 / (clips[..., 1:] - clips[..., :-1]).abs().mean().item(), "kvd": 0.0, "eval_s": 0.0}
+
+    monkeypatch.setattr(learning, "measure", fake_measure)
+    out = tmp_path / "bar.json"
+    monkeypatch.setattr("sys.argv", ["detail_bar", "--config", "digan-test", "--data", "builtin:shapes",
+                                     "--clips", "2", "--sizes", "4", "12", "--still", "--json", str(out)])
+    bar.main()
+    res = json.loads(out.read_text())
+    assert len(calls) == 2 + 2 * 2
+    assert {c[1:] for c in calls} == {(16, 1, "per_video")}     # digan-test: 16 px, stride 1
+    assert all(c[0] == (2, 3, 16, 16, 16) for c in calls)
+    assert list(res["sizes"]) == ["12", "4"]
+    assert res["noise_floor"]["fvd"] < res["sizes"]["12"]["moving"]["fvd"] < res["sizes"]["4"]["moving"]["fvd"]
+    # Held still has no temporal change, and the fake FVD only sees space: the ordering of sizes holds there too.
+    assert res["sizes"]["12"]["still"]["fvd"] < res["sizes"]["4"]["still"]["fvd"]
+    assert res["static"]["fvd"] < res["sizes"]["12"]["moving"]["fvd"]      # both sizes lose to static
+    assert res["detail_bar"] == 12
+
+
+def test_bad_option_is_a_usage_error(monkeypatch):
+    monkeypatch.setattr("sys.argv", ["detail_bar", "--sizes", "big"])
+    with pytest.raises(SystemExit) as exc:
+        bar.main()
+    assert exc.value.code == 2
