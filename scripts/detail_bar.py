@@ -9,8 +9,13 @@ content and perfect motion, only less detail. The **detail bar** is the largest 
 above static: a generator whose frames have no more detail than that cannot beat a still photograph
 however well it moves.
 
+``--model RUN_OR_MODEL`` also measures a trained generator's own clips (the benchmark's fake clips: same count and
+seed) at full detail and reduced to each size. How far its FVD rises as detail goes tells whether its frames
+have that detail to lose: a generator that already draws only 20-pixel detail loses little at 24.
+
     python scripts/detail_bar.py --config digan-tiny --data data/real64/train --sizes 28 24 20 16 8
     python scripts/detail_bar.py --config digan-tiny --data builtin:scene --json scene.json
+    python scripts/detail_bar.py --config digan-tiny --data data/real64/train --model runs/00003-.../model-000128.000
 
 About 30 s per FVD on one thread (64 clips); the numbers are in docs/performance.md ("The detail bar").
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +46,17 @@ def detail_bar(rows: dict, static_fvd: float) -> int | None:
     return max(above) if above else None
 
 
+def generated_clips(model, clips: int, seed: int) -> torch.Tensor:
+    """The ``clips`` fake clips ``[N, 3, 16, R, R]`` the benchmark's metric draws from ``model`` (a run or model
+    folder, or a sampler) with ``seed``: the same clips, so the same FVD."""
+    from vidsynth.bench.learning import PROTOCOL_FRAMES
+    from vidsynth.loader import load_generator
+    from vidsynth.metrics.fake_sources import open_fake
+
+    source = open_fake(load_generator(model) if isinstance(model, (str, Path)) else model)
+    return torch.cat(list(source.batches(clips, PROTOCOL_FRAMES, 1, 8, seed)))
+
+
 def main() -> None:
     from vidsynth.bench.learning import (clip_protocol, held_out_clips, measure, parse_config, split_overrides,
                                          static_clips)
@@ -54,6 +71,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[28, 24, 20, 16, 8])
     parser.add_argument("--still", action="store_true", help="also measure each size held still")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
+    parser.add_argument("--model", help="a run or model folder: its clips are measured at each size too")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", help="write the result here (atomically)")
     args = parser.parse_args()
@@ -80,6 +98,12 @@ def main() -> None:
         result["sizes"][size] = row
         print(f"{size:3d} px: " + ", ".join(f"{k} {v['fvd']:.1f}" for k, v in row.items()), flush=True)
     result["detail_bar"] = detail_bar(result["sizes"], result["static"]["fvd"])
+    if args.model:
+        fake = generated_clips(args.model, args.clips, args.seed)                          # [N, 3, 16, R, R]
+        result["model"] = {"path": args.model, "full": fvd(fake),
+                           "sizes": {size: fvd(reduce_detail(fake, size)) for size in sorted(args.sizes, reverse=True)}}
+        print(f"model: full {result['model']['full']['fvd']:.1f}, " + ", ".join(
+            f"{size} px {row['fvd']:.1f}" for size, row in result["model"]["sizes"].items()), flush=True)
     print(f"detail bar: {result['detail_bar']} px (frames with no more detail than this do not beat static)")
     if args.json:
         atomic_write_text(args.json, json.dumps(result, indent=1) + "\n")

