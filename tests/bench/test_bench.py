@@ -117,6 +117,20 @@ def test_cli_json_and_table(tmp_path):
     assert "MAC" in data["flop_convention"]
 
 
+def test_learning_options_given_to_another_measure_are_usage_errors():
+    """--set (or --data, --seed, ...) with --measure flops would be ignored: the table would be the preset's."""
+    from vidsynth.cli import main
+
+    res = CliRunner().invoke(main, ["bench", "--config", "digan-test", "--measure", "flops", "--set", "g_channel_max=8"])
+    assert res.exit_code == 2
+    assert "--set only applies to --measure learning" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(main, ["bench", "--config", "digan-test", "--seed", "3", "--data", "builtin:shapes"])
+    assert res.exit_code == 2 and "--data, --seed only apply to --measure learning" in res.output
+    # Their defaults alone are no error (the call of test_cli_json_and_table passes none of them).
+    res = CliRunner().invoke(main, ["bench", "--config", "nope", "--measure", "flops"])
+    assert "only appl" not in res.output and "unknown config" in res.output
+
+
 def test_unknown_config_and_measure():
     from vidsynth.cli import main
 

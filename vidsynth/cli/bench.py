@@ -111,6 +111,7 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
         _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path,
                   kimg, every_kimg, sets, baselines_from)
         return
+    _refuse_learning_options()
     for name in configs:
         if name not in SUBJECTS:
             raise click.BadParameter(f"unknown config '{name}'; choose from {', '.join(SUBJECTS)}",
@@ -138,6 +139,26 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
         atomic_write_text(markdown_path, format_results(out, markdown=True) + "\n")
         click.echo(f"wrote {markdown_path}", err=True)
     sys.stdout.flush()
+
+
+# Options only --measure learning reads: given to another measure they would be ignored, and a "--set
+# g_channel_max=128" flops table would silently be the preset's.
+LEARNING_ONLY = ("data", "minutes", "every", "kimg", "every_kimg", "clips", "outdir", "resume", "seed",
+                 "baselines_from", "sets")
+
+
+def _refuse_learning_options() -> None:
+    """A usage error (exit 2) naming the learning-only options given on the command line to another measure."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = [p.opts[0] for p in ctx.command.params
+             if p.name in LEARNING_ONLY and ctx.get_parameter_source(p.name) is not ParameterSource.DEFAULT]
+    if given:
+        many = len(given) > 1
+        raise click.UsageError(f"{', '.join(given)} only appl{'y' if many else 'ies'} to --measure learning; the "
+                               f"other measures run the presets as named (see --list): drop {'them' if many else 'it'}, "
+                               f"or add --measure learning")
 
 
 def _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path,
