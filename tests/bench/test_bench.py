@@ -117,7 +117,7 @@ def test_cli_json_and_table(tmp_path):
     assert "MAC" in data["flop_convention"]
 
 
-def test_learning_options_given_to_another_measure_are_usage_errors():
+def test_learning_options_given_to_another_measure_are_usage_errors(tmp_path):
     """--set (or --data, --seed, ...) with --measure flops would be ignored: the table would be the preset's."""
     from vidsynth.cli import main
 
@@ -126,6 +126,11 @@ def test_learning_options_given_to_another_measure_are_usage_errors():
     assert "--set only applies to --measure learning" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(main, ["bench", "--config", "digan-test", "--seed", "3", "--data", "builtin:shapes"])
     assert res.exit_code == 2 and "--data, --seed only apply to --measure learning" in res.output
+    # And the reverse: "--batch 8" would not train at batch 8.
+    res = CliRunner().invoke(main, ["bench", "--measure", "learning", "--config", "digan-test", "--batch", "8",
+                                    "--kimg", "0.001", "--clips", "2", "--outdir", str(tmp_path)])
+    assert res.exit_code == 2 and "--batch does not apply to --measure learning" in res.output
+    assert "--set batch=8" in res.output
     # Their defaults alone are no error (the call of test_cli_json_and_table passes none of them).
     res = CliRunner().invoke(main, ["bench", "--config", "nope", "--measure", "flops"])
     assert "only appl" not in res.output and "unknown config" in res.output

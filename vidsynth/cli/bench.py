@@ -111,7 +111,7 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
         _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path,
                   kimg, every_kimg, sets, baselines_from)
         return
-    _refuse_learning_options()
+    _refuse_options(LEARNING_ONLY, learning=False)
     for name in configs:
         if name not in SUBJECTS:
             raise click.BadParameter(f"unknown config '{name}'; choose from {', '.join(SUBJECTS)}",
@@ -142,23 +142,30 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
 
 
 # Options only --measure learning reads: given to another measure they would be ignored, and a "--set
-# g_channel_max=128" flops table would silently be the preset's.
+# g_channel_max=128" flops table would silently be the preset's. And the reverse: "--batch 8" to a learning run
+# would not train at batch 8 (that is --set batch=8).
 LEARNING_ONLY = ("data", "minutes", "every", "kimg", "every_kimg", "clips", "outdir", "resume", "seed",
                  "baselines_from", "sets")
+NOT_LEARNING = ("official_digan", "official_mocogan_hd", "train_batches", "batch_gpu", "max_memory",
+                "markdown_path", "repeat", "batch", "quick", "use_compile", "d_frames", "no_i3d")
 
 
-def _refuse_learning_options() -> None:
-    """A usage error (exit 2) naming the learning-only options given on the command line to another measure."""
+def _refuse_options(names: tuple[str, ...], learning: bool) -> None:
+    """A usage error (exit 2) naming the options of ``names`` given on the command line: options of the other
+    kind of measure (``learning``: the learning measure was asked for), which would be ignored."""
     from click.core import ParameterSource
 
     ctx = click.get_current_context()
     given = [p.opts[0] for p in ctx.command.params
-             if p.name in LEARNING_ONLY and ctx.get_parameter_source(p.name) is not ParameterSource.DEFAULT]
-    if given:
-        many = len(given) > 1
-        raise click.UsageError(f"{', '.join(given)} only appl{'y' if many else 'ies'} to --measure learning; the "
-                               f"other measures run the presets as named (see --list): drop {'them' if many else 'it'}, "
-                               f"or add --measure learning")
+             if p.name in names and ctx.get_parameter_source(p.name) is not ParameterSource.DEFAULT]
+    if not given:
+        return
+    many, them = len(given) > 1, "them" if len(given) > 1 else "it"
+    if learning:
+        raise click.UsageError(f"{', '.join(given)} do{'' if many else 'es'} not apply to --measure learning: drop "
+                               f"{them} (a training field goes through --set FIELD=VALUE, e.g. --set batch=8)")
+    raise click.UsageError(f"{', '.join(given)} only appl{'y' if many else 'ies'} to --measure learning; the other "
+                           f"measures run the presets as named (see --list): drop {them}, or add --measure learning")
 
 
 def _learning(measures, configs, data, minutes, every, clips, outdir, resume, seed, device, threads, json_path,
@@ -170,6 +177,7 @@ def _learning(measures, configs, data, minutes, every, clips, outdir, resume, se
 
     if len(measures) > 1 or len(configs) != 1:
         raise click.UsageError("--measure learning runs alone, on exactly one --config (e.g. --config digan-tiny)")
+    _refuse_options(NOT_LEARNING, learning=True)
     if threads:
         import torch
 
