@@ -17,12 +17,13 @@ have that detail to lose: a generator that already draws only 20-pixel detail lo
     python scripts/detail_bar.py --config digan-tiny --data builtin:scene --json scene.json
     python scripts/detail_bar.py --config digan-tiny --data data/real64/train --model runs/00003-.../model-000128.000
 
-About 30 s per FVD on one thread (64 clips); the numbers are in docs/performance.md ("The detail bar").
+About 30 s per FVD on one thread (64 clips); the numbers are in docs/performance.md ("How much detail beats static").
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
@@ -30,12 +31,13 @@ import torch.nn.functional as F
 
 
 def reduce_detail(videos: torch.Tensor, size: int) -> torch.Tensor:
-    """``[N, 3, T, H, W]`` in [-1, 1] -> the same shape, each frame resized to ``size x size`` (antialiased
-    bilinear) and back to ``H x W`` (bilinear): the content and motion of the clip with the detail of a
-    ``size``-pixel frame."""
+    """``[N, 3, T, H, W]`` in [-1, 1] -> the same shape, each frame resized to ``size`` pixels high (the width in
+    proportion; antialiased bilinear) and back to ``H x W`` (bilinear): the content and motion of the clip with
+    the detail of a ``size``-pixel frame."""
     n, c, t, h, w = videos.shape
     frames = videos.permute(0, 2, 1, 3, 4).reshape(n * t, c, h, w)                        # [N*T, 3, H, W]
-    small = F.interpolate(frames, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    small_size = (size, max(1, round(size * w / h)))
+    small = F.interpolate(frames, size=small_size, mode="bilinear", antialias=True, align_corners=False)
     back = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False).clamp(-1, 1)
     return back.reshape(n, t, c, h, w).permute(0, 2, 1, 3, 4).contiguous()
 
@@ -58,6 +60,17 @@ def generated_clips(model, clips: int, seed: int) -> torch.Tensor:
 
 
 def main() -> None:
+    """The command line; a user error (a missing folder, a bad option value) is one line on stderr, exit 2."""
+    from vidsynth.errors import VidsynthError
+
+    try:
+        run()
+    except VidsynthError as e:
+        print(f"detail_bar.py: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def run() -> None:
     from vidsynth.bench.learning import (clip_protocol, held_out_clips, measure, parse_config, split_overrides,
                                          static_clips)
     from vidsynth.config import method_config, parse_set_options
@@ -76,6 +89,8 @@ def main() -> None:
     parser.add_argument("--json", help="write the result here (atomically)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.model and not Path(args.model).exists():
+        parser.error(f"--model {args.model}: no such run or model folder (give a run folder or its model-<kimg>/)")
 
     method, preset = parse_config(args.config)
     cfg = method_config(method, preset, split_overrides(method, parse_set_options(args.overrides))[0])
