@@ -95,8 +95,9 @@ def run() -> None:
     method, preset = parse_config(args.config)
     cfg = method_config(method, preset, split_overrides(method, parse_set_options(args.overrides))[0])
     proto = clip_protocol(cfg)                                     # {"resolution", "stride", "clip_sampling"}
-    held = held_out_clips(args.data, cfg.resolution, proto["stride"], args.clips, args.seed,
+    held = held_out_clips(args.data, proto["resolution"], proto["stride"], args.clips, args.seed,
                           proto["clip_sampling"])                                          # [N, 3, 16, R, R]
+    sizes = sorted(set(args.sizes), reverse=True)                                          # largest first
 
     def fvd(clips):
         out = measure(clips, args.data, args.clips, device=torch.device("cpu"), seed=args.seed, **proto)
@@ -105,7 +106,7 @@ def run() -> None:
     result = {"config": args.config, "data": args.data, "clips": args.clips, "seed": args.seed, **proto,
               "overrides": args.overrides, "noise_floor": fvd(held), "static": fvd(static_clips(held)), "sizes": {}}
     print(f"noise floor {result['noise_floor']['fvd']:.1f}, static {result['static']['fvd']:.1f}", flush=True)
-    for size in sorted(args.sizes, reverse=True):
+    for size in sizes:
         degraded = reduce_detail(held, size)
         row = {"moving": fvd(degraded)}
         if args.still:
@@ -116,7 +117,7 @@ def run() -> None:
     if args.model:
         fake = generated_clips(args.model, args.clips, args.seed)                          # [N, 3, 16, R, R]
         result["model"] = {"path": args.model, "full": fvd(fake),
-                           "sizes": {size: fvd(reduce_detail(fake, size)) for size in sorted(args.sizes, reverse=True)}}
+                           "sizes": {size: fvd(reduce_detail(fake, size)) for size in sizes}}
         print(f"model: full {result['model']['full']['fvd']:.1f}, " + ", ".join(
             f"{size} px {row['fvd']:.1f}" for size, row in result["model"]["sizes"].items()), flush=True)
     print(f"detail bar: {result['detail_bar']} px (frames with no more detail than this do not beat static)")

@@ -54,6 +54,14 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+def given(option: str) -> bool:
+    """Was ``--option`` (its parameter name) given on the command line of the running command, not left at
+    its default? For options whose meaning depends on others (``train --method``, ``bench``'s per-measure ones)."""
+    from click.core import ParameterSource
+
+    return click.get_current_context().get_parameter_source(option) == ParameterSource.COMMANDLINE
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(package_name="vidsynth")
 def main():

@@ -153,18 +153,16 @@ NOT_LEARNING = ("official_digan", "official_mocogan_hd", "train_batches", "batch
 def _refuse_options(names: tuple[str, ...], learning: bool) -> None:
     """A usage error (exit 2) naming the options of ``names`` given on the command line: options of the other
     kind of measure (``learning``: the learning measure was asked for), which would be ignored."""
-    from click.core import ParameterSource
+    from vidsynth.cli import given
 
-    ctx = click.get_current_context()
-    given = [p.opts[0] for p in ctx.command.params
-             if p.name in names and ctx.get_parameter_source(p.name) is not ParameterSource.DEFAULT]
-    if not given:
+    wrong = [p.opts[0] for p in click.get_current_context().command.params if p.name in names and given(p.name)]
+    if not wrong:
         return
-    many, them = len(given) > 1, "them" if len(given) > 1 else "it"
+    many, them = len(wrong) > 1, "them" if len(wrong) > 1 else "it"
     if learning:
-        raise click.UsageError(f"{', '.join(given)} do{'' if many else 'es'} not apply to --measure learning: drop "
+        raise click.UsageError(f"{', '.join(wrong)} do{'' if many else 'es'} not apply to --measure learning: drop "
                                f"{them} (a training field goes through --set FIELD=VALUE, e.g. --set batch=8)")
-    raise click.UsageError(f"{', '.join(given)} only appl{'y' if many else 'ies'} to --measure learning; the other "
+    raise click.UsageError(f"{', '.join(wrong)} only appl{'y' if many else 'ies'} to --measure learning; the other "
                            f"measures run the presets as named (see --list): drop {them}, or add --measure learning")
 
 

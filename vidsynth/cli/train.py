@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from vidsynth.cli import given
 from vidsynth.config import (DEFAULT_PRESETS, PRESETS, LoopConfig, apply_overrides, method_config,
                              parse_resolution, parse_set_options, preset_loop_defaults, validate_loop,
                              validate_method)
@@ -38,13 +39,6 @@ Every field of the method config can be set with --set key=value; `vidsynth trai
 
 def _method_names():
     return sorted(PRESETS)
-
-
-def _explicit(option: str) -> bool:
-    """Was ``--option`` given on the command line (not its default)?"""
-    from click.core import ParameterSource
-
-    return click.get_current_context().get_parameter_source(option) == ParameterSource.COMMANDLINE
 
 
 def _run_method(run: str) -> str | None:
@@ -144,7 +138,7 @@ def train_command(method, data, split, preset, kimg, minutes, outdir, name, resu
                        ("precision", precision), ("channels_last", channels_last or None), ("compile", compile_ or None)):
         if value is not None:
             overrides[key] = value
-    if resume and resume != "auto" and not _explicit("method"):
+    if resume and resume != "auto" and not given("method"):
         method = _run_method(resume) or method   # the printed hint "--resume RUN" works for every method
     if init_weights:
         if resume:
@@ -152,7 +146,7 @@ def train_command(method, data, split, preset, kimg, minutes, outdir, name, resu
         from vidsynth.training.init_weights import architecture_overrides
 
         weights_method, arch = architecture_overrides(init_weights)
-        if method != weights_method and _explicit("method"):
+        if method != weights_method and given("method"):
             raise click.UsageError(f"--method {method} but '{init_weights}' holds a {weights_method} model")
         method = weights_method
         clash = {k: v for k, v in overrides.items() if k in arch and str(v) != str(arch[k])}
