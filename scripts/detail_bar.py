@@ -48,6 +48,13 @@ def detail_bar(rows: dict, static_fvd: float) -> int | None:
     return max(above) if above else None
 
 
+def verdict(bar: int | None, sizes: list[int]) -> str:
+    """The line that reports ``bar`` (None: every measured size beat static, so the bar lies below them all)."""
+    if bar is None:
+        return f"detail bar: below {min(sizes)} px (every size measured beats static; measure smaller ones)"
+    return f"detail bar: {bar} px (frames with no more detail than this do not beat static)"
+
+
 def generated_clips(model, clips: int, seed: int) -> torch.Tensor:
     """The ``clips`` fake clips ``[N, 3, 16, R, R]`` the benchmark's metric draws from ``model`` (a run or model
     folder, or a sampler) with ``seed``: the same clips, so the same FVD."""
@@ -120,7 +127,7 @@ def run() -> None:
                            "sizes": {size: fvd(reduce_detail(fake, size)) for size in sizes}}
         print(f"model: full {result['model']['full']['fvd']:.1f}, " + ", ".join(
             f"{size} px {row['fvd']:.1f}" for size, row in result["model"]["sizes"].items()), flush=True)
-    print(f"detail bar: {result['detail_bar']} px (frames with no more detail than this do not beat static)")
+    print(verdict(result["detail_bar"], sizes))
     if args.json:
         atomic_write_text(args.json, json.dumps(result, indent=1) + "\n")
 

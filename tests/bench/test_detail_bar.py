@@ -52,6 +52,14 @@ def test_the_bar_is_the_largest_size_still_above_static():
     assert bar.detail_bar(rows, 600.0) is None
 
 
+def test_the_verdict_says_when_every_size_beats_static():
+    """No bar among the sizes measured is 'below the smallest', not 'None px' (as a run printed once)."""
+    assert bar.verdict(None, [24, 20]) == (
+        "detail bar: below 20 px (every size measured beats static; measure smaller ones)")
+    assert bar.verdict(24, [28, 24, 20]) == (
+        "detail bar: 24 px (frames with no more detail than this do not beat static)")
+
+
 def test_main_measures_the_ladder_with_the_benchmarks_protocol(tmp_path, monkeypatch, one_thread):
     """The bench's held-out clips and static baseline, then each size (largest first), into an atomic JSON."""
     calls = []
