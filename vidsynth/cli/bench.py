@@ -144,10 +144,12 @@ def bench_command(configs, measures, official_digan, official_mocogan_hd, train_
 # Options only --measure learning reads: given to another measure they would be ignored, and a "--set
 # g_channel_max=128" flops table would silently be the preset's. And the reverse: "--batch 8" to a learning run
 # would not train at batch 8 (that is --set batch=8).
+# Every other option is the other measures' own, unless both kinds read it (SHARED): derived, so an option added
+# later is refused with --measure learning until it is declared here.
 LEARNING_ONLY = ("data", "minutes", "every", "kimg", "every_kimg", "clips", "outdir", "resume", "seed",
                  "baselines_from", "sets")
-NOT_LEARNING = ("official_digan", "official_mocogan_hd", "train_batches", "batch_gpu", "max_memory",
-                "markdown_path", "repeat", "batch", "quick", "use_compile", "d_frames", "no_i3d")
+SHARED = ("configs", "measures", "json_path", "device", "threads", "list_configs")
+NOT_LEARNING = tuple(p.name for p in bench_command.params if p.name not in LEARNING_ONLY + SHARED)
 
 
 def _refuse_options(names: tuple[str, ...], learning: bool) -> None:
