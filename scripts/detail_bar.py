@@ -13,6 +13,12 @@ however well it moves.
 seed) at full detail and reduced to each size. How far its FVD rises as detail goes tells whether its frames
 have that detail to lose: a generator that already draws only 20-pixel detail loses little at 24.
 
+Beside the FVDs, the JSON holds each clip set's **power spectrum** over the real clips' (``spectrum``: at each
+spatial frequency, in cycles per frame height, the mean power of the frames' luminance, as a ratio to the
+held-out real clips'): whether a generator that loses little FVD to less detail has no fine detail to lose (a
+ratio well below 1 at high frequencies, like the reduced real clips) or draws fine detail of the wrong kind
+(a ratio near or above 1).
+
     python scripts/detail_bar.py --config digan-tiny --data data/real64/train --sizes 28 24 20 16 8
     python scripts/detail_bar.py --config digan-tiny --data builtin:scene --json scene.json
     python scripts/detail_bar.py --config digan-tiny --data data/real64/train --model runs/00003-.../model-000128.000
@@ -40,6 +46,30 @@ def reduce_detail(videos: torch.Tensor, size: int) -> torch.Tensor:
     small = F.interpolate(frames, size=small_size, mode="bilinear", antialias=True, align_corners=False)
     back = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False).clamp(-1, 1)
     return back.reshape(n, t, c, h, w).permute(0, 2, 1, 3, 4).contiguous()
+
+
+def radial_power(videos: torch.Tensor) -> torch.Tensor:
+    """``[N, 3, T, H, W]`` -> ``[H // 2 + 1]``: the mean power of the frames' luminance (the mean of the three
+    channels) at each spatial frequency ``0 .. H/2`` cycles per frame height, pooled over directions (the
+    frequency's length, rounded). A non-square frame's horizontal frequencies are counted per frame height too,
+    so a pattern of one pixel pitch falls at the same radius either way."""
+    n, c, t, h, w = videos.shape
+    luma = videos.float().mean(1).reshape(n * t, h, w)                                    # [N*T, H, W]
+    power = torch.fft.fft2(luma).abs().pow(2).mean(0)                                     # [H, W]
+    fy = torch.fft.fftfreq(h, d=1.0 / h).view(-1, 1)                                       # cycles per height
+    fx = torch.fft.fftfreq(w, d=1.0 / h).view(1, -1)                                       # ... per height too
+    radius = (fy ** 2 + fx ** 2).sqrt().round().long()                                   # [H, W]
+    keep = radius <= h // 2
+    total = torch.zeros(h // 2 + 1).index_add_(0, radius[keep], power[keep])
+    count = torch.zeros(h // 2 + 1).index_add_(0, radius[keep], torch.ones_like(power[keep]))
+    return total / count
+
+
+def power_ratio(videos: torch.Tensor, reference: torch.Tensor) -> list[float]:
+    """The power of ``videos`` over that of ``reference`` at each frequency ``1 .. H/2`` (cycles per frame height;
+    the mean, frequency 0, left out), rounded to 3 decimals: below 1 where ``videos`` have less detail."""
+    ratio = radial_power(videos)[1:] / radial_power(reference)[1:]
+    return [round(r, 3) for r in ratio.tolist()]
 
 
 def detail_bar(rows: dict, static_fvd: float) -> int | None:
@@ -121,12 +151,17 @@ def run() -> None:
         result["sizes"][size] = row
         print(f"{size:3d} px: " + ", ".join(f"{k} {v['fvd']:.1f}" for k, v in row.items()), flush=True)
     result["detail_bar"] = detail_bar(result["sizes"], result["static"]["fvd"])
+    result["spectrum"] = {"frequencies": list(range(1, proto["resolution"] // 2 + 1)),
+                          "sizes": {size: power_ratio(reduce_detail(held, size), held) for size in sizes}}
     if args.model:
         fake = generated_clips(args.model, args.clips, args.seed)                          # [N, 3, 16, R, R]
         result["model"] = {"path": args.model, "full": fvd(fake),
                            "sizes": {size: fvd(reduce_detail(fake, size)) for size in sizes}}
         print(f"model: full {result['model']['full']['fvd']:.1f}, " + ", ".join(
             f"{size} px {row['fvd']:.1f}" for size, row in result["model"]["sizes"].items()), flush=True)
+        result["spectrum"]["model"] = power_ratio(fake, held)
+        top = result["spectrum"]["model"][len(result["spectrum"]["model"]) // 2:]
+        print(f"model: power over the real clips' at the upper half of frequencies x{min(top):.2f}-{max(top):.2f}")
     print(verdict(result["detail_bar"], sizes))
     if args.json:
         atomic_write_text(args.json, json.dumps(result, indent=1) + "\n")
