@@ -374,8 +374,10 @@ def test_a_kimg_budget_puts_points_at_multiples_of_every_kimg_and_records_the_ra
     assert res["trained_kimg"] == 0.024
     assert res["kimg_per_minute"] == pytest.approx(0.024 / res["trained_minutes"], rel=1e-3)
     assert res["curve"][-1]["minutes"] == pytest.approx(res["trained_minutes"], abs=1e-3)
-    # FakeMeasure: static 50, the points 1000/4, 1000/5, 1000/6 -> never below 50
-    assert res["beats_static_kimg"] is None and res["summary"] == "never beats static"
+    # FakeMeasure: static 50, the points 1000/4, 1000/5, 1000/6 -> never below 50; their mean 205.6 = 4.11x
+    assert res["beats_static_kimg"] is None
+    assert res["summary"] == "never beats static; the last 3 points average FVD 205.6 (4.11x static)"
+    assert res["steady_end"] == {"points": 3, "fvd": pytest.approx(616.6667 / 3), "x_static": pytest.approx(4.111111)}
     assert "0.02 of 0.024 kimg" in learning.format_learning(res) and "kimg/min" in learning.format_learning(res)
     run = tmp_path / res["run"].split("/")[-1]
     assert json.loads((run / "learning.json").read_text())["curve"] == res["curve"]
@@ -384,6 +386,9 @@ def test_a_kimg_budget_puts_points_at_multiples_of_every_kimg_and_records_the_ra
                          resume=run)
     assert fm.calls == ["DIGANSampler"] and [p["kimg"] for p in again["curve"]] == [0.008, 0.016, 0.024, 0.032]
     assert again["curve"][-1]["step"] == 8
+    # the resumed fake starts over: its first call (10.0) is the new point, and the mean moves with the end
+    assert again["steady_end"]["fvd"] == pytest.approx((1000 / 5 + 1000 / 6 + 10.0) / 3)
+    assert json.loads((run / "learning.json").read_text())["steady_end"] == again["steady_end"]
     with pytest.raises(ConfigError, match="budget's unit"):
         run_learning("digan-test", DATA, minutes=1, every=1, clips=2, outdir=tmp_path, resume=run)
 
@@ -392,7 +397,22 @@ def test_beats_static_by_kimg_and_the_summary_names_both_axes():
     curve = _curve(900, 450, 300)          # minutes 1, 2, 3 at kimg 0.1, 0.2, 0.3
     assert beats_static(curve, 500, "kimg") == pytest.approx(0.2)
     result = {"curve": curve, "baselines": {"static": {"fvd": 500.0}}, "settings": {"budget": "kimg"}}
-    assert summary_line(result) == "beats static at kimg 0.2 (minute 2)"
+    assert summary_line(result) == ("beats static at kimg 0.2 (minute 2); "
+                                    "the last 3 points average FVD 550.0 (1.10x static)")
+
+
+def test_the_steady_end_is_the_mean_of_the_last_points_against_static():
+    """One lucky point below static is not where a curve ends: the summary also gives the mean of the last 3."""
+    wobbly = _curve(900, 700, 450, 800, 610, 620)        # crosses once at minute 3, ends above static
+    end = learning.steady_end(wobbly, 500.0)
+    assert end == {"points": 3, "fvd": pytest.approx(676.6667), "x_static": pytest.approx(1.353333, rel=1e-5)}
+    assert summary_line({"curve": wobbly, "baselines": {"static": {"fvd": 500.0}}}) == (
+        "beats static at minute 3; the last 3 points average FVD 676.7 (1.35x static)")
+    assert learning.steady_end(_curve(900, 450), 500.0) is None                       # fewer than 3 points
+    assert learning.steady_end(_curve(3, 2, 1), None) == {"points": 3, "fvd": 2.0, "x_static": None}
+    assert summary_line({"curve": _curve(900, 600, 300, 600), "baselines": {}}) == (
+        "never beats static; the last 3 points average FVD 500.0")                   # no static measured yet
+    assert learning.steady_end(_curve(9, 8, 7, 6), 4.0, points=2)["fvd"] == 6.5
 
 
 def test_overrides_reach_the_run_and_are_recorded(tmp_path, fake_measure):
