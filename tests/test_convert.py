@@ -235,6 +235,16 @@ def test_fine_tune_from_imported_digan(digan_export, tmp_path):
         assert (state["trainer"]["D"][k].float() - v).abs().max() < 0.01, k
     clash = runner.invoke(main, args + ["--set", "z_dim=32"])
     assert clash.exit_code != 0 and "would change the architecture" in clash.output
+    # With the self-supervised image D on (d_recon_weight), the two imported Ds load and only the decoder is new.
+    args2 = [str(tmp_path / "runs2") if a == str(tmp_path / "runs") else a for a in args]
+    recon = runner.invoke(main, args2 + ["--set", "d_recon_weight=1", "--set", "d_recon_from=4"],
+                          catch_exceptions=False)
+    assert recon.exit_code == 0, recon.output
+    assert "G, G_ema, D (image and motion) loaded; the image D's decoder starts fresh" in recon.output
+    _, state = ckpt.load_latest(next((tmp_path / "runs2").iterdir()), tmp_path / "runs2", "digan")
+    assert any(k.startswith("image_decoder.") for k in state["trainer"]["D"])
+    for k, v in D0.named_parameters():
+        assert (state["trainer"]["D"][k].float() - v).abs().max() < 0.01, k
 
 
 def test_stylegan2_ada_auto_detected(tmp_path):

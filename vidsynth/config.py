@@ -50,6 +50,8 @@ class DIGANConfig:
     mbstd_group: int = 4
     d_num_fp16_res: int = 4           # --precision fp16|bf16: the Ds' top N resolutions in that format, the rest fp32
     d_conv_clamp: float = 256.0       # the Ds' conv activations clamped to +-this * gain, in every format (0: off)
+    d_recon_weight: float = 0.0       # > 0: the image D also rebuilds real frames from its map of d_recon_from
+    d_recon_from: int = 8             #   rows, this times the squared error added to its loss (FastGAN; not DIGAN)
     # --- data ---
     frames: int = 16                  # frames per training clip (they span t in [0, 1])
     stride: int = 1                   # take every stride-th frame of the source video

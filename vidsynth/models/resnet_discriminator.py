@@ -115,9 +115,15 @@ class ResNetDiscriminator(nn.Module):
         no mixed precision (every block fp32, or whatever autocast surrounds the D)."""
         self.reduced_dtype = dtype
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None, features_at: int = 0
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Logits ``[N, 1]``; with ``features_at = r`` (a power of two from 4 to R) also the feature map of ``r``
+        rows that the next block (or the epilogue, at 4) reads, ``[N, C_r, r, r W/R]`` in fp32: (logits, map)."""
+        if features_at and (features_at < 4 or features_at > self.resolution or features_at & (features_at - 1)):
+            raise ValueError(f"features_at must be a power of two from 4 to {self.resolution}, got {features_at}")
         mixed, device = self.reduced_dtype is not None, x.device.type
         limit = self.conv_clamp if mixed else None     # the official --fp32 turns the clamp off with the fp16 blocks
+        features, res = None, self.resolution
         if not self.blocks:                                            # resolution 4: the epilogue reads fromrgb
             x = clamp(self.fromrgb(x), limit)
         for i, (block, reduced) in enumerate(zip(self.blocks, self.reduced_blocks)):
@@ -127,12 +133,17 @@ class ResNetDiscriminator(nn.Module):
                     x = x.to(fmt or torch.float32)                    # [N, C, res, res] in this block's format
                 if i == 0:
                     x = clamp(self.fromrgb(x), limit)
+                if res == features_at:
+                    features = x
                 x = block(x, limit)
+                res //= 2
+        if res == features_at:
+            features = x
         with block_precision(device, None) if mixed else _NOOP:      # the epilogue: fp32
             x = x.float() if mixed else x
             x = clamp(self.conv(self.mbstd(x)), limit)
-            x = self.out(self.fc(x.flatten(1)))
-            return self._project(x, c)
+            x = self._project(self.out(self.fc(x.flatten(1))), c)
+        return (x, features.float()) if features_at else x
 
     def _project(self, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         if self.c_dim > 0:

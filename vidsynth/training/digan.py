@@ -13,6 +13,8 @@ Per step (global batch split across processes):
   augmented frames it saw (official ``loss.py`` ``accumulate_gradients``).
 - DiffAugment (colour, translation) with one parameter draw per pair, so both frames move together.
 - EMA of G with half-life ``ema_kimg``.
+- Optional, not in DIGAN (``d_recon_weight > 0``): the image D also rebuilds the real frames from its feature map
+  (FastGAN's self-supervised D), the weighted squared error added to D's main loss.
 
 The loss terms are module-level functions (``generator_loss``, ``discriminator_loss``,
 ``r1_penalties``) so that tests can compare them with numbers from the official code
@@ -93,15 +95,25 @@ def generator_loss(D: DIGANDiscriminator, fake: torch.Tensor, c=None) -> dict[st
     return {"G/motion": F.softplus(-motion).mean(), "G/image": F.softplus(-image).mean()}
 
 
-def discriminator_loss(D: DIGANDiscriminator, fake: torch.Tensor, real: torch.Tensor, c=None
-                       ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+def discriminator_loss(D: DIGANDiscriminator, fake: torch.Tensor, real: torch.Tensor, c=None,
+                       recon_weight: float = 0.0) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """D's main loss on (augmented) fake and real pairs: ``softplus(fake) + softplus(-real)`` for each D, each
     term a mean over its batch (B pairs for the motion D, 2B frames for the image D; official ``Dmain``).
-    Returns (the four loss terms, the four logit tensors)."""
+    With ``recon_weight > 0`` (and a D built with ``recon_from``) a fifth term, not in DIGAN: ``recon_weight``
+    times the mean squared error between the 2B real frames and the frames the image D's decoder rebuilds from
+    its feature map (FastGAN's self-supervised D, ``vidsynth/nn/feature_decoder.py``).
+    Returns (the loss terms, the four logit tensors)."""
     f_motion, f_image = D(fake, c)
-    r_motion, r_image = D(real, c)
+    if recon_weight > 0:
+        frames = pair_frames(real)                                        # [2B, 3, H, W]
+        r_motion = D.motion_d(real, c)
+        r_image, rebuilt = D.reconstruct(frames, frame_labels(c))
+    else:
+        r_motion, r_image = D(real, c)
     terms = {"D/motion_fake": F.softplus(f_motion).mean(), "D/motion_real": F.softplus(-r_motion).mean(),
              "D/image_fake": F.softplus(f_image).mean(), "D/image_real": F.softplus(-r_image).mean()}
+    if recon_weight > 0:
+        terms["D/image_recon"] = recon_weight * (rebuilt - frames).square().mean()
     logits = {"motion_fake": f_motion, "motion_real": r_motion, "image_fake": f_image, "image_real": r_image}
     return terms, logits
 
@@ -159,7 +171,8 @@ class DIGANTrainer(GANTrainerState):
         self.G = DIGANGenerator(**generator_kwargs(cfg, c_dim)).to(device)
         self.D = DIGANDiscriminator(cfg.resolution, c_dim, cfg.d_channel_base, cfg.d_channel_max,
                                     cfg.mbstd_group, width=digan_frame_size(cfg)[1], num_fp16_res=cfg.d_num_fp16_res,
-                                    conv_clamp=cfg.d_conv_clamp or None).to(device)
+                                    conv_clamp=cfg.d_conv_clamp or None,
+                                    recon_from=cfg.d_recon_from if cfg.d_recon_weight > 0 else 0).to(device)
         if cfg.channels_last:
             to_channels_last(self.G, self.D)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
@@ -278,8 +291,10 @@ class DIGANTrainer(GANTrainerState):
                     fake = self._fake_pair(cs[i], rs[i])
                 reals.append(self._real_pair(clips[pieces[i]], rs[i], None if frames is None else frames[pieces[i]]))
                 terms, out = discriminator_loss(self.D, self._augment(fake, rs[i]), self._augment(reals[i], rs[i]),
-                                                cs[i])
+                                                cs[i], cfg.d_recon_weight)
             logits.append({k: v.detach().mean() for k, v in out.items()})
+            if "D/image_recon" in terms:
+                logits[-1]["image_recon"] = terms["D/image_recon"].detach() / cfg.d_recon_weight
             return sum(terms.values())
         loss_d = self.apply([w_avg.wrap(lambda i=i: d_loss(i)) for i in range(parts)], self.D, self.opt_D)
         stats["loss/D"] = loss_d.item()
@@ -287,6 +302,8 @@ class DIGANTrainer(GANTrainerState):
         mean = {k: sum(piece[k] for piece in logits) / parts for k in logits[0]}
         stats["D/real_motion"], stats["D/fake_motion"] = mean["motion_real"].item(), mean["motion_fake"].item()
         stats["D/real_image"], stats["D/fake_image"] = mean["image_real"].item(), mean["image_fake"].item()
+        if "image_recon" in mean:
+            stats["D/image_recon"] = mean["image_recon"].item()     # squared error of the rebuilt real frames
 
         # --- D reg: lazy R1 as its own phase and Adam step (official Dreg), on the same reals, fresh augmentation ---
         if cfg.r1_gamma > 0 and cfg.r1_interval > 0 and step % cfg.r1_interval == 0:

@@ -100,8 +100,11 @@ def load_initial_weights(trainer, path: str | Path, log=print) -> None:
     loaded = "G, G_ema"
     D = read_discriminator(folder) if trainer.method == "digan" else None
     if D is not None:
-        check_state_dict(trainer.D, D.state_dict(), str(folder / DISCRIMINATOR_FILE))
-        trainer.D.load_state_dict(D.state_dict(), strict=True)
+        for name in ("image_d", "motion_d"):    # the two Ds; a decoder (d_recon_weight) is not stored and starts fresh
+            state = getattr(D, name).state_dict()
+            check_state_dict(getattr(trainer.D, name), state, str(folder / DISCRIMINATOR_FILE))
+            getattr(trainer.D, name).load_state_dict(state, strict=True)
         loaded += ", D (image and motion)"
-    log(f"fine-tuning from {folder}: {loaded} loaded" + ("" if D is not None or trainer.method != "digan"
-                                                         else "; no discriminators in the export, D starts fresh"))
+    fresh = ("; no discriminators in the export, D starts fresh" if D is None and trainer.method == "digan" else
+             "; the image D's decoder starts fresh" if hasattr(getattr(trainer, "D", None), "image_decoder") else "")
+    log(f"fine-tuning from {folder}: {loaded} loaded{fresh}")

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from vidsynth.models.resnet_discriminator import ResNetDiscriminator
+from vidsynth.nn.feature_decoder import FeatureDecoder
 
 
 def pair_frames(pair: torch.Tensor) -> torch.Tensor:
@@ -64,13 +65,24 @@ class DIGANDiscriminator(nn.Module):
 
     def __init__(self, resolution: int = 128, c_dim: int = 0, channel_base: int = 32768, channel_max: int = 512,
                  mbstd_group_size: int = 4, width: int | None = None, num_fp16_res: int = 4,
-                 conv_clamp: float | None = 256.0):
+                 conv_clamp: float | None = 256.0, recon_from: int = 0):
         super().__init__()
         kwargs = dict(channel_base=channel_base, channel_max=channel_max, mbstd_group_size=mbstd_group_size,
                       c_dim=c_dim, width=width, num_fp16_res=num_fp16_res, conv_clamp=conv_clamp)
         self.image_d = ImageDiscriminator(resolution, **kwargs)
         self.motion_d = MotionDiscriminator(resolution, **kwargs)
         self.c_dim = c_dim
+        self.recon_from = recon_from
+        if recon_from:   # a departure from DIGAN (FastGAN's self-supervised D): the image D's map decoded to frames
+            if recon_from < 4 or recon_from >= resolution or recon_from & (recon_from - 1):
+                raise ValueError(f"recon_from must be a power of two from 4 to {resolution // 2}, got {recon_from}")
+            self.image_decoder = FeatureDecoder(min(channel_base // recon_from, channel_max), recon_from, resolution)
+
+    def reconstruct(self, frames: torch.Tensor, c: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Frames ``[N, 3, H, W]`` -> (image logits ``[N, 1]``, the frames decoded from the image D's
+        ``recon_from``-row feature map ``[N, 3, H, W]``); only with ``recon_from > 0``."""
+        logits, features = self.image_d(frames, c, features_at=self.recon_from)
+        return logits, self.image_decoder(features)
 
     def forward(self, pair: torch.Tensor, c: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``pair [B, 7, H, W]`` (motion input) -> (motion logits ``[B, 1]``, image logits ``[2B, 1]``);
