@@ -430,6 +430,11 @@ def validate_digan(cfg: DIGANConfig) -> None:
     _check_range(cfg, "lr", low=0, low_open=True)
     _check_range(cfg, "d_num_fp16_res", low=0)
     _check_range(cfg, "d_conv_clamp", low=0)
+    _check_range(cfg, "d_recon_weight", low=0)
+    r = cfg.d_recon_from
+    if cfg.d_recon_weight > 0 and (r < 4 or r >= cfg.resolution or r & (r - 1)):
+        raise ConfigError(f"d_recon_from must be a power of two from 4 to {cfg.resolution // 2} (the image D's "
+                          f"feature map it rebuilds frames from), got {r}")
     for name in ("beta1", "beta2"):
         _check_range(cfg, name, low=0, high=1)
     for name in ("r1_gamma", "ema_kimg", "ema_rampup", "sigma_t", "fourier_scale"):

@@ -37,6 +37,15 @@ def test_impossible_sizes(over):
         validate_digan(method_config("digan", "paper128", over))
 
 
+@pytest.mark.parametrize("over,match", [({"d_recon_weight": 1, "d_recon_from": 128}, "from 4 to 64 .* got 128"),
+                                        ({"d_recon_weight": 1, "d_recon_from": 6}, "got 6"),
+                                        ({"d_recon_weight": -1}, "d_recon_weight")])
+def test_the_self_supervised_d_needs_a_feature_map_inside_the_d(over, match):
+    with pytest.raises(ConfigError, match=match):
+        validate_digan(method_config("digan", "paper128", over))
+    validate_digan(method_config("digan", "paper128", {"d_recon_from": 6}))    # unused without a weight: fine
+
+
 def test_set_syntax():
     with pytest.raises(ConfigError, match="key=value"):
         parse_set_options(["lr"])
