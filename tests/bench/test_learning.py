@@ -415,6 +415,26 @@ def test_the_steady_end_is_the_mean_of_the_last_points_against_static():
     assert learning.steady_end(_curve(9, 8, 7, 6), 4.0, points=2)["fvd"] == 6.5
 
 
+def test_the_plot_marks_the_steady_end_over_the_last_points(monkeypatch):
+    """learning.png draws the steady end as a bar over the minutes of the last 3 points, at their mean FVD."""
+    import matplotlib.axes
+    from vidsynth.report.plots import learning_plot, steady_end_segment
+    wobbly = _curve(900, 700, 450, 800, 610, 620)                                    # minutes 1..6
+    result = {"curve": wobbly, "baselines": {"static": {"fvd": 500.0, "kvd": 1.0}},
+              "steady_end": learning.steady_end(wobbly, 500.0)}
+    assert steady_end_segment(result) == ([4, 6], pytest.approx(676.6667),
+                                          "mean of the last 3 points (676.7, 1.35x static)")
+    assert steady_end_segment({"curve": wobbly[:2], "steady_end": None}) is None
+    assert steady_end_segment({"curve": wobbly}) is None                             # files from before it existed
+    drawn = []
+    real_plot = matplotlib.axes.Axes.plot
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot",
+                        lambda self, *a, **k: drawn.append((list(a[0]), list(a[1]), k.get("label"))) or
+                        real_plot(self, *a, **k))
+    assert learning_plot(result)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert ([4, 6], [pytest.approx(676.6667)] * 2, "mean of the last 3 points (676.7, 1.35x static)") in drawn
+
+
 def test_overrides_reach_the_run_and_are_recorded(tmp_path, fake_measure):
     fake_measure()
     res = run_learning("digan-test", DATA, kimg=0.008, clips=2, outdir=tmp_path, device="cpu",

@@ -71,12 +71,23 @@ BASELINE_STYLES = {"noise_floor": ("held-out real (noise floor)", "tab:green"),
                    "static": ("static first frame", "tab:orange"), "untrained": ("untrained G", "tab:red")}
 
 
+def steady_end_segment(result: dict) -> tuple[list[float], float, str] | None:
+    """Where a learning curve ends (``result["steady_end"]``, the mean FVD of its last points): the minutes its
+    points span, that FVD, and a legend label; None when the result has none (fewer points, older files)."""
+    end, curve = result.get("steady_end"), result.get("curve", [])
+    if not end or len(curve) < end["points"]:
+        return None
+    ratio = "" if end.get("x_static") is None else f", {end['x_static']:.2f}x static"
+    xs = [p["minutes"] for p in curve[-end["points"]:]]
+    return [xs[0], xs[-1]], end["fvd"], f"mean of the last {end['points']} points ({end['fvd']:.1f}{ratio})"
+
+
 def learning_plot(result: dict) -> bytes | None:
     """``vidsynth bench --measure learning``: FVD and KVD over training minutes, baselines as dashed lines.
 
     ``result``: the ``learning.json`` dict (``curve`` [{minutes, kimg, fvd, kvd}], ``baselines`` {name: {fvd, kvd}},
-    MoCoGAN-HD's ``frame_fid`` {fid: [per frame], train_frames, clips}: a third panel). None when there is nothing
-    to draw."""
+    MoCoGAN-HD's ``frame_fid`` {fid: [per frame], train_frames, clips}: a third panel); ``steady_end`` as a thick
+    bar over the last points at their mean FVD. None when there is nothing to draw."""
     curve, baselines = result.get("curve", []), result.get("baselines", {})
     if not curve and not baselines:
         return None
@@ -121,6 +132,10 @@ def learning_plot(result: dict) -> bytes | None:
         for name, (label, colour) in BASELINE_STYLES.items():
             if name in baselines:
                 ax.axhline(baselines[name][key], ls="--", color=colour, label=label)
+        segment = steady_end_segment(result) if key == "fvd" else None
+        if segment:     # where the curve ends: single points wobble, so the verdict reads this mean too
+            ax.plot(segment[0], [segment[1]] * 2, lw=4, alpha=0.4, color="tab:blue", solid_capstyle="butt",
+                    label=segment[2])
         still = [c for c in stage or [] if c.get(f"held_still_{key}") is not None]
         if still:   # MoCoGAN-HD stage 1: the image generator's images held still, the static baseline's protocol
             ax.plot([c["spent"] for c in still], [c[f"held_still_{key}"] for c in still], marker="s", markersize=4,
